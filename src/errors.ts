@@ -1,0 +1,51 @@
+/**
+ * Every failure a user can meet is a DepthVideoError: one line saying what went
+ * wrong, which file, and what to do. The CLI prints `message` and exits with
+ * `exitCode`; library callers can switch on `code`.
+ */
+export type ErrorCode =
+  | 'INPUT_MISSING'
+  | 'INPUT_NOT_MEDIA'
+  | 'INPUT_TRUNCATED'
+  | 'OUTPUT_EXISTS'
+  | 'OUTPUT_DIR'
+  | 'OUTPUT_FORMAT'
+  | 'MODEL_MISSING'
+  | 'MODEL_INVALID'
+  | 'MODEL_SHAPE'
+  | 'MODEL_UNKNOWN'
+  | 'DOWNLOAD'
+  | 'CHECKSUM'
+  | 'DEVICE'
+  | 'PIPELINE_CONFIG'
+  | 'USAGE'
+  | 'FFMPEG'
+  | 'WEBCAM'
+  | 'PORT_IN_USE'
+  | 'RECORDING'
+  | 'INTERRUPTED';
+
+export class DepthVideoError extends Error {
+  readonly code: ErrorCode;
+  readonly file: string | undefined;
+  readonly exitCode: number;
+
+  constructor(code: ErrorCode, message: string, opts: { file?: string; exitCode?: number; cause?: unknown } = {}) {
+    // A user sees exactly one line, whatever the underlying tool printed.
+    super(message.replace(/\s*\n\s*/g, ' ').trim(), opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'DepthVideoError';
+    this.code = code;
+    this.file = opts.file;
+    this.exitCode = opts.exitCode ?? (code === 'USAGE' ? 2 : code === 'INTERRUPTED' ? 130 : 1);
+  }
+}
+
+export function isDepthVideoError(e: unknown): e is DepthVideoError {
+  return e instanceof DepthVideoError;
+}
+
+/** Short text of any thrown value, for wrapping foreign errors into one line. */
+export function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message.split('\n')[0] ?? e.message;
+  return String(e);
+}

@@ -1,0 +1,28 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Root of the installed package or checkout (the folder holding package.json). */
+export const packageRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * Where model files live: `models/` of a git checkout (so a developer sees
+ * them beside the manifest), otherwise the user's cache dir, because a global
+ * install's folder is often not writable. DEPTH_VIDEO_MODELS overrides both.
+ */
+export function modelsDir(): string {
+  const env = process.env.DEPTH_VIDEO_MODELS;
+  if (env) return resolve(env);
+  if (existsSync(join(packageRoot, '.git'))) return join(packageRoot, 'models');
+  const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(cache, 'depth-video', 'models');
+}
+
+/** Generated (untrained) test models, kept apart from downloaded weights. */
+export function generatedModelsDir(): string {
+  return join(modelsDir(), 'generated');
+}
+
+export const manifestPath: string = join(packageRoot, 'models', 'manifest.json');
+export const pipelinesDir: string = join(packageRoot, 'pipelines');

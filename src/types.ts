@@ -1,0 +1,63 @@
+/** A decoded picture: packed RGB24, row-major, no row padding. */
+export interface RgbImage {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array; // width * height * 3
+}
+
+/** One frame from a source, with its place on the input timeline. */
+export interface VideoFrame extends RgbImage {
+  /** 0-based position in decode (= presentation) order. */
+  readonly index: number;
+  /** Presentation time in seconds, as the input stores it. */
+  readonly pts: number;
+  /** performance.now() when the frame was fully read from the source. */
+  readonly captureTime: number;
+  /**
+   * Gives the frame's slot back to its source. Sources bound how many frames
+   * are alive at once (that is the backpressure); every frame must be released
+   * exactly once when the pipeline is done with it. Extra calls are ignored.
+   */
+  release(): void;
+}
+
+/** Relative inverse depth (larger = nearer), one float per pixel, row-major. */
+export interface DepthMap {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Float32Array;
+}
+
+export type ResizeMethod = 'lower_bound' | 'upper_bound' | 'minimal';
+export type Interpolation = 'bilinear' | 'bicubic';
+
+/**
+ * How a family's authors prepared images for the network (MiDaS `Resize` +
+ * `NormalizeImage` semantics) and how they brought the prediction back.
+ */
+export interface PreprocessSpec {
+  /** Target net width/height before aspect handling (e.g. 384, 518). */
+  readonly width: number;
+  readonly height: number;
+  /** Keep the frame's aspect ratio (true) or squash to width x height (false). */
+  readonly keepAspect: boolean;
+  /** With keepAspect: which side bounds the size (MiDaS resize_method). */
+  readonly resizeMethod: ResizeMethod;
+  /** Sides are rounded to a multiple of this (1 = any size). */
+  readonly multipleOf: number;
+  /** Per-channel mean and std applied to [0,1] pixels, in RGB order. */
+  readonly mean: readonly [number, number, number];
+  readonly std: readonly [number, number, number];
+  /** Channel order the network expects. */
+  readonly channelOrder: 'RGB' | 'BGR';
+  /** Interpolation for resizing the input picture. */
+  readonly inputInterpolation: Interpolation;
+  /** Interpolation for bringing the prediction back to frame size. */
+  readonly outputInterpolation: Interpolation;
+  /** align_corners of the upsampling, as the family's reference code does it. */
+  readonly outputAlignCorners: boolean;
+}
+
+export type ColormapName = 'inferno' | 'magma' | 'viridis' | 'turbo' | 'spectral' | 'gray';
+export type LayoutName = 'depth' | 'side-by-side' | 'stacked';
+export type ScheduleMode = 'async' | 'sync';
