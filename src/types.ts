@@ -56,6 +56,11 @@ export interface PreprocessSpec {
   readonly outputInterpolation: Interpolation;
   /** align_corners of the upsampling, as the family's reference code does it. */
   readonly outputAlignCorners: boolean;
+  /**
+   * Feed frames at their own size, ignoring width/height/multipleOf. Only the
+   * analytic test model uses this, so tests can predict every output pixel.
+   */
+  readonly native?: boolean;
 }
 
 export type ColormapName = 'inferno' | 'magma' | 'viridis' | 'turbo' | 'spectral' | 'gray';

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { modelsInfo, modelsList, modelsPull, modelsVerify } from '../models/commands.js';
+import type { CliIO } from './main.js';
+
+/** `depth-video models list|pull|info|verify`: thin wiring over src/models. */
+export function registerModelsCommand(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  const models = program.command('models').description('list, download, inspect and verify depth models');
+  models
+    .command('list')
+    .description('known models: name, size, licence, present or not')
+    .option('--json', 'machine-readable list on stdout')
+    .action(async (o: { json?: boolean }) => setExit(await modelsList({ json: o.json, out: io.stdout, err: io.stderr })));
+  models
+    .command('pull <name>')
+    .description('download a model by name (resumes, verifies sha256)')
+    .action(async (name: string) => setExit(await modelsPull(name, { out: io.stdout, err: io.stderr })));
+  models
+    .command('info <file-or-name>')
+    .description('inputs, outputs, opset, parameter count, detected family and preprocessing')
+    .option('--json', 'machine-readable on stdout')
+    .action(async (f: string, o: { json?: boolean }) => setExit(await modelsInfo(f, { json: o.json, out: io.stdout, err: io.stderr })));
+  models
+    .command('verify')
+    .description('check the sha256 of every downloaded model against the manifest')
+    .option('--json', 'machine-readable on stdout')
+    .action(async (o: { json?: boolean }) => setExit(await modelsVerify({ json: o.json, out: io.stdout, err: io.stderr })));
+}

@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { DepthVideoError } from '../errors.js';
+import { ffmpegPath } from './binary.js';
+
+export interface Rational {
+  readonly num: number;
+  readonly den: number;
+}
+
+export interface MediaInfo {
+  readonly path: string;
+  readonly format: string;
+  /** Container duration in seconds, when the container states one. */
+  readonly duration: number | null;
+  readonly startTime: number;
+  readonly video: {
+    readonly codec: string;
+    readonly width: number;
+    readonly height: number;
+    /** Average frame rate as ffmpeg reports it (rounded, e.g. 29.97); exact rates come from the decoder. */
+    readonly fps: number | null;
+  };
+  readonly audio: { readonly codec: string } | null;
+  /** A single picture (png, jpeg, …) rather than a video stream. */
+  readonly still: boolean;
+  /** Frames expected from duration × fps (an estimate for progress, not a promise). */
+  readonly expectedFrames: number | null;
+}
+
+const IMAGE_FORMATS = /(^|,)(image2|png_pipe|jpeg_pipe|bmp_pipe|webp_pipe|tiff_pipe|gif|pam_pipe|ppm_pipe|pgm_pipe|j2k_pipe|dpx_pipe|exr_pipe)(,|$)/;
+
+/** Runs `ffmpeg -i` (no ffprobe ships with the static build) and returns its stderr. */
+function runInfo(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', '-i', path], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.setEncoding('utf8');
+    p.stderr.on('data', (d: string) => { if (err.length < 1 << 20) err += d; });
+    p.on('error', reject);
+    p.on('close', () => resolve(err));
+  });
+}
+
+function parseClock(s: string): number | null {
+  const m = /^(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(s.trim());
+  if (!m) return null;
+  return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
+}
+
+/** Parses the stream summary `ffmpeg -i` prints. Exported for tests. */
+export function parseProbe(path: string, text: string): MediaInfo {
+  const input = /Input #0, ([^ ]+), from/.exec(text);
+  const videoLine = /Stream #0:\d+[^:]*: Video: ([^\n]+)/.exec(text);
+  if (!input || !videoLine) {
+    const why = /Invalid data found when processing input/.test(text)
+      ? 'not a video or image ffmpeg can read'
+      : input ? 'it has no video stream' : 'ffmpeg cannot read it';
+    throw new DepthVideoError('INPUT_NOT_MEDIA', `${path}: ${why}; give a video (mp4, mkv, webm, mov…) or an image (png, jpg…)`, { file: path });
+  }
+  const format = input[1]!.replace(/,$/, '');
+  const v = videoLine[1]!;
+  const codec = v.split(/[ ,]/)[0] ?? 'unknown';
+  const size = /, (\d{1,5})x(\d{1,5})[ ,]/.exec(v + ' ');
+  if (!size) throw new DepthVideoError('INPUT_NOT_MEDIA', `${path}: the video stream has no picture size; the file may be damaged`, { file: path });
+  const fpsM = /([\d.]+)(k?) fps/.exec(v) ?? /([\d.]+)(k?) tbr/.exec(v);
+  const fps = fpsM ? Number(fpsM[1]) * (fpsM[2] ? 1000 : 1) : null;
+  const durM = /Duration: ([^,]+), start: (-?[\d.]+)/.exec(text);
+  const duration = durM ? parseClock(durM[1]!) : null;
+  const startTime = durM ? Number(durM[2]) : 0;
+  const audioM = /Stream #0:\d+[^:]*: Audio: ([a-z0-9_]+)/.exec(text);
+  const still = IMAGE_FORMATS.test(format);
+  const expectedFrames = still ? 1 : duration !== null && fps ? Math.max(1, Math.round(duration * fps)) : null;
+  return {
+    path,
+    format,
+    duration,
+    startTime,
+    video: { codec, width: Number(size[1]), height: Number(size[2]), fps },
+    audio: audioM ? { codec: audioM[1]! } : null,
+    still,
+    expectedFrames,
+  };
+}
+
+/** Checks that `path` is a readable media file and describes it. */
+export async function probeMedia(path: string): Promise<MediaInfo> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch {
+    throw new DepthVideoError('INPUT_MISSING', `input ${path} does not exist: check the path`, { file: path });
+  }
+  if (!st.isFile()) throw new DepthVideoError('INPUT_NOT_MEDIA', `input ${path} is not a file: give a video or image file`, { file: path });
+  if (st.size === 0) throw new DepthVideoError('INPUT_NOT_MEDIA', `input ${path} is empty (0 bytes): give a video or image file`, { file: path });
+  return parseProbe(path, await runInfo(path));
+}

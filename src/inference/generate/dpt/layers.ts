@@ -1,0 +1,92 @@
+import { float, GraphBuilder, type Attrs } from '../graph.js';
+import { filled, normalArray, type Rng } from '../random.js';
+
+/** Builder plus the seeded random stream every layer draws its weights from. */
+export interface Ctx {
+  readonly g: GraphBuilder;
+  readonly rng: Rng;
+}
+
+/** Linear layer on [..., inF] tokens: MatMul with a [inF, outF] weight, plus bias. */
+export function linear(ctx: Ctx, x: string, name: string, inF: number, outF: number, std = 0.02): string {
+  const w = ctx.g.param(`${name}.weight`, [inF, outF], normalArray(ctx.rng, inF * outF, std));
+  const b = ctx.g.param(`${name}.bias`, [outF], filled(outF, 0));
+  return ctx.g.op('Add', [ctx.g.op('MatMul', [x, w], undefined, name), b], undefined, name);
+}
+
+export interface NormParams {
+  readonly name: string;
+  readonly scale: string;
+  readonly bias: string;
+}
+
+export function layerNormParams(ctx: Ctx, name: string, dim: number): NormParams {
+  return { name, scale: ctx.g.param(`${name}.weight`, [dim], filled(dim, 1)), bias: ctx.g.param(`${name}.bias`, [dim], filled(dim, 0)) };
+}
+
+export function applyLayerNorm(ctx: Ctx, x: string, p: NormParams): string {
+  return ctx.g.op('LayerNormalization', [x, p.scale, p.bias], { axis: -1, epsilon: 1e-6 }, p.name);
+}
+
+export function layerNorm(ctx: Ctx, x: string, name: string, dim: number): string {
+  return applyLayerNorm(ctx, x, layerNormParams(ctx, name, dim));
+}
+
+/** Exact (erf) GELU, as ViT uses; opset 17 has no Gelu op, onnxruntime fuses this pattern. */
+export function gelu(ctx: Ctx, x: string): string {
+  const g = ctx.g;
+  const erf = g.op('Erf', [g.op('Div', [x, g.constF([Math.SQRT2], [])])]);
+  const half = g.op('Mul', [x, g.constF([0.5], [])]);
+  return g.op('Mul', [half, g.op('Add', [erf, g.constF([1], [])])], undefined, 'gelu');
+}
+
+export interface ConvOpts {
+  readonly stride?: number;
+  readonly pad?: number;
+  readonly bias?: boolean;
+  /** Weight std; default He (sqrt(2 / fan_in)) so ReLU stacks keep their scale. */
+  readonly std?: number;
+}
+
+export function conv(ctx: Ctx, x: string, name: string, inC: number, outC: number, k: number, o: ConvOpts = {}): string {
+  const std = o.std ?? Math.sqrt(2 / (inC * k * k));
+  const w = ctx.g.param(`${name}.weight`, [outC, inC, k, k], normalArray(ctx.rng, outC * inC * k * k, std));
+  const inputs = [x, w];
+  if (o.bias ?? true) inputs.push(ctx.g.param(`${name}.bias`, [outC], filled(outC, 0)));
+  const pad = o.pad ?? 0;
+  return ctx.g.op('Conv', inputs, { kernel_shape: [k, k], strides: [o.stride ?? 1, o.stride ?? 1], pads: [pad, pad, pad, pad] }, name);
+}
+
+/** Transposed conv with kernel = stride, i.e. each input pixel paints a k x k block. */
+export function convTranspose(ctx: Ctx, x: string, name: string, inC: number, outC: number, k: number): string {
+  const w = ctx.g.param(`${name}.weight`, [inC, outC, k, k], normalArray(ctx.rng, inC * outC * k * k, Math.sqrt(2 / inC)));
+  const b = ctx.g.param(`${name}.bias`, [outC], filled(outC, 0));
+  return ctx.g.op('ConvTranspose', [x, w, b], { kernel_shape: [k, k], strides: [k, k] }, name);
+}
+
+export function relu(ctx: Ctx, x: string): string {
+  return ctx.g.op('Relu', [x]);
+}
+
+/** [h, w] of an NCHW tensor as int64, read at run time. */
+export function spatialShape(ctx: Ctx, x: string): string {
+  return ctx.g.op('Shape', [x], { start: 2, end: 4 }, 'hw');
+}
+
+/** Resize an NCHW map to `hw` (an int64 [h, w] from spatialShape), keeping `channels`. */
+export function resizeTo(ctx: Ctx, x: string, channels: number, hw: string, mode: 'bilinear-align' | 'bicubic'): string {
+  const g = ctx.g;
+  const sizes = g.op('Concat', [g.constI64([1, channels]), hw], { axis: 0 }, 'sizes');
+  const attrs: Attrs =
+    mode === 'bilinear-align'
+      ? { mode: 'linear', coordinate_transformation_mode: 'align_corners' }
+      : // PyTorch's bicubic (a = -0.75, half-pixel centres), as DINOv2's interpolate_pos_encoding uses.
+        { mode: 'cubic', coordinate_transformation_mode: 'half_pixel', cubic_coeff_a: float(-0.75) };
+  return g.op('Resize', [x, '', '', sizes], attrs, 'resize');
+}
+
+/** Resize an NCHW map by an integer factor (bilinear, align_corners like DPT's Interpolate). */
+export function upsample(ctx: Ctx, x: string, factor: number): string {
+  const scales = ctx.g.constF([1, 1, factor, factor], [4], 'scales');
+  return ctx.g.op('Resize', [x, '', scales], { mode: 'linear', coordinate_transformation_mode: 'align_corners' }, 'upsample');
+}

@@ -1,0 +1,204 @@
+import onnx from 'onnx-proto';
+
+/**
+ * A small ONNX graph builder. Learned weights become initializers (so the
+ * initializer element count *is* the parameter count); fixed helper values
+ * (reshape targets, scalars) become Constant nodes so they never inflate it.
+ */
+
+export const OPSET = 17;
+/** IR version 8 is what opset 17 shipped with; onnxruntime 1.30 reads it. */
+const IR_VERSION = 8;
+
+/** A dimension: a fixed size or a symbolic name such as "H". */
+export type Dim = number | string;
+
+/** Attribute values. Integers become INT(S); wrap in `float()` to force FLOAT. */
+export type AttrValue = number | readonly number[] | string | FloatAttr | FloatsAttr;
+export interface FloatAttr { readonly kind: 'float'; readonly value: number }
+export interface FloatsAttr { readonly kind: 'floats'; readonly value: readonly number[] }
+export type Attrs = Readonly<Record<string, AttrValue>>;
+
+export function float(value: number): FloatAttr {
+  return { kind: 'float', value };
+}
+export function floats(value: readonly number[]): FloatsAttr {
+  return { kind: 'floats', value };
+}
+
+const T = onnx.onnx.TensorProto.DataType;
+const A = onnx.onnx.AttributeProto.AttributeType;
+
+function bytesOf(data: Float32Array | BigInt64Array): Uint8Array {
+  // ONNX raw_data is little-endian, which is what every platform
+  // onnxruntime-node ships for, so the typed array's own bytes are used as is.
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function tensor(name: string, dims: readonly number[], data: Float32Array | BigInt64Array): onnx.onnx.ITensorProto {
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (count !== data.length) throw new Error(`tensor ${name}: dims ${dims.join('x')} need ${count} values, got ${data.length}`);
+  return {
+    name,
+    dims: [...dims],
+    dataType: data instanceof Float32Array ? T.FLOAT : T.INT64,
+    rawData: bytesOf(data),
+  };
+}
+
+function attribute(name: string, v: AttrValue): onnx.onnx.IAttributeProto {
+  if (typeof v === 'string') return { name, type: A.STRING, s: new TextEncoder().encode(v) };
+  if (typeof v === 'number') return Number.isInteger(v) ? { name, type: A.INT, i: v } : { name, type: A.FLOAT, f: v };
+  if (Array.isArray(v)) {
+    const ints = v as readonly number[];
+    if (!ints.every(Number.isInteger)) throw new Error(`attribute ${name}: use floats() for non-integer lists`);
+    return { name, type: A.INTS, ints: [...ints] };
+  }
+  const tagged = v as FloatAttr | FloatsAttr;
+  if (tagged.kind === 'float') return { name, type: A.FLOAT, f: tagged.value };
+  return { name, type: A.FLOATS, floats: [...tagged.value] };
+}
+
+function valueInfo(name: string, dims: readonly Dim[]): onnx.onnx.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: T.FLOAT,
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+export class GraphBuilder {
+  private readonly nodes: onnx.onnx.INodeProto[] = [];
+  private readonly initializers: onnx.onnx.ITensorProto[] = [];
+  private readonly inputs: onnx.onnx.IValueInfoProto[] = [];
+  private readonly outputs: onnx.onnx.IValueInfoProto[] = [];
+  private readonly used = new Set<string>();
+  private counter = 0;
+  private params = 0;
+
+  constructor(readonly name: string) {}
+
+  /** Number of learned values added with `param` so far. */
+  get parameterCount(): number {
+    return this.params;
+  }
+
+  /** A name not used before, derived from `base`. */
+  fresh(base: string): string {
+    let n = base;
+    while (this.used.has(n)) n = `${base}_${++this.counter}`;
+    this.used.add(n);
+    return n;
+  }
+
+  input(name: string, dims: readonly Dim[]): string {
+    this.used.add(name);
+    this.inputs.push(valueInfo(name, dims));
+    return name;
+  }
+
+  /** Declares a graph output; `value` is renamed to `name` with an Identity. */
+  output(value: string, name: string, dims: readonly Dim[]): string {
+    if (value !== name) this.node('Identity', [value], { outputs: [name] });
+    this.outputs.push(valueInfo(name, dims));
+    return name;
+  }
+
+  /** A learned float tensor (an initializer). */
+  param(name: string, dims: readonly number[], data: Float32Array): string {
+    const n = this.fresh(name);
+    this.initializers.push(tensor(n, dims, data));
+    this.params += data.length;
+    return n;
+  }
+
+  /** A fixed float tensor (Constant node); a scalar when dims is []. */
+  constF(values: readonly number[], dims: readonly number[] = [values.length], name = 'const'): string {
+    return this.node('Constant', [], { attrs: {}, constValue: tensor('value', dims, Float32Array.from(values)), name })[0];
+  }
+
+  /** A fixed int64 vector (Constant node), e.g. a Reshape target or axes. */
+  constI64(values: readonly number[], name = 'shape'): string {
+    const data = BigInt64Array.from(values.map((v) => BigInt(v)));
+    return this.node('Constant', [], { constValue: tensor('value', [values.length], data), name })[0];
+  }
+
+  /**
+   * Adds a node and returns its output names. `outputs` may name them, or
+   * `count` says how many fresh ones to make (default 1).
+   */
+  node(
+    op: string,
+    inputs: readonly string[],
+    opts: { attrs?: Attrs; outputs?: readonly string[]; count?: number; name?: string; constValue?: onnx.onnx.ITensorProto } = {},
+  ): string[] {
+    const base = opts.name ?? op.toLowerCase();
+    const outs = opts.outputs ? opts.outputs.map((o) => (this.used.add(o), o)) : Array.from({ length: opts.count ?? 1 }, () => this.fresh(base));
+    const attribute_ = Object.entries(opts.attrs ?? {}).map(([k, v]) => attribute(k, v));
+    if (opts.constValue) attribute_.push({ name: 'value', type: A.TENSOR, t: opts.constValue });
+    this.nodes.push({ opType: op, input: [...inputs], output: outs, name: this.fresh(`n_${base}`), attribute: attribute_ });
+    return outs;
+  }
+
+  /** Single-output shorthand for `node`. */
+  op(op: string, inputs: readonly string[], attrs?: Attrs, name?: string): string {
+    return this.node(op, inputs, { attrs, name })[0];
+  }
+
+  toBytes(opts: { metadata?: Readonly<Record<string, string>>; docString?: string } = {}): Uint8Array {
+    const model: onnx.onnx.IModelProto = {
+      irVersion: IR_VERSION,
+      opsetImport: [{ domain: '', version: OPSET }],
+      producerName: 'depth-video',
+      producerVersion: '1',
+      docString: opts.docString ?? '',
+      graph: {
+        name: this.name,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
+      metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
+    };
+    return onnx.onnx.ModelProto.encode(model).finish();
+  }
+}
+
+/** Sum of initializer element counts of an encoded model (what tests compare against). */
+export function countInitializerElements(bytes: Uint8Array): number {
+  const model = onnx.onnx.ModelProto.decode(bytes);
+  let total = 0;
+  for (const t of model.graph?.initializer ?? []) total += (t.dims ?? []).reduce<number>((a, d) => a * Number(d), 1);
+  return total;
+}
+
+/** metadata_props of an encoded model as a plain record. */
+export function decodeMetadata(bytes: Uint8Array): Record<string, string> {
+  const model = onnx.onnx.ModelProto.decode(bytes);
+  const out: Record<string, string> = {};
+  for (const p of model.metadataProps ?? []) out[p.key ?? ''] = p.value ?? '';
+  return out;
+}
+
+/**
+ * The bytes of one metadata_props entry as a top-level ModelProto field.
+ * Protobuf merges repeated fields across a message, so appending these to an
+ * encoded model (in memory or on disk) adds the entry without re-encoding the
+ * possibly 100 MB graph.
+ */
+export function metadataField(key: string, value: string): Uint8Array {
+  return onnx.onnx.ModelProto.encode({ metadataProps: [{ key, value }] }).finish();
+}
+
+export function appendMetadata(bytes: Uint8Array, key: string, value: string): Uint8Array {
+  const field = metadataField(key, value);
+  const out = new Uint8Array(bytes.length + field.length);
+  out.set(bytes, 0);
+  out.set(field, bytes.length);
+  return out;
+}

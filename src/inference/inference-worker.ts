@@ -1,0 +1,77 @@
+/**
+ * The inference worker. onnxruntime-node's `run` executes synchronously on the
+ * calling thread (its promise only defers the start), so on the main thread a
+ * 300 ms inference would freeze decoding, pacing, encoding and the preview for
+ * 300 ms. Here it blocks only this thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { imageToTensor } from './preprocess.js';
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+let session: ort.InferenceSession | null = null;
+let tensorBuf: Float32Array | null = null;
+
+function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(msg, transfer);
+}
+
+async function run(tensor: Float32Array, width: number, height: number): Promise<{ data: Float32Array; width: number; height: number }> {
+  const s = session!;
+  const out = await s.run({ [s.inputNames[0]!]: new ort.Tensor('float32', tensor, [1, 3, height, width]) });
+  const t = out[s.outputNames[0]!]!;
+  const d = t.dims;
+  return { data: t.data as Float32Array, height: Number(d[d.length - 2]), width: Number(d[d.length - 1]) };
+}
+
+function transferable(a: Float32Array): Float32Array {
+  // The result must own its buffer to be transferred without a copy.
+  return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer ? a : a.slice();
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.kind === 'close') {
+    void session?.release().finally(() => process.exit(0));
+    if (!session) process.exit(0);
+    return;
+  }
+  void (async () => {
+    try {
+      const t0 = performance.now();
+      let tensor: Float32Array;
+      let w: number;
+      let h: number;
+      if (msg.kind === 'frame') {
+        w = msg.inputWidth;
+        h = msg.inputHeight;
+        const n = 3 * w * h;
+        if (!tensorBuf || tensorBuf.length !== n) tensorBuf = new Float32Array(n);
+        tensor = imageToTensor({ width: msg.width, height: msg.height, data: msg.rgb }, init.spec, { width: w, height: h }, tensorBuf);
+      } else {
+        tensor = msg.tensor;
+        w = msg.width;
+        h = msg.height;
+      }
+      const t1 = performance.now();
+      const r = await run(tensor, w, h);
+      const t2 = performance.now();
+      const depth = transferable(r.data);
+      post({ kind: 'result', id: msg.id, depth, width: r.width, height: r.height, preprocessMs: t1 - t0, inferenceMs: t2 - t1 }, [depth.buffer as ArrayBuffer]);
+    } catch (e) {
+      post({ kind: 'run-error', id: msg.id, message: e instanceof Error ? e.message.split('\n')[0]! : String(e) });
+    }
+  })();
+});
+
+try {
+  session = await ort.InferenceSession.create(init.modelPath, {
+    executionProviders: [...init.providers],
+    graphOptimizationLevel: 'all',
+    ...(init.threads ? { intraOpNumThreads: init.threads, interOpNumThreads: 1 } : {}),
+  });
+  post({ kind: 'ready', inputNames: session.inputNames, outputNames: session.outputNames });
+} catch (e) {
+  post({ kind: 'init-error', message: e instanceof Error ? e.message.split('\n')[0]! : String(e) });
+}

@@ -1,0 +1,174 @@
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { DepthVideoError } from '../errors.js';
+import { detectFamily, readOnnxInfo, validateDepthIO, type OnnxInfo } from '../models/onnx-info.js';
+import { packageRoot } from '../paths.js';
+import type { DepthMap, PreprocessSpec, RgbImage } from '../types.js';
+import { executionProvidersFor, type DeviceName } from './device.js';
+import { computeInputSize } from './preprocess.js';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+
+export interface DepthSessionOptions {
+  readonly device?: DeviceName;
+  /** Intra-op threads; default: onnxruntime's choice (all cores). */
+  readonly threads?: number;
+  /** Replace parts of the detected preprocessing (flags such as --mean, --size). */
+  readonly spec?: Partial<PreprocessSpec>;
+  /** Called with a warning line (e.g. device fallback). */
+  readonly onWarning?: (line: string) => void;
+}
+
+export interface ModelDescription {
+  readonly path: string;
+  readonly label: string;
+  readonly family: string;
+  readonly spec: PreprocessSpec;
+  /** Random or analytic weights: the output shows the pipeline working, not depth. */
+  readonly untrained: boolean;
+  readonly inputName: string;
+  readonly outputName: string;
+  /** Fixed input size of the graph, when it has one. */
+  readonly fixedSize: { readonly width: number; readonly height: number } | null;
+  readonly providers: readonly string[];
+  readonly onnx: OnnxInfo;
+}
+
+export interface InferenceResult {
+  /** The model's prediction at inference size. */
+  readonly depth: DepthMap;
+  readonly preprocessMs: number;
+  readonly inferenceMs: number;
+}
+
+/** The compiled worker script; tests running from src/ use the build in dist/. */
+function workerUrl(): URL {
+  const here = new URL('./inference-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(here))) return here;
+  const built = join(packageRoot, 'dist', 'inference', 'inference-worker.js');
+  if (existsSync(built)) return new URL(`file://${built}`);
+  throw new DepthVideoError('MODEL_INVALID', `the inference worker ${built} is missing: run npm run build`);
+}
+
+interface Pending {
+  resolve(r: InferenceResult): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * One loaded depth model: frames in, relative inverse depth out. The network
+ * runs in a worker thread, so the main thread keeps decoding, rendering and
+ * serving while it computes.
+ */
+export class DepthSession {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closed = false;
+
+  private constructor(private readonly worker: Worker, readonly model: ModelDescription) {
+    worker.on('message', (m: FromWorker) => {
+      if (m.kind !== 'result' && m.kind !== 'run-error') return;
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.kind === 'run-error') {
+        p.reject(new DepthVideoError('MODEL_INVALID', `${model.path}: inference failed (${m.message}); check the model or try --size with a multiple of ${model.spec.multipleOf}`, { file: model.path }));
+      } else {
+        p.resolve({ depth: { width: m.width, height: m.height, data: m.depth }, preprocessMs: m.preprocessMs, inferenceMs: m.inferenceMs });
+      }
+    });
+    worker.on('error', (e) => this.failAll(e));
+    worker.on('exit', (code) => {
+      if (!this.closed) this.failAll(new DepthVideoError('MODEL_INVALID', `${model.path}: the inference worker stopped (exit ${code})`, { file: model.path }));
+    });
+  }
+
+  private failAll(e: unknown): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  static async open(path: string, opts: DepthSessionOptions = {}): Promise<DepthSession> {
+    const info = await readOnnxInfo(path);
+    validateDepthIO(info);
+    const detected = detectFamily(info, basename(path));
+    const dims = info.inputs[0]!.dims;
+    const h = typeof dims[2] === 'number' && dims[2] > 0 ? dims[2] : null;
+    const w = typeof dims[3] === 'number' && dims[3] > 0 ? dims[3] : null;
+    const fixedSize = h && w ? { width: w, height: h } : null;
+    let spec: PreprocessSpec = { ...detected.spec, ...opts.spec };
+    if (fixedSize) {
+      if (opts.spec?.width !== undefined && (opts.spec.width !== fixedSize.width || opts.spec.height !== fixedSize.height)) {
+        throw new DepthVideoError('USAGE', `${path} takes a fixed ${fixedSize.width}x${fixedSize.height} input: drop --size or use a model with dynamic height and width`, { file: path });
+      }
+      spec = { ...spec, width: fixedSize.width, height: fixedSize.height, keepAspect: false, native: false };
+    }
+    const { providers, warning } = executionProvidersFor(opts.device ?? 'cpu');
+    if (warning) opts.onWarning?.(warning);
+    const init: WorkerInit = { modelPath: path, providers, threads: opts.threads, spec };
+    const worker = new Worker(workerUrl(), { workerData: init });
+    const ready = await new Promise<FromWorker>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    }).catch((e: unknown) => ({ kind: 'init-error' as const, message: e instanceof Error ? e.message : String(e) }));
+    if (ready.kind !== 'ready') {
+      await worker.terminate();
+      const why = ready.kind === 'init-error' ? ready.message : 'no answer';
+      throw new DepthVideoError('MODEL_INVALID', `${path}: onnxruntime cannot load it (${why.split('\n')[0]}); check the file or re-download it`, { file: path });
+    }
+    return new DepthSession(worker, {
+      path,
+      label: info.metadata['depth_video.name'] ?? basename(path, '.onnx'),
+      family: detected.family,
+      spec,
+      untrained: info.metadata['depth_video.untrained'] === 'true',
+      inputName: ready.inputNames[0]!,
+      outputName: ready.outputNames[0]!,
+      fixedSize,
+      providers,
+      onnx: info,
+    });
+  }
+
+  /** The network's input size for a frame of this size. */
+  inputSize(width: number, height: number): { width: number; height: number } {
+    const spec = this.model.spec;
+    if (spec.native && !this.model.fixedSize) return { width, height };
+    return computeInputSize(spec, width, height);
+  }
+
+  private send(msg: ToWorker, transfer: ArrayBuffer[] = []): Promise<InferenceResult> {
+    if (this.closed) return Promise.reject(new DepthVideoError('MODEL_INVALID', `${this.model.path}: session is closed`));
+    return new Promise((resolve, reject) => {
+      this.pending.set((msg as { id: number }).id, { resolve, reject });
+      this.worker.postMessage(msg, transfer);
+    });
+  }
+
+  /** Runs the bare network on an already prepared CHW tensor (benchmarks). The tensor is transferred. */
+  async runTensor(tensor: Float32Array, width: number, height: number): Promise<InferenceResult> {
+    return this.send({ kind: 'tensor', id: this.nextId++, tensor, width, height }, [tensor.buffer as ArrayBuffer]);
+  }
+
+  /**
+   * Preprocesses a frame as the model's authors did and runs the network.
+   * Pixels in a SharedArrayBuffer (the ffmpeg sources allocate them so) are
+   * read by the worker in place; the caller keeps them unchanged until the
+   * promise settles.
+   */
+  infer(img: RgbImage): Promise<InferenceResult> {
+    const size = this.inputSize(img.width, img.height);
+    const rgb = img.data.buffer instanceof SharedArrayBuffer ? img.data : new Uint8Array(img.data);
+    return this.send({ kind: 'frame', id: this.nextId++, rgb, width: img.width, height: img.height, inputWidth: size.width, inputHeight: size.height });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.worker.postMessage({ kind: 'close' } satisfies ToWorker);
+    const t = setTimeout(() => void this.worker.terminate(), 2000);
+    await new Promise<void>((r) => this.worker.once('exit', () => r()));
+    clearTimeout(t);
+  }
+}

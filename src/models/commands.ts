@@ -1,0 +1,169 @@
+import { existsSync, statSync } from 'node:fs';
+import { DepthVideoError, isDepthVideoError } from '../errors.js';
+import { modelsDir } from '../paths.js';
+import { sha256File } from './download.js';
+import { loadManifest, type Manifest, type ManifestEntry } from './manifest.js';
+import { detectFamily, readOnnxInfo, validateDepthIO, type TensorInfo } from './onnx-info.js';
+import { createProgress, formatBytes } from './progress.js';
+import { GENERATED_MODEL_NAMES, modelFilePath, resolveModel } from './resolve.js';
+
+/** Shared by the models subcommands; streams and folders are swappable for tests. */
+export interface ModelsCommandOptions {
+  out?: NodeJS.WritableStream;
+  err?: NodeJS.WriteStream;
+  dir?: string;
+  manifest?: Manifest;
+  json?: boolean;
+}
+
+export interface PullOptions extends ModelsCommandOptions {
+  signal?: AbortSignal;
+  fetchImpl?: typeof fetch;
+}
+
+type Status = 'present' | 'missing' | 'export-needed';
+
+function statusOf(entry: ManifestEntry, dir: string): Status {
+  if (existsSync(modelFilePath(entry.name, dir))) return 'present';
+  return entry.url ? 'missing' : 'export-needed';
+}
+
+export async function modelsList(opts: ModelsCommandOptions = {}, out: NodeJS.WritableStream = opts.out ?? process.stdout): Promise<number> {
+  const manifest = opts.manifest ?? loadManifest();
+  const dir = opts.dir ?? modelsDir();
+  const rows = manifest.models.map((m) => ({
+    name: m.name,
+    family: m.family,
+    status: statusOf(m, dir),
+    sizeBytes: m.sizeBytes,
+    license: m.license,
+    restricted: m.restricted,
+    verified: m.sha256 !== null,
+    file: modelFilePath(m.name, dir),
+  }));
+  if (opts.json) {
+    out.write(JSON.stringify({ dir, models: rows, generated: GENERATED_MODEL_NAMES }, null, 2) + '\n');
+    return 0;
+  }
+  const w = Math.max(...rows.map((r) => r.name.length));
+  out.write(`models folder: ${dir}\n`);
+  out.write(`${'NAME'.padEnd(w)}  ${'FAMILY'.padEnd(15)}  ${'STATUS'.padEnd(13)}  ${'SIZE'.padStart(8)}  LICENCE\n`);
+  for (const r of rows) {
+    const size = r.sizeBytes ? formatBytes(r.sizeBytes) : '?';
+    const lic = r.restricted ? `${r.license} (non-commercial)` : r.license;
+    out.write(`${r.name.padEnd(w)}  ${r.family.padEnd(15)}  ${r.status.padEnd(13)}  ${size.padStart(8)}  ${lic}${r.verified ? '' : '  [no checksum]'}\n`);
+  }
+  out.write(`generated test models (untrained, built on demand): ${GENERATED_MODEL_NAMES.join(', ')}\n`);
+  return 0;
+}
+
+export async function modelsPull(name: string, opts: PullOptions = {}): Promise<number> {
+  const out = opts.out ?? process.stdout;
+  const err = opts.err ?? process.stderr;
+  const progress = createProgress(`pulling ${name}`, err);
+  let result;
+  try {
+    result = await resolveModel(name, {
+      allowDownload: true,
+      dir: opts.dir,
+      manifest: opts.manifest,
+      signal: opts.signal,
+      fetchImpl: opts.fetchImpl,
+      onProgress: (d, t) => progress.update(d, t),
+      onWarning: (line) => err.write(`warning: ${line}\n`),
+    });
+  } finally {
+    progress.done();
+  }
+  const size = statSync(result.path).size;
+  const check = result.entry?.sha256 ? 'sha256 verified' : 'no published checksum to verify';
+  out.write(`${name}: ${result.path} (${formatBytes(size)}, ${result.entry ? check : 'generated'})\n`);
+  return 0;
+}
+
+function fmtTensor(t: TensorInfo): string {
+  return `${t.name}  ${t.elemType}  [${t.dims.join(', ')}]`;
+}
+
+export async function modelsInfo(fileOrName: string, opts: ModelsCommandOptions = {}): Promise<number> {
+  const out = opts.out ?? process.stdout;
+  const { path } = await resolveModel(fileOrName, { allowDownload: false, dir: opts.dir, manifest: opts.manifest });
+  const info = await readOnnxInfo(path);
+  const detected = detectFamily(info, undefined, opts.manifest);
+  let problem: string | null = null;
+  try {
+    validateDepthIO(info);
+  } catch (e) {
+    if (!isDepthVideoError(e)) throw e;
+    problem = e.message;
+  }
+  const untrained = info.metadata['depth_video.untrained'] === 'true';
+  if (opts.json) {
+    out.write(JSON.stringify({ ...info, detected, untrained, usable: problem === null, problem }, null, 2) + '\n');
+    return problem ? 1 : 0;
+  }
+  if (untrained) {
+    out.write('!!! GENERATED, UNTRAINED MODEL: its output shows the pipeline working, not real depth !!!\n');
+  }
+  out.write(`file:        ${path} (${formatBytes(info.fileBytes)})\n`);
+  out.write(`producer:    ${info.producer || '?'} ${info.producerVersion}\n`);
+  out.write(`ir version:  ${info.irVersion}\n`);
+  out.write(`opsets:      ${info.opsets.map((o) => `${o.domain} ${o.version}`).join(', ')}\n`);
+  out.write(`parameters:  ${info.parameterCount.toLocaleString('en-US')} in ${info.initializerCount} initializers\n`);
+  for (const t of info.inputs) out.write(`input:       ${fmtTensor(t)}\n`);
+  for (const t of info.outputs) out.write(`output:      ${fmtTensor(t)}\n`);
+  out.write(`family:      ${detected.family} (from ${detected.source})\n`);
+  const s = detected.spec;
+  out.write(
+    `spec:        ${s.width}x${s.height} ${s.keepAspect ? `keep aspect, ${s.resizeMethod}` : 'squashed'}, multiple of ${s.multipleOf}, ` +
+      `mean [${s.mean.join(', ')}] std [${s.std.join(', ')}] ${s.channelOrder}, in ${s.inputInterpolation}, ` +
+      `out ${s.outputInterpolation}${s.outputAlignCorners ? ' align_corners' : ''}${s.native ? ', native size' : ''}\n`,
+  );
+  for (const [k, v] of Object.entries(info.metadata)) {
+    if (k !== 'depth_video.spec') out.write(`metadata:    ${k} = ${v.length > 80 ? `${v.slice(0, 77)}...` : v}\n`);
+  }
+  if (detected.warning) out.write(`warning:     ${detected.warning}\n`);
+  if (problem) out.write(`NOT USABLE:  ${problem}\n`);
+  return problem ? 1 : 0;
+}
+
+export interface VerifyRow {
+  name: string;
+  file: string;
+  result: 'ok' | 'mismatch' | 'unverified';
+  sha256: string;
+}
+
+/** Checks the model files present in the models folder against the manifest's checksums. */
+export async function modelsVerify(opts: ModelsCommandOptions = {}): Promise<number> {
+  const out = opts.out ?? process.stdout;
+  const manifest = opts.manifest ?? loadManifest();
+  const dir = opts.dir ?? modelsDir();
+  const rows: VerifyRow[] = [];
+  for (const m of manifest.models) {
+    const file = modelFilePath(m.name, dir);
+    if (!existsSync(file)) continue;
+    const digest = await sha256File(file);
+    const result = m.sha256 === null ? 'unverified' : digest === m.sha256.toLowerCase() ? 'ok' : 'mismatch';
+    rows.push({ name: m.name, file, result, sha256: digest });
+  }
+  const bad = rows.filter((r) => r.result === 'mismatch');
+  if (opts.json) {
+    out.write(JSON.stringify({ dir, models: rows }, null, 2) + '\n');
+  } else if (rows.length === 0) {
+    out.write(`no manifest models present in ${dir}\n`);
+  } else {
+    for (const r of rows) {
+      const what = r.result === 'ok' ? 'OK' : r.result === 'mismatch' ? 'MISMATCH' : 'present (no published checksum)';
+      out.write(`${r.name}: ${what}  sha256 ${r.sha256}\n`);
+    }
+  }
+  if (bad.length) {
+    throw new DepthVideoError(
+      'CHECKSUM',
+      `${bad.map((b) => b.file).join(', ')} ${bad.length === 1 ? 'does' : 'do'} not match models/manifest.json; delete and run \`depth-video models pull\` again`,
+      { file: bad[0].file },
+    );
+  }
+  return 0;
+}

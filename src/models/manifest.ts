@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { DepthVideoError, errorText } from '../errors.js';
+import { manifestPath } from '../paths.js';
+import type { PreprocessSpec } from '../types.js';
+import { isFamilyName, type FamilyName } from '../inference/families.js';
+
+export interface ManifestAlternative {
+  readonly url: string;
+  readonly sizeBytes: number | null;
+  readonly sha256: string | null;
+  readonly note?: string;
+}
+
+export interface ManifestEntry {
+  readonly name: string;
+  readonly family: FamilyName;
+  /** ONNX download; null when only a PyTorch checkpoint is published. */
+  readonly url: string | null;
+  readonly pytorchUrl?: string;
+  readonly sizeBytes: number | null;
+  readonly sha256: string | null;
+  readonly license: string;
+  readonly restricted: boolean;
+  readonly restrictedReason?: string;
+  readonly note?: string;
+  readonly alternatives?: readonly ManifestAlternative[];
+  readonly spec: PreprocessSpec;
+}
+
+export interface Manifest {
+  readonly manifestVersion: number;
+  readonly models: readonly ManifestEntry[];
+}
+
+let cached: Manifest | undefined;
+
+/** Checks the parts the code relies on, so a hand-edited manifest fails with a clear line. */
+export function parseManifest(text: string, file = manifestPath): Manifest {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new DepthVideoError('PIPELINE_CONFIG', `${file} is not valid JSON: ${errorText(e)}; restore it from the package`, { file });
+  }
+  const models = (doc as { models?: unknown }).models;
+  if (!Array.isArray(models)) {
+    throw new DepthVideoError('PIPELINE_CONFIG', `${file} has no "models" array; restore it from the package`, { file });
+  }
+  for (const m of models as Partial<ManifestEntry>[]) {
+    if (typeof m.name !== 'string' || typeof m.family !== 'string' || !isFamilyName(m.family) || typeof m.spec !== 'object') {
+      throw new DepthVideoError('PIPELINE_CONFIG', `${file}: entry ${JSON.stringify(m.name)} needs name, a known family and spec`, { file });
+    }
+  }
+  return { manifestVersion: Number((doc as { manifestVersion?: unknown }).manifestVersion ?? 1), models: models as ManifestEntry[] };
+}
+
+export function loadManifest(file: string = manifestPath): Manifest {
+  if (file === manifestPath && cached) return cached;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new DepthVideoError('PIPELINE_CONFIG', `cannot read the model manifest ${file}: ${errorText(e)}; reinstall depth-video`, { file });
+  }
+  const m = parseManifest(text, file);
+  if (file === manifestPath) cached = m;
+  return m;
+}
+
+export function findEntry(name: string, manifest: Manifest = loadManifest()): ManifestEntry | null {
+  return manifest.models.find((m) => m.name === name) ?? null;
+}
+
+/** Entry whose file name (`<name>.onnx`) matches, for files found on disk. */
+export function entryForFile(fileName: string, manifest: Manifest = loadManifest()): ManifestEntry | null {
+  const base = fileName.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, '');
+  return findEntry(base, manifest);
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length];
+}
+
+/**
+ * Names a user probably meant: substrings either way first (people type
+ * "depth-anything" or "small"), then anything within a third of the length
+ * in edits, nearest first.
+ */
+export function closeNames(query: string, names: readonly string[], max = 5): string[] {
+  const q = query.toLowerCase();
+  const scored = names.map((n) => {
+    const l = n.toLowerCase();
+    const sub = l.includes(q) || q.includes(l);
+    return { n, d: sub ? -1 : editDistance(q, l) };
+  });
+  const limit = Math.max(2, Math.ceil(q.length / 3));
+  return scored
+    .filter((s) => s.d < 0 || s.d <= limit)
+    .sort((a, b) => a.d - b.d || a.n.localeCompare(b.n))
+    .slice(0, max)
+    .map((s) => s.n);
+}

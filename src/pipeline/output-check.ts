@@ -1,0 +1,42 @@
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { DepthVideoError } from '../errors.js';
+import { outputKind, type OutputKind } from '../sinks/encoder.js';
+
+/**
+ * Everything that can be known about the output before decoding starts, so a
+ * long run never fails at its end: the type, the folder, and whether a file
+ * would be replaced.
+ */
+export async function checkOutput(output: string, opts: { overwrite: boolean; input?: string | null }): Promise<{ kind: OutputKind; replaces: boolean }> {
+  const kind = outputKind(output);
+  if (opts.input && resolve(opts.input) === resolve(output)) {
+    throw new DepthVideoError('OUTPUT_EXISTS', `output ${output} is the input file: choose another --out path`, { file: output });
+  }
+  const dir = dirname(resolve(output));
+  let dst;
+  try {
+    dst = await stat(dir);
+  } catch {
+    throw new DepthVideoError('OUTPUT_DIR', `output folder ${dir} does not exist: create it or choose another --out path`, { file: output });
+  }
+  if (!dst.isDirectory()) throw new DepthVideoError('OUTPUT_DIR', `output folder ${dir} is not a folder: choose another --out path`, { file: output });
+  try {
+    await access(dir, constants.W_OK);
+  } catch {
+    throw new DepthVideoError('OUTPUT_DIR', `output folder ${dir} is not writable: choose another --out path or fix its permissions`, { file: output });
+  }
+  let replaces = false;
+  try {
+    const st = await stat(output);
+    if (st.isDirectory()) throw new DepthVideoError('OUTPUT_EXISTS', `output ${output} is a folder: give a file name such as ${output}/depth.mp4`, { file: output });
+    replaces = true;
+  } catch (e) {
+    if (e instanceof DepthVideoError) throw e;
+  }
+  if (replaces && !opts.overwrite) {
+    throw new DepthVideoError('OUTPUT_EXISTS', `output ${output} already exists: pass --overwrite to replace it, or choose another --out path`, { file: output });
+  }
+  return { kind, replaces };
+}

@@ -1,0 +1,281 @@
+import { asapScheduler, concatMap, defer, from, lastValueFrom, map, observeOn, defaultIfEmpty } from 'rxjs';
+import { DepthVideoError } from '../errors.js';
+import { probeMedia, type MediaInfo } from '../ffmpeg/probe.js';
+import type { DeviceName } from '../inference/device.js';
+import { DepthSession, type InferenceResult, type ModelDescription } from '../inference/session.js';
+import { resolveModel } from '../models/resolve.js';
+import { DepthRenderer, type RenderSettings, type RenderedDepth } from '../render/renderer.js';
+import { scheduleFrames, newScheduleStats, type Scheduled, type ScheduleStats } from '../schedule/scheduler.js';
+import { RunControl } from './control.js';
+import { encoderSink } from '../sinks/encoder-sink.js';
+import { needsEvenSize } from '../sinks/encoder.js';
+import type { FrameSource, SourceInfo } from '../sources/ffmpeg-source.js';
+import { fileSource } from '../sources/file-source.js';
+import type { PreprocessSpec, VideoFrame } from '../types.js';
+import { checkOutput } from './output-check.js';
+import type { FrameSink, OutputFrame, PipelineContext } from './types.js';
+
+export type PipelineInput =
+  | { readonly kind: 'file'; readonly path: string }
+  /** Any other source (webcam, lavfi); `still` sources are not paced. */
+  | { readonly kind: 'source'; readonly source: FrameSource; readonly label: string };
+
+export interface PipelineOptions {
+  readonly input: PipelineInput;
+  /** Video or image file to write; null for preview/record-only runs. */
+  readonly output: string | null;
+  /** A manifest name, a generated model name, or a path to an .onnx file. */
+  readonly model: string;
+  /** true: every frame (`--sync`); false: drop while busy, latest wins. */
+  readonly sync: boolean;
+  readonly render: RenderSettings;
+  /** Overrides of the model's preprocessing (--size, --mean, --std, …). */
+  readonly spec?: Partial<PreprocessSpec>;
+  readonly overwrite?: boolean;
+  /** Copy the input's audio into the output (default true). */
+  readonly audio?: boolean;
+  readonly lossless?: boolean;
+  readonly device?: DeviceName;
+  readonly threads?: number;
+  readonly maxFrames?: number;
+  /** Pull a named model on first use when it is missing. */
+  readonly allowDownload?: boolean;
+  /** More sinks: the live preview, the recorder. */
+  readonly sinks?: readonly FrameSink[];
+  /** Aborting ends the run cleanly (like Ctrl-C): outputs are finished, a summary is returned. */
+  readonly signal?: AbortSignal;
+  /** Steering while running (preview controls, record toggle); its schedule overrides `sync`. */
+  readonly control?: RunControl;
+  readonly hooks?: PipelineHooks;
+  /** Lets a test slow down or observe inference without touching the model (test-only seam). */
+  readonly wrapInfer?: (infer: (f: VideoFrame) => Promise<InferenceResult>) => (f: VideoFrame) => Promise<InferenceResult>;
+}
+
+export interface ProgressInfo {
+  readonly done: number;
+  readonly total: number | null;
+  readonly elapsedMs: number;
+  readonly fps: number;
+}
+
+export interface PipelineHooks {
+  /** The model is loaded (the CLI prints the untrained-model banner here). */
+  onModel?(model: ModelDescription): void;
+  onStart?(ctx: PipelineContext & { readonly expectedFrames: number | null }): void;
+  onProgress?(p: ProgressInfo): void;
+  onWarning?(line: string): void;
+  /** Called for every output frame after all sinks took it. */
+  onFrame?(out: OutputFrame): void;
+}
+
+export interface RunSummary {
+  readonly input: string;
+  readonly output: string | null;
+  readonly model: { readonly label: string; readonly path: string; readonly family: string; readonly untrained: boolean };
+  readonly frames: { readonly read: number; readonly inferred: number; readonly dropped: number; readonly written: number };
+  readonly schedule: 'async' | 'sync';
+  readonly maxWaiting: number;
+  readonly inputSize: { readonly width: number; readonly height: number } | null;
+  readonly frameSize: { readonly width: number; readonly height: number } | null;
+  /** Mean milliseconds per inferred frame for each stage on the main thread. */
+  readonly meanMs: { readonly preprocess: number; readonly inference: number; readonly render: number; readonly sinks: number };
+  readonly wallMs: number;
+  readonly fps: number;
+  readonly interrupted: boolean;
+  /** Input damage (truncated, corrupt): the frames before it were kept. */
+  readonly damage: string | null;
+  readonly warnings: readonly string[];
+}
+
+interface Slot {
+  readonly inference: InferenceResult;
+  rendered: RenderedDepth | null;
+  raw: Float32Array | null;
+}
+
+/** Runs source → scheduler → inference → render → sinks and resolves with the summary. */
+export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
+  const t0 = performance.now();
+  const warnings: string[] = [];
+  const warn = (line: string) => {
+    warnings.push(line);
+    opts.hooks?.onWarning?.(line);
+  };
+
+  // 1. Everything that can fail fast fails before decoding starts.
+  let media: MediaInfo | null = null;
+  const inputLabel = opts.input.kind === 'file' ? opts.input.path : opts.input.label;
+  let replaces = false;
+  if (opts.output) {
+    const chk = await checkOutput(opts.output, { overwrite: opts.overwrite ?? false, input: opts.input.kind === 'file' ? opts.input.path : null });
+    replaces = chk.replaces;
+    if (opts.input.kind === 'file') media = await probeMedia(opts.input.path);
+    if (chk.kind === 'image' && media && !media.still) {
+      throw new DepthVideoError('OUTPUT_FORMAT', `${opts.output}: the input ${inputLabel} is a video; give a video output (.mp4, .mkv, .webm)`, { file: opts.output });
+    }
+  } else if (opts.input.kind === 'file') {
+    media = await probeMedia(opts.input.path);
+  }
+  const still = media?.still ?? false;
+
+  const { path: modelPath } = await resolveModel(opts.model, { allowDownload: opts.allowDownload ?? true });
+  const session = await DepthSession.open(modelPath, { device: opts.device, threads: opts.threads, spec: opts.spec, onWarning: warn });
+  opts.hooks?.onModel?.(session.model);
+
+  const sinks: FrameSink[] = [];
+  if (opts.output) {
+    sinks.push(encoderSink({
+      output: opts.output,
+      audio: opts.audio !== false && media?.audio && !still && opts.input.kind === 'file' ? { path: opts.input.path, codec: media.audio.codec } : null,
+      lossless: opts.lossless ?? false,
+      viaTemp: replaces,
+    }));
+  }
+  sinks.push(...(opts.sinks ?? []));
+  const wantsRaw = sinks.some((s) => s.wantsRaw);
+
+  const source: FrameSource = opts.input.kind === 'file'
+    ? fileSource(opts.input.path, { pace: !opts.sync && !still, maxInFlight: opts.sync ? 4 : 64, maxFrames: opts.maxFrames })
+    : opts.input.source;
+
+  const control = opts.control ?? new RunControl(opts.sync ? 'sync' : 'async');
+  let stoppedByControl = false;
+  const onAbort = () => source.stop();
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const controlSubs = [
+    control.stop.subscribe(() => { stoppedByControl = true; source.stop(); }),
+  ];
+
+  const spec = session.model.spec;
+  const evenOutput = opts.output ? needsEvenSize(opts.output, opts.lossless ?? false) : false;
+  const renderer = new DepthRenderer(opts.render, spec.outputInterpolation, spec.outputAlignCorners, evenOutput);
+  controlSubs.push(control.render.subscribe((patch) => renderer.update(patch)));
+  const stats: ScheduleStats = newScheduleStats();
+  const ms = { preprocess: 0, inference: 0, render: 0, sinks: 0 };
+  let written = 0;
+  let started = false;
+  let ctx: PipelineContext | null = null;
+  let sourceInfo: SourceInfo | null = null;
+  let inputSize: { width: number; height: number } | null = null;
+
+  const baseInfer = async (f: VideoFrame): Promise<InferenceResult> => {
+    const r = await session.infer(f);
+    ms.preprocess += r.preprocessMs;
+    ms.inference += r.inferenceMs;
+    return r;
+  };
+  const infer = opts.wrapInfer ? opts.wrapInfer(baseInfer) : baseInfer;
+  const toSlot = async (f: VideoFrame): Promise<Slot> => ({ inference: await infer(f), rendered: null, raw: null });
+  // Layouts that show the input need the pixels of every frame, dropped or not.
+  const keepPixels = opts.render.layout !== 'depth' || sinks.some((s) => s.wantsInputPixels);
+
+  const render = (s: Scheduled<Slot>): OutputFrame => {
+    const r0 = performance.now();
+    const { frame } = s;
+    const slot = s.result;
+    if (s.inferred) {
+      if (wantsRaw) slot.raw = renderer.upsampleRaw(slot.inference.depth, frame.width, frame.height);
+      slot.rendered = renderer.renderDepth(slot.inference.depth, frame.width, frame.height);
+    }
+    const depth = slot.rendered!;
+    const image = renderer.compose(keepPixels ? frame : null, depth.depthRgb);
+    ms.render += performance.now() - r0;
+    return {
+      frame,
+      image,
+      inferred: s.inferred,
+      depth,
+      raw: s.inferred ? slot.raw : null,
+      inferenceMs: slot.inference.inferenceMs,
+      droppedBefore: s.droppedBefore,
+      inputSize: { width: slot.inference.depth.width, height: slot.inference.depth.height },
+    };
+  };
+
+  const deliver = async (out: OutputFrame): Promise<void> => {
+    try {
+      if (!started) {
+        started = true;
+        sourceInfo = await source.info;
+        inputSize = out.inputSize;
+        ctx = {
+          source: sourceInfo,
+          model: session.model,
+          inputSize: out.inputSize,
+          outputSize: { width: out.image.width, height: out.image.height },
+          firstPts: out.frame.pts,
+          inputPath: opts.input.kind === 'file' ? opts.input.path : null,
+        };
+        opts.hooks?.onStart?.({ ...ctx, expectedFrames: media?.expectedFrames ?? null });
+        for (const s of sinks) await s.start?.(ctx);
+      }
+      const s0 = performance.now();
+      for (const s of sinks) await s.write(out);
+      ms.sinks += performance.now() - s0;
+      written++;
+      opts.hooks?.onFrame?.(out);
+      const elapsed = performance.now() - t0;
+      opts.hooks?.onProgress?.({ done: written, total: media?.expectedFrames ?? null, elapsedMs: elapsed, fps: written / (elapsed / 1000) });
+    } finally {
+      out.frame.release();
+    }
+  };
+
+  const flow$ = defer(() => source.frames$).pipe(
+    scheduleFrames(toSlot, { mode: () => control.schedule.value, keepDroppedPixels: keepPixels, stats }),
+    // Rendering waits for the next macrotask, by which time the next frame's
+    // inference is already running on onnxruntime's threads: the two overlap.
+    observeOn(asapScheduler),
+    map(render),
+    concatMap((out) => from(deliver(out))),
+    defaultIfEmpty(undefined),
+  );
+
+  let failed: unknown = null;
+  try {
+    await lastValueFrom(flow$);
+  } catch (e) {
+    failed = e;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    for (const sub of controlSubs) sub.unsubscribe();
+  }
+  const interrupted = (opts.signal?.aborted ?? false) || stoppedByControl;
+  if (failed) {
+    for (const s of sinks) {
+      try { await (started ? s.finish(true) : s.abort?.()); } catch { /* the first error is the one to report */ }
+    }
+    await session.close();
+    throw failed;
+  }
+  for (const s of sinks) await s.finish(interrupted);
+  await session.close();
+
+  let damage: string | null = null;
+  if (source.warnings.length && !interrupted) {
+    const expected = media?.expectedFrames;
+    damage = `${inputLabel} is damaged or truncated: kept the ${stats.framesIn} frames decoded before the damage${expected ? ` (about ${expected} expected)` : ''}; ffmpeg said: ${source.warnings[0]}`;
+  }
+  if (written === 0 && !interrupted) {
+    throw new DepthVideoError('INPUT_NOT_MEDIA', `${inputLabel}: no frames could be decoded`, { file: inputLabel });
+  }
+  const wallMs = performance.now() - t0;
+  const n = Math.max(1, stats.inferred);
+  return {
+    input: inputLabel,
+    output: opts.output,
+    model: { label: session.model.label, path: session.model.path, family: session.model.family, untrained: session.model.untrained },
+    frames: { read: stats.framesIn, inferred: stats.inferred, dropped: stats.dropped, written },
+    schedule: control.schedule.value,
+    maxWaiting: stats.maxWaiting,
+    inputSize,
+    frameSize: sourceInfo ? { width: (sourceInfo as SourceInfo).width, height: (sourceInfo as SourceInfo).height } : null,
+    meanMs: { preprocess: ms.preprocess / n, inference: ms.inference / n, render: ms.render / Math.max(1, written), sinks: ms.sinks / Math.max(1, written) },
+    wallMs,
+    fps: written / (wallMs / 1000),
+    interrupted,
+    damage,
+    warnings,
+  };
+}

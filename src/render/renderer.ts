@@ -1,0 +1,108 @@
+import type { ColormapName, DepthMap, Interpolation, LayoutName, RgbImage } from '../types.js';
+import { applyColormap, getColormap } from './colormap.js';
+import { equalizeHistogram } from './equalize.js';
+import { composeLayout, padToEven } from './layout.js';
+import { normalizeDepth } from './normalize.js';
+import { resizeDepth } from './resize.js';
+import { DepthStabilizer, type StabilizeMode } from './stabilize.js';
+
+export interface RenderSettings {
+  readonly colormap: ColormapName;
+  /** Far = bright instead of near = bright. */
+  readonly invert: boolean;
+  /** Histogram equalisation of the normalised depth. */
+  readonly highContrast: boolean;
+  readonly layout: LayoutName;
+  readonly stabilize: StabilizeMode;
+  /** EMA time constant of the colour range, in inferred frames. */
+  readonly stabilizeWindow: number;
+}
+
+export interface RenderedDepth {
+  /** Normalised depth at frame size, 0..1 (1 = near), as coloured. */
+  readonly unit: Float32Array;
+  /** The colour picture of the depth alone. */
+  readonly depthRgb: RgbImage;
+  /** Colour range applied to the (aligned) prediction. */
+  readonly lo: number;
+  readonly hi: number;
+  readonly rawMin: number;
+  readonly rawMax: number;
+  /** The stabiliser reset its reference on this frame (first frame or scene cut). */
+  readonly reset: boolean;
+}
+
+/**
+ * Turns predictions into pictures: stabilise (at inference size, where it is
+ * cheap; upsampling commutes with the affine map), upsample to frame size,
+ * normalise, equalise, colour. Settings can change between frames (preview
+ * controls) but the stabiliser keeps its history.
+ */
+export class DepthRenderer {
+  private stabilizer: DepthStabilizer;
+  private settingsValue: RenderSettings;
+
+  constructor(
+    settings: RenderSettings,
+    private readonly interpolation: Interpolation,
+    private readonly alignCorners: boolean,
+    private readonly evenOutput: boolean,
+  ) {
+    this.settingsValue = settings;
+    this.stabilizer = this.makeStabilizer(settings);
+  }
+
+  private makeStabilizer(s: RenderSettings): DepthStabilizer {
+    return new DepthStabilizer({ mode: s.stabilize, window: s.stabilizeWindow, lowPct: 2, highPct: 98 });
+  }
+
+  get settings(): RenderSettings {
+    return this.settingsValue;
+  }
+
+  update(patch: Partial<RenderSettings>): void {
+    const next = { ...this.settingsValue, ...patch };
+    if (next.stabilize !== this.settingsValue.stabilize || next.stabilizeWindow !== this.settingsValue.stabilizeWindow) {
+      this.stabilizer = this.makeStabilizer(next);
+    }
+    this.settingsValue = next;
+  }
+
+  /** Upsampled raw prediction at frame size (for float32 recordings). */
+  upsampleRaw(depth: DepthMap, width: number, height: number): Float32Array {
+    return resizeDepth(depth, width, height, this.interpolation, this.alignCorners).data;
+  }
+
+  /** Renders one inferred prediction for a frame of the given size. */
+  renderDepth(depth: DepthMap, width: number, height: number): RenderedDepth {
+    const s = this.settingsValue;
+    let rawMin = Infinity;
+    let rawMax = -Infinity;
+    const d = depth.data;
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i]!;
+      if (v < rawMin) rawMin = v;
+      if (v > rawMax) rawMax = v;
+    }
+    const st = this.stabilizer.update(depth);
+    const full = resizeDepth({ width: depth.width, height: depth.height, data: st.data }, width, height, this.interpolation, this.alignCorners);
+    const unit = normalizeDepth(full.data, st.lo, st.hi, full.data === st.data ? undefined : full.data);
+    const shown = s.highContrast ? equalizeHistogram(unit, 1024, unit) : unit;
+    const rgb = applyColormap(shown, getColormap(s.colormap), undefined, s.invert);
+    return { unit: shown, depthRgb: { width, height, data: rgb }, lo: st.lo, hi: st.hi, rawMin, rawMax, reset: st.reset };
+  }
+
+  /** The output picture for a frame: layout of input and depth, even-sized when the encoder needs it. */
+  compose(input: RgbImage | null, depthRgb: RgbImage): RgbImage {
+    const layout = this.settingsValue.layout;
+    const img = layout === 'depth' || !input ? depthRgb : composeLayout(layout, input, depthRgb);
+    return this.evenOutput ? padToEven(img) : img;
+  }
+
+  /** Size of the composed picture for a frame size (before even padding). */
+  static layoutSize(layout: LayoutName, width: number, height: number, even: boolean): { width: number; height: number } {
+    const w = layout === 'side-by-side' ? width * 2 : width;
+    const h = layout === 'stacked' ? height * 2 : height;
+    return even ? { width: w + (w & 1), height: h + (h & 1) } : { width: w, height: h };
+  }
+}

@@ -1,0 +1,140 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { ScheduleMode, VideoFrame } from '../types.js';
+
+/** A frame on its way to the sinks, with the result it is shown with. */
+export interface Scheduled<R> {
+  readonly frame: VideoFrame;
+  /** This frame's own result, or for a dropped frame the latest earlier one. */
+  readonly result: R;
+  /** True when `result` was computed from this very frame. */
+  readonly inferred: boolean;
+  /** Frames dropped since the previous inferred frame (for recordings and stats). */
+  readonly droppedBefore: number;
+}
+
+export interface ScheduleStats {
+  framesIn: number;
+  inferred: number;
+  dropped: number;
+  /** Most frames ever waiting for the session at once (async: never above 1). */
+  maxWaiting: number;
+}
+
+export function newScheduleStats(): ScheduleStats {
+  return { framesIn: 0, inferred: 0, dropped: 0, maxWaiting: 0 };
+}
+
+export interface ScheduleOptions {
+  /**
+   * `async`: the session works on one frame and at most one more waits; a
+   * newer frame replaces the waiting one (latest wins), which is dropped.
+   * `sync`: every frame waits its turn. Read on every frame, so the live
+   * preview can switch modes while running.
+   */
+  readonly mode: () => ScheduleMode;
+  /**
+   * Keep the pixels of dropped frames until they are written (layouts that
+   * show the input need them). Otherwise a dropped frame's slot goes back to
+   * the source at once and only its timing travels on.
+   */
+  readonly keepDroppedPixels: boolean;
+  readonly stats?: ScheduleStats;
+}
+
+interface Entry<R> {
+  readonly frame: VideoFrame;
+  state: 'waiting' | 'inferring' | 'dropped' | 'done';
+  result?: R;
+  droppedBefore: number;
+}
+
+/**
+ * The scheduler between source and inference. Every input frame comes out,
+ * in order: dropped frames carry the most recent earlier result, so the
+ * output timeline matches the input's frame for frame. One inference runs at
+ * a time; backpressure in sync mode comes from the source, whose frame slots
+ * are only given back when the sinks are done with them.
+ */
+export function scheduleFrames<R>(infer: (f: VideoFrame) => Promise<R>, opts: ScheduleOptions): OperatorFunction<VideoFrame, Scheduled<R>> {
+  const stats = opts.stats ?? newScheduleStats();
+  return (source) =>
+    new Observable<Scheduled<R>>((subscriber) => {
+      const order: Entry<R>[] = []; // every frame not yet emitted, in index order
+      const waiting: Entry<R>[] = []; // frames waiting for the session, oldest first
+      let busy = false;
+      let sourceDone = false;
+      let last: { value: R } | null = null;
+      let droppedSinceInferred = 0;
+      let closed = false;
+
+      const flush = () => {
+        while (order.length) {
+          const head = order[0]!;
+          if (head.state === 'done') {
+            order.shift();
+            last = { value: head.result as R };
+            subscriber.next({ frame: head.frame, result: head.result as R, inferred: true, droppedBefore: head.droppedBefore });
+          } else if (head.state === 'dropped' && last) {
+            order.shift();
+            subscriber.next({ frame: head.frame, result: last.value, inferred: false, droppedBefore: 0 });
+          } else break;
+        }
+        if (sourceDone && !busy && waiting.length === 0 && order.length === 0) subscriber.complete();
+      };
+
+      const startNext = () => {
+        const e = waiting.shift();
+        if (!e) return;
+        busy = true;
+        e.state = 'inferring';
+        e.droppedBefore = droppedSinceInferred;
+        droppedSinceInferred = 0;
+        infer(e.frame).then(
+          (r) => {
+            if (closed) return;
+            stats.inferred++;
+            e.state = 'done';
+            e.result = r;
+            busy = false;
+            // Start the next inference before rendering this one, so the two overlap.
+            startNext();
+            flush();
+          },
+          (err: unknown) => {
+            if (!closed) subscriber.error(err);
+          },
+        );
+      };
+
+      const sub = source.subscribe({
+        next: (frame) => {
+          stats.framesIn++;
+          const e: Entry<R> = { frame, state: 'waiting', droppedBefore: 0 };
+          order.push(e);
+          if (busy && opts.mode() === 'async') {
+            // Latest wins: everything still waiting is now stale.
+            for (const old of waiting.splice(0)) {
+              old.state = 'dropped';
+              stats.dropped++;
+              droppedSinceInferred++;
+              if (!opts.keepDroppedPixels) old.frame.release();
+            }
+          }
+          waiting.push(e);
+          if (busy) stats.maxWaiting = Math.max(stats.maxWaiting, waiting.length);
+          else startNext();
+          // A frame dropped behind a finished one may now be ready to go out.
+          flush();
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => {
+          sourceDone = true;
+          flush();
+        },
+      });
+      return () => {
+        closed = true;
+        sub.unsubscribe();
+      };
+    });
+}

@@ -1,0 +1,57 @@
+import type { FrameSink, OutputFrame, PipelineContext } from '../pipeline/types.js';
+import { rename, rm } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import { FfmpegEncoder, muxAudio } from './encoder.js';
+
+export interface EncoderSinkOptions {
+  readonly output: string;
+  /** Carry over the first audio track of this file (codec as probed). */
+  readonly audio: { readonly path: string; readonly codec: string } | null;
+  readonly lossless: boolean;
+  /** Replacing an existing file: write beside it and rename at the end. */
+  readonly viaTemp: boolean;
+}
+
+/** Writes the composed pictures to a video (or image) file through ffmpeg. */
+export function encoderSink(opts: EncoderSinkOptions): FrameSink & { readonly framesWritten: number } {
+  let encoder: FfmpegEncoder | null = null;
+  return {
+    name: 'encoder',
+    get framesWritten() {
+      return encoder?.framesWritten ?? 0;
+    },
+    start(ctx: PipelineContext) {
+      encoder = new FfmpegEncoder({
+        output: opts.output,
+        width: ctx.outputSize.width,
+        height: ctx.outputSize.height,
+        frameRate: ctx.source.frameRate ?? { num: 25, den: 1 },
+        timeBase: ctx.source.timeBase,
+        startPts: ctx.firstPts,
+        lossless: opts.lossless,
+        viaTemp: opts.viaTemp,
+      });
+    },
+    write(out: OutputFrame) {
+      return encoder!.write(out.image);
+    },
+    async finish() {
+      if (!encoder) return;
+      await encoder.finish();
+      if (!opts.audio || encoder.framesWritten === 0) return;
+      // Until this pass ends, the output is the (playable) video-only file.
+      const out = opts.output;
+      const tmp = join(dirname(out), `.${basename(out, extname(out))}.audio-${process.pid}${extname(out)}`);
+      try {
+        await muxAudio(out, opts.audio, tmp);
+        await rename(tmp, out);
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw e;
+      }
+    },
+    async abort() {
+      await encoder?.abort();
+    },
+  };
+}

@@ -1,0 +1,200 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { rename, rm } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { DepthVideoError } from '../errors.js';
+import { ffmpegPath } from '../ffmpeg/binary.js';
+import type { Rational } from '../ffmpeg/probe.js';
+import type { RgbImage } from '../types.js';
+
+export type OutputKind = 'video' | 'image';
+
+interface ContainerRule {
+  readonly kind: OutputKind;
+  /** Audio codecs the container takes as they are (others are re-encoded). */
+  readonly copyAudio: readonly string[];
+  readonly audioCodec: readonly string[];
+}
+
+const VIDEO_EXT: Record<string, ContainerRule> = {
+  '.mp4': { kind: 'video', copyAudio: ['aac', 'mp3', 'ac3', 'eac3', 'alac'], audioCodec: ['-c:a', 'aac', '-b:a', '160k'] },
+  '.m4v': { kind: 'video', copyAudio: ['aac', 'mp3', 'ac3', 'eac3', 'alac'], audioCodec: ['-c:a', 'aac', '-b:a', '160k'] },
+  '.mov': { kind: 'video', copyAudio: ['aac', 'mp3', 'ac3', 'eac3', 'alac', 'pcm_s16le', 'pcm_s24le'], audioCodec: ['-c:a', 'aac', '-b:a', '160k'] },
+  '.mkv': { kind: 'video', copyAudio: ['*'], audioCodec: ['-c:a', 'aac', '-b:a', '160k'] },
+  '.webm': { kind: 'video', copyAudio: ['opus', 'vorbis'], audioCodec: ['-c:a', 'libopus', '-b:a', '128k'] },
+};
+const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp']);
+
+/** What kind of file an output path asks for, or a one-line error naming the choices. */
+export function outputKind(path: string): OutputKind {
+  const ext = extname(path).toLowerCase();
+  if (VIDEO_EXT[ext]) return 'video';
+  if (IMAGE_EXT.has(ext)) return 'image';
+  throw new DepthVideoError('OUTPUT_FORMAT', `${path}: unknown output type "${ext || '(no extension)'}": use .mp4, .mkv, .webm or .mov for video, .png or .jpg for images`, { file: path });
+}
+
+/** True when the encoder for this output needs even width and height (4:2:0 chroma). */
+export function needsEvenSize(path: string, lossless: boolean): boolean {
+  return outputKind(path) === 'video' && !lossless;
+}
+
+export interface EncoderOptions {
+  readonly output: string;
+  readonly width: number;
+  readonly height: number;
+  readonly frameRate: Rational;
+  /** Time base of the input, so the output stores the same pts values. */
+  readonly timeBase?: Rational;
+  /** pts of the first input frame (s); the first output frame gets the same. */
+  readonly startPts?: number;
+  /** Lossless RGB (FFV1 in .mkv): exact pixels, used by tests and for grading. */
+  readonly lossless?: boolean;
+  /** Write to a temporary name and rename at the end (used when replacing an existing file). */
+  readonly viaTemp?: boolean;
+}
+
+/** ffmpeg arguments for the video codec of an output file. */
+export function videoCodecArgs(output: string, frameRate: Rational, lossless: boolean): string[] {
+  const ext = extname(output).toLowerCase();
+  const fps = frameRate.num / frameRate.den;
+  const gop = String(Math.max(1, Math.round(fps * 2)));
+  if (IMAGE_EXT.has(ext)) return ['-frames:v', '1', '-update', '1'];
+  if (lossless) {
+    if (ext !== '.mkv') throw new DepthVideoError('OUTPUT_FORMAT', `${output}: --lossless needs an .mkv output (FFV1)`, { file: output });
+    return ['-c:v', 'ffv1', '-level', '3', '-pix_fmt', 'bgr0', '-g', gop];
+  }
+  if (ext === '.webm') {
+    return ['-c:v', 'libvpx-vp9', '-pix_fmt', 'yuv420p', '-b:v', '0', '-crf', '32', '-deadline', 'realtime', '-cpu-used', '8', '-row-mt', '1', '-g', gop];
+  }
+  const args = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', 'yuv420p', '-g', gop];
+  if (ext === '.mp4' || ext === '.m4v' || ext === '.mov') {
+    // Fragmented MP4: every 2 s of output is playable on its own, so a run
+    // that is interrupted or killed still leaves a file a player can open.
+    args.push('-movflags', '+frag_keyframe+empty_moov+default_base_moof');
+  }
+  return args;
+}
+
+/**
+ * Adds the first audio track of `audioFrom` to the finished video `video`,
+ * writing `dest`. A separate pass, because muxing audio while encoding breaks
+ * timestamps in ffmpeg 4: fragmented MP4 has no edit list to hide the AAC
+ * priming delay (the video shifts by ~23 ms), and -shortest cuts the last
+ * frames still in the encoder's look-ahead. Copying packets is I/O-bound.
+ */
+export function muxAudio(video: string, audioFrom: { readonly path: string; readonly codec: string }, dest: string): Promise<void> {
+  const ext = extname(dest).toLowerCase();
+  const rule = VIDEO_EXT[ext];
+  if (!rule) return Promise.reject(new DepthVideoError('OUTPUT_FORMAT', `${dest}: cannot carry audio in this container`, { file: dest }));
+  const copy = rule.copyAudio.includes('*') || rule.copyAudio.includes(audioFrom.codec);
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', video, '-i', audioFrom.path,
+    '-map', '0:v:0', '-map', '1:a:0', '-c:v', 'copy', ...(copy ? ['-c:a', 'copy'] : rule.audioCodec),
+    // Here -shortest is exact: both streams are packets already, and it trims
+    // the audio of an interrupted run to the video that was written.
+    '-shortest'];
+  if (ext === '.mp4' || ext === '.m4v' || ext === '.mov') args.push('-movflags', '+faststart');
+  args.push(dest);
+  return new Promise((resolve, reject) => {
+    const p = spawn(ffmpegPath(), args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    p.on('error', reject);
+    p.on('close', (code) => code === 0 ? resolve() : reject(new DepthVideoError('FFMPEG', `adding the audio of ${audioFrom.path} to ${dest} failed: ${err.trim().split('\n').pop() ?? code}`, { file: dest })));
+  });
+}
+
+/**
+ * One persistent ffmpeg process that takes RGB24 frames on stdin and writes
+ * the output file. Frames are assumed to be at a constant rate (the input's).
+ */
+export class FfmpegEncoder {
+  private readonly proc: ChildProcessByStdio<Writable, null, Readable>;
+  private readonly target: string;
+  private readonly writing: string;
+  private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private stderrTail: string[] = [];
+  private failed: Error | null = null;
+  private ended = false;
+  framesWritten = 0;
+
+  constructor(private readonly opts: EncoderOptions) {
+    this.target = opts.output;
+    this.writing = opts.viaTemp
+      ? join(dirname(opts.output), `.${basename(opts.output, extname(opts.output))}.partial-${process.pid}${extname(opts.output)}`)
+      : opts.output;
+    const rate = `${opts.frameRate.num}/${opts.frameRate.den}`;
+    const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', '-y',
+      '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${opts.width}x${opts.height}`, '-framerate', rate];
+    if (opts.startPts && opts.startPts > 0) args.push('-itsoffset', opts.startPts.toFixed(6));
+    args.push('-i', 'pipe:0');
+    const ext = extname(opts.output).toLowerCase();
+    const rule = VIDEO_EXT[ext];
+    args.push(...videoCodecArgs(opts.output, opts.frameRate, opts.lossless ?? false));
+    if (rule && opts.timeBase && (ext === '.mp4' || ext === '.m4v' || ext === '.mov') && opts.timeBase.num === 1) {
+      args.push('-video_track_timescale', String(opts.timeBase.den));
+    }
+    args.push(this.writing);
+    // Detached: a Ctrl-C in the terminal reaches only us; we then close stdin
+    // so ffmpeg finishes the file properly instead of dying with it.
+    this.proc = spawn(ffmpegPath(), args, { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
+    this.proc.stderr.setEncoding('utf8');
+    this.proc.stderr.on('data', (d: string) => {
+      for (const l of d.split('\n')) if (l.trim()) { this.stderrTail.push(l.trim()); if (this.stderrTail.length > 20) this.stderrTail.shift(); }
+    });
+    this.proc.stdin.on('error', (e) => { this.failed ??= e; });
+    this.exited = new Promise((resolve) => {
+      this.proc.on('error', (e) => { this.failed ??= e; resolve({ code: null, signal: null }); });
+      this.proc.on('close', (code, signal) => resolve({ code, signal }));
+    });
+  }
+
+  get outputPath(): string {
+    return this.target;
+  }
+
+  /** Resolves once the frame has been handed to the OS pipe; the image's buffer may be reused after. */
+  write(img: RgbImage): Promise<void> {
+    if (this.failed) return Promise.reject(this.error());
+    if (img.width !== this.opts.width || img.height !== this.opts.height) {
+      return Promise.reject(new DepthVideoError('FFMPEG', `internal: frame ${img.width}x${img.height} does not match the encoder's ${this.opts.width}x${this.opts.height}`));
+    }
+    return new Promise((resolve, reject) => {
+      this.proc.stdin.write(img.data, (err) => {
+        if (err) { this.failed ??= err; reject(this.error()); return; }
+        this.framesWritten++;
+        resolve();
+      });
+    });
+  }
+
+  private error(): DepthVideoError {
+    const detail = this.stderrTail.filter((l) => !/^\s*$/.test(l)).pop() ?? (this.failed ? this.failed.message : 'unknown error');
+    return new DepthVideoError('FFMPEG', `encoding ${this.target} failed: ${detail}`, { file: this.target });
+  }
+
+  /** Closes the stream, waits for ffmpeg to finish the file, and moves it into place. */
+  async finish(): Promise<void> {
+    if (!this.ended) {
+      this.ended = true;
+      this.proc.stdin.end();
+    }
+    const { code, signal } = await this.exited;
+    if (code !== 0) {
+      if (this.opts.viaTemp) await rm(this.writing, { force: true });
+      const e = this.error();
+      throw new DepthVideoError('FFMPEG', `${e.message} (ffmpeg exited with ${signal ?? code})`, { file: this.target });
+    }
+    if (this.writing !== this.target) await rename(this.writing, this.target);
+  }
+
+  /** Stops without a usable file (used when the run failed before any frame). */
+  async abort(): Promise<void> {
+    if (!this.ended) {
+      this.ended = true;
+      this.proc.stdin.destroy();
+    }
+    this.proc.kill('SIGKILL');
+    await this.exited;
+    if (this.writing !== this.target || this.framesWritten === 0) await rm(this.writing, { force: true });
+  }
+}

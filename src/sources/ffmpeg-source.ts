@@ -1,0 +1,305 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { Observable } from 'rxjs';
+import { DepthVideoError } from '../errors.js';
+import { ffmpegPath } from '../ffmpeg/binary.js';
+import type { Rational } from '../ffmpeg/probe.js';
+import type { VideoFrame } from '../types.js';
+
+export interface SourceInfo {
+  /** What the frames come from, for messages (a path, a device, a lavfi graph). */
+  readonly label: string;
+  readonly width: number;
+  readonly height: number;
+  /** Exact rational rate the decoder reports (30000/1001), null when unknown. */
+  readonly frameRate: Rational | null;
+  /** The decoder's time base; pts values are exact multiples of it. */
+  readonly timeBase: Rational;
+  /** True for cameras and other sources that cannot be paused or rewound. */
+  readonly live: boolean;
+}
+
+export interface FrameSource {
+  /** Cold: subscribing starts ffmpeg, unsubscribing kills it. Subscribe once. */
+  readonly frames$: Observable<VideoFrame>;
+  /** Resolves when the geometry and rate of the stream are known. */
+  readonly info: Promise<SourceInfo>;
+  /** Ends the stream (Ctrl-C, the page's stop button): no further frames are emitted, then it completes. */
+  stop(): void;
+  /** Decoder warnings seen so far (damaged data, truncation), one line each. */
+  readonly warnings: readonly string[];
+  readonly framesRead: number;
+}
+
+export interface FfmpegSourceOptions {
+  /** ffmpeg arguments that open the input, e.g. ['-i', 'in.mp4'] or ['-f', 'lavfi', '-i', 'testsrc2']. */
+  readonly inputArgs: readonly string[];
+  readonly label: string;
+  readonly live?: boolean;
+  /**
+   * Emit frames at the input's own rate (by pts), the way a camera would
+   * deliver them. Used for the async schedule on files and for lavfi test
+   * sources that would otherwise run as fast as the CPU allows.
+   */
+  readonly pace?: boolean;
+  /**
+   * At most this many frames alive at once (emitted, not yet released). When
+   * reached, ffmpeg's stdout is paused and the pipe's own flow control stops
+   * the decoder: memory stays flat however long the video is.
+   */
+  readonly maxInFlight?: number;
+  /** Extra ffmpeg output options placed before the rawvideo output (e.g. -frames:v N). */
+  readonly outputArgs?: readonly string[];
+}
+
+const SHOWINFO_FRAME = /\] n:\s*(\d+) pts:\s*(-?\d+)/;
+const SHOWINFO_CONFIG = /\] config in time_base: (\d+)\/(\d+), frame_rate: (\d+)\/(\d+)/;
+const OUTPUT_SIZE = /Stream #0:0.*: Video: rawvideo[^\n]*?, (\d+)x(\d+)/;
+// Lines a damaged or truncated input produces; they become user-facing warnings.
+const DAMAGE = /(error while decoding|invalid nal|partial file|corrupt|truncat|invalid data|missing picture|concealing|moov atom not found|end of file|no frame!|error splitting)/i;
+
+export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
+  const maxInFlight = Math.max(1, opts.maxInFlight ?? 4);
+  const warnings: string[] = [];
+  let framesRead = 0;
+  let stopRequested: (() => void) | null = null;
+  let stopEarly = false;
+  let resolveInfo!: (i: SourceInfo) => void;
+  let rejectInfo!: (e: unknown) => void;
+  const info = new Promise<SourceInfo>((res, rej) => { resolveInfo = res; rejectInfo = rej; });
+  info.catch(() => undefined); // consumers that only subscribe see the error through the observable
+
+  const frames$ = new Observable<VideoFrame>((subscriber) => {
+    const args = [
+      '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
+      ...opts.inputArgs,
+      '-map', '0:v:0',
+      // showinfo is the one place ffmpeg 4 reports each frame's exact pts and
+      // the stream's exact rational rate; rawvideo on a pipe carries neither.
+      '-vf', 'showinfo',
+      '-vsync', 'passthrough',
+      ...(opts.outputArgs ?? []),
+      '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+    ];
+    let proc: ChildProcessByStdio<null, Readable, Readable>;
+    try {
+      proc = spawn(ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      subscriber.error(e);
+      return;
+    }
+
+    let width = 0;
+    let height = 0;
+    let frameBytes = 0;
+    let timeBase: Rational | null = null;
+    let frameRate: Rational | null = null;
+    const pts: number[] = [];
+    const stderrTail: string[] = [];
+    let stderrBuf = '';
+    let infoSent = false;
+    let inOutput = false;
+
+    const pendingChunks: Buffer[] = []; // stdout data that arrived before the size was known
+    let current: Buffer | null = null;
+    let filled = 0;
+    const ready: { index: number; data: Buffer; readAt: number }[] = [];
+    const pool: Buffer[] = [];
+    let alive = 0;
+    let emitted = 0;
+    let exited = false;
+    let finished = false;
+    let paceStart: { wall: number; pts: number } | null = null;
+    let paceTimer: NodeJS.Timeout | null = null;
+
+    const sendInfo = () => {
+      if (infoSent || !width || !height || !timeBase) return;
+      infoSent = true;
+      resolveInfo({ label: opts.label, width, height, frameRate, timeBase, live: opts.live ?? false });
+    };
+
+    const ptsOf = (i: number): number | undefined => {
+      if (i < pts.length) return pts[i];
+      if (!exited) return undefined;
+      // The process ended without a showinfo line for this frame (it can
+      // happen on a hard kill): extrapolate on the nominal rate.
+      const last = pts.length ? pts[pts.length - 1]! : 0;
+      const step = frameRate && frameRate.num > 0 ? frameRate.den / frameRate.num : 1 / 30;
+      return last + (i - pts.length + 1) * step;
+    };
+
+    const flow = () => {
+      if (finished) return;
+      const wantMore = alive + ready.length < maxInFlight && ready.length < 2;
+      if (wantMore) proc.stdout.resume();
+      else proc.stdout.pause();
+    };
+
+    const finish = (err?: unknown) => {
+      if (finished) return;
+      finished = true;
+      if (paceTimer) clearTimeout(paceTimer);
+      if (!exited) proc.kill('SIGKILL');
+      if (err) {
+        rejectInfo(err);
+        subscriber.error(err);
+      } else {
+        if (!infoSent) rejectInfo(new DepthVideoError('INPUT_NOT_MEDIA', `${opts.label}: no frames were decoded`, { file: opts.label }));
+        subscriber.complete();
+      }
+    };
+
+    const pump = () => {
+      if (finished) return;
+      while (ready.length && alive < maxInFlight) {
+        if (stopEarly) break;
+        const head = ready[0]!;
+        const p = ptsOf(head.index);
+        if (p === undefined) break; // its showinfo line has not arrived yet
+        if (opts.pace) {
+          const now = performance.now();
+          if (!paceStart) paceStart = { wall: now, pts: p };
+          const due = paceStart.wall + (p - paceStart.pts) * 1000;
+          if (due > now + 1) {
+            if (!paceTimer) paceTimer = setTimeout(() => { paceTimer = null; pump(); }, due - now);
+            break;
+          }
+        }
+        ready.shift();
+        alive++;
+        emitted++;
+        let released = false;
+        const data = head.data;
+        const frame: VideoFrame = {
+          index: head.index,
+          pts: p,
+          width,
+          height,
+          data,
+          captureTime: head.readAt,
+          release: () => {
+            if (released) return;
+            released = true;
+            alive--;
+            if (pool.length < maxInFlight + 2) pool.push(data);
+            pump();
+          },
+        };
+        subscriber.next(frame);
+      }
+      if (stopEarly || (exited && ready.length === 0)) {
+        if (stopEarly) { ready.length = 0; }
+        finish();
+        return;
+      }
+      flow();
+    };
+
+    const takeBytes = (chunk: Buffer) => {
+      let off = 0;
+      while (off < chunk.length) {
+        if (!current) {
+          // Shared memory: the inference worker reads the pixels without a copy.
+          current = pool.pop() ?? Buffer.from(new SharedArrayBuffer(frameBytes));
+          filled = 0;
+        }
+        const n = Math.min(frameBytes - filled, chunk.length - off);
+        chunk.copy(current, filled, off, off + n);
+        filled += n;
+        off += n;
+        if (filled === frameBytes) {
+          ready.push({ index: framesRead++, data: current, readAt: performance.now() });
+          current = null;
+        }
+      }
+    };
+
+    proc.stdout.on('data', (chunk: Buffer) => {
+      if (!frameBytes) { pendingChunks.push(chunk); return; }
+      takeBytes(chunk);
+      pump();
+    });
+
+    const onLine = (line: string) => {
+      let m: RegExpExecArray | null;
+      if ((m = SHOWINFO_FRAME.exec(line))) {
+        const n = Number(m[1]);
+        if (timeBase && n === pts.length) {
+          pts.push((Number(m[2]) * timeBase.num) / timeBase.den);
+          if (ready.length && ready[0]!.index === n) pump();
+        }
+        return;
+      }
+      if ((m = SHOWINFO_CONFIG.exec(line))) {
+        timeBase = { num: Number(m[1]), den: Number(m[2]) };
+        const fr = { num: Number(m[3]), den: Number(m[4]) };
+        frameRate = fr.num > 0 && fr.den > 0 ? fr : null;
+        sendInfo();
+        return;
+      }
+      if (line.startsWith('Output #0')) inOutput = true;
+      if (!width && inOutput && (m = OUTPUT_SIZE.exec(line))) {
+        width = Number(m[1]);
+        height = Number(m[2]);
+        frameBytes = width * height * 3;
+        sendInfo();
+        for (const c of pendingChunks.splice(0)) takeBytes(c);
+        pump();
+        return;
+      }
+      if (line.includes('Parsed_showinfo')) return;
+      stderrTail.push(line);
+      if (stderrTail.length > 40) stderrTail.shift();
+      if (DAMAGE.test(line) && warnings.length < 20) warnings.push(line.replace(/^\[[^\]]+\]\s*/, '').trim());
+    };
+
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (d: string) => {
+      stderrBuf += d;
+      let i: number;
+      while ((i = stderrBuf.indexOf('\n')) >= 0) {
+        const line = stderrBuf.slice(0, i).replace(/\r$/, '');
+        stderrBuf = stderrBuf.slice(i + 1);
+        // Stream headers span lines: the size sits on the "Stream #0:0" line
+        // of the Output section, which is the only rawvideo stream.
+        onLine(line);
+      }
+    });
+
+    proc.on('error', (e) => finish(new DepthVideoError('FFMPEG', `cannot run ffmpeg for ${opts.label}: ${e.message}`, { file: opts.label, cause: e })));
+    proc.on('close', (code, signal) => {
+      exited = true;
+      if (stderrBuf) { onLine(stderrBuf); stderrBuf = ''; }
+      if (finished) return;
+      if (framesRead === 0 && !stopEarly) {
+        const why = stderrTail.filter((l) => !/^\s/.test(l) && !/^(Input|Output|Stream|Press|  )/.test(l)).pop() ?? `ffmpeg exited with ${signal ?? code}`;
+        finish(new DepthVideoError(opts.live ? 'WEBCAM' : 'INPUT_NOT_MEDIA', `${opts.label}: no frames could be decoded (${why.trim()})`, { file: opts.label }));
+        return;
+      }
+      if (code !== 0 && signal === null && warnings.length === 0) {
+        warnings.push(`ffmpeg exited with code ${code}: ${stderrTail[stderrTail.length - 1] ?? ''}`.trim());
+      }
+      if (filled > 0 && current) warnings.push(`the last frame was incomplete (${filled} of ${frameBytes} bytes) and was dropped`);
+      pump();
+    });
+
+    stopRequested = () => {
+      stopEarly = true;
+      pump();
+    };
+
+    return () => {
+      if (paceTimer) clearTimeout(paceTimer);
+      finished = true;
+      if (!exited) proc.kill('SIGKILL');
+    };
+  });
+
+  return {
+    frames$,
+    info,
+    stop: () => { stopEarly = true; stopRequested?.(); },
+    get warnings() { return warnings; },
+    get framesRead() { return framesRead; },
+  };
+}
