@@ -1,7 +1,152 @@
-import type { CliExtension } from './extension.js';
+import { Option, type Command } from 'commander';
+import { DepthVideoError } from '../errors.js';
+import { PhotoDepth, DEFAULT_UPLOAD_LIMIT } from '../preview/photo.js';
+import { DEFAULT_PREVIEW_HOST, DEFAULT_PREVIEW_PORT, isLoopback, startPreviewServer, type PreviewServer } from '../preview/server.js';
+import { previewSink } from '../preview/sink.js';
+import { COLORMAP_NAMES, isColormapName } from '../render/colormap.js';
+import { nodeWebcamSource } from '../sources/node-webcam.js';
+import { describeDevices, listWebcams, parseSize, TEST_WEBCAM, webcamSource } from '../sources/webcam.js';
+import type { PipelineInput } from '../pipeline/run.js';
+import type { FrameSink } from '../pipeline/types.js';
+import type { CliExtension, ExtensionContext, Flags } from './extension.js';
+import type { CliIO } from './main.js';
 
-/** Placeholder until the live feature lands. */
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** --preview value: true (default port), a port string, false (--no-preview), undefined (not given). */
+export function previewPort(v: unknown): number {
+  if (typeof v !== 'string') return DEFAULT_PREVIEW_PORT;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new DepthVideoError('USAGE', `--preview ${v}: give a port number from 1 to 65535, e.g. --preview ${DEFAULT_PREVIEW_PORT}`);
+  return n;
+}
+
+/** Whether this run serves the preview: by default with --webcam, with a file only when asked. */
+export function previewWanted(flags: Flags): boolean {
+  if (flags.preview === false) return false;
+  return flags.preview !== undefined || flags.webcam !== undefined;
+}
+
+interface ServeOptions {
+  readonly live: boolean;
+  readonly hub?: ReturnType<typeof previewSink>;
+  readonly keepAlive: boolean;
+}
+
+async function serve(flags: Flags, io: CliIO, o: ServeOptions): Promise<PreviewServer> {
+  const host = str(flags.host) ?? DEFAULT_PREVIEW_HOST;
+  const explicit = flags.host !== undefined;
+  if (explicit && !isLoopback(host)) {
+    io.stderr.write(`warning: the preview on ${host} can be opened by anyone who can reach this machine, and shows the camera\n`);
+  }
+  const quiet = flags.quiet === true;
+  const colormap = str(flags.colormap) ?? 'inferno';
+  const server = await startPreviewServer({
+    port: previewPort(flags.preview),
+    host,
+    allowExternal: explicit,
+    photo: new PhotoDepth(str(flags.model) ?? 'dpt-tiny', flags.download !== false),
+    uploadLimit: DEFAULT_UPLOAD_LIMIT,
+    keepAlive: o.keepAlive,
+    log: (line) => { if (!quiet) io.stderr.write(`${line}\n`); },
+    hello: o.hub ? () => o.hub!.hello() : () => ({
+      type: 'hello',
+      live: false,
+      source: null,
+      model: str(flags.model) ?? null,
+      untrained: false,
+      render: { colormap: isColormapName(colormap) ? colormap : 'inferno', invert: flags.invert === true, highContrast: flags.highContrast === true, layout: 'side-by-side' },
+      schedule: 'async',
+      recording: false,
+      canRecord: false,
+      colormaps: COLORMAP_NAMES,
+      uploadLimitBytes: DEFAULT_UPLOAD_LIMIT,
+    }),
+    onMessage: o.hub ? (m) => o.hub!.onMessage(m) : undefined,
+  });
+  io.stderr.write(`preview: ${server.url}${o.live ? '' : ' (photo mode; Ctrl-C ends)'}\n`);
+  return server;
+}
+
 export const liveExtension: CliExtension = {
   name: 'live',
-  addOptions() {},
+
+  addOptions(cmd: Command) {
+    cmd
+      .option('--webcam [device]', `capture a camera (/dev/video0, an index, a name), or a test source such as ${TEST_WEBCAM}`)
+      .option('--webcam-size <WxH>', 'camera picture size, e.g. 1280x720')
+      .option('--webcam-fps <n>', 'camera frame rate')
+      .addOption(new Option('--webcam-backend <backend>', 'how to open the camera').choices(['ffmpeg', 'node-webcam']).default('ffmpeg'))
+      .option('--list-webcams', 'list the cameras ffmpeg can open, then exit')
+      .option('--preview [port]', `serve a live preview page (default with --webcam; port ${DEFAULT_PREVIEW_PORT})`)
+      .option('--no-preview', 'no preview page')
+      .option('--host <addr>', `address of the preview server (default ${DEFAULT_PREVIEW_HOST}; 0.0.0.0 exposes it to the network)`)
+      .option('--photo-ui', 'serve only the photo page (drop an image, get its depth), no video');
+  },
+
+  async handle(flags: Flags, io: CliIO): Promise<number | null> {
+    if (flags.listWebcams) {
+      const devices = await listWebcams();
+      if (!devices.length) io.stdout.write(`${describeDevices(devices)}\n`);
+      for (const d of devices) io.stdout.write(d.id === d.name ? `${d.id}\n` : `${d.id}\t${d.name}\n`);
+      return 0;
+    }
+    if (flags.photoUi) {
+      const server = await serve(flags, io, { live: false, keepAlive: true });
+      await new Promise<void>((resolve) => {
+        const done = () => { process.off('SIGINT', done); process.off('SIGTERM', done); resolve(); };
+        process.on('SIGINT', done);
+        process.on('SIGTERM', done);
+      });
+      await server.close();
+      return 0;
+    }
+    return null;
+  },
+
+  async input(flags: Flags): Promise<PipelineInput | null> {
+    if (flags.webcam === undefined || flags.webcam === false) return null;
+    const device = str(flags.webcam);
+    const size = str(flags.webcamSize) ? parseSize(str(flags.webcamSize)!) : undefined;
+    let fps: number | undefined;
+    if (flags.webcamFps !== undefined) {
+      fps = Number(flags.webcamFps);
+      if (!(fps > 0 && fps <= 240)) throw new DepthVideoError('USAGE', `--webcam-fps ${String(flags.webcamFps)}: give a rate from 1 to 240`);
+    }
+    if (flags.webcamBackend === 'node-webcam') {
+      const source = await nodeWebcamSource({ device, size });
+      return { kind: 'source', source, label: `camera ${device ?? 'default'} (node-webcam)` };
+    }
+    // Async runs keep dropped frames' pixels until shown, so they need more slots.
+    const source = await webcamSource({ device, size, fps, maxInFlight: flags.sync ? 4 : 32 });
+    return { kind: 'source', source, label: device ?? 'camera' };
+  },
+
+  async sinks(ctx: ExtensionContext): Promise<FrameSink[]> {
+    if (!previewWanted(ctx.flags)) return [];
+    const colormap = str(ctx.flags.colormap) ?? 'inferno';
+    const layout = str(ctx.flags.layout);
+    const hub = previewSink({
+      control: ctx.control,
+      render: {
+        colormap: isColormapName(colormap) ? colormap : 'inferno',
+        invert: ctx.flags.invert === true,
+        highContrast: ctx.flags.highContrast === true,
+        layout: layout === 'depth' ? 'depth' : 'side-by-side',
+      },
+      // An output file's picture size is fixed when it starts.
+      forwardLayout: ctx.flags.out === undefined,
+      uploadLimit: DEFAULT_UPLOAD_LIMIT,
+    });
+    // The server must not keep the process alive if the run fails before it starts.
+    const server = await serve(ctx.flags, ctx.io, { live: true, hub, keepAlive: false });
+    hub.attach(server);
+    return [hub];
+  },
+
+  outputOptional(flags: Flags): boolean {
+    return flags.webcam !== undefined && flags.webcam !== false;
+  },
 };

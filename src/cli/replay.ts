@@ -1,5 +1,233 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { promises as fsp } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DepthVideoError, errorText } from '../errors.js';
+import type { Rational } from '../ffmpeg/probe.js';
+import { checkOutput } from '../pipeline/output-check.js';
+import { applyColormap, COLORMAP_NAMES, getColormap } from '../render/colormap.js';
+import { padToEven } from '../render/layout.js';
+import { FfmpegEncoder, needsEvenSize } from '../sinks/encoder.js';
+import { readDepth16, readRaw, readRecording, type FrameRecord, type LoadedRecording, type RecordingSegment } from '../sinks/recorder/index.js';
+import type { ColormapName } from '../types.js';
 import type { CliIO } from './main.js';
 
-/** Placeholder until `depth-video replay` lands. */
-export function registerReplayCommand(_program: Command, _io: CliIO, _setExit: (code: number) => void): void {}
+/**
+ * `depth-video replay <dir>`: renders a recording back to a colour video (the
+ * proof that what was recorded is complete and loadable), or summarises it
+ * with --info. A damaged recording is replayed as far as it goes; what is
+ * missing is said once per kind of problem.
+ */
+
+export interface ReplayOptions {
+  readonly out: string;
+  readonly colormap: ColormapName;
+  readonly invert: boolean;
+  readonly overwrite: boolean;
+}
+
+export interface ReplayResult {
+  readonly framesWritten: number;
+  readonly framesListed: number;
+  readonly frameRate: Rational;
+  /** One line per kind of problem (recording and replay). */
+  readonly problems: readonly string[];
+  readonly complete: boolean;
+}
+
+/**
+ * One line per kind of problem: lines that differ only in numbers (frame
+ * indices, file names) are one kind, shown by its first example and a count.
+ */
+export function groupProblems(problems: readonly string[]): string[] {
+  const kinds = new Map<string, { first: string; count: number }>();
+  for (const p of problems) {
+    const key = p.replace(/\d+/g, '#');
+    const k = kinds.get(key);
+    if (k) k.count++;
+    else kinds.set(key, { first: p, count: 1 });
+  }
+  return [...kinds.values()].map((k) => (k.count > 1 ? `${k.first} (and ${k.count - 1} more like it)` : k.first));
+}
+
+/** A rational for an fps value, preferring the NTSC-style /1001 rates when they fit. */
+export function toRational(fps: number): Rational {
+  for (const den of [1, 1001, 1000]) {
+    const num = Math.round(fps * den);
+    if (num > 0 && Math.abs(num / den - fps) <= fps * 1e-4) return { num, den };
+  }
+  return { num: Math.max(1, Math.round(fps * 1000)), den: 1000 };
+}
+
+/**
+ * The rate recorded frames follow: the median pts step between consecutive
+ * recorded frames of the same segment (a pause is not a slow frame); the
+ * input's rate, then 25, when there are too few frames to tell.
+ */
+export function recordedFrameRate(frames: readonly Pick<FrameRecord, 'index' | 'pts'>[], segments: readonly RecordingSegment[], fallback: number | null): Rational {
+  const segOf = (index: number) => segments.findIndex((s) => index >= s.startFrame && (s.endFrame === null || index < s.endFrame));
+  const steps: number[] = [];
+  for (let i = 1; i < frames.length; i++) {
+    const a = frames[i - 1]!;
+    const b = frames[i]!;
+    const d = b.pts - a.pts;
+    if (d > 0 && segOf(a.index) === segOf(b.index)) steps.push(d);
+  }
+  if (steps.length > 0) {
+    steps.sort((x, y) => x - y);
+    const mid = steps[steps.length >> 1]!;
+    const fps = 1 / mid;
+    // Snap to the input's exact rate when the median is that rate (rounding of pts).
+    if (fallback && Math.abs(fps - fallback) <= fallback * 2e-3) return toRational(fallback);
+    if (fps >= 0.1 && fps <= 1000) return toRational(fps);
+  }
+  return toRational(fallback && fallback > 0 ? fallback : 25);
+}
+
+function unitFrom16(d: Uint16Array): Float32Array {
+  const out = new Float32Array(d.length);
+  for (let i = 0; i < d.length; i++) out[i] = d[i]! / 65535;
+  return out;
+}
+
+/** A float32-only recording has no depth image: show the raw output over its own range. */
+function unitFromRaw(raw: Float32Array, lo: number, hi: number): Float32Array {
+  const out = new Float32Array(raw.length);
+  const span = hi - lo;
+  if (!(span > 0) || !Number.isFinite(span)) return out;
+  for (let i = 0; i < raw.length; i++) {
+    const t = (raw[i]! - lo) / span;
+    out[i] = t > 0 ? (t < 1 ? t : 1) : 0;
+  }
+  return out;
+}
+
+async function dirSize(dir: string): Promise<{ bytes: number; files: number }> {
+  let bytes = 0;
+  let files = 0;
+  for (const ent of await fsp.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const p = join(dir, ent.name);
+    if (ent.isDirectory()) {
+      const sub = await dirSize(p);
+      bytes += sub.bytes;
+      files += sub.files;
+    } else if (ent.isFile()) {
+      bytes += (await fsp.stat(p)).size;
+      files++;
+    }
+  }
+  return { bytes, files };
+}
+
+function megabytes(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1)} MB`;
+}
+
+/** Renders a recording dir to a colour video; throws only when nothing could be rendered. */
+export async function replayRecording(dir: string, opts: ReplayOptions): Promise<ReplayResult> {
+  const abs = resolve(dir);
+  const chk = await checkOutput(opts.out, { overwrite: opts.overwrite });
+  if (chk.kind !== 'video') {
+    throw new DepthVideoError('OUTPUT_FORMAT', `${opts.out}: replay writes a video; use .mp4, .mkv, .webm or .mov`, { file: opts.out });
+  }
+  const rec: LoadedRecording = await readRecording(abs);
+  const { manifest, frames } = rec;
+  const problems = [...rec.problems];
+  if (frames.length === 0) {
+    throw new DepthVideoError('RECORDING', `${abs} holds no complete frame to replay${problems.length ? ` (${groupProblems(problems).join('; ')})` : ''}`, { file: abs });
+  }
+  const frameRate = recordedFrameRate(frames, manifest.segments ?? [], manifest.input?.frameRate ?? null);
+  const first = frames[0]!;
+  const even = needsEvenSize(opts.out, false);
+  const size = even ? { width: first.width + (first.width & 1), height: first.height + (first.height & 1) } : { width: first.width, height: first.height };
+  const lut = getColormap(opts.colormap);
+  const encoder = new FfmpegEncoder({ output: opts.out, width: size.width, height: size.height, frameRate, viaTemp: chk.replaces });
+  let written = 0;
+  try {
+    for (const f of frames) {
+      if (f.width !== first.width || f.height !== first.height) {
+        problems.push(`frame ${f.index} is ${f.width}x${f.height}, not ${first.width}x${first.height} like the first frame: skipped`);
+        continue;
+      }
+      let unit: Float32Array;
+      try {
+        unit = f.depth !== undefined ? unitFrom16(await readDepth16(abs, f, manifest)) : unitFromRaw(readRaw(abs, f), f.rawMin, f.rawMax);
+      } catch (e) {
+        problems.push(`frame ${f.index} could not be read: ${errorText(e)}`);
+        continue;
+      }
+      const rgb = { width: f.width, height: f.height, data: applyColormap(unit, lut, undefined, opts.invert) };
+      await encoder.write(even ? padToEven(rgb) : rgb);
+      written++;
+    }
+  } catch (e) {
+    await encoder.abort();
+    throw e;
+  }
+  if (written === 0) {
+    await encoder.abort();
+    throw new DepthVideoError('RECORDING', `no frame of ${abs} could be read: ${groupProblems(problems).join('; ')}`, { file: abs });
+  }
+  await encoder.finish();
+  return { framesWritten: written, framesListed: frames.length, frameRate, problems: groupProblems(problems), complete: problems.length === 0 };
+}
+
+/** The --info summary, one fact per line. */
+export async function recordingInfo(dir: string): Promise<{ lines: string[]; json: Record<string, unknown> }> {
+  const abs = resolve(dir);
+  const rec = await readRecording(abs);
+  const m = rec.manifest;
+  const { bytes, files } = await dirSize(abs);
+  const problems = groupProblems(rec.problems);
+  const segs = (m.segments ?? []).map((s) => `[${s.startFrame}, ${s.endFrame ?? 'open'})`).join(' ');
+  const pts = rec.frames.map((f) => f.pts);
+  const span = pts.length ? `${Math.min(...pts).toFixed(3)}–${Math.max(...pts).toFixed(3)} s` : 'none';
+  const rate = recordedFrameRate(rec.frames, m.segments ?? [], m.input?.frameRate ?? null);
+  const ok = problems.length === 0;
+  const lines = [
+    `recording  ${abs}`,
+    `status     ${ok ? 'complete' : `incomplete (${problems.length} kind(s) of problem, listed below)`}`,
+    `format     ${m.format}`,
+    `frames     ${rec.frames.length} usable${m.framesRecorded !== rec.frames.length ? ` (manifest says ${m.framesRecorded})` : ''}, segments ${segs || 'none'}`,
+    `time       ${span}, about ${(rate.num / rate.den).toFixed(3)} fps`,
+    `size       ${megabytes(bytes)} in ${files} file(s)`,
+    `model      ${m.model?.name ?? '?'}${m.model?.untrained ? ' (untrained)' : ''}, sha256 ${m.model?.sha256 ?? 'unknown'}`,
+    `input      ${m.input?.path ?? '?'} ${m.input?.width}x${m.input?.height}${m.input?.frameRate ? ` @ ${m.input.frameRate.toFixed(3)} fps` : ''}`,
+    `sizes      frame ${m.frameSize?.width}x${m.frameSize?.height}, inference ${m.inferenceSize?.width}x${m.inferenceSize?.height}`,
+    `recorded   ${m.startedAt ?? '?'} – ${m.endedAt ?? 'not closed'}, tool ${m.tool?.name ?? '?'} ${m.tool?.version ?? ''}`.trimEnd(),
+  ];
+  if (m.stoppedReason) lines.push(`stopped    ${m.stoppedReason}`);
+  for (const p of problems) lines.push(`problem    ${p}`);
+  return {
+    lines,
+    json: { dir: abs, complete: ok, format: m.format, frames: rec.frames.length, segments: m.segments, bytes, files, frameRate: rate, manifest: m, problems },
+  };
+}
+
+export function registerReplayCommand(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  program
+    .command('replay <recording-dir>')
+    .description('render a recording (--record) to a colour video, or summarise it with --info')
+    .option('-o, --out <file>', 'video to write (.mp4 .mkv .webm .mov)')
+    .addOption(new Option('--colormap <name>', 'colour table').choices([...COLORMAP_NAMES]).default('inferno'))
+    .option('--invert', 'far = bright instead of near = bright', false)
+    .option('--overwrite', 'replace an existing output file')
+    .option('--info', 'summarise the recording: frames, segments, size, model, complete or not, problems')
+    .option('--json', 'with --info: machine-readable summary on stdout')
+    .action(async (dir: string, o: { out?: string; colormap: ColormapName; invert: boolean; overwrite?: boolean; info?: boolean; json?: boolean }) => {
+      if (o.info) {
+        const info = await recordingInfo(dir);
+        io.stdout.write(o.json ? `${JSON.stringify(info.json)}\n` : `${info.lines.join('\n')}\n`);
+        setExit(0);
+        return;
+      }
+      if (!o.out) throw new DepthVideoError('USAGE', `no output given: depth-video replay ${dir} --out depth.mp4 (or --info)`);
+      const r = await replayRecording(dir, { out: o.out, colormap: o.colormap, invert: o.invert, overwrite: o.overwrite ?? false });
+      const fps = (r.frameRate.num / r.frameRate.den).toFixed(3);
+      io.stderr.write(`replayed ${r.framesWritten} frame(s) to ${o.out} at ${fps} fps\n`);
+      if (!r.complete) {
+        io.stderr.write(`replay: the recording is incomplete; rendered what is there (${r.framesWritten} of ${r.framesListed} listed frame(s)):\n`);
+        for (const p of r.problems) io.stderr.write(`  ${p}\n`);
+      }
+      setExit(0);
+    });
+}

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { DepthVideoError } from '../errors.js';
 import { ffmpegPath } from './binary.js';
 
@@ -49,10 +49,16 @@ function parseClock(s: string): number | null {
 }
 
 /** Parses the stream summary `ffmpeg -i` prints. Exported for tests. */
-export function parseProbe(path: string, text: string): MediaInfo {
+export function parseProbe(path: string, text: string, head: Uint8Array = new Uint8Array(0)): MediaInfo {
   const input = /Input #0, ([^ ]+), from/.exec(text);
   const videoLine = /Stream #0:\d+[^:]*: Video: ([^\n]+)/.exec(text);
   if (!input || !videoLine) {
+    // An MP4 cut short loses its index; a text file named .mp4 gets the same
+    // complaint from ffmpeg, so look for the MP4 file-type box first.
+    const isoBmff = head.length >= 8 && String.fromCharCode(...head.subarray(4, 8)) === 'ftyp';
+    if (/moov atom not found/.test(text) && isoBmff) {
+      throw new DepthVideoError('INPUT_NOT_MEDIA', `${path} is damaged or truncated (its MP4 index, the moov atom, is missing): no frames can be recovered; re-copy or re-export the file`, { file: path });
+    }
     const why = /Invalid data found when processing input/.test(text)
       ? 'not a video or image ffmpeg can read'
       : input ? 'it has no video stream' : 'ffmpeg cannot read it';
@@ -93,5 +99,12 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
   }
   if (!st.isFile()) throw new DepthVideoError('INPUT_NOT_MEDIA', `input ${path} is not a file: give a video or image file`, { file: path });
   if (st.size === 0) throw new DepthVideoError('INPUT_NOT_MEDIA', `input ${path} is empty (0 bytes): give a video or image file`, { file: path });
-  return parseProbe(path, await runInfo(path));
+  const fh = await open(path, 'r');
+  const head = new Uint8Array(12);
+  try {
+    await fh.read(head, 0, 12, 0);
+  } finally {
+    await fh.close();
+  }
+  return parseProbe(path, await runInfo(path), head);
 }

@@ -1,6 +1,5 @@
-import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { open, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { DepthVideoError } from '../errors.js';
 import { outputKind, type OutputKind } from '../sinks/encoder.js';
 
@@ -22,8 +21,12 @@ export async function checkOutput(output: string, opts: { overwrite: boolean; in
     throw new DepthVideoError('OUTPUT_DIR', `output folder ${dir} does not exist: create it or choose another --out path`, { file: output });
   }
   if (!dst.isDirectory()) throw new DepthVideoError('OUTPUT_DIR', `output folder ${dir} is not a folder: choose another --out path`, { file: output });
+  // Create and remove a probe file rather than trusting access(): root passes
+  // access() everywhere, yet read-only mounts and sysfs still refuse writes.
+  const probe = join(dir, `.depth-video-write-test-${process.pid}`);
   try {
-    await access(dir, constants.W_OK);
+    await (await open(probe, 'wx')).close();
+    await rm(probe, { force: true });
   } catch {
     throw new DepthVideoError('OUTPUT_DIR', `output folder ${dir} is not writable: choose another --out path or fix its permissions`, { file: output });
   }

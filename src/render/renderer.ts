@@ -53,7 +53,8 @@ export class DepthRenderer {
   }
 
   private makeStabilizer(s: RenderSettings): DepthStabilizer {
-    return new DepthStabilizer({ mode: s.stabilize, window: s.stabilizeWindow, lowPct: 2, highPct: 98 });
+    // materialize: false — the colour pass below applies the affine map for free.
+    return new DepthStabilizer({ mode: s.stabilize, window: s.stabilizeWindow, lowPct: 2, highPct: 98, materialize: false });
   }
 
   get settings(): RenderSettings {

@@ -10,8 +10,8 @@
  * - `normalize`: robust percentiles (lowPct/highPct) of the frame, measured
  *   on a subsampled grid and smoothed over time with an exponential moving
  *   average: `lo_t = lo_{t-1} + alpha * (p_t - lo_{t-1})` with
- *   `alpha = 1 - exp(-1 / window)`, so a step change has settled to 1/e after
- *   `window` frames. The first frame initialises the average.
+ *   `alpha = 1 - exp(-1 / window)`, so after `window` frames a step change
+ *   has gone 1 - 1/e (63%) of the way. The first frame initialises it.
  * - `align`: each new prediction is first mapped onto the previous stabilised
  *   prediction (the reference) by a scale and shift fitted robustly on the
  *   grid (Theil-Sen start, iteratively reweighted least squares with Tukey
@@ -31,7 +31,7 @@
  * reach lo/hi/scale/shift; in `data` they are replaced by `lo` in off and align
  * mode, and in normalize mode (and unmaterialised align) whenever the grid
  * sees one (a full scan would cost as much as the whole update);
- * `normalizeDepth` maps any that slip through to 0.
+ * `normalizeClamped` maps any that slip through to 0.
  */
 import { DepthVideoError } from '../errors.js';
 import type { DepthMap } from '../types.js';
@@ -478,7 +478,7 @@ function minMax(src: Float32Array): { min: number; max: number; bad: boolean } {
 }
 
 /** Normalises `data` to 0..1 with the given range, clamped; NaN becomes 0. */
-export function normalizeDepth(data: Float32Array, lo: number, hi: number, out: Float32Array = new Float32Array(data.length)): Float32Array {
+export function normalizeClamped(data: Float32Array, lo: number, hi: number, out: Float32Array = new Float32Array(data.length)): Float32Array {
   const inv = hi > lo ? 1 / (hi - lo) : 0;
   for (let i = 0, n = data.length; i < n; i++) {
     const v = (data[i] - lo) * inv;

@@ -67,6 +67,9 @@ export function videoCodecArgs(output: string, frameRate: Rational, lossless: bo
     return ['-c:v', 'libvpx-vp9', '-pix_fmt', 'yuv420p', '-b:v', '0', '-crf', '32', '-deadline', 'realtime', '-cpu-used', '8', '-row-mt', '1', '-g', gop];
   }
   const args = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', 'yuv420p', '-g', gop];
+  // Matroska stores no decode times: with B-frames, ffmpeg 4 rebuilds pts
+  // unevenly once the audio's codec delay shifts the start. A few % more bits.
+  if (ext === '.mkv') args.push('-bf', '0');
   if (ext === '.mp4' || ext === '.m4v' || ext === '.mov') {
     // Fragmented MP4: every 2 s of output is playable on its own, so a run
     // that is interrupted or killed still leaves a file a player can open.

@@ -56,7 +56,7 @@ const SHOWINFO_FRAME = /\] n:\s*(\d+) pts:\s*(-?\d+)/;
 const SHOWINFO_CONFIG = /\] config in time_base: (\d+)\/(\d+), frame_rate: (\d+)\/(\d+)/;
 const OUTPUT_SIZE = /Stream #0:0.*: Video: rawvideo[^\n]*?, (\d+)x(\d+)/;
 // Lines a damaged or truncated input produces; they become user-facing warnings.
-const DAMAGE = /(error while decoding|invalid nal|partial file|corrupt|truncat|invalid data|missing picture|concealing|moov atom not found|end of file|no frame!|error splitting)/i;
+const DAMAGE = /(read error|error while decoding|invalid nal|partial file|corrupt|truncat|invalid data|missing picture|concealing|moov atom not found|end of file|no frame!|error splitting)/i;
 
 export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
   const maxInFlight = Math.max(1, opts.maxInFlight ?? 4);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DepthStabilizer, normalizeDepth, percentilePair, type StabilizeMode } from '../../src/render/stabilize.js';
+import { DepthStabilizer, normalizeClamped, percentilePair, type StabilizeMode } from '../../src/render/stabilize.js';
 import { isDepthVideoError } from '../../src/errors.js';
 import { affineNoisy, gaussian, meanFlicker, render, rng, sceneA, sceneB } from './synth.js';
 
@@ -86,7 +86,7 @@ describe('DepthStabilizer follows real change', () => {
       const frame = affineNoisy(sceneA(W, H, cx), g, 2 * rand() - 1, 0.005 * g, randn);
       const r = s.update({ width: W, height: H, data: frame });
       if (t > 0) expect(r.reset).toBe(false);
-      const shown = normalizeDepth(r.data, r.lo, r.hi);
+      const shown = normalizeClamped(r.data, r.lo, r.hi);
       let sx = 0;
       let count = 0;
       for (let i = 0; i < shown.length; i++) {
@@ -115,8 +115,8 @@ describe('DepthStabilizer follows real change', () => {
       for (const v of [r.lo, r.hi, r.scale, r.shift, r.fitError]) expect(Number.isFinite(v)).toBe(true);
       if (t >= 15 && t <= 16) {
         const [pLo, pHi] = percentilePair(Float32Array.from(frame), frame.length, 2, 98);
-        const own = normalizeDepth(frame, pLo, pHi);
-        const shown = normalizeDepth(r.data, r.lo, r.hi);
+        const own = normalizeClamped(frame, pLo, pHi);
+        const shown = normalizeClamped(r.data, r.lo, r.hi);
         let diff = 0;
         for (let i = 0; i < own.length; i++) diff += Math.abs(own[i] - shown[i]);
         expect(diff / own.length).toBeLessThan(0.02);
@@ -154,7 +154,7 @@ describe('DepthStabilizer edge cases', () => {
           for (const v of [r.lo, r.hi, r.scale, r.shift, r.fitError]) expect(Number.isFinite(v), `${mode} ${v}`).toBe(true);
           expect(r.hi).toBeGreaterThan(r.lo);
           // Isolated Inf off the grid may pass through normalize's data, but never the render.
-          const shown = normalizeDepth(r.data, r.lo, r.hi);
+          const shown = normalizeClamped(r.data, r.lo, r.hi);
           expect(shown.every((v) => v >= 0 && v <= 1)).toBe(true);
           if (mode !== 'normalize' && materialize) expect(r.data.every((v) => Number.isFinite(v))).toBe(true);
         }
@@ -170,8 +170,8 @@ describe('DepthStabilizer edge cases', () => {
       const e = eager.update({ width: W, height: H, data: f });
       const l = lazy.update({ width: W, height: H, data: f });
       expect(l.data).toBe(f);
-      const a = normalizeDepth(e.data, e.lo, e.hi);
-      const b = normalizeDepth(l.data, l.lo, l.hi);
+      const a = normalizeClamped(e.data, e.lo, e.hi);
+      const b = normalizeClamped(l.data, l.lo, l.hi);
       let worst = 0;
       for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
       expect(worst).toBeLessThan(1e-4);
@@ -197,7 +197,7 @@ describe('DepthStabilizer edge cases', () => {
       expect(r.hi - r.lo).toBeGreaterThan(0.8);
       expect(r.hi - r.lo).toBeLessThan(1.25);
       if (t > 0) expect(r.reset).toBe(false);
-      const shown = normalizeDepth(r.data, r.lo, r.hi);
+      const shown = normalizeClamped(r.data, r.lo, r.hi);
       if (prev !== undefined && t > 30) {
         let m = 0;
         for (let i = 0; i < shown.length; i++) m += Math.abs(shown[i] - prev[i]);

@@ -1,5 +1,5 @@
 /** Seeded synthetic depth sequences for the stabiliser tests. */
-import { DepthStabilizer, flicker, normalizeDepth, type StabilizeMode } from '../../src/render/stabilize.js';
+import { DepthStabilizer, flicker, normalizeClamped, type StabilizeMode } from '../../src/render/stabilize.js';
 import type { DepthMap } from '../../src/types.js';
 
 export function rng(seed: number): () => number {
@@ -54,7 +54,7 @@ export function render(mode: StabilizeMode, frames: Float32Array[], w: number, h
   return frames.map((data) => {
     const depth: DepthMap = { width: w, height: h, data };
     const r = s.update(depth);
-    return normalizeDepth(r.data, r.lo, r.hi);
+    return normalizeClamped(r.data, r.lo, r.hi);
   });
 }
 

@@ -1,0 +1,152 @@
+import { spawn } from 'node:child_process';
+import { deflateSync } from 'node:zlib';
+import { DepthVideoError, errorText } from '../errors.js';
+import { ffmpegPath } from '../ffmpeg/binary.js';
+import { DepthSession } from '../inference/session.js';
+import { resolveModel } from '../models/resolve.js';
+import { toUint16 } from '../render/colormap.js';
+import { DepthRenderer } from '../render/renderer.js';
+import { crc32, encodePng16 } from '../sinks/recorder/png16.js';
+import type { ColormapName, RgbImage } from '../types.js';
+
+/** Default upload limit of the photo page: big enough for a phone's full-size JPEG. */
+export const DEFAULT_UPLOAD_LIMIT = 25 * 1024 * 1024;
+
+/** Photos are scaled so their long side is at most this before inference (keeps the aspect). */
+export const PHOTO_MAX_SIDE = 2048;
+
+export type ImageKind = 'jpeg' | 'png' | 'webp' | 'gif' | 'bmp' | 'tiff';
+
+/** The image format by its first bytes; the name and the browser's type are not trusted. */
+export function sniffImage(b: Uint8Array): ImageKind | null {
+  const at = (i: number, ...bytes: number[]) => bytes.every((v, k) => b[i + k] === v);
+  if (b.length < 12) return null;
+  if (at(0, 0xff, 0xd8, 0xff)) return 'jpeg';
+  if (at(0, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return 'png';
+  if (at(0, 0x52, 0x49, 0x46, 0x46) && at(8, 0x57, 0x45, 0x42, 0x50)) return 'webp';
+  if (at(0, 0x47, 0x49, 0x46, 0x38)) return 'gif';
+  if (at(0, 0x42, 0x4d)) return 'bmp';
+  if (at(0, 0x49, 0x49, 0x2a, 0x00) || at(0, 0x4d, 0x4d, 0x00, 0x2a)) return 'tiff';
+  return null;
+}
+
+const RAW_SIZE = /Stream #0:0.*: Video: rawvideo[^\n]*?, (\d+)x(\d+)/;
+
+/** Decodes an image held in memory through ffmpeg's stdin: nothing touches the disk. */
+export function decodeImage(bytes: Uint8Array, maxSide = PHOTO_MAX_SIDE): Promise<RgbImage> {
+  return new Promise((resolve, reject) => {
+    const scale = `scale=w='if(gte(iw,ih),min(${maxSide},iw),-1)':h='if(gte(iw,ih),-1,min(${maxSide},ih))'`;
+    const proc = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', '-loglevel', 'info', '-i', 'pipe:0', '-frames:v', '1', '-vf', scale, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    proc.stdout.on('data', (c: Buffer) => out.push(c));
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (d: string) => { if (err.length < 20000) err += d; });
+    proc.stdin.on('error', () => undefined);
+    proc.on('error', (e) => reject(new DepthVideoError('FFMPEG', `cannot run ffmpeg to decode the photo: ${e.message}`)));
+    proc.on('close', () => {
+      const m = RAW_SIZE.exec(err.slice(err.indexOf('Output #0')));
+      const data = Buffer.concat(out);
+      const w = m ? Number(m[1]) : 0;
+      const h = m ? Number(m[2]) : 0;
+      if (!w || !h || data.length < w * h * 3) {
+        reject(new DepthVideoError('INPUT_NOT_MEDIA', 'the uploaded file looks like an image but could not be decoded: try another file or save it as PNG or JPEG'));
+        return;
+      }
+      resolve({ width: w, height: h, data: new Uint8Array(data.buffer, data.byteOffset, w * h * 3) });
+    });
+    proc.stdin.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  });
+}
+
+function pngChunk(type: string, data: Uint8Array): Buffer {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, 'latin1');
+  out.set(data, 8);
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  return out;
+}
+
+/** 8-bit RGB PNG (the coloured depth download). */
+export function encodePngRgb8(img: RgbImage): Buffer {
+  const stride = img.width * 3;
+  const raw = Buffer.alloc((stride + 1) * img.height);
+  for (let y = 0; y < img.height; y++) {
+    raw[y * (stride + 1)] = 0; // filter None: colour maps have few runs Up would help
+    raw.set(img.data.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(img.width, 0);
+  ihdr.writeUInt32BE(img.height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2; // truecolour
+  const sig = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
+  return Buffer.concat([sig, pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(raw, { level: 6 })), pngChunk('IEND', new Uint8Array(0))]);
+}
+
+export interface PhotoSettings {
+  readonly colormap: ColormapName;
+  readonly invert: boolean;
+  readonly highContrast: boolean;
+}
+
+export interface PhotoResult {
+  readonly width: number;
+  readonly height: number;
+  readonly kind: ImageKind;
+  /** Coloured depth, 8-bit RGB PNG. */
+  readonly colorPng: Buffer;
+  /** Normalised depth (1 = near), 16-bit grayscale PNG. */
+  readonly grayPng16: Buffer;
+  readonly inferenceMs: number;
+}
+
+/**
+ * Depth of single uploaded photos, for the page's photo mode. It has its own
+ * session (opened on the first photo) so a live run's scheduler is never
+ * held up by an upload.
+ */
+export class PhotoDepth {
+  private session: Promise<DepthSession> | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly model: string, private readonly allowDownload: boolean) {}
+
+  private open(): Promise<DepthSession> {
+    this.session ??= resolveModel(this.model, { allowDownload: this.allowDownload }).then((r) => DepthSession.open(r.path, { threads: 1 }));
+    this.session.catch(() => { this.session = null; });
+    return this.session;
+  }
+
+  /** Runs one photo; photos are processed one at a time. */
+  process(bytes: Uint8Array, settings: PhotoSettings): Promise<PhotoResult> {
+    const run = this.chain.then(() => this.run(bytes, settings));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run(bytes: Uint8Array, settings: PhotoSettings): Promise<PhotoResult> {
+    const kind = sniffImage(bytes);
+    if (!kind) throw new DepthVideoError('INPUT_NOT_MEDIA', 'not an image');
+    const img = await decodeImage(bytes);
+    const session = await this.open();
+    const r = await session.infer(img);
+    const spec = session.model.spec;
+    const renderer = new DepthRenderer({ ...settings, layout: 'depth', stabilize: 'off', stabilizeWindow: 1 }, spec.outputInterpolation, spec.outputAlignCorners, false);
+    const d = renderer.renderDepth(r.depth, img.width, img.height);
+    const [colorPng, grayPng16] = await Promise.all([
+      Promise.resolve(encodePngRgb8(d.depthRgb)),
+      encodePng16(img.width, img.height, toUint16(d.unit)),
+    ]);
+    return { width: img.width, height: img.height, kind, colorPng, grayPng16, inferenceMs: r.inferenceMs };
+  }
+
+  async close(): Promise<void> {
+    const s = this.session;
+    this.session = null;
+    if (s) {
+      try { await (await s).close(); } catch (e) { void errorText(e); }
+    }
+  }
+}

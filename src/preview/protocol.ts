@@ -1,0 +1,131 @@
+import type { ColormapName, ScheduleMode } from '../types.js';
+
+/**
+ * The preview's wire format. Frames are binary messages:
+ *   u32 little-endian header length | header JSON (utf-8) | JPEG
+ * The JPEG holds input (left half) and depth (right half) side by side, so
+ * one picture is encoded per frame for every viewer, and the page lays the
+ * halves out as it likes. Everything else is JSON text.
+ */
+export interface FrameHeader {
+  readonly type: 'frame';
+  readonly index: number;
+  /** Width and height of each half. */
+  readonly width: number;
+  readonly height: number;
+  /** Milliseconds from capture to this frame leaving the server (encoding included). */
+  readonly ageMs: number;
+  /** The server's performance.now() at capture (same-process latency benchmarks). */
+  readonly captureTime: number;
+  readonly inferred: boolean;
+  readonly stats: PreviewStats;
+}
+
+export interface PreviewStats {
+  readonly captureFps: number;
+  readonly inferenceMs: number;
+  readonly inferenceFps: number;
+  readonly framesRead: number;
+  readonly framesInferred: number;
+  readonly framesDropped: number;
+  readonly previewFps: number;
+  /** Frames the preview itself skipped (encoder busy). */
+  readonly previewSkipped: number;
+}
+
+export interface RenderState {
+  readonly colormap: ColormapName;
+  readonly invert: boolean;
+  readonly highContrast: boolean;
+  readonly layout: string;
+}
+
+export interface HelloMessage {
+  readonly type: 'hello';
+  readonly live: boolean;
+  readonly source: string | null;
+  readonly model: string | null;
+  readonly untrained: boolean;
+  readonly render: RenderState;
+  readonly schedule: ScheduleMode;
+  readonly recording: boolean;
+  readonly canRecord: boolean;
+  readonly colormaps: readonly string[];
+  readonly uploadLimitBytes: number;
+}
+
+export type ServerMessage =
+  | HelloMessage
+  | { readonly type: 'pong'; readonly t: number }
+  | { readonly type: 'state'; readonly render: RenderState; readonly schedule: ScheduleMode; readonly recording: boolean }
+  | { readonly type: 'end'; readonly reason: string };
+
+export type ClientMessage =
+  | { readonly type: 'render'; readonly patch: Partial<RenderState> }
+  | { readonly type: 'schedule'; readonly mode: ScheduleMode }
+  | { readonly type: 'record'; readonly on: boolean }
+  | { readonly type: 'stop' }
+  | { readonly type: 'ping'; readonly t: number };
+
+export function encodeFrameMessage(header: FrameHeader, jpeg: Uint8Array): Buffer {
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const out = Buffer.allocUnsafe(4 + json.length + jpeg.length);
+  out.writeUInt32LE(json.length, 0);
+  json.copy(out, 4);
+  out.set(jpeg, 4 + json.length);
+  return out;
+}
+
+export function decodeFrameMessage(msg: Uint8Array): { header: FrameHeader; jpeg: Uint8Array } {
+  const view = Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength);
+  const n = view.readUInt32LE(0);
+  const header = JSON.parse(view.subarray(4, 4 + n).toString('utf8')) as FrameHeader;
+  return { header, jpeg: view.subarray(4 + n) };
+}
+
+const COLORMAPS = new Set(['inferno', 'magma', 'viridis', 'turbo', 'spectral', 'gray']);
+const LAYOUTS = new Set(['side-by-side', 'overlay', 'depth']);
+
+/**
+ * Validates a message from a browser. Anything else (not JSON, unknown type,
+ * wrong field types) is null: the server ignores it rather than trusting it.
+ */
+export function parseClientMessage(raw: string): ClientMessage | null {
+  let m: unknown;
+  try {
+    m = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (!m || typeof m !== 'object') return null;
+  const o = m as Record<string, unknown>;
+  switch (o.type) {
+    case 'stop':
+      return { type: 'stop' };
+    case 'ping':
+      return typeof o.t === 'number' && Number.isFinite(o.t) ? { type: 'ping', t: o.t } : null;
+    case 'record':
+      return typeof o.on === 'boolean' ? { type: 'record', on: o.on } : null;
+    case 'schedule':
+      return o.mode === 'async' || o.mode === 'sync' ? { type: 'schedule', mode: o.mode } : null;
+    case 'render': {
+      const p = o.patch;
+      if (!p || typeof p !== 'object') return null;
+      const q = p as Record<string, unknown>;
+      const patch: { colormap?: ColormapName; invert?: boolean; highContrast?: boolean; layout?: string } = {};
+      if (q.colormap !== undefined) {
+        if (typeof q.colormap !== 'string' || !COLORMAPS.has(q.colormap)) return null;
+        patch.colormap = q.colormap as ColormapName;
+      }
+      if (q.invert !== undefined) { if (typeof q.invert !== 'boolean') return null; patch.invert = q.invert; }
+      if (q.highContrast !== undefined) { if (typeof q.highContrast !== 'boolean') return null; patch.highContrast = q.highContrast; }
+      if (q.layout !== undefined) {
+        if (typeof q.layout !== 'string' || !LAYOUTS.has(q.layout)) return null;
+        patch.layout = q.layout;
+      }
+      return Object.keys(patch).length ? { type: 'render', patch } : null;
+    }
+    default:
+      return null;
+  }
+}

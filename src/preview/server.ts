@@ -1,0 +1,279 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import { DepthVideoError, errorText } from '../errors.js';
+import { packageRoot } from '../paths.js';
+import { COLORMAP_NAMES, isColormapName } from '../render/colormap.js';
+import { DEFAULT_UPLOAD_LIMIT, sniffImage, type PhotoDepth } from './photo.js';
+import { parseClientMessage, type ClientMessage, type HelloMessage, type ServerMessage } from './protocol.js';
+
+export const DEFAULT_PREVIEW_PORT = 8765;
+export const DEFAULT_PREVIEW_HOST = '127.0.0.1';
+
+/** Frames a client may have in flight (sent, not yet handed to its socket) before it skips frames. */
+export const MAX_CLIENT_QUEUE = 2;
+
+export interface PreviewServerOptions {
+  readonly port?: number;
+  readonly host?: string;
+  /** Binding anything but loopback exposes the camera to the network: only when the user asked. */
+  readonly allowExternal?: boolean;
+  /** Serves photo uploads; null turns photo mode off. */
+  readonly photo?: PhotoDepth | null;
+  readonly uploadLimit?: number;
+  /** The greeting each client gets (current settings). */
+  readonly hello?: () => HelloMessage;
+  /** A valid control message from a page. */
+  readonly onMessage?: (m: ClientMessage) => void;
+  /** One-line notes (malformed messages, logged once). */
+  readonly log?: (line: string) => void;
+  /** Where index.html and app.js live (tests may point elsewhere). */
+  readonly staticDir?: string;
+  /** false: the server alone does not keep the process running (a failed run must still exit). */
+  readonly keepAlive?: boolean;
+}
+
+export interface BroadcastResult {
+  readonly sent: number;
+  readonly skipped: number;
+}
+
+export interface PreviewServer {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly clientCount: number;
+  /** Sends one encoded frame to every client that keeps up; never waits. */
+  broadcastFrame(msg: Buffer): BroadcastResult;
+  broadcast(m: ServerMessage): void;
+  close(): Promise<void>;
+}
+
+interface Client {
+  readonly ws: WebSocket;
+  pending: number;
+  alive: boolean;
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host === '0:0:0:0:0:0:0:1';
+}
+
+const STATIC: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+};
+
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; img-src 'self' blob: data:; connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'",
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+};
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const s = JSON.stringify(body);
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(s) });
+  res.end(s);
+}
+
+function mb(n: number): string {
+  return `${(n / (1024 * 1024)).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+}
+
+/**
+ * Reads a request body into memory up to `limit` bytes. Past the limit the
+ * rest is read and thrown away (so the browser gets the answer instead of a
+ * reset connection), and a body far past it is cut off.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer | null; size: number }> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= limit) parts.push(c);
+      else {
+        parts.length = 0;
+        if (size > limit * 4) { req.destroy(); resolve({ body: null, size }); }
+      }
+    });
+    req.on('end', () => resolve({ body: size <= limit ? Buffer.concat(parts) : null, size }));
+    req.on('error', reject);
+  });
+}
+
+/** Starts the preview's HTTP + WebSocket server; fails fast on a taken port or an unasked-for public address. */
+export async function startPreviewServer(opts: PreviewServerOptions = {}): Promise<PreviewServer> {
+  const host = opts.host ?? DEFAULT_PREVIEW_HOST;
+  const wantPort = opts.port ?? DEFAULT_PREVIEW_PORT;
+  if (!isLoopback(host) && !opts.allowExternal) {
+    throw new DepthVideoError('USAGE', `refusing to serve the preview on ${host}: it would show the camera to the network; pass --host ${host} explicitly to allow it`);
+  }
+  const staticDir = opts.staticDir ?? join(packageRoot, 'src', 'preview', 'static');
+  const limit = opts.uploadLimit ?? DEFAULT_UPLOAD_LIMIT;
+  const log = opts.log ?? (() => undefined);
+  const logged = new Set<string>();
+  const logOnce = (key: string, line: string) => {
+    if (logged.has(key)) return;
+    logged.add(key);
+    log(line);
+  };
+
+  const handlePhoto = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    if (!opts.photo) { sendJson(res, 503, { error: 'photo mode is off in this run' }); return; }
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      sendJson(res, 413, { error: `the file is ${mb(declared)}; photos may be at most ${mb(limit)}` });
+      return;
+    }
+    const { body, size } = await readBody(req, limit);
+    if (!body) { sendJson(res, 413, { error: `the file is ${mb(size)}; photos may be at most ${mb(limit)}` }); return; }
+    if (!sniffImage(body)) {
+      sendJson(res, 415, { error: 'this file is not an image: use a JPEG, PNG, WebP, GIF, BMP or TIFF photo (checked by content, not by name)' });
+      return;
+    }
+    const cm = url.searchParams.get('colormap') ?? 'inferno';
+    try {
+      const r = await opts.photo.process(body, {
+        colormap: isColormapName(cm) ? cm : 'inferno',
+        invert: url.searchParams.get('invert') === 'true',
+        highContrast: url.searchParams.get('highContrast') === 'true',
+      });
+      sendJson(res, 200, { width: r.width, height: r.height, kind: r.kind, inferenceMs: r.inferenceMs, color: r.colorPng.toString('base64'), gray16: r.grayPng16.toString('base64') });
+    } catch (e) {
+      sendJson(res, 422, { error: errorText(e) });
+    }
+  };
+
+  const http = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'POST' && url.pathname === '/api/photo') {
+      handlePhoto(req, res, url).catch((e: unknown) => { if (!res.headersSent) sendJson(res, 500, { error: errorText(e) }); });
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/api/config') {
+      sendJson(res, 200, { uploadLimitBytes: limit, colormaps: COLORMAP_NAMES, photo: !!opts.photo });
+      return;
+    }
+    const entry = req.method === 'GET' || req.method === 'HEAD' ? STATIC[url.pathname] : undefined;
+    if (!entry) { sendJson(res, 404, { error: 'not found' }); return; }
+    readFile(join(staticDir, entry.file)).then(
+      (data) => { res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': entry.type, 'content-length': data.length }); res.end(req.method === 'HEAD' ? undefined : data); },
+      () => sendJson(res, 500, { error: `${entry.file} is missing from ${staticDir}` }),
+    );
+  });
+
+  // Control messages are tiny; a big one is garbage and closes that socket only.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const clients = new Set<Client>();
+
+  http.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    // Another site open in the same browser must not steer (or stop) the run.
+    const origin = req.headers.origin;
+    if (url.pathname !== '/ws' || (origin && new URL(origin).host !== req.headers.host)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  wss.on('connection', (ws: WebSocket) => {
+    const c: Client = { ws, pending: 0, alive: true };
+    clients.add(c);
+    ws.on('pong', () => { c.alive = true; });
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const m = isBinary ? null : parseClientMessage(data.toString());
+      if (!m) { logOnce('garbage', 'preview: ignored a malformed message from a browser (further ones are ignored silently)'); return; }
+      if (m.type === 'ping') { safeSend(c, JSON.stringify({ type: 'pong', t: m.t } satisfies ServerMessage)); return; }
+      try { opts.onMessage?.(m); } catch (e) { logOnce(`handler:${errorText(e)}`, `preview: a control failed: ${errorText(e)}`); }
+    });
+    ws.on('error', (e) => { logOnce(`wserr:${e.message}`, `preview: dropped a client that sent invalid WebSocket data (${e.message})`); ws.terminate(); });
+    ws.on('close', () => clients.delete(c));
+    if (opts.hello) safeSend(c, JSON.stringify(opts.hello()));
+  });
+
+  // A client whose machine vanished never sends a close frame; pings find it.
+  const heartbeat = setInterval(() => {
+    for (const c of clients) {
+      if (!c.alive) { c.ws.terminate(); clients.delete(c); continue; }
+      c.alive = false;
+      try { c.ws.ping(); } catch { /* closing already */ }
+    }
+  }, 15_000);
+  heartbeat.unref();
+
+  function safeSend(c: Client, data: string | Buffer): boolean {
+    if (c.ws.readyState !== WebSocket.OPEN) return false;
+    c.pending++;
+    c.ws.send(data, { binary: typeof data !== 'string' }, () => { c.pending--; });
+    return true;
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => {
+      http.off('listening', onListening);
+      if (e.code === 'EADDRINUSE') {
+        reject(new DepthVideoError('PORT_IN_USE', `port ${wantPort} on ${host} is already in use: pick another with --preview <port> (e.g. --preview ${wantPort + 1})`));
+      } else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') {
+        reject(new DepthVideoError('USAGE', `cannot serve the preview on ${host}: no such address on this machine; use --host 127.0.0.1 or one of this machine's addresses`));
+      } else if (e.code === 'EACCES') {
+        reject(new DepthVideoError('PORT_IN_USE', `port ${wantPort} needs special rights: pick a port above 1023 with --preview <port>`));
+      } else reject(e);
+    };
+    const onListening = () => { http.off('error', onError); resolve(); };
+    http.once('error', onError);
+    http.once('listening', onListening);
+    http.listen(wantPort, host);
+  });
+  http.on('error', (e) => log(`preview: server error: ${e.message}`));
+  if (opts.keepAlive === false) http.unref();
+
+  const addr = http.address();
+  const port = typeof addr === 'object' && addr ? addr.port : wantPort;
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  let closed = false;
+
+  return {
+    url: `http://${urlHost}:${port}/`,
+    host,
+    port,
+    get clientCount() { return clients.size; },
+    broadcastFrame(msg: Buffer): BroadcastResult {
+      let sent = 0;
+      let skipped = 0;
+      for (const c of clients) {
+        // A slow viewer skips frames; nothing piles up for it beyond its socket buffer.
+        if (c.ws.readyState !== WebSocket.OPEN || c.pending >= MAX_CLIENT_QUEUE || c.ws.bufferedAmount > MAX_CLIENT_QUEUE * msg.length) {
+          skipped++;
+          continue;
+        }
+        safeSend(c, msg);
+        sent++;
+      }
+      return { sent, skipped };
+    },
+    broadcast(m: ServerMessage) {
+      const s = JSON.stringify(m);
+      // Control messages are small and rare; a client already full skips them too.
+      for (const c of clients) if (c.pending < MAX_CLIENT_QUEUE + 2) safeSend(c, s);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      for (const c of clients) c.ws.terminate();
+      clients.clear();
+      wss.close();
+      await new Promise<void>((r) => { http.close(() => r()); http.closeAllConnections(); });
+      await opts.photo?.close();
+    },
+  };
+}

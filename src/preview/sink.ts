@@ -1,0 +1,170 @@
+import type { RunControl } from '../pipeline/control.js';
+import type { FrameSink, OutputFrame, PipelineContext } from '../pipeline/types.js';
+import { composeLayout } from '../render/layout.js';
+import type { RenderSettings } from '../render/renderer.js';
+import { COLORMAP_NAMES } from '../render/colormap.js';
+import { JpegEncoder } from './jpeg-encoder.js';
+import { DEFAULT_UPLOAD_LIMIT } from './photo.js';
+import { encodeFrameMessage, type ClientMessage, type HelloMessage, type PreviewStats, type RenderState } from './protocol.js';
+import type { PreviewServer } from './server.js';
+
+/** Rate over the last few events, from their timestamps (ms). */
+export class RateMeter {
+  private times: number[] = [];
+  constructor(private readonly window = 30) {}
+  tick(t: number): void {
+    this.times.push(t);
+    if (this.times.length > this.window) this.times.shift();
+  }
+  get fps(): number {
+    const n = this.times.length;
+    if (n < 2) return 0;
+    const span = this.times[n - 1]! - this.times[0]!;
+    return span > 0 ? ((n - 1) * 1000) / span : 0;
+  }
+}
+
+export interface PreviewSinkOptions {
+  readonly control: RunControl;
+  readonly render: RenderState;
+  /** Page layout changes reach the pipeline only when no output file fixes the picture size. */
+  readonly forwardLayout: boolean;
+  readonly uploadLimit?: number;
+  readonly jpegQuality?: number;
+}
+
+interface FrameMeta {
+  readonly index: number;
+  readonly captureTime: number;
+  readonly width: number;
+  readonly height: number;
+  readonly inferred: boolean;
+}
+
+/** What the page's controls and greeting need from the preview sink. */
+export interface PreviewHub {
+  hello(): HelloMessage;
+  onMessage(m: ClientMessage): void;
+  attach(server: PreviewServer): void;
+}
+
+/**
+ * The live preview as a pipeline sink. Each frame becomes input | depth side
+ * by side, JPEG-encoded once, and fanned out to every page; `write` never
+ * waits for encoding or clients (the pipeline awaits every sink per frame).
+ */
+export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
+  let server: PreviewServer | null = null;
+  let render: RenderState = opts.render;
+  let recording = false;
+  let ctxInfo: PipelineContext | null = null;
+  const capture = new RateMeter();
+  const inference = new RateMeter(10);
+  const preview = new RateMeter();
+  let read = 0;
+  let inferred = 0;
+  let lastInferenceMs = 0;
+  let skipped = 0;
+
+  const stats = (): PreviewStats => ({
+    captureFps: capture.fps,
+    inferenceMs: lastInferenceMs,
+    inferenceFps: inference.fps,
+    framesRead: read,
+    framesInferred: inferred,
+    framesDropped: read - inferred,
+    previewFps: preview.fps,
+    previewSkipped: skipped,
+  });
+
+  const encoder = new JpegEncoder<FrameMeta>((jpeg, meta) => {
+    if (!server) return;
+    const now = performance.now();
+    preview.tick(now);
+    server.broadcastFrame(encodeFrameMessage({
+      type: 'frame',
+      index: meta.index,
+      width: meta.width,
+      height: meta.height,
+      ageMs: now - meta.captureTime,
+      captureTime: meta.captureTime,
+      inferred: meta.inferred,
+      stats: stats(),
+    }, jpeg));
+  }, { quality: opts.jpegQuality ?? 6, maxPending: 1 });
+
+  const state = () => ({ render, schedule: opts.control.schedule.value, recording });
+
+  return {
+    name: 'preview',
+    wantsInputPixels: true,
+    attach(s: PreviewServer) { server = s; },
+    hello(): HelloMessage {
+      return {
+        type: 'hello',
+        live: true,
+        source: ctxInfo?.source.label ?? null,
+        model: ctxInfo?.model.label ?? null,
+        untrained: ctxInfo?.model.untrained ?? false,
+        ...state(),
+        canRecord: true,
+        colormaps: COLORMAP_NAMES,
+        uploadLimitBytes: opts.uploadLimit ?? DEFAULT_UPLOAD_LIMIT,
+      };
+    },
+    onMessage(m: ClientMessage) {
+      switch (m.type) {
+        case 'render': {
+          render = { ...render, ...m.patch };
+          const { layout, ...rest } = m.patch;
+          const patch: { -readonly [K in keyof RenderSettings]?: RenderSettings[K] } = { ...rest };
+          if (layout && opts.forwardLayout && layout !== 'overlay') patch.layout = layout === 'depth' ? 'depth' : 'side-by-side';
+          if (Object.keys(patch).length) opts.control.render.next(patch);
+          break;
+        }
+        case 'schedule':
+          opts.control.schedule.next(m.mode);
+          break;
+        case 'record':
+          recording = m.on;
+          opts.control.recording.next(m.on);
+          break;
+        case 'stop':
+          opts.control.stop.next();
+          return;
+        default:
+          return;
+      }
+      server?.broadcast({ type: 'state', ...state() });
+    },
+    start(ctx: PipelineContext) { ctxInfo = ctx; },
+    write(out: OutputFrame) {
+      read++;
+      capture.tick(out.frame.captureTime);
+      if (out.inferred) {
+        inferred++;
+        lastInferenceMs = out.inferenceMs;
+        inference.tick(performance.now());
+      }
+      if (!server || server.clientCount === 0) return;
+      if (encoder.pending >= 1) { skipped++; return; }
+      const { width, height } = out.depth.depthRgb;
+      // A fresh buffer each time: the encoder's pipe may still hold the last one.
+      const img = composeLayout('side-by-side', out.frame, out.depth.depthRgb);
+      const ok = encoder.encode(img.data, img.width, img.height, { index: out.frame.index, captureTime: out.frame.captureTime, width, height, inferred: out.inferred });
+      if (!ok) skipped++;
+    },
+    async finish(interrupted: boolean) {
+      encoder.close();
+      server?.broadcast({ type: 'end', reason: interrupted ? 'stopped' : 'the input ended' });
+      // Let the goodbye leave before the sockets are torn down.
+      await new Promise((r) => setTimeout(r, 50));
+      await server?.close();
+    },
+    async abort() {
+      encoder.close();
+      server?.broadcast({ type: 'end', reason: 'the run failed' });
+      await server?.close();
+    },
+  };
+}

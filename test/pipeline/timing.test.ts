@@ -1,0 +1,91 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { decodeVideo, hasAudio, makeClip, runCli, tempDir } from '../helpers/media.js';
+
+interface Summary {
+  frames: { read: number; inferred: number; dropped: number; written: number };
+  schedule: string;
+  maxWaiting: number;
+}
+
+function summaryOf(stdout: string): Summary {
+  return JSON.parse(stdout.trim().split('\n').pop()!) as Summary;
+}
+
+describe('frame count and timestamps', () => {
+  let dir: string;
+  let clip: string;
+  let inputPts: number[];
+  beforeAll(() => {
+    dir = tempDir();
+    // NTSC rate, so a rounded frame rate would show up as drifting timestamps.
+    clip = makeClip(join(dir, 'ntsc.mp4'), 'testsrc2=size=160x90:rate=30000/1001:duration=2', { audio: true, seconds: 2 });
+    inputPts = decodeVideo(clip).pts;
+  });
+
+  it('the input clip is what the tests think it is', () => {
+    expect(inputPts.length).toBe(60);
+    expect(inputPts[1]! - inputPts[0]!).toBeCloseTo(1001 / 30000, 9);
+  });
+
+  for (const ext of ['mp4', 'mkv', 'webm'] as const) {
+    it(`--sync to .${ext}: every frame, same timestamps, audio kept`, async () => {
+      const out = join(dir, `sync.${ext}`);
+      const r = await runCli([clip, '--out', out, '--model', 'analytic', '--sync', '--json', '-q']);
+      expect(r.code, r.stderr).toBe(0);
+      const s = summaryOf(r.stdout);
+      expect(s.frames).toEqual({ read: 60, inferred: 60, dropped: 0, written: 60 });
+      const pts = decodeVideo(out).pts;
+      expect(pts.length).toBe(60);
+      // MP4 keeps the exact values. Matroska stores milliseconds, and with an
+      // audio track ffmpeg 4 starts its video after the audio codec delay
+      // (AAC priming, Opus pre-skip: 10-25 ms), so there the timeline is
+      // compared relative to the first frame, at millisecond precision.
+      const exact = ext === 'mp4';
+      const base = exact ? 0 : pts[0]!;
+      if (!exact) expect(base).toBeLessThan(0.03);
+      for (let i = 0; i < 60; i++) {
+        expect(Math.abs(pts[i]! - base - inputPts[i]!), `frame ${i}`).toBeLessThanOrEqual(exact ? 1e-6 : 1.5e-3);
+      }
+      expect(hasAudio(out)).toBe(true);
+    });
+  }
+
+  it('--no-audio drops the audio track', async () => {
+    const out = join(dir, 'silent.mp4');
+    const r = await runCli([clip, '--out', out, '--model', 'analytic', '--sync', '--no-audio', '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(hasAudio(out)).toBe(false);
+    expect(decodeVideo(out).pts.length).toBe(60);
+  });
+
+  it('async with a slow model drops frames, yet the output has every timestamp', async () => {
+    const out = join(dir, 'async.mp4');
+    // analytic-slow takes ~100-200 ms a frame against 33 ms between frames.
+    const r = await runCli([clip, '--out', out, '--model', 'analytic-slow', '--json', '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = summaryOf(r.stdout);
+    expect(s.schedule).toBe('async');
+    expect(s.frames.read).toBe(60);
+    expect(s.frames.written).toBe(60);
+    expect(s.frames.dropped).toBeGreaterThan(10);
+    expect(s.frames.dropped).toBe(s.frames.read - s.frames.inferred);
+    expect(s.maxWaiting).toBeLessThanOrEqual(1);
+    const pts = decodeVideo(out).pts;
+    expect(pts.length).toBe(60);
+    for (let i = 0; i < 60; i++) expect(Math.abs(pts[i]! - inputPts[i]!)).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('async repeats the latest depth for dropped frames (runs of identical frames)', async () => {
+    const out = join(dir, 'async-lossless.mkv');
+    const r = await runCli([clip, '--out', out, '--model', 'analytic-slow', '--lossless', '--stabilize', 'off', '--json', '-q', '--no-audio']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = summaryOf(r.stdout);
+    const frames = decodeVideo(out, { pixels: true }).frames;
+    expect(frames.length).toBe(60);
+    let changes = 0;
+    for (let i = 1; i < frames.length; i++) if (!frames[i]!.equals(frames[i - 1]!)) changes++;
+    // testsrc2 changes every frame, so the picture changes exactly at inferred frames.
+    expect(changes).toBe(s.frames.inferred - 1);
+  });
+});
