@@ -9,6 +9,7 @@ export function summaryText(s: RunSummary): string {
       (s.inputSize ? ` at ${s.inputSize.width}x${s.inputSize.height}` : ''),
     `wall time ${(s.wallMs / 1000).toFixed(2)} s (${s.fps.toFixed(1)} fps), model ${s.model.label}${s.model.untrained ? ' [UNTRAINED TEST MODEL]' : ''}`,
   ];
+  if (s.flicker !== null) lines.push(`flicker ${s.flicker.toFixed(4)} (mean |change| of normalised depth on still pixels, --stabilize ${s.stabilize})`);
   if (s.output) lines.push(`output: ${s.output}`);
   return lines.join('\n');
 }

@@ -5,6 +5,7 @@ import type { DeviceName } from '../inference/device.js';
 import { DepthSession, type InferenceResult, type ModelDescription } from '../inference/session.js';
 import { resolveModel } from '../models/resolve.js';
 import { DepthRenderer, type RenderSettings, type RenderedDepth } from '../render/renderer.js';
+import { FlickerMeter } from '../render/flicker-meter.js';
 import { scheduleFrames, newScheduleStats, type Scheduled, type ScheduleStats } from '../schedule/scheduler.js';
 import { RunControl } from './control.js';
 import { encoderSink } from '../sinks/encoder-sink.js';
@@ -81,6 +82,15 @@ export interface RunSummary {
   readonly meanMs: { readonly preprocess: number; readonly inference: number; readonly render: number; readonly sinks: number };
   readonly wallMs: number;
   readonly fps: number;
+  /**
+   * Mean absolute change of the normalised depth (0..1) between consecutive
+   * inferred frames, on pixels whose input did not change (see FlickerMeter);
+   * compare --stabilize modes with it. null when nothing stood still.
+   */
+  readonly flicker: number | null;
+  readonly stabilize: RenderSettings['stabilize'];
+  /** Peak resident memory of this process so far (MiB); ffmpeg runs in its own processes. */
+  readonly peakRssMiB: number;
   readonly interrupted: boolean;
   /** Input damage (truncated, corrupt): the frames before it were kept. */
   readonly damage: string | null;
@@ -152,6 +162,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   const renderer = new DepthRenderer(opts.render, spec.outputInterpolation, spec.outputAlignCorners, evenOutput);
   controlSubs.push(control.render.subscribe((patch) => renderer.update(patch)));
   const stats: ScheduleStats = newScheduleStats();
+  const flickerMeter = new FlickerMeter();
   const ms = { preprocess: 0, inference: 0, render: 0, sinks: 0 };
   let written = 0;
   let started = false;
@@ -177,6 +188,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
     if (s.inferred) {
       if (wantsRaw) slot.raw = renderer.upsampleRaw(slot.inference.depth, frame.width, frame.height);
       slot.rendered = renderer.renderDepth(slot.inference.depth, frame.width, frame.height);
+      flickerMeter.add(frame, slot.rendered.unit);
     }
     const depth = slot.rendered!;
     const image = renderer.compose(keepPixels ? frame : null, depth.depthRgb);
@@ -205,6 +217,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
           inputSize: out.inputSize,
           outputSize: { width: out.image.width, height: out.image.height },
           firstPts: out.frame.pts,
+          render: renderer.settings,
           inputPath: opts.input.kind === 'file' ? opts.input.path : null,
         };
         opts.hooks?.onStart?.({ ...ctx, expectedFrames: media?.expectedFrames ?? null });
@@ -274,6 +287,9 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
     meanMs: { preprocess: ms.preprocess / n, inference: ms.inference / n, render: ms.render / Math.max(1, written), sinks: ms.sinks / Math.max(1, written) },
     wallMs,
     fps: written / (wallMs / 1000),
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    flicker: flickerMeter.value,
+    stabilize: renderer.settings.stabilize,
     interrupted,
     damage,
     warnings,

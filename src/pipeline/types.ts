@@ -1,5 +1,5 @@
 import type { ModelDescription } from '../inference/session.js';
-import type { RenderedDepth } from '../render/renderer.js';
+import type { RenderSettings, RenderedDepth } from '../render/renderer.js';
 import type { SourceInfo } from '../sources/ffmpeg-source.js';
 import type { RgbImage, VideoFrame } from '../types.js';
 
@@ -26,6 +26,8 @@ export interface PipelineContext {
   readonly outputSize: { readonly width: number; readonly height: number };
   /** pts of the first frame, so outputs can keep the input's timeline. */
   readonly firstPts: number;
+  /** Render settings at the start (the preview may change them later). */
+  readonly render: RenderSettings;
   /** The input file, when there is one (audio is carried over from it). */
   readonly inputPath: string | null;
 }

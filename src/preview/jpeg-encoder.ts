@@ -85,10 +85,13 @@ export class JpegEncoder<M> {
     const proc = spawn(ffmpegPath(), [
       '-hide_banner', '-nostdin', '-loglevel', 'error',
       // Probing would hold back the first pictures; the format is fully given.
-      '-probesize', '32', '-analyzeduration', '0', '-fflags', 'nobuffer',
+      // Decoder and encoder threads each hold a picture back until the next
+      // one arrives (measured: one frame of lag, and the last frame lost), so
+      // both run single-threaded; one picture at a time is the point here.
+      '-threads', '1', '-probesize', '32', '-analyzeduration', '0',
       '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', size, '-framerate', '30', '-i', 'pipe:0',
-      '-an', '-c:v', 'mjpeg', '-q:v', String(this.quality), '-pix_fmt', 'yuvj420p',
-      '-f', 'image2pipe', '-flush_packets', '1', 'pipe:1',
+      '-an', '-vsync', '0', '-threads', '1', '-c:v', 'mjpeg', '-q:v', String(this.quality), '-pix_fmt', 'yuvj420p',
+      '-f', 'mjpeg', '-flush_packets', '1', 'pipe:1',
     ], { stdio: ['pipe', 'pipe', 'ignore'] });
     this.proc = proc;
     proc.stdin.on('error', () => undefined); // EPIPE when it dies; 'close' reports it

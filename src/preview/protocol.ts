@@ -15,6 +15,8 @@ export interface FrameHeader {
   readonly height: number;
   /** Milliseconds from capture to this frame leaving the server (encoding included). */
   readonly ageMs: number;
+  /** Milliseconds from the capture of the frame whose depth is shown (the last inferred one) to leaving the server. */
+  readonly depthAgeMs: number;
   /** The server's performance.now() at capture (same-process latency benchmarks). */
   readonly captureTime: number;
   readonly inferred: boolean;

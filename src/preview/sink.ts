@@ -3,6 +3,7 @@ import type { FrameSink, OutputFrame, PipelineContext } from '../pipeline/types.
 import { composeLayout } from '../render/layout.js';
 import type { RenderSettings } from '../render/renderer.js';
 import { COLORMAP_NAMES } from '../render/colormap.js';
+import type { RgbImage } from '../types.js';
 import { JpegEncoder } from './jpeg-encoder.js';
 import { DEFAULT_UPLOAD_LIMIT } from './photo.js';
 import { encodeFrameMessage, type ClientMessage, type HelloMessage, type PreviewStats, type RenderState } from './protocol.js';
@@ -38,6 +39,7 @@ interface FrameMeta {
   readonly captureTime: number;
   readonly width: number;
   readonly height: number;
+  readonly depthCaptureTime: number;
   readonly inferred: boolean;
 }
 
@@ -79,6 +81,7 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
 
   const encoder = new JpegEncoder<FrameMeta>((jpeg, meta) => {
     if (!server) return;
+    if (candidate && !scheduled) { scheduled = true; setImmediate(encodeLatest); }
     const now = performance.now();
     preview.tick(now);
     server.broadcastFrame(encodeFrameMessage({
@@ -87,11 +90,24 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
       width: meta.width,
       height: meta.height,
       ageMs: now - meta.captureTime,
+      depthAgeMs: now - meta.depthCaptureTime,
       captureTime: meta.captureTime,
       inferred: meta.inferred,
       stats: stats(),
     }, jpeg));
   }, { quality: opts.jpegQuality ?? 6, maxPending: 1 });
+
+  let lastInferredCapture = 0;
+  let candidate: { input: RgbImage; depth: RgbImage; meta: FrameMeta } | null = null;
+  let scheduled = false;
+  const encodeLatest = () => {
+    scheduled = false;
+    if (!candidate || encoder.pending >= 1) return; // the encoder's callback retries
+    const c = candidate;
+    candidate = null;
+    const img = composeLayout('side-by-side', c.input, c.depth);
+    if (!encoder.encode(img.data, img.width, img.height, c.meta)) skipped++;
+  };
 
   const state = () => ({ render, schedule: opts.control.schedule.value, recording });
 
@@ -144,17 +160,23 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
       if (out.inferred) {
         inferred++;
         lastInferenceMs = out.inferenceMs;
+        lastInferredCapture = out.frame.captureTime;
         inference.tick(performance.now());
       }
       if (!server || server.clientCount === 0) return;
-      if (encoder.pending >= 1) { skipped++; return; }
-      const { width, height } = out.depth.depthRgb;
-      // A fresh buffer each time: the encoder's pipe may still hold the last one.
-      const img = composeLayout('side-by-side', out.frame, out.depth.depthRgb);
-      const ok = encoder.encode(img.data, img.width, img.height, { index: out.frame.index, captureTime: out.frame.captureTime, width, height, inferred: out.inferred });
-      if (!ok) skipped++;
+      // Frames reach sinks in bursts (dropped frames wait behind the inference
+      // before them); only the newest of a burst is worth encoding. The input
+      // pixels are copied because the frame's slot is reused after write().
+      if (candidate) skipped++;
+      candidate = {
+        input: { width: out.frame.width, height: out.frame.height, data: Uint8Array.from(out.frame.data) },
+        depth: out.depth.depthRgb,
+        meta: { index: out.frame.index, captureTime: out.frame.captureTime, depthCaptureTime: lastInferredCapture, width: out.depth.depthRgb.width, height: out.depth.depthRgb.height, inferred: out.inferred },
+      };
+      if (!scheduled) { scheduled = true; setImmediate(encodeLatest); }
     },
     async finish(interrupted: boolean) {
+      candidate = null;
       encoder.close();
       server?.broadcast({ type: 'end', reason: interrupted ? 'stopped' : 'the input ended' });
       // Let the goodbye leave before the sockets are torn down.

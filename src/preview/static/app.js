@@ -63,7 +63,7 @@
       bmp.close();
       framesDrawn++;
       // The server's age at send + half a round trip + decoding here: no clock sync needed.
-      const latency = header.ageMs + rtt / 2 + (performance.now() - receivedAt);
+      const latency = header.depthAgeMs + rtt / 2 + (performance.now() - receivedAt);
       latencyAvg = latencyAvg === null ? latency : latencyAvg * 0.9 + latency * 0.1;
       updateStats(header.stats);
     } catch (e) {

@@ -1,0 +1,179 @@
+/**
+ * `npm run bench [-- --model <name>] [--frames N] [--quick]`
+ *
+ * Everything is measured in this one run, on clips generated here with
+ * ffmpeg's lavfi sources, so the ratios compare like with like.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ffmpegPath } from '../ffmpeg/binary.js';
+import { DepthSession } from '../inference/session.js';
+import { resolveModel } from '../models/resolve.js';
+import { runPipeline } from '../pipeline/run.js';
+import { renderMicrobench } from '../render/microbench.js';
+import { stabilizerMicrobench } from '../render/stabilize-bench.js';
+import { videoCodecArgs } from '../sinks/encoder.js';
+import { flickeringModel } from './flicker-scenario.js';
+import { liveLatencyBench } from './live-bench.js';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'dpt-tiny' },
+    frames: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'dv-bench-'));
+const out = (line: string) => process.stdout.write(line + '\n');
+const f1 = (n: number) => n.toFixed(1);
+
+function ffmpeg(args: string[]): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((res, rej) => {
+    const p = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    p.on('close', (c) => (c === 0 ? res(performance.now() - t0) : rej(new Error(err))));
+  });
+}
+
+async function clip(name: string, size: string, frames: number): Promise<string> {
+  const path = join(dir, `${name}.mp4`);
+  await ffmpeg(['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`, '-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', path]);
+  return path;
+}
+
+interface Measured {
+  bareFps: number;
+  pipelineFps: number;
+  ms: { decode: number; preprocess: number; inference: number; render: number; encode: number; transcode: number };
+  inputSize: string;
+}
+
+/** Bare inference, the sync pipeline, and each stage alone, on one clip and model. */
+async function measure(path: string, width: number, height: number, frames: number, modelPath: string): Promise<Measured> {
+  const session = await DepthSession.open(modelPath);
+  const size = session.inputSize(width, height);
+  const n = 3 * size.width * size.height;
+  const tensor = new Float32Array(n).map((_, i) => Math.sin(i) * 0.5);
+  await session.runTensor(tensor.slice(), size.width, size.height); // warm-up
+  const bareRuns = Math.max(3, Math.min(frames, 20));
+  const t0 = performance.now();
+  for (let i = 0; i < bareRuns; i++) await session.runTensor(tensor.slice(), size.width, size.height);
+  const bareFps = bareRuns / ((performance.now() - t0) / 1000);
+  await session.close();
+
+  const stamps: number[] = [];
+  const summary = await runPipeline({
+    input: { kind: 'file', path },
+    output: join(dir, `out-${width}.mp4`),
+    overwrite: true,
+    model: modelPath,
+    sync: true,
+    render: { colormap: 'inferno', invert: false, highContrast: false, layout: 'depth', stabilize: 'align', stabilizeWindow: 15 },
+    audio: false,
+    hooks: { onFrame: () => stamps.push(performance.now()) },
+  });
+  // Steady state: from the first frame out to the last, so model loading and
+  // encoder start-up are not counted against the pipeline.
+  const pipelineFps = (stamps.length - 1) / ((stamps[stamps.length - 1]! - stamps[0]!) / 1000);
+
+  const raw = join(dir, `raw-${width}.rgb`);
+  const decode = await ffmpeg(['-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-vsync', 'passthrough', raw]);
+  const codec = videoCodecArgs('x.mp4', { num: 30, den: 1 }, false);
+  const encode = await ffmpeg(['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', '30', '-i', raw, ...codec, join(dir, `enc-${width}.mp4`)]);
+  const transcode = await ffmpeg(['-i', path, ...codec, join(dir, `tx-${width}.mp4`)]);
+  rmSync(raw, { force: true });
+  return {
+    bareFps,
+    pipelineFps,
+    inputSize: `${summary.inputSize?.width}x${summary.inputSize?.height}`,
+    ms: {
+      decode: decode / frames,
+      preprocess: summary.meanMs.preprocess,
+      inference: summary.meanMs.inference,
+      render: summary.meanMs.render,
+      encode: encode / frames,
+      transcode: transcode / frames,
+    },
+  };
+}
+
+function report(label: string, m: Measured): void {
+  const stages = { decode: m.ms.decode, 'preprocess (worker)': m.ms.preprocess, 'inference (worker)': m.ms.inference, 'render (main)': m.ms.render, 'encode (ffmpeg)': m.ms.encode };
+  const sum = Object.values(stages).reduce((a, b) => a + b, 0);
+  const slowest = Math.max(m.ms.preprocess + m.ms.inference, m.ms.decode, m.ms.render, m.ms.encode);
+  out(`\n## ${label} (inference at ${m.inputSize})`);
+  out(`bare session.run          ${f1(m.bareFps)} frames/s`);
+  out(`full --sync pipeline      ${f1(m.pipelineFps)} frames/s`);
+  out(`ratio pipeline/bare       ${(m.pipelineFps / m.bareFps).toFixed(3)}`);
+  out(`ffmpeg decode+encode only ${f1(1000 / m.ms.transcode)} frames/s`);
+  out('where a frame\'s time goes (ms):');
+  for (const [k, v] of Object.entries(stages)) out(`  ${k.padEnd(22)} ${v.toFixed(1)}`);
+  out(`  sum of stages          ${sum.toFixed(1)}  -> ${f1(1000 / sum)} frames/s if run one after another`);
+  out(`  slowest stage          ${slowest.toFixed(1)}  -> ${f1(1000 / slowest)} frames/s if fully overlapped`);
+  out(`  measured               ${(1000 / m.pipelineFps).toFixed(1)}  (${f1(m.pipelineFps)} frames/s)`);
+}
+
+async function main(): Promise<void> {
+  const model = values.model!;
+  const heavy = model === 'dpt-vits14-518';
+  const frames = Number(values.frames ?? (heavy ? 8 : values.quick ? 30 : 90));
+  const { path: modelPath } = await resolveModel(model, { allowDownload: true });
+  out(`# depth-video benchmark — model ${model}, ${frames} frames per clip, ${new Date().toISOString()}`);
+  out(`cpu cores: ${(await import('node:os')).cpus().length}; every number below is from this run`);
+
+  if (!heavy) {
+    const small = await clip('360p', '640x360', frames);
+    report('640x360 clip', await measure(small, 640, 360, frames, modelPath));
+  }
+  const big = await clip('1080p', '1920x1080', heavy ? frames : Math.min(frames, 60));
+  report('1920x1080 clip', await measure(big, 1920, 1080, heavy ? frames : Math.min(frames, 60), modelPath));
+
+  if (!heavy) {
+    out('\n## temporal stabilisation');
+    const stab = await stabilizerMicrobench();
+    const s = await DepthSession.open(modelPath);
+    const sz = s.inputSize(640, 360);
+    const t = new Float32Array(3 * sz.width * sz.height);
+    await s.runTensor(t.slice(), sz.width, sz.height);
+    const t0 = performance.now();
+    for (let i = 0; i < 10; i++) await s.runTensor(t.slice(), sz.width, sz.height);
+    const inferMs = (performance.now() - t0) / 10;
+    await s.close();
+    for (const [k, v] of Object.entries(stab)) out(`  ${k.padEnd(32)} ${v.toFixed(3)} ms`);
+    const perFrame = stab['align-lazy@1920x1080'] ?? stab['align@1920x1080'] ?? NaN;
+    out(`  stabiliser (align, as the renderer runs it) per 1080p frame: ${perFrame.toFixed(3)} ms = ${((perFrame / inferMs) * 100).toFixed(2)}% of ${model} inference (${f1(inferMs)} ms at ${sz.width}x${sz.height}); target <= 3%`);
+    const still = join(dir, 'still.mkv');
+    await ffmpeg(['-f', 'lavfi', '-i', "nullsrc=s=320x180:r=15:d=4,geq=r='X':g='Y':b='128+60*sin(X/9)'", '-c:v', 'ffv1', '-pix_fmt', 'bgr0', still]);
+    const flick: Record<string, number | null> = {};
+    for (const mode of ['off', 'normalize', 'align'] as const) {
+      const r = await runPipeline({
+        input: { kind: 'file', path: still }, output: null, model: 'analytic', sync: true, allowDownload: false,
+        render: { colormap: 'gray', invert: false, highContrast: false, layout: 'depth', stabilize: mode, stabilizeWindow: 10 },
+        wrapInfer: flickeringModel(7),
+      });
+      flick[mode] = r.flicker;
+    }
+    out(`  flicker on a still scene with drifting scale/shift + speckle (analytic model): off ${flick.off?.toFixed(4)}, normalize ${flick.normalize?.toFixed(4)} (${((flick.normalize! / flick.off!) * 100).toFixed(0)}% of off), align ${flick.align?.toFixed(4)} (${((flick.align! / flick.off!) * 100).toFixed(0)}% of off)`);
+
+    out('\n## per-pixel render functions (ms per call)');
+    const rb = await renderMicrobench();
+    for (const [k, v] of Object.entries(rb)) out(`  ${k.padEnd(48)} ${v.toFixed(2)}`);
+
+    out('\n## live: capture-to-preview latency (640x360 lavfi camera, dpt-tiny, ws client)');
+    const live = await liveLatencyBench();
+    for (const [k, v] of Object.entries(live)) out(`  ${k.padEnd(40)} ${v.toFixed(1)}`);
+    out(`  target: depth latency p50 <= inference p50 + 50 ms -> ${live.live_latency_minus_inference_ms! <= 50 ? 'met' : 'NOT met'}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { Subject, lastValueFrom, toArray } from 'rxjs';
+import { newScheduleStats, scheduleFrames, type Scheduled } from '../../src/schedule/scheduler.js';
+import type { ScheduleMode, VideoFrame } from '../../src/types.js';
+
+function frame(index: number, released: Set<number>): VideoFrame {
+  return { index, pts: index / 30, width: 1, height: 1, data: new Uint8Array(3), captureTime: 0, release: () => released.add(index) };
+}
+
+/** An inference whose completion the test controls. */
+function manualInfer() {
+  const calls: { index: number; resolve: (v: string) => void }[] = [];
+  const infer = (f: VideoFrame) => new Promise<string>((resolve) => calls.push({ index: f.index, resolve }));
+  return { calls, infer };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+async function run(mode: ScheduleMode, arrivals: (src: Subject<VideoFrame>, step: () => Promise<void>) => Promise<void>, keepDroppedPixels = false) {
+  const released = new Set<number>();
+  const { calls, infer } = manualInfer();
+  const stats = newScheduleStats();
+  const src = new Subject<VideoFrame>();
+  const out = lastValueFrom(src.pipe(scheduleFrames(infer, { mode: () => mode, keepDroppedPixels, stats }), toArray()));
+  let next = 0;
+  // One step: the oldest running inference finishes with "r<index>".
+  const step = async () => {
+    const c = calls[next++]!;
+    c.resolve(`r${c.index}`);
+    await tick();
+  };
+  await arrivals({ next: (i: number) => src.next(frame(i, released)) } as unknown as Subject<VideoFrame>, step);
+  src.complete();
+  while (next < calls.length) await step();
+  const items: Scheduled<string>[] = await out;
+  return { items, stats, released, inferredIndices: calls.map((c) => c.index) };
+}
+
+describe('scheduleFrames', () => {
+  it('async: latest waiting frame wins, every frame comes out in order with the latest earlier result', async () => {
+    const { items, stats, inferredIndices, released } = await run('async', async (src, step) => {
+      src.next(0); // starts at once
+      src.next(1); src.next(2); src.next(3); // 1 and 2 dropped, 3 waits
+      await step(); // 0 done -> 3 starts
+      src.next(4); src.next(5); // 4 dropped, 5 waits
+      await step(); // 3 done -> 5 starts
+    });
+    expect(inferredIndices).toEqual([0, 3, 5]);
+    expect(items.map((i) => i.frame.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(items.map((i) => i.result)).toEqual(['r0', 'r0', 'r0', 'r3', 'r3', 'r5']);
+    expect(items.map((i) => i.inferred)).toEqual([true, false, false, true, false, true]);
+    expect(items.map((i) => i.droppedBefore)).toEqual([0, 0, 0, 2, 0, 1]);
+    expect(stats).toEqual({ framesIn: 6, inferred: 3, dropped: 3, maxWaiting: 1 });
+    expect(stats.dropped).toBe(stats.framesIn - stats.inferred);
+    // Without a layout that shows the input, dropped frames give their slot back at once.
+    expect([...released].sort()).toEqual([1, 2, 4]);
+  });
+
+  it('async keeps dropped frames alive when their pixels are still needed', async () => {
+    const { released, stats } = await run('async', async (src, step) => {
+      src.next(0); src.next(1); src.next(2);
+      await step();
+    }, true);
+    expect(stats.dropped).toBe(1);
+    expect(released.size).toBe(0);
+  });
+
+  it('sync: every frame is inferred, in order, one at a time', async () => {
+    const { items, stats, inferredIndices } = await run('sync', async (src, step) => {
+      src.next(0); src.next(1); src.next(2);
+      await step();
+      src.next(3);
+      await step();
+    });
+    expect(inferredIndices).toEqual([0, 1, 2, 3]);
+    expect(items.map((i) => [i.frame.index, i.result, i.inferred])).toEqual([[0, 'r0', true], [1, 'r1', true], [2, 'r2', true], [3, 'r3', true]]);
+    expect(stats.dropped).toBe(0);
+    expect(stats.maxWaiting).toBe(2);
+  });
+
+  it('an inference error ends the stream with that error', async () => {
+    const src = new Subject<VideoFrame>();
+    const out = lastValueFrom(src.pipe(scheduleFrames(() => Promise.reject(new Error('boom')), { mode: () => 'sync', keepDroppedPixels: false })));
+    src.next(frame(0, new Set()));
+    await expect(out).rejects.toThrow('boom');
+  });
+});
