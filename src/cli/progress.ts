@@ -11,7 +11,7 @@ function clock(sec: number): string {
 export function progressText(p: ProgressInfo, width = 24): string {
   const total = p.total && p.total >= p.done ? p.total : null;
   const eta = total && p.fps > 0 ? clock((total - p.done) / p.fps) : '--:--';
-  const bar = total ? `[${'#'.repeat(Math.round((p.done / total) * width)).padEnd(width, '.')}] ` : '';
+  const bar = total && width > 0 ? `[${'#'.repeat(Math.round((p.done / total) * width)).padEnd(width, '.')}] ` : '';
   return `${bar}${p.done}${total ? `/${total}` : ''} frames  ${p.fps.toFixed(1)} fps  ETA ${eta}`;
 }
 

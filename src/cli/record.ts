@@ -142,6 +142,9 @@ export const recordExtension: CliExtension = {
     // Before the run: a bad dir fails here, not after the model loaded and decoding began.
     const { created } = await checkRecordingDir(dir, overwrite);
     const paused = f.recordPaused === true;
+    // The automatic start at the first frame is not news; toggles are.
+    let toggled = false;
+    const toggleSub = ctx.control.recording.subscribe(() => { toggled = true; toggleSub.unsubscribe(); });
     const sink = recorderSink({
       dir,
       format,
@@ -153,7 +156,7 @@ export const recordExtension: CliExtension = {
       createdDir: created,
       onWarning: (line) => { if (!quiet) ctx.io.stderr.write(`warning: ${line}\n`); },
       onToggle: (on, index) => {
-        if (!quiet) ctx.io.stderr.write(`\nrecording ${on ? 'started' : 'paused'} at frame ${index}\n`);
+        if (!quiet && toggled) ctx.io.stderr.write(`\nrecording ${on ? 'started' : 'paused'} at frame ${index}\n`);
       },
     });
     return [withTerminalKey(sink, terminalToggle(ctx.control, !paused), ctx.io, quiet, paused)];

@@ -187,7 +187,7 @@ export async function recordingInfo(dir: string): Promise<{ lines: string[]; jso
     `recording  ${abs}`,
     `status     ${ok ? 'complete' : `incomplete (${problems.length} kind(s) of problem, listed below)`}`,
     `format     ${m.format}`,
-    `frames     ${rec.frames.length} usable${m.framesRecorded !== rec.frames.length ? ` (manifest says ${m.framesRecorded})` : ''}, segments ${segs || 'none'}`,
+    `frames     ${rec.frames.length} usable${m.complete && m.framesRecorded !== rec.frames.length ? ` (manifest says ${m.framesRecorded})` : ''}, segments ${segs || 'none'}`,
     `time       ${span}, about ${(rate.num / rate.den).toFixed(3)} fps`,
     `size       ${megabytes(bytes)} in ${files} file(s)`,
     `model      ${m.model?.name ?? '?'}${m.model?.untrained ? ' (untrained)' : ''}, sha256 ${m.model?.sha256 ?? 'unknown'}`,
@@ -213,7 +213,23 @@ export function registerReplayCommand(program: Command, io: CliIO, setExit: (cod
     .option('--overwrite', 'replace an existing output file')
     .option('--info', 'summarise the recording: frames, segments, size, model, complete or not, problems')
     .option('--json', 'with --info: machine-readable summary on stdout')
-    .action(async (dir: string, o: { out?: string; colormap: ColormapName; invert: boolean; overwrite?: boolean; info?: boolean; json?: boolean }) => {
+    .action(async (dir: string, _o: unknown, cmd: Command) => {
+      // The main command defines --out, --colormap, --invert, --overwrite and --json
+      // too and, without positional options, takes them wherever they appear; so
+      // a value given on the command line is looked up on either command.
+      const pick = <T>(name: string): T => {
+        const parent = cmd.parent;
+        if (cmd.getOptionValueSource(name) !== 'cli' && parent?.getOptionValueSource(name) === 'cli') return parent.getOptionValue(name) as T;
+        return cmd.getOptionValue(name) as T;
+      };
+      const o = {
+        out: pick<string | undefined>('out'),
+        colormap: pick<ColormapName>('colormap'),
+        invert: pick<boolean>('invert'),
+        overwrite: pick<boolean | undefined>('overwrite'),
+        info: pick<boolean | undefined>('info'),
+        json: pick<boolean | undefined>('json'),
+      };
       if (o.info) {
         const info = await recordingInfo(dir);
         io.stdout.write(o.json ? `${JSON.stringify(info.json)}\n` : `${info.lines.join('\n')}\n`);

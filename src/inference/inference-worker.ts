@@ -7,12 +7,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
-import { imageToTensor } from './preprocess.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
 let session: ort.InferenceSession | null = null;
-let tensorBuf: Float32Array | null = null;
 
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
@@ -39,26 +37,11 @@ port.on('message', (msg: ToWorker) => {
   }
   void (async () => {
     try {
-      const t0 = performance.now();
-      let tensor: Float32Array;
-      let w: number;
-      let h: number;
-      if (msg.kind === 'frame') {
-        w = msg.inputWidth;
-        h = msg.inputHeight;
-        const n = 3 * w * h;
-        if (!tensorBuf || tensorBuf.length !== n) tensorBuf = new Float32Array(n);
-        tensor = imageToTensor({ width: msg.width, height: msg.height, data: msg.rgb }, init.spec, { width: w, height: h }, tensorBuf);
-      } else {
-        tensor = msg.tensor;
-        w = msg.width;
-        h = msg.height;
-      }
       const t1 = performance.now();
-      const r = await run(tensor, w, h);
+      const r = await run(msg.tensor, msg.width, msg.height);
       const t2 = performance.now();
       const depth = transferable(r.data);
-      post({ kind: 'result', id: msg.id, depth, width: r.width, height: r.height, preprocessMs: t1 - t0, inferenceMs: t2 - t1 }, [depth.buffer as ArrayBuffer]);
+      post({ kind: 'result', id: msg.id, depth, width: r.width, height: r.height, preprocessMs: 0, inferenceMs: t2 - t1 }, [depth.buffer as ArrayBuffer]);
     } catch (e) {
       post({ kind: 'run-error', id: msg.id, message: e instanceof Error ? e.message.split('\n')[0]! : String(e) });
     }

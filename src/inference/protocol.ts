@@ -1,24 +1,11 @@
-import type { PreprocessSpec } from '../types.js';
-
 /** Messages between DepthSession (main thread) and the inference worker. */
 export interface WorkerInit {
   readonly modelPath: string;
   readonly providers: readonly string[];
   readonly threads: number | undefined;
-  readonly spec: PreprocessSpec;
 }
 
 export type ToWorker =
-  | {
-      readonly kind: 'frame';
-      readonly id: number;
-      /** RGB24 pixels; shared with the source's buffer pool when possible (no copy). */
-      readonly rgb: Uint8Array;
-      readonly width: number;
-      readonly height: number;
-      readonly inputWidth: number;
-      readonly inputHeight: number;
-    }
   | { readonly kind: 'tensor'; readonly id: number; readonly tensor: Float32Array; readonly width: number; readonly height: number }
   | { readonly kind: 'close' };
 

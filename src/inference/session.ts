@@ -7,7 +7,7 @@ import { detectFamily, readOnnxInfo, validateDepthIO, type OnnxInfo } from '../m
 import { packageRoot } from '../paths.js';
 import type { DepthMap, PreprocessSpec, RgbImage } from '../types.js';
 import { executionProvidersFor, type DeviceName } from './device.js';
-import { computeInputSize } from './preprocess.js';
+import { computeInputSize, imageToTensor } from './preprocess.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
 export interface DepthSessionOptions {
@@ -33,6 +33,14 @@ export interface ModelDescription {
   readonly fixedSize: { readonly width: number; readonly height: number } | null;
   readonly providers: readonly string[];
   readonly onnx: OnnxInfo;
+}
+
+/** A frame turned into the network's input tensor, ready to run. */
+export interface PreparedInput {
+  readonly tensor: Float32Array;
+  readonly width: number;
+  readonly height: number;
+  readonly preprocessMs: number;
 }
 
 export interface InferenceResult {
@@ -106,7 +114,7 @@ export class DepthSession {
     }
     const { providers, warning } = executionProvidersFor(opts.device ?? 'cpu');
     if (warning) opts.onWarning?.(warning);
-    const init: WorkerInit = { modelPath: path, providers, threads: opts.threads, spec };
+    const init: WorkerInit = { modelPath: path, providers, threads: opts.threads };
     const worker = new Worker(workerUrl(), { workerData: init });
     const ready = await new Promise<FromWorker>((resolve, reject) => {
       worker.once('message', resolve);
@@ -152,15 +160,26 @@ export class DepthSession {
   }
 
   /**
-   * Preprocesses a frame as the model's authors did and runs the network.
-   * Pixels in a SharedArrayBuffer (the ffmpeg sources allocate them so) are
-   * read by the worker in place; the caller keeps them unchanged until the
-   * promise settles.
+   * Preprocesses a frame as the model's authors did, on the calling thread.
+   * The scheduler calls this for the next frame while the worker is still
+   * running the current one, so preprocessing costs no inference time.
    */
-  infer(img: RgbImage): Promise<InferenceResult> {
+  prepare(img: RgbImage): PreparedInput {
+    const t0 = performance.now();
     const size = this.inputSize(img.width, img.height);
-    const rgb = img.data.buffer instanceof SharedArrayBuffer ? img.data : new Uint8Array(img.data);
-    return this.send({ kind: 'frame', id: this.nextId++, rgb, width: img.width, height: img.height, inputWidth: size.width, inputHeight: size.height });
+    const tensor = imageToTensor(img, this.model.spec, size, new Float32Array(3 * size.width * size.height));
+    return { tensor, width: size.width, height: size.height, preprocessMs: performance.now() - t0 };
+  }
+
+  /** Runs a prepared input in the worker (the tensor is transferred, not copied). */
+  async run(input: PreparedInput): Promise<InferenceResult> {
+    const r = await this.runTensor(input.tensor, input.width, input.height);
+    return { ...r, preprocessMs: input.preprocessMs };
+  }
+
+  /** Preprocesses and runs one frame. */
+  infer(img: RgbImage): Promise<InferenceResult> {
+    return this.run(this.prepare(img));
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@ import { asapScheduler, concatMap, defer, from, lastValueFrom, map, observeOn, d
 import { DepthVideoError } from '../errors.js';
 import { probeMedia, type MediaInfo } from '../ffmpeg/probe.js';
 import type { DeviceName } from '../inference/device.js';
-import { DepthSession, type InferenceResult, type ModelDescription } from '../inference/session.js';
+import { DepthSession, type InferenceResult, type ModelDescription, type PreparedInput } from '../inference/session.js';
 import { resolveModel } from '../models/resolve.js';
 import { DepthRenderer, type RenderSettings, type RenderedDepth } from '../render/renderer.js';
 import { FlickerMeter } from '../render/flicker-meter.js';
@@ -170,8 +170,15 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   let sourceInfo: SourceInfo | null = null;
   let inputSize: { width: number; height: number } | null = null;
 
+  // Inputs prepared ahead (sync mode): frame index -> tensor.
+  const prepared = new Map<number, PreparedInput>();
+  const prefetch = (f: VideoFrame) => {
+    if (!prepared.has(f.index)) prepared.set(f.index, session.prepare(f));
+  };
   const baseInfer = async (f: VideoFrame): Promise<InferenceResult> => {
-    const r = await session.infer(f);
+    const input = prepared.get(f.index) ?? session.prepare(f);
+    prepared.delete(f.index);
+    const r = await session.run(input);
     ms.preprocess += r.preprocessMs;
     ms.inference += r.inferenceMs;
     return r;
@@ -236,7 +243,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   };
 
   const flow$ = defer(() => source.frames$).pipe(
-    scheduleFrames(toSlot, { mode: () => control.schedule.value, keepDroppedPixels: keepPixels, stats }),
+    scheduleFrames(toSlot, { mode: () => control.schedule.value, keepDroppedPixels: keepPixels, stats, prefetch }),
     // Rendering waits for the next macrotask, by which time the next frame's
     // inference is already running on onnxruntime's threads: the two overlap.
     observeOn(asapScheduler),

@@ -38,6 +38,12 @@ export interface ScheduleOptions {
    * the source at once and only its timing travels on.
    */
   readonly keepDroppedPixels: boolean;
+  /**
+   * Called, in sync mode, with the frame that will be inferred next, right
+   * after an inference starts: its preprocessing can then run while the
+   * network works. (In async mode the next frame is not known yet.)
+   */
+  readonly prefetch?: (f: VideoFrame) => void;
   readonly stats?: ScheduleStats;
 }
 
@@ -89,7 +95,9 @@ export function scheduleFrames<R>(infer: (f: VideoFrame) => Promise<R>, opts: Sc
         e.state = 'inferring';
         e.droppedBefore = droppedSinceInferred;
         droppedSinceInferred = 0;
-        infer(e.frame).then(
+        const running = infer(e.frame);
+        if (opts.prefetch && waiting.length && opts.mode() === 'sync') opts.prefetch(waiting[0]!.frame);
+        running.then(
           (r) => {
             if (closed) return;
             stats.inferred++;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { constants, createReadStream, readFileSync } from 'node:fs';
 import { access, mkdir, readdir, rmdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Subscription } from 'rxjs';
 import { DepthVideoError, errorText } from '../errors.js';
 import { packageRoot } from '../paths.js';
@@ -110,7 +110,7 @@ export async function checkRecordingDir(dir: string, overwrite: boolean): Promis
   let created = false;
   if (!isDir) {
     try {
-      await mkdir(abs, { recursive: true });
+      await mkdirParents(abs);
       created = true;
     } catch (e) {
       throw new DepthVideoError('OUTPUT_DIR', `cannot create recording dir ${abs} (${errorText(e)}): choose a writable --record dir`, { file: abs, cause: e });
@@ -122,6 +122,33 @@ export async function checkRecordingDir(dir: string, overwrite: boolean): Promis
     throw new DepthVideoError('OUTPUT_DIR', `recording dir ${abs} is not writable: choose another --record dir or fix its permissions`, { file: abs });
   }
   return { created };
+}
+
+/**
+ * mkdir -p without `recursive: true`: Node 20's recursive mkdir spins forever
+ * on some pseudo file systems (e.g. a path under /proc), so walk it ourselves.
+ */
+async function mkdirParents(abs: string): Promise<void> {
+  const missing: string[] = [];
+  let p = abs;
+  for (;;) {
+    try {
+      await stat(p);
+      break;
+    } catch {
+      missing.push(p);
+      const up = dirname(p);
+      if (up === p) break;
+      p = up;
+    }
+  }
+  for (const d of missing.reverse()) {
+    try {
+      await mkdir(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
 }
 
 /** The manifest's fields that come from the run. */

@@ -75,9 +75,7 @@ export async function nodeWebcamSource(opts: NodeWebcamOptions = {}): Promise<Fr
         const img = await decodeImage(jpeg, 4096);
         const now = performance.now();
         if (framesRead === 0) resolveInfo({ label, width: img.width, height: img.height, frameRate: null, timeBase: { num: 1, den: 1000 }, live: true });
-        const data = Buffer.from(new SharedArrayBuffer(img.data.length));
-        data.set(img.data);
-        sub.next({ index: framesRead++, pts: Math.round(now - t0) / 1000, width: img.width, height: img.height, data, captureTime: now, release: () => undefined });
+        sub.next({ index: framesRead++, pts: Math.round(now - t0) / 1000, width: img.width, height: img.height, data: img.data, captureTime: now, release: () => undefined });
       }
       sub.complete();
     })().catch((e: unknown) => { rejectInfo(e); sub.error(e); }).finally(() => { void rm(`${shotPath}.jpg`, { force: true }); void rm(shotPath, { force: true }); });
