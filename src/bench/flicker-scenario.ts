@@ -1,17 +1,6 @@
 import type { InferenceResult } from '../inference/session.js';
 import type { VideoFrame } from '../types.js';
-
-/** mulberry32: a small seeded PRNG so every mode sees the same "model". */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../inference/generate/random.js';
 
 /**
  * A benchmark/test-only wrapper around a real session (never used by the
@@ -23,7 +12,7 @@ export function seededRandom(seed: number): () => number {
  */
 export function flickeringModel(seed: number) {
   return (infer: (f: VideoFrame) => Promise<InferenceResult>) => {
-    const r = seededRandom(seed);
+    const r = mulberry32(seed);
     let logGain = 0;
     let o = 0;
     return async (f: VideoFrame): Promise<InferenceResult> => {

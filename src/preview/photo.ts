@@ -6,7 +6,7 @@ import { DepthSession } from '../inference/session.js';
 import { resolveModel } from '../models/resolve.js';
 import { toUint16 } from '../render/colormap.js';
 import { DepthRenderer } from '../render/renderer.js';
-import { crc32, encodePng16 } from '../sinks/recorder/png16.js';
+import { encodePng16, pngChunk } from '../sinks/recorder/png16.js';
 import type { ColormapName, RgbImage } from '../types.js';
 
 /** Default upload limit of the photo page: big enough for a phone's full-size JPEG. */
@@ -59,14 +59,6 @@ export function decodeImage(bytes: Uint8Array, maxSide = PHOTO_MAX_SIDE): Promis
   });
 }
 
-function pngChunk(type: string, data: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  out.set(data, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
 
 /** 8-bit RGB PNG (the coloured depth download). */
 export function encodePngRgb8(img: RgbImage): Buffer {

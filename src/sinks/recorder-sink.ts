@@ -198,6 +198,7 @@ export function recorderSink(opts: RecorderSinkOptions): RecorderSink {
   let sub: Subscription | null = null;
   let createdDir = opts.createdDir ?? false;
   let freshToggle = false;
+  let liveSource = false;
 
   // Subscribed now, not in start(): a toggle pressed while the model loads still counts.
   if (opts.control) sub = opts.control.recording.subscribe((on) => { wanted = on; freshToggle = true; });
@@ -238,6 +239,7 @@ export function recorderSink(opts: RecorderSinkOptions): RecorderSink {
     },
     async start(ctx: PipelineContext) {
       // The CLI checked the dir already; a library caller may not have.
+      liveSource = ctx.source.live;
       createdDir = (await checkRecordingDir(opts.dir, opts.overwrite)).created || createdDir;
       recorder = await Recorder.create(opts.dir, {
         format: opts.format,
@@ -294,7 +296,8 @@ export function recorderSink(opts: RecorderSinkOptions): RecorderSink {
       sub?.unsubscribe();
       if (!recorder) return;
       await Promise.all(inflight);
-      finalManifest = await recorder.close(interrupted ? 'interrupted' : undefined);
+      // Ctrl-C is how a live recording normally ends; only a file cut short is "stopped early".
+      finalManifest = await recorder.close(interrupted && !liveSource ? 'interrupted before the end of the input' : undefined);
       if (skipped > 0) {
         warn(`recording skipped ${skipped} inferred frame(s) because the disk fell behind the stream (see droppedBefore in frames.jsonl); use --sync to keep every frame`);
       }

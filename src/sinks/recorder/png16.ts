@@ -33,7 +33,8 @@ export function crc32(...parts: Uint8Array[]): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function chunk(type: string, data: Uint8Array): Buffer {
+/** One PNG chunk: length, type, data, CRC of type + data. */
+export function pngChunk(type: string, data: Uint8Array): Buffer {
   const out = Buffer.alloc(12 + data.length);
   out.writeUInt32BE(data.length, 0);
   out.write(type, 4, 'latin1');
@@ -86,7 +87,7 @@ export async function pngFromFiltered(width: number, height: number, filtered: U
   // ratio at ~55% of its CPU, and the default strategy beats Z_FILTERED here.
   // The recorder runs once per frame next to inference on a small machine.
   const idat = await deflateAsync(filtered, { level });
-  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr(width, height, 16)), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([SIGNATURE, pngChunk('IHDR', ihdr(width, height, 16)), pngChunk('IDAT', idat), pngChunk('IEND', new Uint8Array(0))]);
 }
 
 /** Encode a 16-bit grayscale PNG (row-major samples, width*height of them). */
