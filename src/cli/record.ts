@@ -106,7 +106,7 @@ function withTerminalKey(sink: RecorderSink, key: { enable(): void; disable(): v
       await sink.finish(interrupted);
       const m = sink.manifest;
       if (!quiet && m) {
-        io.stderr.write(`recorded ${m.framesRecorded} frame(s) in ${m.segments.length} segment(s) to ${sink.dir} (${m.format})${m.stoppedReason ? `; stopped: ${m.stoppedReason}` : ''}\n`);
+        io.stderr.write(`${io.stderr.isTTY ? '\n' : ''}recorded ${m.framesRecorded} frame(s) in ${m.segments.length} segment(s) to ${sink.dir} (${m.format})${m.stoppedReason ? `; stopped: ${m.stoppedReason}` : ''}\n`);
       }
     },
     async abort() {
@@ -156,7 +156,7 @@ export const recordExtension: CliExtension = {
       createdDir: created,
       onWarning: (line) => { if (!quiet) ctx.io.stderr.write(`warning: ${line}\n`); },
       onToggle: (on, index) => {
-        if (!quiet && toggled) ctx.io.stderr.write(`\nrecording ${on ? 'started' : 'paused'} at frame ${index}\n`);
+        if (!quiet && toggled) ctx.io.stderr.write(`${ctx.io.stderr.isTTY ? '\n' : ''}recording ${on ? 'started' : 'paused'} at frame ${index}\n`);
       },
     });
     return [withTerminalKey(sink, terminalToggle(ctx.control, !paused), ctx.io, quiet, paused)];

@@ -177,7 +177,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   };
   const baseInfer = async (f: VideoFrame): Promise<InferenceResult> => {
     const input = prepared.get(f.index) ?? session.prepare(f);
-    prepared.delete(f.index);
+    // Also forget inputs of frames dropped after they were prepared (mode switched to async).
+    for (const k of prepared.keys()) if (k <= f.index) prepared.delete(k);
     const r = await session.run(input);
     ms.preprocess += r.preprocessMs;
     ms.inference += r.inferenceMs;
@@ -234,6 +235,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
       for (const s of sinks) await s.write(out);
       ms.sinks += performance.now() - s0;
       written++;
+      // Files are cut by the decoder (-frames:v); live sources are stopped here.
+      if (opts.maxFrames && written >= opts.maxFrames && opts.input.kind === 'source') source.stop();
       opts.hooks?.onFrame?.(out);
       const elapsed = performance.now() - t0;
       opts.hooks?.onProgress?.({ done: written, total: media?.expectedFrames ?? null, elapsedMs: elapsed, fps: written / (elapsed / 1000) });
