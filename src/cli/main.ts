@@ -163,6 +163,8 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   const preset = loadPreset('default');
   const program = new Command();
   program
+    // Options after a subcommand belong to it (replay --out is replay's, not the main command's).
+    .enablePositionalOptions()
     .name('depth-video')
     .description('Turn videos and images into depth video with MiDaS / DPT / Depth-Anything ONNX models.')
     .version(VERSION)

@@ -3,11 +3,8 @@ import { resolve } from 'node:path';
 import { DepthVideoError } from '../errors.js';
 import type { RunControl } from '../pipeline/control.js';
 import type { FrameSink } from '../pipeline/types.js';
-import type { RenderSettings } from '../render/renderer.js';
-import type { StabilizeMode } from '../render/stabilize.js';
 import { checkRecordingDir, recorderSink, type RecorderSink } from '../sinks/recorder-sink.js';
 import { defaultRecordingDir, RECORD_FORMATS, type RecordFormat } from '../sinks/recorder/index.js';
-import type { ColormapName, LayoutName } from '../types.js';
 import type { CliExtension, ExtensionContext, Flags } from './extension.js';
 import type { CliIO } from './main.js';
 
@@ -32,20 +29,6 @@ const recordFlags = (flags: Flags): RecordFlags => flags as RecordFlags;
 function wantsRecording(flags: Flags): boolean {
   const f = recordFlags(flags);
   return f.record !== undefined || f.recordPaused === true;
-}
-
-/** The run's render settings as the main command resolves them from its flags (presets aside). */
-function renderFromFlags(flags: Flags, inputLabel: string): RenderSettings {
-  const f = flags as Record<string, unknown>;
-  const still = /\.(png|jpe?g|bmp|tiff?|webp)$/i.test(inputLabel);
-  return {
-    colormap: (f.colormap as ColormapName | undefined) ?? 'inferno',
-    invert: (f.invert as boolean | undefined) ?? false,
-    highContrast: (f.highContrast as boolean | undefined) ?? false,
-    layout: (f.layout as LayoutName | undefined) ?? 'depth',
-    stabilize: (f.stabilize as StabilizeMode | undefined) ?? (still ? 'off' : 'align'),
-    stabilizeWindow: (f.stabilizeWindow as number | undefined) ?? 15,
-  };
 }
 
 /**
@@ -152,7 +135,6 @@ export const recordExtension: CliExtension = {
       maxBytes: f.recordMaxGb !== undefined ? Math.floor(f.recordMaxGb * 1e9) : undefined,
       paused,
       control: ctx.control,
-      render: renderFromFlags(ctx.flags, ctx.inputLabel),
       createdDir: created,
       onWarning: (line) => { if (!quiet) ctx.io.stderr.write(`warning: ${line}\n`); },
       onToggle: (on, index) => {

@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { Option, type Command } from 'commander';
 import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DepthVideoError, errorText } from '../errors.js';
+import { ffmpegPath } from '../ffmpeg/binary.js';
 import type { Rational } from '../ffmpeg/probe.js';
 import { checkOutput } from '../pipeline/output-check.js';
 import { applyColormap, COLORMAP_NAMES, getColormap } from '../render/colormap.js';
@@ -101,6 +103,30 @@ function unitFromRaw(raw: Float32Array, lo: number, hi: number): Float32Array {
   return out;
 }
 
+/**
+ * The frames of depth.mkv one at a time, in file order: a long recording
+ * would not fit in memory decoded all at once. A torn tail just ends early.
+ */
+async function* streamGray16(path: string, width: number, height: number): AsyncGenerator<Uint16Array> {
+  const proc = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', path,
+    '-map', '0:v:0', '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'gray16le', 'pipe:1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const frameBytes = width * height * 2;
+  let buf: Buffer = Buffer.alloc(0);
+  try {
+    for await (const chunk of proc.stdout as AsyncIterable<Buffer>) {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      while (buf.length >= frameBytes) {
+        const f = new Uint16Array(width * height);
+        for (let k = 0; k < f.length; k++) f[k] = buf.readUInt16LE(k * 2);
+        buf = buf.subarray(frameBytes);
+        yield f;
+      }
+    }
+  } finally {
+    proc.kill();
+  }
+}
+
 async function dirSize(dir: string): Promise<{ bytes: number; files: number }> {
   let bytes = 0;
   let files = 0;
@@ -122,6 +148,8 @@ function megabytes(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1)} MB`;
 }
 
+const MKV_NAME = 'depth.mkv';
+
 /** Renders a recording dir to a colour video; throws only when nothing could be rendered. */
 export async function replayRecording(dir: string, opts: ReplayOptions): Promise<ReplayResult> {
   const abs = resolve(dir);
@@ -142,22 +170,36 @@ export async function replayRecording(dir: string, opts: ReplayOptions): Promise
   const lut = getColormap(opts.colormap);
   const encoder = new FfmpegEncoder({ output: opts.out, width: size.width, height: size.height, frameRate, viaTemp: chk.replaces });
   let written = 0;
+  const emit = async (unit: Float32Array) => {
+    const rgb = { width: first.width, height: first.height, data: applyColormap(unit, lut, undefined, opts.invert) };
+    await encoder.write(even ? padToEven(rgb) : rgb);
+    written++;
+  };
   try {
-    for (const f of frames) {
-      if (f.width !== first.width || f.height !== first.height) {
-        problems.push(`frame ${f.index} is ${f.width}x${f.height}, not ${first.width}x${first.height} like the first frame: skipped`);
-        continue;
+    if (frames.some((f) => f.depth === MKV_NAME)) {
+      // readRecording already checked every listed mkvFrame is in the file.
+      const byPos = new Map(frames.map((f) => [f.mkvFrame ?? -1, f]));
+      let pos = 0;
+      for await (const d of streamGray16(join(abs, MKV_NAME), first.width, first.height)) {
+        if (byPos.has(pos)) await emit(unitFrom16(d));
+        pos++;
       }
-      let unit: Float32Array;
-      try {
-        unit = f.depth !== undefined ? unitFrom16(await readDepth16(abs, f, manifest)) : unitFromRaw(readRaw(abs, f), f.rawMin, f.rawMax);
-      } catch (e) {
-        problems.push(`frame ${f.index} could not be read: ${errorText(e)}`);
-        continue;
+      if (written < frames.length) problems.push(`${MKV_NAME} decoded to only ${written} of the ${frames.length} listed frames`);
+    } else {
+      for (const f of frames) {
+        if (f.width !== first.width || f.height !== first.height) {
+          problems.push(`frame ${f.index} is ${f.width}x${f.height}, not ${first.width}x${first.height} like the first frame: skipped`);
+          continue;
+        }
+        let unit: Float32Array;
+        try {
+          unit = f.depth !== undefined ? unitFrom16(await readDepth16(abs, f, manifest)) : unitFromRaw(readRaw(abs, f), f.rawMin, f.rawMax);
+        } catch (e) {
+          problems.push(`frame ${f.index} could not be read: ${errorText(e)}`);
+          continue;
+        }
+        await emit(unit);
       }
-      const rgb = { width: f.width, height: f.height, data: applyColormap(unit, lut, undefined, opts.invert) };
-      await encoder.write(even ? padToEven(rgb) : rgb);
-      written++;
     }
   } catch (e) {
     await encoder.abort();
@@ -213,23 +255,7 @@ export function registerReplayCommand(program: Command, io: CliIO, setExit: (cod
     .option('--overwrite', 'replace an existing output file')
     .option('--info', 'summarise the recording: frames, segments, size, model, complete or not, problems')
     .option('--json', 'with --info: machine-readable summary on stdout')
-    .action(async (dir: string, _o: unknown, cmd: Command) => {
-      // The main command defines --out, --colormap, --invert, --overwrite and --json
-      // too and, without positional options, takes them wherever they appear; so
-      // a value given on the command line is looked up on either command.
-      const pick = <T>(name: string): T => {
-        const parent = cmd.parent;
-        if (cmd.getOptionValueSource(name) !== 'cli' && parent?.getOptionValueSource(name) === 'cli') return parent.getOptionValue(name) as T;
-        return cmd.getOptionValue(name) as T;
-      };
-      const o = {
-        out: pick<string | undefined>('out'),
-        colormap: pick<ColormapName>('colormap'),
-        invert: pick<boolean>('invert'),
-        overwrite: pick<boolean | undefined>('overwrite'),
-        info: pick<boolean | undefined>('info'),
-        json: pick<boolean | undefined>('json'),
-      };
+    .action(async (dir: string, o: { out?: string; colormap: ColormapName; invert: boolean; overwrite?: boolean; info?: boolean; json?: boolean }) => {
       if (o.info) {
         const info = await recordingInfo(dir);
         io.stdout.write(o.json ? `${JSON.stringify(info.json)}\n` : `${info.lines.join('\n')}\n`);
@@ -241,7 +267,7 @@ export function registerReplayCommand(program: Command, io: CliIO, setExit: (cod
       const fps = (r.frameRate.num / r.frameRate.den).toFixed(3);
       io.stderr.write(`replayed ${r.framesWritten} frame(s) to ${o.out} at ${fps} fps\n`);
       if (!r.complete) {
-        io.stderr.write(`replay: the recording is incomplete; rendered what is there (${r.framesWritten} of ${r.framesListed} listed frame(s)):\n`);
+        io.stderr.write(`replay: the recording is incomplete; rendered the ${r.framesWritten} readable frame(s) of the ${r.framesListed} complete ones listed:\n`);
         for (const p of r.problems) io.stderr.write(`  ${p}\n`);
       }
       setExit(0);

@@ -40,8 +40,6 @@ export interface RecorderSinkOptions {
   readonly paused?: boolean;
   /** Toggles arrive on `control.recording`; `control.schedule` tells sync from async. */
   readonly control?: RunControl;
-  /** The render settings of the run, for the manifest (PipelineContext does not carry them). */
-  readonly render?: RenderSettings;
   /** Frames queued for disk beyond which async runs skip frames (default 4). */
   readonly maxPending?: number;
   readonly onWarning?: (line: string) => void;
@@ -245,7 +243,7 @@ export function recorderSink(opts: RecorderSinkOptions): RecorderSink {
         format: opts.format,
         overwrite: opts.overwrite,
         maxBytes: opts.maxBytes,
-        manifest: await manifestFromContext(ctx, opts.render),
+        manifest: await manifestFromContext(ctx, ctx.render),
         onWarning: warn,
       });
     },
