@@ -104,7 +104,7 @@ async function measure(path: string, width: number, height: number, frames: numb
 }
 
 function report(label: string, m: Measured): void {
-  const stages = { decode: m.ms.decode, 'preprocess (worker)': m.ms.preprocess, 'inference (worker)': m.ms.inference, 'render (main)': m.ms.render, 'encode (ffmpeg)': m.ms.encode };
+  const stages = { decode: m.ms.decode, 'preprocess (main)': m.ms.preprocess, 'inference (worker)': m.ms.inference, 'render (main)': m.ms.render, 'encode (ffmpeg)': m.ms.encode };
   const sum = Object.values(stages).reduce((a, b) => a + b, 0);
   const slowest = Math.max(m.ms.preprocess + m.ms.inference, m.ms.decode, m.ms.render, m.ms.encode);
   out(`\n## ${label} (inference at ${m.inputSize})`);

@@ -104,9 +104,18 @@ export function scheduleFrames<R>(infer: (f: VideoFrame) => Promise<R>, opts: Sc
             e.state = 'done';
             e.result = r;
             busy = false;
-            // Start the next inference before rendering this one, so the two overlap.
-            startNext();
-            flush();
+            if (opts.mode() === 'sync') {
+              // Throughput first: start the next inference, then render this one while it runs.
+              startNext();
+              flush();
+            } else {
+              // Latency first (live): this result goes out before the next
+              // frame's preprocessing takes the main thread. The newest frame
+              // is picked when the session starts, so a frame arriving
+              // meanwhile still wins.
+              flush();
+              setImmediate(() => { if (!closed && !busy) { startNext(); flush(); } });
+            }
           },
           (err: unknown) => {
             if (!closed) subscriber.error(err);
@@ -119,7 +128,7 @@ export function scheduleFrames<R>(infer: (f: VideoFrame) => Promise<R>, opts: Sc
           stats.framesIn++;
           const e: Entry<R> = { frame, state: 'waiting', droppedBefore: 0 };
           order.push(e);
-          if (busy && opts.mode() === 'async') {
+          if (opts.mode() === 'async') {
             // Latest wins: everything still waiting is now stale.
             for (const old of waiting.splice(0)) {
               old.state = 'dropped';

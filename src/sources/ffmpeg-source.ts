@@ -176,7 +176,9 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
           width,
           height,
           data,
-          captureTime: head.readAt,
+          // A paced source stands in for a camera: its frame is "captured"
+          // when it is due, not when ffmpeg happened to produce it ahead.
+          captureTime: opts.pace ? performance.now() : head.readAt,
           release: () => {
             if (released) return;
             released = true;

@@ -14,7 +14,8 @@ function manualInfer() {
   return { calls, infer };
 }
 
-const tick = () => new Promise((r) => setImmediate(r));
+// Two turns: async mode starts the next inference on the turn after a result.
+const tick = () => new Promise((r) => setImmediate(() => setImmediate(r)));
 
 async function run(mode: ScheduleMode, arrivals: (src: Subject<VideoFrame>, step: () => Promise<void>) => Promise<void>, keepDroppedPixels = false) {
   const released = new Set<number>();
