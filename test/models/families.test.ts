@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FAMILY_NAMES, FAMILY_SPECS, netInputSize, specForFamily } from '../../src/inference/families.js';
+import { FAMILY_NAMES, FAMILY_SPECS, specForFamily } from '../../src/inference/families.js';
+import { computeInputSize as netInputSize } from '../../src/inference/preprocess.js';
 import { loadManifest } from '../../src/models/manifest.js';
 
 const IMAGENET_MEAN = [0.485, 0.456, 0.406];
