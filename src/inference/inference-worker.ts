@@ -41,9 +41,10 @@ port.on('message', (msg: ToWorker) => {
       const r = await run(msg.tensor, msg.width, msg.height);
       const t2 = performance.now();
       const depth = transferable(r.data);
-      post({ kind: 'result', id: msg.id, depth, width: r.width, height: r.height, preprocessMs: 0, inferenceMs: t2 - t1 }, [depth.buffer as ArrayBuffer]);
+      post({ kind: 'result', id: msg.id, depth, width: r.width, height: r.height, tensor: msg.tensor, preprocessMs: 0, inferenceMs: t2 - t1 },
+        [depth.buffer as ArrayBuffer, msg.tensor.buffer as ArrayBuffer]);
     } catch (e) {
-      post({ kind: 'run-error', id: msg.id, message: e instanceof Error ? e.message.split('\n')[0]! : String(e) });
+      post({ kind: 'run-error', id: msg.id, message: e instanceof Error ? e.message.split('\n')[0]! : String(e), tensor: msg.tensor }, [msg.tensor.buffer as ArrayBuffer]);
     }
   })();
 });

@@ -18,7 +18,9 @@ export type FromWorker =
       readonly depth: Float32Array;
       readonly width: number;
       readonly height: number;
+      /** The input tensor, handed back so its buffer can be reused for the next frame. */
+      readonly tensor: Float32Array;
       readonly preprocessMs: number;
       readonly inferenceMs: number;
     }
-  | { readonly kind: 'run-error'; readonly id: number; readonly message: string };
+  | { readonly kind: 'run-error'; readonly id: number; readonly message: string; readonly tensor: Float32Array };

@@ -73,10 +73,16 @@ export class DepthSession {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private closed = false;
+  /**
+   * Input tensors come back from the worker after each run and are reused:
+   * at 1080p a fresh one per frame would be 25 MB of garbage a frame.
+   */
+  private readonly tensorPool: Float32Array[] = [];
 
   private constructor(private readonly worker: Worker, readonly model: ModelDescription) {
     worker.on('message', (m: FromWorker) => {
       if (m.kind !== 'result' && m.kind !== 'run-error') return;
+      if (this.tensorPool.length < 3) this.tensorPool.push(m.tensor);
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
@@ -167,7 +173,10 @@ export class DepthSession {
   prepare(img: RgbImage): PreparedInput {
     const t0 = performance.now();
     const size = this.inputSize(img.width, img.height);
-    const tensor = imageToTensor(img, this.model.spec, size, new Float32Array(3 * size.width * size.height));
+    const n = 3 * size.width * size.height;
+    const i = this.tensorPool.findIndex((t) => t.length === n);
+    const buf = i >= 0 ? this.tensorPool.splice(i, 1)[0]! : new Float32Array(n);
+    const tensor = imageToTensor(img, this.model.spec, size, buf);
     return { tensor, width: size.width, height: size.height, preprocessMs: performance.now() - t0 };
   }
 
