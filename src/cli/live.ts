@@ -8,6 +8,7 @@ import { nodeWebcamSource } from '../sources/node-webcam.js';
 import { describeDevices, listWebcams, parseSize, TEST_WEBCAM, webcamSource } from '../sources/webcam.js';
 import type { PipelineInput } from '../pipeline/run.js';
 import type { FrameSink } from '../pipeline/types.js';
+import { isGeneratedModelName } from '../inference/generate/index.js';
 import type { CliExtension, ExtensionContext, Flags } from './extension.js';
 import type { CliIO } from './main.js';
 
@@ -56,7 +57,8 @@ async function serve(flags: Flags, io: CliIO, o: ServeOptions): Promise<PreviewS
       live: false,
       source: null,
       model: str(flags.model) ?? null,
-      untrained: false,
+      // Before the first photo the model is not loaded; the generated ones are known by name.
+      untrained: isGeneratedModelName(str(flags.model) ?? 'dpt-tiny'),
       render: { colormap: isColormapName(colormap) ? colormap : 'inferno', invert: flags.invert === true, highContrast: flags.highContrast === true, layout: 'side-by-side' },
       schedule: 'async',
       recording: false,
@@ -127,14 +129,14 @@ export const liveExtension: CliExtension = {
   async sinks(ctx: ExtensionContext): Promise<FrameSink[]> {
     if (!previewWanted(ctx.flags)) return [];
     const colormap = str(ctx.flags.colormap) ?? 'inferno';
-    const layout = str(ctx.flags.layout);
     const hub = previewSink({
       control: ctx.control,
       render: {
         colormap: isColormapName(colormap) ? colormap : 'inferno',
         invert: ctx.flags.invert === true,
         highContrast: ctx.flags.highContrast === true,
-        layout: layout === 'depth' ? 'depth' : 'side-by-side',
+        // The page is for looking at input and depth together; depth-only is a click away.
+        layout: 'side-by-side',
       },
       // An output file's picture size is fixed when it starts.
       forwardLayout: ctx.flags.out === undefined,

@@ -67,6 +67,9 @@ describe.skipIf(!existsSync(CHROMIUM))('preview page in Chromium', () => {
     await sleep(600);
     const later = Number(await page.textContent('#stat-read'));
     expect(later).toBeGreaterThan(stats.read);
+    // The analytic model is a test model: the page must say so loudly.
+    expect(await page.isVisible('#untrained')).toBe(true);
+    expect(await page.textContent('#untrained')).toMatch(/UNTRAINED TEST MODEL/);
   });
 
   it('a colormap click changes the rendered colours', async () => {

@@ -106,6 +106,7 @@
         uploadLimit = m.uploadLimitBytes;
         $('limit').textContent = ' (at most ' + Math.round(uploadLimit / 1048576) + ' MB)';
         document.body.classList.toggle('no-live', !m.live);
+        $('untrained').hidden = !m.untrained;
         $('source').textContent = m.source ? m.source + (m.model ? ' · ' + m.model + (m.untrained ? ' (untrained test model)' : '') : '') : '';
         setStatus(m.live ? 'live' : 'photo mode', 'live');
         applyState(m.render, m.schedule, m.recording);
