@@ -44,8 +44,12 @@ export const ROBUST_RANGE_MAX_SAMPLES = 65536;
 
 let sampleScratch = new Float32Array(0);
 
-/** Rearranges a[lo..hi] so a[k] holds the k-th smallest (Hoare-style quickselect). */
-function select(a: Float32Array, lo: number, hi: number, k: number): void {
+/**
+ * Rearranges a[lo..hi] so a[k] holds the k-th smallest (Hoare-style
+ * quickselect) and returns it. Shared by the percentile code here and the
+ * stabiliser.
+ */
+export function selectKth(a: Float32Array, lo: number, hi: number, k: number): number {
   while (hi > lo) {
     // Median of three keeps sorted and constant inputs from going quadratic.
     const mid = (lo + hi) >>> 1;
@@ -71,8 +75,9 @@ function select(a: Float32Array, lo: number, hi: number, k: number): void {
     }
     if (k <= j) hi = j;
     else if (k >= i) lo = i;
-    else return;
+    else break;
   }
+  return a[k];
 }
 
 function minOf(a: Float32Array, lo: number, hi: number): number {
@@ -115,7 +120,7 @@ export function robustRange(
     const pos = (pct / 100) * (n - 1);
     const k = Math.floor(pos);
     const frac = pos - k;
-    select(s, 0, n - 1, k);
+    selectKth(s, 0, n - 1, k);
     const a = s[k];
     if (frac === 0 || k + 1 >= n) return a;
     // After selection everything right of k is >= a[k]; the next order statistic is their minimum.

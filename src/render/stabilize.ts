@@ -35,6 +35,7 @@
  */
 import { DepthVideoError } from '../errors.js';
 import type { DepthMap } from '../types.js';
+import { selectKth } from './normalize.js';
 
 export type StabilizeMode = 'off' | 'normalize' | 'align';
 
@@ -136,34 +137,6 @@ function isFiniteNumber(v: number): boolean {
   return v - v === 0;
 }
 
-/** In-place quickselect: after the call, a[k] is the k-th smallest of a[left..right]. */
-function selectKth(a: Float32Array, left: number, right: number, k: number): number {
-  let l = left;
-  let r = right;
-  while (r > l) {
-    // Median of three pivots keeps sorted and reversed grids linear.
-    const m = (l + r) >>> 1;
-    let x = a[l], y = a[m], z = a[r];
-    if (x > y) { const t = x; x = y; y = t; }
-    if (y > z) { y = z; if (x > y) y = x; }
-    const pivot = y;
-    let i = l;
-    let j = r;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i]; a[i] = a[j]; a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) r = j;
-    else if (k >= i) l = i;
-    else break;
-  }
-  return a[k];
-}
 
 /**
  * Two percentiles of the first n values of `scratch` (which is reordered).
