@@ -138,6 +138,7 @@ export const liveExtension: CliExtension = {
         // The page is for looking at input and depth together; depth-only is a click away.
         layout: 'side-by-side',
       },
+      recorder: ctx.flags.record !== undefined || ctx.flags.recordPaused === true ? { recording: ctx.flags.recordPaused !== true } : null,
       // An output file's picture size is fixed when it starts.
       forwardLayout: ctx.flags.out === undefined,
       uploadLimit: DEFAULT_UPLOAD_LIMIT,

@@ -222,7 +222,11 @@ export async function recordingInfo(dir: string): Promise<{ lines: string[]; jso
   const problems = groupProblems(rec.problems);
   const segs = (m.segments ?? []).map((s) => `[${s.startFrame}, ${s.endFrame ?? 'open'})`).join(' ');
   const pts = rec.frames.map((f) => f.pts);
-  const span = pts.length ? `${Math.min(...pts).toFixed(3)}–${Math.max(...pts).toFixed(3)} s` : 'none';
+  // A loop, not Math.min(...pts): spreading 200k values overflows the stack.
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const p of pts) { if (p < lo) lo = p; if (p > hi) hi = p; }
+  const span = pts.length ? `${lo.toFixed(3)}–${hi.toFixed(3)} s` : 'none';
   const rate = recordedFrameRate(rec.frames, m.segments ?? [], m.input?.frameRate ?? null);
   const ok = problems.length === 0;
   const lines = [

@@ -61,6 +61,7 @@ export async function modelsPull(name: string, opts: PullOptions = {}): Promise<
   const out = opts.out ?? process.stdout;
   const err = opts.err ?? process.stderr;
   const progress = createProgress(`pulling ${name}`, err);
+  const existed = existsSync(modelFilePath(name, opts.dir ?? modelsDir()));
   let result;
   try {
     result = await resolveModel(name, {
@@ -76,7 +77,9 @@ export async function modelsPull(name: string, opts: PullOptions = {}): Promise<
     progress.done();
   }
   const size = statSync(result.path).size;
-  const check = result.entry?.sha256 ? 'sha256 verified' : 'no published checksum to verify';
+  const check = existed
+    ? 'already present, not downloaded again; `depth-video models verify` checks it'
+    : result.entry?.sha256 ? 'sha256 verified' : 'no published checksum to verify';
   out.write(`${name}: ${result.path} (${formatBytes(size)}, ${result.entry ? check : 'generated'})\n`);
   return 0;
 }

@@ -143,6 +143,11 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
   let resumed = false;
   if (start > 0 && res.status === 206 && contentRangeStart(res.headers.get('content-range')) === start) {
     resumed = true;
+  } else if (res.status === 206) {
+    // A range we did not ask for: neither the whole file nor our continuation.
+    await res.body?.cancel();
+    await rm(partial, { force: true });
+    throw new DepthVideoError('DOWNLOAD', `download failed: ${url} answered with a different byte range than asked (${res.headers.get('content-range') ?? 'none'}); the partial file was removed, run the command again`, { file: dest });
   } else {
     // 200 means the server ignored the Range header: what comes is the whole file.
     start = 0;

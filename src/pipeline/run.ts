@@ -267,7 +267,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   const interrupted = (opts.signal?.aborted ?? false) || stoppedByControl;
   if (failed) {
     for (const s of sinks) {
-      try { await (started ? s.finish(true) : s.abort?.()); } catch { /* the first error is the one to report */ }
+      try { await (s.abort ? s.abort() : s.finish(true)); } catch { /* the first error is the one to report */ }
     }
     await session.close();
     throw failed;

@@ -125,7 +125,18 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
     log(line);
   };
 
+  // Each waiting upload holds up to `limit` bytes: two at a time is plenty for one person.
+  let photosInFlight = 0;
   const handlePhoto = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    if (photosInFlight >= 2) { req.resume(); sendJson(res, 503, { error: 'busy with other photos: try again in a moment' }); return; }
+    photosInFlight++;
+    try {
+      await handlePhotoNow(req, res, url);
+    } finally {
+      photosInFlight--;
+    }
+  };
+  const handlePhotoNow = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     if (!opts.photo) { sendJson(res, 503, { error: 'photo mode is off in this run' }); return; }
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (Number.isFinite(declared) && declared > limit) {
@@ -152,9 +163,48 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
     }
   };
 
+  /**
+   * Who may talk to this server. Bound to loopback, only a page served by
+   * this very server: the Host must be a loopback name (a DNS-rebinding page
+   * arrives with its own host name), and a cross-site request must carry an
+   * Origin equal to that host (another site open in the same browser must
+   * not read the camera, steer or stop the run, or feed it uploads).
+   */
+  const allowed = (req: IncomingMessage, needOrigin: boolean): boolean => {
+    const hostHeader = req.headers.host ?? '';
+    if (!opts.allowExternal) {
+      const name = hostHeader.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+      if (!(name === 'localhost' || isLoopback(name))) return false;
+    }
+    const origin = req.headers.origin;
+    if (origin === undefined) return !needOrigin;
+    try {
+      return new URL(origin).host === hostHeader;
+    } catch {
+      return false; // "null" (sandboxed frames, file:// pages) and garbage
+    }
+  };
+
   const http = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      sendJson(res, 400, { error: 'bad request path' });
+      return;
+    }
+    if (!allowed(req, false)) {
+      sendJson(res, 403, { error: 'forbidden: open the preview from its own address' });
+      return;
+    }
     if (req.method === 'POST' && url.pathname === '/api/photo') {
+      // Browsers send a cross-site octet-stream POST only after a CORS
+      // preflight, which this server never grants.
+      if (!String(req.headers['content-type'] ?? '').startsWith('application/octet-stream')) {
+        req.resume();
+        sendJson(res, 415, { error: 'send the photo as application/octet-stream' });
+        return;
+      }
       handlePhoto(req, res, url).catch((e: unknown) => { if (!res.headersSent) sendJson(res, 500, { error: errorText(e) }); });
       return;
     }
@@ -175,10 +225,13 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
   const clients = new Set<Client>();
 
   http.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    // Another site open in the same browser must not steer (or stop) the run.
-    const origin = req.headers.origin;
-    if (url.pathname !== '/ws' || (origin && new URL(origin).host !== req.headers.host)) {
+    let path = '';
+    try {
+      path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      // falls through to the 403 below
+    }
+    if (path !== '/ws' || !allowed(req, false)) {
       socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return;
     }

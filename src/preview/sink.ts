@@ -30,6 +30,8 @@ export interface PreviewSinkOptions {
   readonly render: RenderState;
   /** Page layout changes reach the pipeline only when no output file fixes the picture size. */
   readonly forwardLayout: boolean;
+  /** A recorder is attached (--record): the page's record button works, starting in this state. */
+  readonly recorder?: { readonly recording: boolean } | null;
   readonly uploadLimit?: number;
   readonly jpegQuality?: number;
 }
@@ -58,7 +60,13 @@ export interface PreviewHub {
 export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
   let server: PreviewServer | null = null;
   let render: RenderState = opts.render;
-  let recording = false;
+  let recording = opts.recorder?.recording ?? false;
+  // The terminal's `r` key toggles too: the page follows whoever toggled.
+  opts.control.recording.subscribe((on) => {
+    if (on === recording) return;
+    recording = on;
+    server?.broadcast({ type: 'state', ...state() });
+  });
   let ctxInfo: PipelineContext | null = null;
   const capture = new RateMeter();
   const inference = new RateMeter(10);
@@ -123,7 +131,7 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
         model: ctxInfo?.model.label ?? null,
         untrained: ctxInfo?.model.untrained ?? false,
         ...state(),
-        canRecord: true,
+        canRecord: !!opts.recorder,
         colormaps: COLORMAP_NAMES,
         uploadLimitBytes: opts.uploadLimit ?? DEFAULT_UPLOAD_LIMIT,
       };
@@ -142,9 +150,9 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
           opts.control.schedule.next(m.mode);
           break;
         case 'record':
-          recording = m.on;
+          if (!opts.recorder) return;
           opts.control.recording.next(m.on);
-          break;
+          return; // the subscription above broadcasts the new state
         case 'stop':
           opts.control.stop.next();
           return;

@@ -51,7 +51,10 @@ export function encoderSink(opts: EncoderSinkOptions): FrameSink & { readonly fr
       }
     },
     async abort() {
-      await encoder?.abort();
+      // The run failed: keep what was written (finished, so it plays) unless
+      // it was meant to replace an existing file, which then stays as it was.
+      if (encoder && encoder.framesWritten > 0 && !opts.viaTemp) await encoder.finish();
+      else await encoder?.abort();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -64,6 +65,28 @@ describe('preview socket', () => {
     await s.close();
   });
 
+  it('survives a bad request path and refuses null origins and rebound host names', async () => {
+    const s = await startPreviewServer({ port: 0 });
+    const raw = (lines: string[]) => new Promise<string>((resolve) => {
+      const sock = connect(s.port, '127.0.0.1', () => sock.write(lines.join('\r\n') + '\r\n\r\n'));
+      let got = '';
+      sock.on('data', (d) => { got += d.toString(); });
+      sock.on('close', () => resolve(got));
+      sock.on('error', () => resolve(got));
+      setTimeout(() => sock.destroy(), 1000);
+    });
+    expect(await raw(['GET // HTTP/1.1', `Host: 127.0.0.1:${s.port}`, 'Connection: close'])).toMatch(/^HTTP\/1\.1 400/);
+    const upgrade = (host: string, origin: string) => raw(['GET /ws HTTP/1.1', `Host: ${host}`, `Origin: ${origin}`, 'Connection: Upgrade', 'Upgrade: websocket',
+      'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==']);
+    expect(await upgrade(`127.0.0.1:${s.port}`, 'null')).toMatch(/^HTTP\/1\.1 403/);
+    // DNS rebinding: the attacker's name resolves to 127.0.0.1, so Host and Origin agree.
+    expect(await upgrade(`evil.example:${s.port}`, `http://evil.example:${s.port}`)).toMatch(/^HTTP\/1\.1 403/);
+    expect(await upgrade(`127.0.0.1:${s.port}`, `http://127.0.0.1:${s.port}`)).toMatch(/^HTTP\/1\.1 101/);
+    // The server is still up after all that.
+    expect((await fetch(`http://127.0.0.1:${s.port}/`)).status).toBe(200);
+    await s.close();
+  });
+
   it('parses only well-formed control messages', () => {
     expect(parseClientMessage('{"type":"schedule","mode":"sync"}')).toEqual({ type: 'schedule', mode: 'sync' });
     expect(parseClientMessage('{"type":"schedule","mode":"fast"}')).toBeNull();
@@ -83,7 +106,7 @@ describe('photo uploads', () => {
   it('checks size and content, and turns an image into colour and 16-bit PNGs of the same size', async () => {
     await ensureGeneratedModel('analytic');
     const s = await startPreviewServer({ port: 0, uploadLimit: 64 * 1024, photo: new PhotoDepth('analytic', false) });
-    const post = (body: Uint8Array) => fetch(`http://127.0.0.1:${s.port}/api/photo?colormap=gray`, { method: 'POST', body });
+    const post = (body: Uint8Array) => fetch(`http://127.0.0.1:${s.port}/api/photo?colormap=gray`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
     try {
       const big = await post(new Uint8Array(100 * 1024));
       expect(big.status).toBe(413);
@@ -91,6 +114,9 @@ describe('photo uploads', () => {
       const text = await post(new TextEncoder().encode('#!/bin/sh\necho this is not a picture, whatever its name says\n'));
       expect(text.status).toBe(415);
       expect((await text.json()).error).toMatch(/not an image/);
+      // A form post (what another site could send without a preflight) is refused.
+      const form = await fetch(`http://127.0.0.1:${s.port}/api/photo`, { method: 'POST', body: gradient(60, 30), headers: { 'content-type': 'text/plain' } });
+      expect(form.status).toBe(415);
       const ok = await post(gradient(60, 30));
       expect(ok.status).toBe(200);
       const body = (await ok.json()) as { width: number; height: number; color: string; gray16: string };

@@ -1,28 +1,18 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodePng16, readNpy, readRecording } from '../../src/sinks/recorder/index.js';
 import { tempDir } from './helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Plain-JS copy of the recorder (tsc transpile only), so a child process can run it and be SIGKILLed. */
+/** A child process running the built recorder (npm test builds dist/ first), so it can be SIGKILLed. */
 function buildChildModules(out: string): void {
-  const files = ['src/errors.ts', ...readdirSync(join(root, 'src/sinks/recorder')).map((f) => `src/sinks/recorder/${f}`)];
-  for (const rel of files) {
-    const js = ts.transpileModule(readFileSync(join(root, rel), 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-    }).outputText;
-    const dest = join(out, rel.replace(/\.ts$/, '.js'));
-    mkdirSync(dirname(dest), { recursive: true });
-    writeFileSync(dest, js);
-  }
   writeFileSync(join(out, 'package.json'), '{"type":"module"}');
   writeFileSync(join(out, 'child.js'), `
-import { Recorder } from './src/sinks/recorder/index.js';
+import { Recorder } from '${pathToFileURL(join(root, 'dist/sinks/recorder/index.js')).href}';
 const [dir] = process.argv.slice(2);
 const W = 96, H = 64;
 const manifest = { tool: { name: 'depth-video', version: '0' }, model: { name: 'm', path: 'm', sha256: null, untrained: true },

@@ -1,5 +1,5 @@
+import { ffmpegPath } from '../../ffmpeg/binary.js';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createRequire } from 'node:module';
 
 /**
  * FFV1 recording: one persistent ffmpeg reads our frames on stdin and writes
@@ -18,10 +18,8 @@ import { createRequire } from 'node:module';
  * pts are clamped to 0.
  */
 
-export function ffmpegPath(): string {
-  const req = createRequire(import.meta.url);
-  return (req('@ffmpeg-installer/ffmpeg') as { path: string }).path;
-}
+// One ffmpeg for the whole tool, so DEPTH_VIDEO_FFMPEG applies here too.
+export { ffmpegPath };
 
 function idBytes(id: number): Buffer {
   const hex = id.toString(16);
