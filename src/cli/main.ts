@@ -118,15 +118,19 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export async function runWithConsole(opts: PipelineOptions, io: CliIO, view: { quiet: boolean; json: boolean }): Promise<number> {
   const controller = new AbortController();
   let sigints = 0;
-  const onSigint = () => {
+  const onSignal = (sig: NodeJS.Signals) => {
     sigints++;
     if (sigints === 1) {
-      io.stderr.write('\nstopping: finishing the output so far (press Ctrl-C again to quit at once)\n');
+      io.stderr.write(sig === 'SIGINT'
+        ? '\nstopping: finishing the output so far (press Ctrl-C again to quit at once)\n'
+        : `\nstopping on ${sig}: finishing the output so far\n`);
       controller.abort();
     } else process.exit(130);
   };
+  const onSigint = () => onSignal('SIGINT');
+  const onSigterm = () => onSignal('SIGTERM');
   process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  process.on('SIGTERM', onSigterm);
   const progress = progressPrinter(io.stderr, view.quiet);
   let summary: RunSummary;
   try {
@@ -145,7 +149,7 @@ export async function runWithConsole(opts: PipelineOptions, io: CliIO, view: { q
   } finally {
     progress.done();
     process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    process.off('SIGTERM', onSigterm);
   }
   if (view.json) io.stdout.write(JSON.stringify(summary) + '\n');
   if (!view.quiet || summary.damage || summary.interrupted) io.stderr.write(summaryText(summary) + '\n');
@@ -178,7 +182,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option('--high-contrast', 'histogram-equalise the depth before colouring', preset.render.highContrast ?? false)
     .addOption(new Option('--layout <layout>', 'what the output shows').choices(['depth', 'side-by-side', 'stacked']).default(preset.render.layout))
     .addOption(new Option('--stabilize <mode>', 'temporal stabilisation (default: align for video, off for images)').choices(['off', 'normalize', 'align']))
-    .option('--stabilize-window <frames>', 'time constant of the colour range, in inferred frames', Number, preset.render.stabilizeWindow ?? 15)
+    .option('--stabilize-window <frames>', 'time constant of the colour range, in inferred frames', intArg('--stabilize-window', 0, 10000), preset.render.stabilizeWindow ?? 15)
     .option('--size <px>', "inference size (default: the model's own)", intArg('--size', 14, 4096))
     .option('--mean <r,g,b>', "normalisation mean (default: the model family's)", tripleArg('--mean'))
     .option('--std <r,g,b>', "normalisation std (default: the model family's)", tripleArg('--std'))

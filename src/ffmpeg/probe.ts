@@ -28,7 +28,8 @@ export interface MediaInfo {
   readonly expectedFrames: number | null;
 }
 
-const IMAGE_FORMATS = /(^|,)(image2|png_pipe|jpeg_pipe|bmp_pipe|webp_pipe|tiff_pipe|gif|pam_pipe|ppm_pipe|pgm_pipe|j2k_pipe|dpx_pipe|exr_pipe)(,|$)/;
+// GIF is left out: it is usually animated, so it goes the video way.
+const IMAGE_FORMATS = /(^|,)(image2|png_pipe|jpeg_pipe|bmp_pipe|webp_pipe|tiff_pipe|pam_pipe|ppm_pipe|pgm_pipe|j2k_pipe|dpx_pipe|exr_pipe)(,|$)/;
 
 /** Runs `ffmpeg -i` (no ffprobe ships with the static build) and returns its stderr. */
 function runInfo(path: string): Promise<string> {

@@ -73,6 +73,7 @@ export class DepthSession {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private closed = false;
+  private exited = false;
   /**
    * Input tensors come back from the worker after each run and are reused:
    * at 1080p a fresh one per frame would be 25 MB of garbage a frame.
@@ -94,7 +95,8 @@ export class DepthSession {
     });
     worker.on('error', (e) => this.failAll(e));
     worker.on('exit', (code) => {
-      if (!this.closed) this.failAll(new DepthVideoError('MODEL_INVALID', `${model.path}: the inference worker stopped (exit ${code})`, { file: model.path }));
+      this.exited = true;
+      if (!this.closed) this.failAll(new DepthVideoError('MODEL_INVALID', `${model.path}: the inference worker stopped (exit ${code}); the model may need more memory than is free`, { file: model.path }));
     });
   }
 
@@ -153,7 +155,7 @@ export class DepthSession {
   }
 
   private send(msg: ToWorker, transfer: ArrayBuffer[] = []): Promise<InferenceResult> {
-    if (this.closed) return Promise.reject(new DepthVideoError('MODEL_INVALID', `${this.model.path}: session is closed`));
+    if (this.closed || this.exited) return Promise.reject(new DepthVideoError('MODEL_INVALID', `${this.model.path}: the session is closed or its worker stopped`));
     return new Promise((resolve, reject) => {
       this.pending.set((msg as { id: number }).id, { resolve, reject });
       this.worker.postMessage(msg, transfer);
@@ -194,6 +196,7 @@ export class DepthSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.exited) return;
     this.worker.postMessage({ kind: 'close' } satisfies ToWorker);
     const t = setTimeout(() => void this.worker.terminate(), 2000);
     await new Promise<void>((r) => this.worker.once('exit', () => r()));

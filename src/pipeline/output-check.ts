@@ -1,5 +1,5 @@
 import { open, rm, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { DepthVideoError } from '../errors.js';
 import { outputKind, type OutputKind } from '../sinks/encoder.js';
 
@@ -8,8 +8,11 @@ import { outputKind, type OutputKind } from '../sinks/encoder.js';
  * long run never fails at its end: the type, the folder, and whether a file
  * would be replaced.
  */
-export async function checkOutput(output: string, opts: { overwrite: boolean; input?: string | null }): Promise<{ kind: OutputKind; replaces: boolean }> {
+export async function checkOutput(output: string, opts: { overwrite: boolean; input?: string | null; lossless?: boolean }): Promise<{ kind: OutputKind; replaces: boolean }> {
   const kind = outputKind(output);
+  if (opts.lossless && extname(output).toLowerCase() !== '.mkv') {
+    throw new DepthVideoError('OUTPUT_FORMAT', `${output}: --lossless needs an .mkv output (FFV1)`, { file: output });
+  }
   if (opts.input && resolve(opts.input) === resolve(output)) {
     throw new DepthVideoError('OUTPUT_EXISTS', `output ${output} is the input file: choose another --out path`, { file: output });
   }

@@ -117,7 +117,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   const inputLabel = opts.input.kind === 'file' ? opts.input.path : opts.input.label;
   let replaces = false;
   if (opts.output) {
-    const chk = await checkOutput(opts.output, { overwrite: opts.overwrite ?? false, input: opts.input.kind === 'file' ? opts.input.path : null });
+    const chk = await checkOutput(opts.output, { overwrite: opts.overwrite ?? false, input: opts.input.kind === 'file' ? opts.input.path : null, lossless: opts.lossless });
     replaces = chk.replaces;
     if (opts.input.kind === 'file') media = await probeMedia(opts.input.path);
     if (chk.kind === 'image' && media && !media.still) {
@@ -126,10 +126,30 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   } else if (opts.input.kind === 'file') {
     media = await probeMedia(opts.input.path);
   }
-  const still = media?.still ?? false;
 
-  const { path: modelPath } = await resolveModel(opts.model, { allowDownload: opts.allowDownload ?? true });
+  const { path: modelPath } = await resolveModel(opts.model, { allowDownload: opts.allowDownload ?? true, signal: opts.signal });
+  if (opts.signal?.aborted) throw new DepthVideoError('INTERRUPTED', 'stopped before the model was loaded');
   const session = await DepthSession.open(modelPath, { device: opts.device, threads: opts.threads, spec: opts.spec, onWarning: warn });
+  try {
+    return await runWithSession(opts, session, { media, inputLabel, replaces, warnings, t0 });
+  } finally {
+    await session.close();
+  }
+}
+
+/** What runPipeline learned before the model was loaded. */
+interface Prelude {
+  readonly media: MediaInfo | null;
+  readonly inputLabel: string;
+  /** The output exists and is being replaced (--overwrite). */
+  readonly replaces: boolean;
+  readonly warnings: string[];
+  readonly t0: number;
+}
+
+async function runWithSession(opts: PipelineOptions, session: DepthSession, pre: Prelude): Promise<RunSummary> {
+  const { media, inputLabel, replaces, warnings, t0 } = pre;
+  const still = media?.still ?? false;
   opts.hooks?.onModel?.(session.model);
 
   const sinks: FrameSink[] = [];
@@ -231,6 +251,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
         opts.hooks?.onStart?.({ ...ctx, expectedFrames: media?.expectedFrames ?? null });
         for (const s of sinks) await s.start?.(ctx);
       }
+      // Frames already in flight when a live source was stopped at --max-frames.
+      if (opts.maxFrames && written >= opts.maxFrames) return;
       const s0 = performance.now();
       for (const s of sinks) await s.write(out);
       ms.sinks += performance.now() - s0;
@@ -265,15 +287,16 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
     for (const sub of controlSubs) sub.unsubscribe();
   }
   const interrupted = (opts.signal?.aborted ?? false) || stoppedByControl;
-  if (failed) {
-    for (const s of sinks) {
-      try { await (s.abort ? s.abort() : s.finish(true)); } catch { /* the first error is the one to report */ }
+  // Every sink gets its turn to finish (or abort) even when another one
+  // fails, and the worker is always closed; the first error is reported.
+  for (const s of sinks) {
+    try {
+      await (failed ? (s.abort ? s.abort() : s.finish(true)) : s.finish(interrupted));
+    } catch (e) {
+      failed ??= e;
     }
-    await session.close();
-    throw failed;
   }
-  for (const s of sinks) await s.finish(interrupted);
-  await session.close();
+  if (failed) throw failed;
 
   let damage: string | null = null;
   if (source.warnings.length && !interrupted) {

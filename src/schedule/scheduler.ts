@@ -128,16 +128,17 @@ export function scheduleFrames<R>(infer: (f: VideoFrame) => Promise<R>, opts: Sc
           stats.framesIn++;
           const e: Entry<R> = { frame, state: 'waiting', droppedBefore: 0 };
           order.push(e);
-          if (opts.mode() === 'async') {
-            // Latest wins: everything still waiting is now stale.
-            for (const old of waiting.splice(0)) {
-              old.state = 'dropped';
-              stats.dropped++;
-              droppedSinceInferred++;
-              if (!opts.keepDroppedPixels) old.frame.release();
-            }
-          }
+          // Latest wins: in async mode everything still waiting is now stale.
+          // The new frame is queued before the stale ones are released,
+          // because a release may let the source emit again right away.
+          const stale = opts.mode() === 'async' ? waiting.splice(0) : [];
           waiting.push(e);
+          for (const old of stale) {
+            old.state = 'dropped';
+            stats.dropped++;
+            droppedSinceInferred++;
+            if (!opts.keepDroppedPixels) old.frame.release();
+          }
           if (busy) stats.maxWaiting = Math.max(stats.maxWaiting, waiting.length);
           else startNext();
           // A frame dropped behind a finished one may now be ready to go out.

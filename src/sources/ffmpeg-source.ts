@@ -76,7 +76,7 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
       '-map', '0:v:0',
       // showinfo is the one place ffmpeg 4 reports each frame's exact pts and
       // the stream's exact rational rate; rawvideo on a pipe carries neither.
-      '-vf', 'showinfo',
+      '-vf', 'showinfo=checksum=0',
       '-vsync', 'passthrough',
       ...(opts.outputArgs ?? []),
       '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
@@ -149,7 +149,26 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
       }
     };
 
+    // pump() can be re-entered: a frame released while the scheduler handles
+    // the one just emitted calls it again. Emitting from the inner call would
+    // hand the scheduler frame k+1 before it has finished with frame k, so the
+    // inner call only asks the outer loop to go round once more.
+    let pumping = false;
+    let pumpAgain = false;
     const pump = () => {
+      if (pumping) { pumpAgain = true; return; }
+      pumping = true;
+      try {
+        do {
+          pumpAgain = false;
+          pumpOnce();
+        } while (pumpAgain && !finished);
+      } finally {
+        pumping = false;
+      }
+    };
+
+    const pumpOnce = () => {
       if (finished) return;
       while (ready.length && alive < maxInFlight) {
         if (stopEarly) break;
