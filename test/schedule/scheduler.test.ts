@@ -79,6 +79,32 @@ describe('scheduleFrames', () => {
     expect(stats.maxWaiting).toBe(2);
   });
 
+  it('async stays exact when releasing a dropped frame makes the source emit at once', async () => {
+    // A source with one free slot emits its next frame inside release(), the
+    // way the ffmpeg source's pump may: the newest frame must still win.
+    const src = new Subject<VideoFrame>();
+    const { calls, infer } = manualInfer();
+    const stats = newScheduleStats();
+    let next = 0;
+    const emit = () => {
+      const i = next++;
+      if (i >= 12) return;
+      src.next({ index: i, pts: i / 30, width: 1, height: 1, data: new Uint8Array(3), captureTime: 0, release: () => { if (i % 3 === 1) emit(); } });
+    };
+    const out = lastValueFrom(src.pipe(scheduleFrames(infer, { mode: () => 'async', keepDroppedPixels: false, stats }), toArray()));
+    emit(); emit(); emit();
+    let done = 0;
+    while (next < 12) { calls[done++]!.resolve('r'); await tick(); emit(); emit(); }
+    src.complete();
+    while (done < calls.length) { calls[done++]!.resolve('r'); await tick(); }
+    const items = await out;
+    const order = calls.map((c) => c.index);
+    expect(stats.maxWaiting).toBeLessThanOrEqual(1);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(items.map((i) => i.frame.index)).toEqual([...Array(items.length).keys()]);
+    expect(stats.dropped).toBe(stats.framesIn - stats.inferred);
+  });
+
   it('an inference error ends the stream with that error', async () => {
     const src = new Subject<VideoFrame>();
     const out = lastValueFrom(src.pipe(scheduleFrames(() => Promise.reject(new Error('boom')), { mode: () => 'sync', keepDroppedPixels: false })));
