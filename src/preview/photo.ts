@@ -102,10 +102,12 @@ export interface PhotoResult {
 export class PhotoDepth {
   private session: Promise<DepthSession> | null = null;
   private chain: Promise<unknown> = Promise.resolve();
+  private closed = false;
 
   constructor(private readonly model: string, private readonly allowDownload: boolean) {}
 
   private open(): Promise<DepthSession> {
+    if (this.closed) return Promise.reject(new DepthVideoError('USAGE', 'the preview is shutting down'));
     this.session ??= resolveModel(this.model, { allowDownload: this.allowDownload }).then((r) => DepthSession.open(r.path, { threads: 1 }));
     this.session.catch(() => { this.session = null; });
     return this.session;
@@ -135,6 +137,9 @@ export class PhotoDepth {
   }
 
   async close(): Promise<void> {
+    // Let a photo in progress finish with the session before it is released.
+    this.closed = true;
+    await this.chain;
     const s = this.session;
     this.session = null;
     if (s) {

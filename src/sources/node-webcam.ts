@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -52,7 +52,9 @@ export async function nodeWebcamSource(opts: NodeWebcamOptions = {}): Promise<Fr
   const size = opts.size ?? { width: 640, height: 480 };
   const cam = mod.create({ width: size.width, height: size.height, quality: 90, frames: 1, delay: 0, saveShots: false, output: 'jpeg', device: opts.device ?? false, callbackReturn: 'location', verbose: false });
   const label = `camera ${opts.device ?? 'default'} (node-webcam)`;
-  const shotPath = join(tmpdir(), `depth-video-shot-${process.pid}`);
+  // A private folder: a predictable /tmp name could be a planted symlink.
+  const shotDir = await mkdtemp(join(tmpdir(), 'depth-video-shot-'));
+  const shotPath = join(shotDir, 'shot');
   let stopped = false;
   let framesRead = 0;
   let resolveInfo!: (i: SourceInfo) => void;
@@ -60,7 +62,13 @@ export async function nodeWebcamSource(opts: NodeWebcamOptions = {}): Promise<Fr
   const info = new Promise<SourceInfo>((res, rej) => { resolveInfo = res; rejectInfo = rej; });
   info.catch(() => undefined);
 
-  const shoot = () => new Promise<Buffer>((resolve, reject) => {
+  const shoot = async (): Promise<Buffer> => {
+    // An old shot must never come back as a new frame.
+    await rm(`${shotPath}.jpg`, { force: true });
+    await rm(shotPath, { force: true });
+    return shootNow();
+  };
+  const shootNow = () => new Promise<Buffer>((resolve, reject) => {
     cam.capture(shotPath, (err) => {
       if (err) { reject(new DepthVideoError('WEBCAM', `${label}: ${helper ?? 'CommandCam'} failed (${errorText(err)})`)); return; }
       readFile(`${shotPath}.jpg`).then(resolve, () => readFile(shotPath).then(resolve, reject));
@@ -72,13 +80,15 @@ export async function nodeWebcamSource(opts: NodeWebcamOptions = {}): Promise<Fr
     (async () => {
       while (!stopped && !sub.closed) {
         const jpeg = await shoot();
-        const img = await decodeImage(jpeg, 4096);
+        const img = await decodeImage(jpeg, 4096).catch((e: unknown) => {
+          throw new DepthVideoError('WEBCAM', `${label}: the camera returned a picture that cannot be decoded (${errorText(e)}); check the device`);
+        });
         const now = performance.now();
         if (framesRead === 0) resolveInfo({ label, width: img.width, height: img.height, frameRate: null, timeBase: { num: 1, den: 1000 }, live: true });
         sub.next({ index: framesRead++, pts: Math.round(now - t0) / 1000, width: img.width, height: img.height, data: img.data, captureTime: now, release: () => undefined });
       }
       sub.complete();
-    })().catch((e: unknown) => { rejectInfo(e); sub.error(e); }).finally(() => { void rm(`${shotPath}.jpg`, { force: true }); void rm(shotPath, { force: true }); });
+    })().catch((e: unknown) => { rejectInfo(e); sub.error(e); }).finally(() => { void rm(shotDir, { recursive: true, force: true }); });
     return () => { stopped = true; };
   });
 

@@ -165,7 +165,12 @@
     return u;
   }
 
+  // Only the newest request's answer is shown: a colour change while an
+  // older upload is still working must not be overwritten by that older one.
+  let photoRequest = 0;
+
   async function uploadPhoto(file) {
+    const mine = ++photoRequest;
     if (file.size > uploadLimit) {
       showMessage('"' + file.name + '" is ' + (file.size / 1048576).toFixed(1) + ' MB; photos may be at most ' + Math.round(uploadLimit / 1048576) + ' MB.');
       return;
@@ -179,9 +184,10 @@
       res = await fetch('/api/photo?' + q, { method: 'POST', body: file, headers: { 'content-type': 'application/octet-stream' } });
       body = await res.json();
     } catch (e) {
-      showMessage('The upload failed: ' + e.message);
+      if (mine === photoRequest) showMessage('The upload failed: ' + e.message);
       return;
     }
+    if (mine !== photoRequest) return;
     if (!res.ok) {
       lastPhoto = null;
       $('photo-result').hidden = true;
