@@ -12,7 +12,7 @@ import { encoderSink } from '../sinks/encoder-sink.js';
 import { needsEvenSize } from '../sinks/encoder.js';
 import type { FrameSource, SourceInfo } from '../sources/ffmpeg-source.js';
 import { fileSource } from '../sources/file-source.js';
-import type { PreprocessSpec, VideoFrame } from '../types.js';
+import type { PreprocessSpec, RgbImage, VideoFrame } from '../types.js';
 import { checkOutput } from './output-check.js';
 import type { FrameSink, OutputFrame, PipelineContext } from './types.js';
 
@@ -101,6 +101,8 @@ interface Slot {
   readonly inference: InferenceResult;
   rendered: RenderedDepth | null;
   raw: Float32Array | null;
+  /** The output picture when it does not depend on the frame (depth-only layout), shared by repeats. */
+  composed: RgbImage | null;
 }
 
 /** Runs source → scheduler → inference → render → sinks and resolves with the summary. */
@@ -205,7 +207,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     return r;
   };
   const infer = opts.wrapInfer ? opts.wrapInfer(baseInfer) : baseInfer;
-  const toSlot = async (f: VideoFrame): Promise<Slot> => ({ inference: await infer(f), rendered: null, raw: null });
+  const toSlot = async (f: VideoFrame): Promise<Slot> => ({ inference: await infer(f), rendered: null, raw: null, composed: null });
   // Layouts that show the input need the pixels of every frame, dropped or not.
   const keepPixels = opts.render.layout !== 'depth' || sinks.some((s) => s.wantsInputPixels);
 
@@ -219,7 +221,8 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
       flickerMeter.add(frame, slot.rendered.unit);
     }
     const depth = slot.rendered!;
-    const image = renderer.compose(keepPixels ? frame : null, depth.depthRgb);
+    // Repeats of a depth-only picture reuse it rather than padding it again.
+    const image = keepPixels ? renderer.compose(frame, depth.depthRgb) : (slot.composed ??= renderer.compose(null, depth.depthRgb));
     ms.render += performance.now() - r0;
     return {
       frame,
