@@ -32,8 +32,8 @@ export interface RecordingManifest {
   stoppedReason: string | null;
 }
 
-/** What the pipeline hands the recorder for each inferred frame. */
-export interface RecordedFrame {
+/** What is known of every recorded frame, in frames.jsonl and from the pipeline alike. */
+export interface FrameMeta {
   index: number;
   /** Source presentation time, seconds. */
   pts: number;
@@ -47,6 +47,10 @@ export interface RecordedFrame {
   droppedBefore: number;
   width: number;
   height: number;
+}
+
+/** What the pipeline hands the recorder for each inferred frame. */
+export interface RecordedFrame extends FrameMeta {
   /** Normalised as rendered, 0..65535, width*height, row-major. */
   depth16: Uint16Array;
   /** Model output upsampled to frame size, width*height, row-major. */
@@ -54,16 +58,7 @@ export interface RecordedFrame {
 }
 
 /** One line of frames.jsonl. File names are relative to the recording dir. */
-export interface FrameRecord {
-  index: number;
-  pts: number;
-  wallTime: number;
-  inferMs: number;
-  rawMin: number;
-  rawMax: number;
-  droppedBefore: number;
-  width: number;
-  height: number;
+export interface FrameRecord extends FrameMeta {
   /** 'depth/000123.png', or 'depth.mkv' with format ffv1. */
   depth?: string;
   /** 'raw/000123.npy'. */
