@@ -115,19 +115,15 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   };
 
   // 1. Everything that can fail fast fails before decoding starts.
-  let media: MediaInfo | null = null;
   const inputLabel = opts.input.kind === 'file' ? opts.input.path : opts.input.label;
-  let replaces = false;
-  if (opts.output) {
-    const chk = await checkOutput(opts.output, { overwrite: opts.overwrite ?? false, input: opts.input.kind === 'file' ? opts.input.path : null, lossless: opts.lossless });
-    replaces = chk.replaces;
-    if (opts.input.kind === 'file') media = await probeMedia(opts.input.path);
-    if (chk.kind === 'image' && media && !media.still) {
-      throw new DepthVideoError('OUTPUT_FORMAT', `${opts.output}: the input ${inputLabel} is a video; give a video output (.mp4, .mkv, .webm)`, { file: opts.output });
-    }
-  } else if (opts.input.kind === 'file') {
-    media = await probeMedia(opts.input.path);
+  const chk = opts.output
+    ? await checkOutput(opts.output, { overwrite: opts.overwrite ?? false, input: opts.input.kind === 'file' ? opts.input.path : null, lossless: opts.lossless })
+    : null;
+  const media: MediaInfo | null = opts.input.kind === 'file' ? await probeMedia(opts.input.path) : null;
+  if (chk?.kind === 'image' && media && !media.still) {
+    throw new DepthVideoError('OUTPUT_FORMAT', `${opts.output}: the input ${inputLabel} is a video; give a video output (.mp4, .mkv, .webm)`, { file: opts.output ?? undefined });
   }
+  const replaces = chk?.replaces ?? false;
 
   const { path: modelPath } = await resolveModel(opts.model, { allowDownload: opts.allowDownload ?? true, signal: opts.signal });
   if (opts.signal?.aborted) throw new DepthVideoError('INTERRUPTED', 'stopped before the model was loaded');
