@@ -63,6 +63,9 @@ export async function liveLatencyBench(opts: { seconds?: number; model?: string 
     live_depth_latency_ms_p95: percentile(depthLat, 95),
     live_frame_latency_ms_p50: percentile(frameLat, 50),
     live_latency_minus_inference_ms: depthP50 - inference,
+    // The inference stage as the pipeline runs it: preprocessing + network.
+    live_preprocess_ms_mean: s.meanMs.preprocess,
+    live_latency_minus_inference_stage_ms: depthP50 - inference - s.meanMs.preprocess,
     live_preview_fps: frameLat.length / (opts.seconds ?? 8),
     live_capture_frames: s.frames.read,
     live_inferred_frames: s.frames.inferred,

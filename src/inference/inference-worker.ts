@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { imageToTensor } from './preprocess.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -37,11 +38,15 @@ port.on('message', (msg: ToWorker) => {
   }
   void (async () => {
     try {
+      const t0 = performance.now();
+      if (msg.kind === 'frame') {
+        imageToTensor({ width: msg.frameWidth, height: msg.frameHeight, data: msg.rgb }, init.spec, { width: msg.width, height: msg.height }, msg.tensor);
+      }
       const t1 = performance.now();
       const r = await run(msg.tensor, msg.width, msg.height);
       const t2 = performance.now();
       const depth = transferable(r.data);
-      post({ kind: 'result', id: msg.id, depth, width: r.width, height: r.height, tensor: msg.tensor, preprocessMs: 0, inferenceMs: t2 - t1 },
+      post({ kind: 'result', id: msg.id, depth, width: r.width, height: r.height, tensor: msg.tensor, preprocessMs: t1 - t0, inferenceMs: t2 - t1 },
         [depth.buffer as ArrayBuffer, msg.tensor.buffer as ArrayBuffer]);
     } catch (e) {
       post({ kind: 'run-error', id: msg.id, message: e instanceof Error ? e.message.split('\n')[0]! : String(e), tensor: msg.tensor }, [msg.tensor.buffer as ArrayBuffer]);

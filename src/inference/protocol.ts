@@ -1,12 +1,26 @@
+import type { PreprocessSpec } from '../types.js';
+
 /** Messages between DepthSession (main thread) and the inference worker. */
 export interface WorkerInit {
   readonly modelPath: string;
   readonly providers: readonly string[];
   readonly threads: number | undefined;
+  readonly spec: PreprocessSpec;
 }
 
 export type ToWorker =
   | { readonly kind: 'tensor'; readonly id: number; readonly tensor: Float32Array; readonly width: number; readonly height: number }
+  /** A frame to preprocess here, then run; `tensor` is a buffer to fill (reused between runs). */
+  | {
+      readonly kind: 'frame';
+      readonly id: number;
+      readonly rgb: Uint8Array;
+      readonly frameWidth: number;
+      readonly frameHeight: number;
+      readonly tensor: Float32Array;
+      readonly width: number;
+      readonly height: number;
+    }
   | { readonly kind: 'close' };
 
 export type FromWorker =

@@ -122,7 +122,7 @@ export class DepthSession {
     }
     const { providers, warning } = executionProvidersFor(opts.device ?? 'cpu');
     if (warning) opts.onWarning?.(warning);
-    const init: WorkerInit = { modelPath: path, providers, threads: opts.threads };
+    const init: WorkerInit = { modelPath: path, providers, threads: opts.threads, spec };
     const worker = new Worker(workerUrl(), { workerData: init });
     const ready = await new Promise<FromWorker>((resolve, reject) => {
       worker.once('message', resolve);
@@ -167,18 +167,21 @@ export class DepthSession {
     return this.send({ kind: 'tensor', id: this.nextId++, tensor, width, height }, [tensor.buffer as ArrayBuffer]);
   }
 
+  private tensorFor(n: number): Float32Array {
+    const i = this.tensorPool.findIndex((t) => t.length === n);
+    return i >= 0 ? this.tensorPool.splice(i, 1)[0]! : new Float32Array(n);
+  }
+
   /**
    * Preprocesses a frame as the model's authors did, on the calling thread.
-   * The scheduler calls this for the next frame while the worker is still
-   * running the current one, so preprocessing costs no inference time.
+   * With `--sync` the scheduler calls this for the next frame while the
+   * worker is still running the current one, so preprocessing costs no
+   * inference time.
    */
   prepare(img: RgbImage): PreparedInput {
     const t0 = performance.now();
     const size = this.inputSize(img.width, img.height);
-    const n = 3 * size.width * size.height;
-    const i = this.tensorPool.findIndex((t) => t.length === n);
-    const buf = i >= 0 ? this.tensorPool.splice(i, 1)[0]! : new Float32Array(n);
-    const tensor = imageToTensor(img, this.model.spec, size, buf);
+    const tensor = imageToTensor(img, this.model.spec, size, this.tensorFor(3 * size.width * size.height));
     return { tensor, width: size.width, height: size.height, preprocessMs: performance.now() - t0 };
   }
 
@@ -188,9 +191,25 @@ export class DepthSession {
     return { ...r, preprocessMs: input.preprocessMs };
   }
 
-  /** Preprocesses and runs one frame. */
+  /**
+   * Preprocesses and runs one frame, both in the worker: the main thread only
+   * copies the pixels, so it stays free for rendering and the live preview
+   * (the async schedule's latency path).
+   */
   infer(img: RgbImage): Promise<InferenceResult> {
-    return this.run(this.prepare(img));
+    const size = this.inputSize(img.width, img.height);
+    // Pixels in shared memory (the ffmpeg sources allocate frames so) are read
+    // in place: a frame's slot only goes back to its source after the sinks,
+    // long after inference. Anything else is copied.
+    const shared = img.data.buffer instanceof SharedArrayBuffer;
+    const rgb = shared ? img.data : new Uint8Array(img.data);
+    const tensor = this.tensorFor(3 * size.width * size.height);
+    const transfer = [tensor.buffer as ArrayBuffer];
+    if (!shared) transfer.push(rgb.buffer as ArrayBuffer);
+    return this.send(
+      { kind: 'frame', id: this.nextId++, rgb, frameWidth: img.width, frameHeight: img.height, tensor, width: size.width, height: size.height },
+      transfer,
+    );
   }
 
   async close(): Promise<void> {

@@ -194,10 +194,10 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     if (!prepared.has(f.index)) prepared.set(f.index, session.prepare(f));
   };
   const baseInfer = async (f: VideoFrame): Promise<InferenceResult> => {
-    const input = prepared.get(f.index) ?? session.prepare(f);
+    const input = prepared.get(f.index);
     // Also forget inputs of frames dropped after they were prepared (mode switched to async).
     for (const k of prepared.keys()) if (k <= f.index) prepared.delete(k);
-    const r = await session.run(input);
+    const r = input ? await session.run(input) : await session.infer(f);
     ms.preprocess += r.preprocessMs;
     ms.inference += r.inferenceMs;
     return r;

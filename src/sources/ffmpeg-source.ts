@@ -220,7 +220,8 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
       let off = 0;
       while (off < chunk.length) {
         if (!current) {
-          current = pool.pop() ?? Buffer.allocUnsafe(frameBytes);
+          // Shared memory: the inference worker reads the pixels without a copy.
+          current = pool.pop() ?? Buffer.from(new SharedArrayBuffer(frameBytes));
           filled = 0;
         }
         const n = Math.min(frameBytes - filled, chunk.length - off);
