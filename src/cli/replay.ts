@@ -172,7 +172,8 @@ export async function replayRecording(dir: string, opts: ReplayOptions): Promise
   let written = 0;
   const emit = async (unit: Float32Array) => {
     const rgb = { width: first.width, height: first.height, data: applyColormap(unit, lut, undefined, opts.invert) };
-    await encoder.write(even ? padToEven(rgb) : rgb);
+    // Evenly spaced at the recording's rate, so paused segments do not stall playback.
+    await encoder.write(even ? padToEven(rgb) : rgb, (written * frameRate.den) / frameRate.num);
     written++;
   };
   try {

@@ -33,7 +33,7 @@ export function encoderSink(opts: EncoderSinkOptions): FrameSink & { readonly fr
       });
     },
     write(out: OutputFrame) {
-      return encoder!.write(out.image);
+      return encoder!.write(out.image, out.frame.pts);
     },
     async finish() {
       if (!encoder) return;

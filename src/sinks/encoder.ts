@@ -4,6 +4,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { DepthVideoError } from '../errors.js';
 import { ffmpegPath } from '../ffmpeg/binary.js';
+import { mkvFramePrefix, mkvStreamHeader } from '../ffmpeg/mkv-stream.js';
 import type { Rational } from '../ffmpeg/probe.js';
 import type { RgbImage } from '../types.js';
 
@@ -108,7 +109,8 @@ export function muxAudio(video: string, audioFrom: { readonly path: string; read
 
 /**
  * One persistent ffmpeg process that takes RGB24 frames on stdin and writes
- * the output file. Frames are assumed to be at a constant rate (the input's).
+ * the output file. Frames travel in a live Matroska stream with their own pts,
+ * so the output keeps the input's timestamps, variable frame rates included.
  */
 export class FfmpegEncoder {
   private readonly proc: ChildProcessByStdio<Writable, null, Readable>;
@@ -118,6 +120,7 @@ export class FfmpegEncoder {
   private stderrTail: string[] = [];
   private failed: Error | null = null;
   private ended = false;
+  private lastMicros = -1;
   framesWritten = 0;
 
   constructor(private readonly opts: EncoderOptions) {
@@ -125,11 +128,10 @@ export class FfmpegEncoder {
     this.writing = opts.viaTemp
       ? join(dirname(opts.output), `.${basename(opts.output, extname(opts.output))}.partial-${process.pid}${extname(opts.output)}`)
       : opts.output;
-    const rate = `${opts.frameRate.num}/${opts.frameRate.den}`;
-    const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', '-y',
-      '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${opts.width}x${opts.height}`, '-framerate', rate];
+    const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', '-y', '-f', 'matroska'];
+    // ffmpeg starts its input timeline at 0; this puts the first frame back where the input had it.
     if (opts.startPts && opts.startPts > 0) args.push('-itsoffset', opts.startPts.toFixed(6));
-    args.push('-i', 'pipe:0');
+    args.push('-i', 'pipe:0', '-vsync', 'passthrough');
     const ext = extname(opts.output).toLowerCase();
     const rule = VIDEO_EXT[ext];
     args.push(...videoCodecArgs(opts.output, opts.frameRate, opts.lossless ?? false));
@@ -149,18 +151,26 @@ export class FfmpegEncoder {
       this.proc.on('error', (e) => { this.failed ??= e; resolve({ code: null, signal: null }); });
       this.proc.on('close', (code, signal) => resolve({ code, signal }));
     });
+    this.proc.stdin.write(mkvStreamHeader(opts.width, opts.height, 'rgb24'));
   }
 
   get outputPath(): string {
     return this.target;
   }
 
-  /** Resolves once the frame has been handed to the OS pipe; the image's buffer may be reused after. */
-  write(img: RgbImage): Promise<void> {
+  /**
+   * Queues one frame shown at `pts` seconds; resolves once it has been handed
+   * to the OS pipe, after which the image's buffer may be reused. pts must
+   * increase; a repeat is moved 1 µs on.
+   */
+  write(img: RgbImage, pts: number): Promise<void> {
     if (this.failed) return Promise.reject(this.error());
     if (img.width !== this.opts.width || img.height !== this.opts.height) {
       return Promise.reject(new DepthVideoError('FFMPEG', `internal: frame ${img.width}x${img.height} does not match the encoder's ${this.opts.width}x${this.opts.height}`));
     }
+    const micros = Math.max(Math.round(pts * 1e6), this.lastMicros + 1);
+    this.lastMicros = micros;
+    this.proc.stdin.write(mkvFramePrefix(micros, img.data.length));
     return new Promise((resolve, reject) => {
       this.proc.stdin.write(img.data, (err) => {
         if (err) { this.failed ??= err; reject(this.error()); return; }

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { decodeVideo, hasAudio, makeClip, runCli, tempDir } from '../helpers/media.js';
+import { decodeVideo, ffmpeg, hasAudio, makeClip, runCli, tempDir } from '../helpers/media.js';
 
 interface Summary {
   frames: { read: number; inferred: number; dropped: number; written: number };
@@ -50,6 +50,24 @@ describe('frame count and timestamps', () => {
       expect(hasAudio(out)).toBe(true);
     });
   }
+
+  it('variable frame rate: a gap in the input stays a gap in the output', async () => {
+    // 20 frames at 30 fps with a 5-frame hole after frame 9: pts 0..9/30, then 15/30..24/30.
+    const vfr = join(dir, 'vfr.mp4');
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=96x64:rate=30:duration=1', '-frames:v', '20',
+      '-vf', "setpts='(N+5*gte(N,10))/(30*TB)'", '-vsync', 'passthrough', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', vfr]);
+    const want = decodeVideo(vfr).pts;
+    expect(want.length).toBe(20);
+    expect(want[10]! - want[9]!).toBeCloseTo(6 / 30, 6);
+    for (const sync of [true, false]) {
+      const out = join(dir, `vfr-${sync ? 'sync' : 'async'}.mp4`);
+      const r = await runCli([vfr, '--out', out, '--model', 'analytic', ...(sync ? ['--sync'] : []), '-q']);
+      expect(r.code, r.stderr).toBe(0);
+      const got = decodeVideo(out).pts;
+      expect(got.length).toBe(20);
+      for (let i = 0; i < 20; i++) expect(Math.abs(got[i]! - want[i]!), `frame ${i}`).toBeLessThanOrEqual(1e-4);
+    }
+  });
 
   it('--no-audio drops the audio track', async () => {
     const out = join(dir, 'silent.mp4');

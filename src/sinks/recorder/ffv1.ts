@@ -1,5 +1,6 @@
 import { ffmpegPath } from '../../ffmpeg/binary.js';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkvFrameCluster, mkvStreamHeader } from '../../ffmpeg/mkv-stream.js';
 
 /**
  * FFV1 recording: one persistent ffmpeg reads our frames on stdin and writes
@@ -20,51 +21,6 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
 // One ffmpeg for the whole tool, so DEPTH_VIDEO_FFMPEG applies here too.
 export { ffmpegPath };
-
-function idBytes(id: number): Buffer {
-  const hex = id.toString(16);
-  return Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex');
-}
-
-/** EBML element size as an 8-byte vint: wasteful by a few bytes but never ambiguous. */
-function sizeBytes(n: number): Buffer {
-  const b = Buffer.alloc(8);
-  b[0] = 0x01;
-  let v = BigInt(n);
-  for (let i = 7; i >= 1; i--) { b[i] = Number(v & 0xffn); v >>= 8n; }
-  return b;
-}
-
-function el(id: number, ...payload: Buffer[]): Buffer {
-  const body = Buffer.concat(payload);
-  return Buffer.concat([idBytes(id), sizeBytes(body.length), body]);
-}
-
-function uintEl(id: number, n: number): Buffer {
-  let v = BigInt(n);
-  const bytes: number[] = [];
-  do { bytes.unshift(Number(v & 0xffn)); v >>= 8n; } while (v > 0n);
-  return el(id, Buffer.from(bytes));
-}
-
-const strEl = (id: number, s: string): Buffer => el(id, Buffer.from(s, 'latin1'));
-
-/** EBML header + Segment (unknown size, as live streams do) + Info + Tracks. */
-export function mkvStreamHeader(width: number, height: number): Buffer {
-  const ebml = el(0x1a45dfa3, uintEl(0x4286, 1), uintEl(0x42f7, 1), uintEl(0x42f2, 4), uintEl(0x42f3, 8),
-    strEl(0x4282, 'matroska'), uintEl(0x4287, 4), uintEl(0x4285, 2));
-  const segment = Buffer.concat([idBytes(0x18538067), Buffer.from([0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])]);
-  const info = el(0x1549a966, uintEl(0x2ad7b1, 1000 /* ns per tick: 1 µs */), strEl(0x4d80, 'depth-video'), strEl(0x5741, 'depth-video'));
-  const video = el(0xe0, uintEl(0xb0, width), uintEl(0xba, height), el(0x2eb524, Buffer.from([0x59, 0x31, 0x00, 0x10])));
-  const track = el(0xae, uintEl(0xd7, 1), uintEl(0x73c5, 1), uintEl(0x83, 1), strEl(0x86, 'V_UNCOMPRESSED'), video);
-  return Buffer.concat([ebml, segment, info, el(0x1654ae6b, track)]);
-}
-
-/** One cluster holding one key frame at `micros`. */
-export function mkvFrameCluster(micros: number, gray16le: Uint8Array): Buffer {
-  const block = Buffer.concat([Buffer.from([0x81, 0x00, 0x00, 0x80]), gray16le]);
-  return el(0x1f43b675, uintEl(0xe7, micros), el(0xa3, block));
-}
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -102,7 +58,7 @@ export class Ffv1Encoder {
       this.proc.on('error', (e) => { this.pipeError = e; this.exitCode = null; resolve(null); });
       this.proc.on('close', (code) => { this.exitCode = code; resolve(code); });
     });
-    this.proc.stdin.write(mkvStreamHeader(width, height));
+    this.proc.stdin.write(mkvStreamHeader(width, height, 'gray16le'));
   }
 
   /** Last lines ffmpeg printed, for a one-line warning. */
