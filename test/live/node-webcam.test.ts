@@ -1,0 +1,28 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeVideo, ffmpeg, runCli, tempDir } from '../helpers/media.js';
+
+// node-webcam shells out to fswebcam once per still; fswebcam's FILE: source
+// stands in for a camera (.ci/run installs fswebcam from Debian).
+const haveFswebcam = existsSync('/usr/bin/fswebcam');
+
+describe.skipIf(!haveFswebcam)('--webcam-backend node-webcam', () => {
+  it('captures stills through fswebcam and runs them through the pipeline', async () => {
+    const dir = tempDir();
+    const still = join(dir, 'cam.jpg');
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x180', '-frames:v', '1', still]);
+    const out = join(dir, 'nw.mp4');
+    const r = await runCli(['--webcam', `FILE:${still}`, '--webcam-backend', 'node-webcam', '--no-preview', '--model', 'analytic',
+      '--max-frames', '12', '--out', out, '--json', '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout.trim().split('\n').pop()!) as { frames: { written: number }; frameSize: { width: number; height: number }; fps: number };
+    expect(s.frames.written).toBe(12);
+    expect(s.frameSize).toEqual({ width: 320, height: 180 });
+    console.log(`node-webcam (fswebcam FILE: source) end to end: ${s.fps.toFixed(1)} fps`);
+    const d = decodeVideo(out);
+    expect(d.pts.length).toBe(12);
+    // Stills are stamped with wall-clock time: the timeline must increase.
+    for (let i = 1; i < d.pts.length; i++) expect(d.pts[i]!).toBeGreaterThan(d.pts[i - 1]!);
+  });
+});
