@@ -10,8 +10,12 @@ import { flicker, stillMaskFromFrames } from './stabilize.js';
  * that is thousands of samples per frame, plenty for a mean.
  */
 export class FlickerMeter {
-  private prevUnit: Float32Array | null = null;
-  private prevRgb: Uint8Array | null = null;
+  // Two sample sets, swapped each frame: the previous one is compared, then reused.
+  private prevUnit = new Float32Array(0);
+  private prevRgb = new Uint8Array(0);
+  private curUnit = new Float32Array(0);
+  private curRgb = new Uint8Array(0);
+  private havePrev = false;
   private sum = 0;
   private pairs = 0;
 
@@ -23,8 +27,15 @@ export class FlickerMeter {
     const s = this.step;
     const gw = Math.ceil(width / s);
     const gh = Math.ceil(height / s);
-    const u = new Float32Array(gw * gh);
-    const rgb = new Uint8Array(gw * gh * 3);
+    const n = gw * gh;
+    if (this.curUnit.length !== n) {
+      // A new frame size: nothing earlier to compare with.
+      this.curUnit = new Float32Array(n);
+      this.curRgb = new Uint8Array(n * 3);
+      this.havePrev = false;
+    }
+    const u = this.curUnit;
+    const rgb = this.curRgb;
     for (let gy = 0, k = 0; gy < gh; gy++) {
       const row = gy * s * width;
       for (let gx = 0; gx < gw; gx++, k++) {
@@ -35,7 +46,7 @@ export class FlickerMeter {
         rgb[3 * k + 2] = input.data[3 * p + 2]!;
       }
     }
-    if (this.prevUnit && this.prevRgb && this.prevUnit.length === u.length) {
+    if (this.havePrev) {
       const mask = stillMaskFromFrames(this.prevRgb, rgb, gw, gh);
       let still = 0;
       for (const m of mask) still += m;
@@ -44,8 +55,9 @@ export class FlickerMeter {
         this.pairs++;
       }
     }
-    this.prevUnit = u;
-    this.prevRgb = rgb;
+    [this.prevUnit, this.curUnit] = [u, this.prevUnit.length === n ? this.prevUnit : new Float32Array(n)];
+    [this.prevRgb, this.curRgb] = [rgb, this.prevRgb.length === n * 3 ? this.prevRgb : new Uint8Array(n * 3)];
+    this.havePrev = true;
   }
 
   /** Mean over all frame pairs; null when no pair had still pixels. */

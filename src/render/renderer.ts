@@ -2,7 +2,7 @@ import type { ColormapName, DepthMap, Interpolation, LayoutName, RgbImage } from
 import { applyColormap, getColormap } from './colormap.js';
 import { equalizeHistogram } from './equalize.js';
 import { composeLayout, padToEven } from './layout.js';
-import { normalizeDepth } from './normalize.js';
+import { depthRange, normalizeDepth } from './normalize.js';
 import { resizeDepth } from './resize.js';
 import { DepthStabilizer, type StabilizeMode } from './stabilize.js';
 
@@ -77,14 +77,7 @@ export class DepthRenderer {
   /** Renders one inferred prediction for a frame of the given size. */
   renderDepth(depth: DepthMap, width: number, height: number): RenderedDepth {
     const s = this.settingsValue;
-    let rawMin = Infinity;
-    let rawMax = -Infinity;
-    const d = depth.data;
-    for (let i = 0; i < d.length; i++) {
-      const v = d[i]!;
-      if (v < rawMin) rawMin = v;
-      if (v > rawMax) rawMax = v;
-    }
+    const { min: rawMin, max: rawMax } = depthRange(depth.data);
     const st = this.stabilizer.update(depth);
     const full = resizeDepth({ width: depth.width, height: depth.height, data: st.data }, width, height, this.interpolation, this.alignCorners);
     const unit = normalizeDepth(full.data, st.lo, st.hi, full.data === st.data ? undefined : full.data);
@@ -98,12 +91,5 @@ export class DepthRenderer {
     const layout = this.settingsValue.layout;
     const img = layout === 'depth' || !input ? depthRgb : composeLayout(layout, input, depthRgb);
     return this.evenOutput ? padToEven(img) : img;
-  }
-
-  /** Size of the composed picture for a frame size (before even padding). */
-  static layoutSize(layout: LayoutName, width: number, height: number, even: boolean): { width: number; height: number } {
-    const w = layout === 'side-by-side' ? width * 2 : width;
-    const h = layout === 'stacked' ? height * 2 : height;
-    return even ? { width: w + (w & 1), height: h + (h & 1) } : { width: w, height: h };
   }
 }

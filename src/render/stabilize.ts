@@ -35,7 +35,6 @@
  */
 import { DepthVideoError } from '../errors.js';
 import type { DepthMap } from '../types.js';
-import { selectKth } from './normalize.js';
 
 export type StabilizeMode = 'off' | 'normalize' | 'align';
 
@@ -112,13 +111,6 @@ export interface FitOptions {
   symmetric?: boolean;
 }
 
-export const DEFAULT_STABILIZE_OPTIONS: Readonly<StabilizeOptions> = Object.freeze({
-  mode: 'align',
-  window: 15,
-  lowPct: 2,
-  highPct: 98,
-});
-
 const DEFAULT_CUT_THRESHOLD = 0.12;
 const MIN_INLIER_FRACTION = 0.5;
 const TARGET_SAMPLES = 8192;
@@ -137,6 +129,38 @@ function isFiniteNumber(v: number): boolean {
   return v - v === 0;
 }
 
+
+/** Rearranges a[lo..hi] so a[k] holds the k-th smallest (Hoare-style quickselect) and returns it. */
+function selectKth(a: Float32Array, lo: number, hi: number, k: number): number {
+  while (hi > lo) {
+    // Median of three keeps sorted and constant inputs from going quadratic.
+    const mid = (lo + hi) >>> 1;
+    let x = a[lo];
+    let y = a[mid];
+    let z = a[hi];
+    if (x > y) [x, y] = [y, x];
+    if (y > z) [y, z] = [z, y];
+    if (x > y) [x, y] = [y, x];
+    const pivot = y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k];
+}
 
 /**
  * Two percentiles of the first n values of `scratch` (which is reordered).

@@ -104,18 +104,9 @@ export function scheduleFrames<R>(infer: (f: VideoFrame) => Promise<R>, opts: Sc
             e.state = 'done';
             e.result = r;
             busy = false;
-            if (opts.mode() === 'sync') {
-              // Throughput first: start the next inference, then render this one while it runs.
-              startNext();
-              flush();
-            } else {
-              // Latency first (live): this result goes out before the next
-              // frame's preprocessing takes the main thread. The newest frame
-              // is picked when the session starts, so a frame arriving
-              // meanwhile still wins.
-              flush();
-              setImmediate(() => { if (!closed && !busy) { startNext(); flush(); } });
-            }
+            // Start the next inference, then render this one while it runs.
+            startNext();
+            flush();
           },
           (err: unknown) => {
             if (!closed) subscriber.error(err);

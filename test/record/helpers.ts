@@ -1,12 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
-export const ffmpeg = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
-export const root = resolve(import.meta.dirname, '..', '..');
-export const bin = join(root, 'bin', 'depth-video.js');
+export { FFMPEG as ffmpeg, ROOT as root, BIN as bin } from '../helpers/media.js';
+import { BIN as bin, FFMPEG as ffmpeg, ROOT as root } from '../helpers/media.js';
 
 export function tempDir(tag: string): string {
   return mkdtempSync(join(tmpdir(), `dv-record-${tag}-`));
@@ -53,17 +51,7 @@ export function decodeRgb(path: string, width: number, height: number): Uint8Arr
 }
 
 /** Every frame of an image or video as gray16le samples, decoded by ffmpeg (not by our PNG code). */
-export function decodeGray16(path: string, width: number, height: number): Uint16Array[] {
-  const buf = ffmpegRaw(path, 'gray16le');
-  const n = width * height;
-  const out: Uint16Array[] = [];
-  for (let off = 0; off + n * 2 <= buf.length; off += n * 2) {
-    const f = new Uint16Array(n);
-    for (let i = 0; i < n; i++) f[i] = buf.readUInt16LE(off + i * 2);
-    out.push(f);
-  }
-  return out;
-}
+export { ffmpegGray16 as decodeGray16 } from '../recorder/helpers.js';
 
 /** Number of video frames ffmpeg finds in a file (packets, no decoding). */
 export function countFrames(path: string): number {

@@ -2,23 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import type { ManifestInit, RecordedFrame } from '../../src/sinks/recorder/index.js';
 
-export const ffmpeg = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+export { FFMPEG as ffmpeg } from '../helpers/media.js';
+import { FFMPEG as ffmpeg } from '../helpers/media.js';
 
 export function tempDir(tag: string): string {
   return mkdtempSync(join(tmpdir(), `dv-rec-${tag}-`));
 }
 
-/** Deterministic pseudo-random generator, so failures reproduce. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+/** Deterministic pseudo-random numbers, so failures reproduce. */
+export { mulberry32 as rng } from '../../src/inference/generate/random.js';
+import { mulberry32 as rng } from '../../src/inference/generate/random.js';
 
 /** A depth-like frame: smooth ramp plus noise, touching both 0 and 65535. */
 export function makeFrame(index: number, pts: number, width = 40, height = 30): RecordedFrame {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { equalizeHistogram } from '../../src/render/equalize.js';
-import { depthRange, normalizeDepth, robustRange } from '../../src/render/normalize.js';
+import { depthRange, normalizeDepth } from '../../src/render/normalize.js';
 
 const f32 = (a: number[]): Float32Array => Float32Array.from(a);
 
@@ -29,46 +29,6 @@ describe('normalizeDepth', () => {
   it('a reversed range flips the order', () => {
     const out = normalizeDepth(f32([0, 1, 2, 3, 4]), 4, 0);
     expect(Array.from(out)).toEqual([1, 0.75, 0.5, 0.25, 0]);
-  });
-});
-
-describe('robustRange', () => {
-  it('matches numpy.percentile (linear) with stride 1', () => {
-    // np.percentile([0..100], [2, 98]) = [2, 98]; of [1..10]: 5th -> 1 + 0.05*9 = 1.45, 95th -> 9.55.
-    const hundred = Float32Array.from({ length: 101 }, (_, i) => 100 - i);
-    const r = robustRange(hundred, 2, 98, 1);
-    expect(r.min).toBeCloseTo(2, 6);
-    expect(r.max).toBeCloseTo(98, 6);
-    const ten = f32([7, 3, 10, 1, 9, 2, 8, 5, 4, 6, NaN, Infinity]);
-    const t = robustRange(ten, 5, 95, 1);
-    expect(t.min).toBeCloseTo(1.45, 5);
-    expect(t.max).toBeCloseTo(9.55, 5);
-    expect(robustRange(ten, 0, 100, 1)).toEqual({ min: 1, max: 10 });
-  });
-  it('clips outliers that would dominate the plain range', () => {
-    const data = new Float32Array(1000).map((_, i) => (i * 7919) % 1000 / 1000);
-    data[17] = 1e6;
-    data[400] = -1e6;
-    const r = robustRange(data, 1, 99, 1);
-    expect(r.min).toBeGreaterThan(0);
-    expect(r.max).toBeLessThan(1);
-  });
-  it('with a stride uses exactly every stride-th sample', () => {
-    const data = Float32Array.from({ length: 40 }, (_, i) => (i % 4 === 0 ? i : 1000));
-    // Samples 0, 4, ..., 36: median (50th) = 18.
-    expect(robustRange(data, 50, 50, 4)).toEqual({ min: 18, max: 18 });
-  });
-  it('handles constant and sorted inputs without trouble', () => {
-    const flat = new Float32Array(5000).fill(0.3);
-    const r = robustRange(flat, 1, 99);
-    expect(r.min).toBeCloseTo(0.3, 6);
-    expect(r.max).toBeCloseTo(0.3, 6);
-    const sorted = Float32Array.from({ length: 200001 }, (_, i) => i);
-    const s = robustRange(sorted, 10, 90, 1);
-    expect(s).toEqual({ min: 20000, max: 180000 });
-  });
-  it('rejects percentiles outside [0,100]', () => {
-    expect(() => robustRange(f32([1]), -1, 50)).toThrow(RangeError);
   });
 });
 

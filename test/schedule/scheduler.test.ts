@@ -14,8 +14,7 @@ function manualInfer() {
   return { calls, infer };
 }
 
-// Two turns: async mode starts the next inference on the turn after a result.
-const tick = () => new Promise((r) => setImmediate(() => setImmediate(r)));
+const tick = () => new Promise((r) => setImmediate(r));
 
 async function run(mode: ScheduleMode, arrivals: (src: Subject<VideoFrame>, step: () => Promise<void>) => Promise<void>, keepDroppedPixels = false) {
   const released = new Set<number>();

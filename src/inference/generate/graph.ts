@@ -194,11 +194,3 @@ export function decodeMetadata(bytes: Uint8Array): Record<string, string> {
 export function metadataField(key: string, value: string): Uint8Array {
   return onnx.onnx.ModelProto.encode({ metadataProps: [{ key, value }] }).finish();
 }
-
-export function appendMetadata(bytes: Uint8Array, key: string, value: string): Uint8Array {
-  const field = metadataField(key, value);
-  const out = new Uint8Array(bytes.length + field.length);
-  out.set(bytes, 0);
-  out.set(field, bytes.length);
-  return out;
-}

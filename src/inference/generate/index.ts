@@ -6,7 +6,7 @@ import { generatedModelsDir } from '../../paths.js';
 import { buildAnalyticModel, type AnalyticOptions } from './analytic.js';
 import { buildDptModel, DEFAULT_SEED } from './dpt/build.js';
 import { DPT_CONFIGS, type DptConfig } from './dpt/config.js';
-import { appendMetadata, metadataField } from './graph.js';
+import { metadataField } from './graph.js';
 import { readOnnxMetadata } from './metadata.js';
 
 export { analyticReference, analyticSpec, buildAnalyticModel, channelMean, type AnalyticOptions, type AnalyticSpec } from './analytic.js';
@@ -73,11 +73,6 @@ export function recipeHash(name: GeneratedModelName): string {
 function buildUnhashed(name: GeneratedModelName): Uint8Array {
   const recipe: Recipe = GENERATED_MODELS[name].recipe;
   return recipe.kind === 'analytic' ? buildAnalyticModel(recipe.options) : buildDptModel(recipe.config, recipe.seed).bytes;
-}
-
-/** The model's bytes, including its recipe hash (what ensureGeneratedModel writes). */
-export function buildGeneratedModel(name: GeneratedModelName): Uint8Array {
-  return appendMetadata(buildUnhashed(name), HASH_KEY, recipeHash(name));
 }
 
 function storedHash(path: string): string | undefined {

@@ -1,3 +1,4 @@
+import { FAMILY_SPECS } from '../../families.js';
 import type { PreprocessSpec } from '../../../types.js';
 
 /** Shape of a generated DPT network (names follow Ranftl et al. 2021). */
@@ -73,18 +74,6 @@ export function validateDptConfig(c: DptConfig): void {
  * align_corners upsampling of the prediction.
  */
 export function dptPreprocessSpec(c: DptConfig): PreprocessSpec {
-  const p14 = c.patchSize === 14;
-  return {
-    width: c.inputSize,
-    height: c.inputSize,
-    keepAspect: true,
-    resizeMethod: p14 ? 'lower_bound' : 'minimal',
-    multipleOf: c.patchSize,
-    mean: p14 ? [0.485, 0.456, 0.406] : [0.5, 0.5, 0.5],
-    std: p14 ? [0.229, 0.224, 0.225] : [0.5, 0.5, 0.5],
-    channelOrder: 'RGB',
-    inputInterpolation: 'bicubic',
-    outputInterpolation: p14 ? 'bilinear' : 'bicubic',
-    outputAlignCorners: p14,
-  };
+  const family = FAMILY_SPECS[c.patchSize === 14 ? 'depth-anything' : 'dpt'];
+  return { ...family, width: c.inputSize, height: c.inputSize, multipleOf: c.patchSize };
 }

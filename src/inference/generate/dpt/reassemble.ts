@@ -2,8 +2,6 @@ import type { DptConfig } from './config.js';
 import { conv, convTranspose, gelu, linear, type Ctx } from './layers.js';
 
 /** Input strides of the four reassembled maps: 1/4, 1/8, 1/16, 1/32 for patch 16. */
-export const STAGE_SCALES = [4, 8, 16, 32] as const;
-
 /**
  * Reassemble (paper Fig. 1, middle): Read -> Concatenate -> Resample.
  * Turns the tokens of one hooked block into an image-like feature map at

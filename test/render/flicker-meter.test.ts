@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { FlickerMeter } from '../../src/render/flicker-meter.js';
+
+const W = 16;
+const H = 8;
+const frame = (v: number) => ({ width: W, height: H, data: new Uint8Array(W * H * 3).fill(v) });
+const unit = (v: number) => new Float32Array(W * H).fill(v);
+
+describe('FlickerMeter', () => {
+  it('is the mean |change| of the normalised depth over pixels whose input stood still', () => {
+    const m = new FlickerMeter(1);
+    expect(m.value).toBeNull();
+    m.add(frame(100), unit(0.2));
+    m.add(frame(100), unit(0.5)); // still input, depth moved by 0.3
+    m.add(frame(100), unit(0.4)); // and by 0.1
+    expect(m.value!).toBeCloseTo(0.2, 6);
+  });
+
+  it('ignores pixels whose input changed, and pairs with no still pixel', () => {
+    const m = new FlickerMeter(1);
+    m.add(frame(10), unit(0));
+    m.add(frame(200), unit(1)); // every pixel changed: no pair counted
+    expect(m.value).toBeNull();
+    const a = frame(50);
+    const b = frame(50);
+    b.data.fill(250, 0, (W * H * 3) / 2); // top half changes
+    const ua = unit(0.5);
+    const ub = unit(0.5);
+    ub.fill(0.9, 0, (W * H) / 2); // depth changes only where the input did
+    m.add(a, ua);
+    m.add(b, ub);
+    expect(m.value).toBe(0);
+  });
+
+  it('samples every step-th pixel and starts over when the frame size changes', () => {
+    const m = new FlickerMeter(4);
+    m.add(frame(1), unit(0));
+    m.add({ width: 8, height: 8, data: new Uint8Array(8 * 8 * 3).fill(1) }, new Float32Array(64).fill(1));
+    expect(m.value).toBeNull();
+  });
+});
