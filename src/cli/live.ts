@@ -3,6 +3,7 @@ import { DepthVideoError } from '../errors.js';
 import { PhotoDepth, DEFAULT_UPLOAD_LIMIT } from '../preview/photo.js';
 import { DEFAULT_PREVIEW_HOST, DEFAULT_PREVIEW_PORT, isLoopback, startPreviewServer, type PreviewServer } from '../preview/server.js';
 import { previewSink } from '../preview/sink.js';
+import { colormapTables } from '../preview/protocol.js';
 import { COLORMAP_NAMES, isColormapName } from '../render/colormap.js';
 import { nodeWebcamSource } from '../sources/node-webcam.js';
 import { describeDevices, listWebcams, parseSize, TEST_WEBCAM, webcamSource } from '../sources/webcam.js';
@@ -64,6 +65,7 @@ async function serve(flags: Flags, io: CliIO, o: ServeOptions): Promise<PreviewS
       recording: false,
       canRecord: false,
       colormaps: COLORMAP_NAMES,
+      colormapTables: colormapTables(),
       uploadLimitBytes: DEFAULT_UPLOAD_LIMIT,
     }),
     onMessage: o.hub ? (m) => o.hub!.onMessage(m) : undefined,

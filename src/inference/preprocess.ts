@@ -1,4 +1,5 @@
 import type { PreprocessSpec, RgbImage } from '../types.js';
+import { wasmRgbToPlanes } from '../render/kernels.js';
 import { cachedTaps, resampleColumns, scratchBuffer, type TapTable } from '../render/resize.js';
 
 /** numpy's np.round / Python 3's round: exact halves go to the even neighbour. */
@@ -120,7 +121,9 @@ function resampleRgbRows(img: RgbImage, dst: Float32Array, outW: number, taps: T
  * (v - mean) / std, laid out planar CHW in spec.channelOrder.
  *
  * Resizing is linear, so it runs on 0..255 values and the 1/255 is folded
- * into the final scale; the identity size skips resampling altogether.
+ * into the final scale; the identity size skips resampling altogether. The
+ * WebAssembly kernels do the resampling when they are built; the loops here
+ * are the reference they are tested against.
  */
 export function imageToTensor(
   img: RgbImage,
@@ -154,15 +157,14 @@ export function imageToTensor(
 
   const tx = cachedTaps(img.width, W, spec.inputInterpolation, false);
   const ty = cachedTaps(img.height, H, spec.inputInterpolation, false);
-  const tmpPlane = img.height * W;
-  const tmp = scratchBuffer(3 * tmpPlane);
   const rowUsed = new Uint8Array(img.height);
   for (let k = 0; k < ty.index.length; k++) rowUsed[ty.index[k]] = 1;
+  const scale = [0, 1, 2].map((c) => 1 / (255 * spec.std[c]));
+  const offset = [0, 1, 2].map((c) => -spec.mean[c] / spec.std[c]);
+  if (wasmRgbToPlanes(img, W, H, tx, ty, rowUsed, scale, offset, planeOf, dst)) return dst;
+  const tmpPlane = img.height * W;
+  const tmp = scratchBuffer(3 * tmpPlane);
   resampleRgbRows(img, tmp, W, tx, rowUsed);
-  for (let c = 0; c < 3; c++) {
-    const scale = 1 / (255 * spec.std[c]);
-    const offset = -spec.mean[c] / spec.std[c];
-    resampleColumns(tmp, c * tmpPlane, W, H, dst, planeOf[c] * plane, ty, scale, offset);
-  }
+  for (let c = 0; c < 3; c++) resampleColumns(tmp, c * tmpPlane, W, H, dst, planeOf[c] * plane, ty, scale[c], offset[c]);
   return dst;
 }

@@ -1,19 +1,26 @@
+import { COLORMAP_NAMES, getColormap } from '../render/colormap.js';
 import type { ColormapName, ScheduleMode } from '../types.js';
 
 /**
  * The preview's wire format. Frames are binary messages:
- *   u32 little-endian header length | header JSON (utf-8) | JPEG
- * The JPEG holds input (left half) and depth (right half) side by side, so
- * one picture is encoded per frame for every viewer, and the page lays the
- * halves out as it likes. Everything else is JSON text.
+ *   u32 little-endian header length | header JSON (utf-8) | payload
+ * Two parts travel separately, each encoded once for every viewer:
+ *  - `input`: a JPEG of the camera picture, from one persistent encoder.
+ *  - `depth`: width x height bytes, each pixel's colour-table index
+ *    (`colormapIndices`: 0 = far, 255 = near), coloured in the page with the
+ *    tables sent in the hello. Depth leaves the moment it is rendered (no
+ *    encoder in its path: that was 11 ms of the capture-to-screen latency),
+ *    its colours carry no JPEG ringing, and a colour-map click recolours the
+ *    page at once.
+ * Everything else is JSON text.
  */
 export interface FrameHeader {
   readonly type: 'frame';
+  readonly part: 'input' | 'depth';
   readonly index: number;
-  /** Width and height of each half. */
   readonly width: number;
   readonly height: number;
-  /** Milliseconds from capture to this frame leaving the server (encoding included). */
+  /** Milliseconds from this part's capture to it leaving the server (encoding included). */
   readonly ageMs: number;
   /** Milliseconds from the capture of the frame whose depth is shown (the last inferred one) to leaving the server. */
   readonly depthAgeMs: number;
@@ -53,7 +60,16 @@ export interface HelloMessage {
   readonly recording: boolean;
   readonly canRecord: boolean;
   readonly colormaps: readonly string[];
+  /** Each colour table as base64 of 768 bytes (RGB for index 0..255), for colouring depth in the page. */
+  readonly colormapTables: Readonly<Record<string, string>>;
   readonly uploadLimitBytes: number;
+}
+
+/** The hello's colour tables: the page colours depth with exactly the tool's tables. */
+export function colormapTables(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of COLORMAP_NAMES) out[name] = Buffer.from(getColormap(name)).toString('base64');
+  return out;
 }
 
 export type ServerMessage =
@@ -69,20 +85,20 @@ export type ClientMessage =
   | { readonly type: 'stop' }
   | { readonly type: 'ping'; readonly t: number };
 
-export function encodeFrameMessage(header: FrameHeader, jpeg: Uint8Array): Buffer {
+export function encodeFrameMessage(header: FrameHeader, payload: Uint8Array): Buffer {
   const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const out = Buffer.allocUnsafe(4 + json.length + jpeg.length);
+  const out = Buffer.allocUnsafe(4 + json.length + payload.length);
   out.writeUInt32LE(json.length, 0);
   json.copy(out, 4);
-  out.set(jpeg, 4 + json.length);
+  out.set(payload, 4 + json.length);
   return out;
 }
 
-export function decodeFrameMessage(msg: Uint8Array): { header: FrameHeader; jpeg: Uint8Array } {
+export function decodeFrameMessage(msg: Uint8Array): { header: FrameHeader; payload: Uint8Array } {
   const view = Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength);
   const n = view.readUInt32LE(0);
   const header = JSON.parse(view.subarray(4, 4 + n).toString('utf8')) as FrameHeader;
-  return { header, jpeg: view.subarray(4 + n) };
+  return { header, payload: view.subarray(4 + n) };
 }
 
 const COLORMAPS = new Set(['inferno', 'magma', 'viridis', 'turbo', 'spectral', 'gray']);

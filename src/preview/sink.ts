@@ -1,12 +1,11 @@
 import type { RunControl } from '../pipeline/control.js';
 import type { FrameSink, OutputFrame, PipelineContext } from '../pipeline/types.js';
-import { composeLayout } from '../render/layout.js';
 import type { RenderSettings } from '../render/renderer.js';
-import { COLORMAP_NAMES } from '../render/colormap.js';
+import { COLORMAP_NAMES, colormapIndices } from '../render/colormap.js';
 import type { RgbImage } from '../types.js';
 import { JpegEncoder } from './jpeg-encoder.js';
 import { DEFAULT_UPLOAD_LIMIT } from './photo.js';
-import { encodeFrameMessage, type ClientMessage, type HelloMessage, type PreviewStats, type RenderState } from './protocol.js';
+import { colormapTables, encodeFrameMessage, type ClientMessage, type HelloMessage, type PreviewStats, type RenderState } from './protocol.js';
 import type { PreviewServer } from './server.js';
 
 /** Rate over the last few events, from their timestamps (ms). */
@@ -53,9 +52,11 @@ export interface PreviewHub {
 }
 
 /**
- * The live preview as a pipeline sink. Each frame becomes input | depth side
- * by side, JPEG-encoded once, and fanned out to every page; `write` never
- * waits for encoding or clients (the pipeline awaits every sink per frame).
+ * The live preview as a pipeline sink, fanning frames out to every page (see
+ * protocol.ts for the two parts). Each new depth goes out as soon as it is
+ * written; the input picture is JPEG-encoded once for all viewers, newest
+ * frame first. `write` never waits for encoding or clients (the pipeline
+ * awaits every sink per frame).
  */
 export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
   let server: PreviewServer | null = null;
@@ -94,6 +95,7 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
     preview.tick(now);
     server.broadcastFrame(encodeFrameMessage({
       type: 'frame',
+      part: 'input',
       index: meta.index,
       width: meta.width,
       height: meta.height,
@@ -106,15 +108,25 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
   }, { quality: opts.jpegQuality ?? 6, maxPending: 1 });
 
   let lastInferredCapture = 0;
-  let candidate: { input: RgbImage; depth: RgbImage; meta: FrameMeta } | null = null;
+  let candidate: { input: RgbImage; meta: FrameMeta } | null = null;
   let scheduled = false;
   const encodeLatest = () => {
     scheduled = false;
     if (!candidate || encoder.pending >= 1) return; // the encoder's callback retries
     const c = candidate;
     candidate = null;
-    const img = composeLayout('side-by-side', c.input, c.depth);
-    if (!encoder.encode(img.data, img.width, img.height, c.meta)) skipped++;
+    if (!encoder.encode(c.input.data, c.input.width, c.input.height, c.meta)) skipped++;
+  };
+
+  const sendDepth = (s: PreviewServer, out: OutputFrame) => {
+    const { width, height } = out.depth.depthRgb;
+    const indices = colormapIndices(out.depth.unit, render.invert);
+    const now = performance.now();
+    const age = now - out.frame.captureTime;
+    s.broadcastFrame(encodeFrameMessage({
+      type: 'frame', part: 'depth', index: out.frame.index, width, height,
+      ageMs: age, depthAgeMs: age, captureTime: out.frame.captureTime, inferred: true, stats: stats(),
+    }, indices));
   };
 
   const state = () => ({ render, schedule: opts.control.schedule.value, recording });
@@ -133,6 +145,7 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
         ...state(),
         canRecord: !!opts.recorder,
         colormaps: COLORMAP_NAMES,
+        colormapTables: colormapTables(),
         uploadLimitBytes: opts.uploadLimit ?? DEFAULT_UPLOAD_LIMIT,
       };
     },
@@ -172,14 +185,14 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
         inference.tick(performance.now());
       }
       if (!server || server.clientCount === 0) return;
+      if (out.inferred) sendDepth(server, out);
       // Frames reach sinks in bursts (dropped frames wait behind the inference
       // before them); only the newest of a burst is worth encoding. The input
       // pixels are copied because the frame's slot is reused after write().
       if (candidate) skipped++;
       candidate = {
         input: { width: out.frame.width, height: out.frame.height, data: Uint8Array.from(out.frame.data) },
-        depth: out.depth.depthRgb,
-        meta: { index: out.frame.index, captureTime: out.frame.captureTime, depthCaptureTime: lastInferredCapture, width: out.depth.depthRgb.width, height: out.depth.depthRgb.height, inferred: out.inferred },
+        meta: { index: out.frame.index, captureTime: out.frame.captureTime, depthCaptureTime: lastInferredCapture, width: out.frame.width, height: out.frame.height, inferred: out.inferred },
       };
       if (!scheduled) { scheduled = true; setImmediate(encodeLatest); }
     },

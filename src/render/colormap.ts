@@ -111,6 +111,20 @@ export function applyColormap(unit: Float32Array, lut: Uint8Array, out?: Uint8Ar
   return dst;
 }
 
+/**
+ * The colour-table index applyColormap picks for each value, without the
+ * colours: index = floor(clamp(invert ? 1 - v : v, 0, 1) * 255 + 0.5). The
+ * live preview sends these and the page looks them up in the same tables.
+ */
+export function colormapIndices(unit: Float32Array, invert = false, out?: Uint8Array): Uint8Array {
+  const n = unit.length;
+  if (out !== undefined && out.length < n) throw new RangeError(`colormapIndices: out holds ${out.length} bytes, needs ${n}`);
+  const dst = out === undefined ? new Uint8Array(n) : out;
+  if (invert) for (let i = 0; i < n; i++) dst[i] = lutIndex(1 - unit[i]);
+  else for (let i = 0; i < n; i++) dst[i] = lutIndex(unit[i]);
+  return dst;
+}
+
 /** 16-bit grayscale from values in [0,1]: floor(clamp(v, 0, 1) * 65535 + 0.5); NaN gives 0. */
 export function toUint16(unit: Float32Array, out?: Uint16Array): Uint16Array {
   const n = unit.length;

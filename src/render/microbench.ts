@@ -6,6 +6,7 @@ import { equalizeHistogram } from './equalize.js';
 import { composeLayout } from './layout.js';
 import { normalizeDepth } from './normalize.js';
 import { FAMILY_SPECS } from '../inference/families.js';
+import { setWasmKernels } from './kernels.js';
 import { resizeDepth } from './resize.js';
 
 const SIZES: readonly (readonly [number, number])[] = [
@@ -74,10 +75,15 @@ export async function renderMicrobench(): Promise<Record<string, number>> {
     applyColormap(unit, lut, rgb);
     const depthRgb: RgbImage = { width: w, height: h, data: rgb };
 
-    result[`imageToTensor.bilinear.to${NET_W}x${NET_H}${tag}`] = timeIt(() => imageToTensor(img, spec('bilinear'), inputSize, tensor));
-    result[`imageToTensor.bicubic.to${NET_W}x${NET_H}${tag}`] = timeIt(() => imageToTensor(img, spec('bicubic'), inputSize, tensor));
-    result[`resizeDepth.bilinear.from${NET_W}x${NET_H}${tag}`] = timeIt(() => resizeDepth(net, w, h, 'bilinear', false, full));
-    result[`resizeDepth.bicubic.from${NET_W}x${NET_H}${tag}`] = timeIt(() => resizeDepth(net, w, h, 'bicubic', false, full));
+    // The resamplers twice: WebAssembly kernels (what runs) and the TypeScript reference loops.
+    for (const [kind, on] of [['wasm', true], ['ts', false]] as const) {
+      setWasmKernels(on);
+      result[`imageToTensor.bilinear.to${NET_W}x${NET_H}.${kind}${tag}`] = timeIt(() => imageToTensor(img, spec('bilinear'), inputSize, tensor));
+      result[`imageToTensor.bicubic.to${NET_W}x${NET_H}.${kind}${tag}`] = timeIt(() => imageToTensor(img, spec('bicubic'), inputSize, tensor));
+      result[`resizeDepth.bilinear.from${NET_W}x${NET_H}.${kind}${tag}`] = timeIt(() => resizeDepth(net, w, h, 'bilinear', false, full));
+      result[`resizeDepth.bicubic.from${NET_W}x${NET_H}.${kind}${tag}`] = timeIt(() => resizeDepth(net, w, h, 'bicubic', false, full));
+    }
+    setWasmKernels(true);
     result[`normalizeDepth${tag}`] = timeIt(() => normalizeDepth(depth.data, 2, 8, unit));
     result[`applyColormap${tag}`] = timeIt(() => applyColormap(unit, lut, rgb));
     result[`equalizeHistogram${tag}`] = timeIt(() => equalizeHistogram(unit, 1024, full));

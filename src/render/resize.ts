@@ -1,4 +1,5 @@
 import type { DepthMap, Interpolation } from '../types.js';
+import { wasmResizePlane } from './kernels.js';
 
 /**
  * Separable resampling shared by the prediction upsampler (PyTorch
@@ -213,6 +214,7 @@ export function resizeDepth(
   const dst = out === undefined ? new Float32Array(n) : out.length === n ? out : out.subarray(0, n);
   const tx = cachedTaps(src.width, width, method, alignCorners);
   const ty = cachedTaps(src.height, height, method, alignCorners);
+  if (wasmResizePlane(src.data, src.width, src.height, width, height, tx, ty, dst)) return { width, height, data: dst };
   const tmp = scratchBuffer(src.height * width);
   resampleRows(src.data, 0, src.width, src.height, tmp, 0, width, tx);
   resampleColumns(tmp, 0, width, height, dst, 0, ty);

@@ -56,6 +56,18 @@ describe.skipIf(!existsSync(CHROMIUM))('preview page in Chromium', () => {
     const b = await depthPixels(page);
     expect(a.nonBlank).toBeGreaterThan(0.3);
     expect(b.sig).not.toEqual(a.sig); // testsrc2 moves, so its depth changes
+    // The input picture travels on its own (JPEG): it is drawn too, and it is not the depth.
+    const input = await page.evaluate(() => {
+      const c = document.getElementById('input-canvas') as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let colourful = 0;
+      for (let i = 0; i < d.length; i += 4) if (Math.max(d[i]!, d[i + 1]!, d[i + 2]!) - Math.min(d[i]!, d[i + 1]!, d[i + 2]!) > 60) colourful++;
+      const depth = document.getElementById('depth-canvas') as HTMLCanvasElement;
+      return { w: c.width, h: c.height, depthW: depth.width, depthH: depth.height, colourful: colourful / (d.length / 4) };
+    });
+    expect([input.w, input.h]).toEqual([input.depthW, input.depthH]);
+    expect(input.w).toBeGreaterThan(100);
+    expect(input.colourful).toBeGreaterThan(0.2); // testsrc2's saturated bars, which the analytic depth (a grey level per pixel, coloured by inferno) does not have to this extent
     const stats = await page.evaluate(() => ({
       capture: Number(document.getElementById('stat-capture-fps')!.textContent),
       read: Number(document.getElementById('stat-read')!.textContent),

@@ -31,8 +31,10 @@ describe('preview under load', () => {
       const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
       ws.on('message', (d, bin) => {
         if (!bin) return;
-        const { header, jpeg } = decodeFrameMessage(d as Buffer);
-        if (header.width === 640 && jpeg[0] === 0xff && jpeg[1] === 0xd8) counts[i]!++;
+        const { header, payload } = decodeFrameMessage(d as Buffer);
+        // Whole parts only: a JPEG input picture, or one depth byte per pixel.
+        const whole = header.part === 'input' ? payload[0] === 0xff && payload[1] === 0xd8 : payload.length === 640 * 360;
+        if (header.width === 640 && whole) counts[i]!++;
       });
       ws.once('open', () => resolve(ws));
     })));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyColormap,
+  colormapIndices,
   COLORMAP_NAMES,
   colormapUnit16,
   getColormap,
@@ -10,6 +11,8 @@ import {
 } from '../../src/render/colormap.js';
 import { decodeTable, PUBLISHED_TABLES_HEX } from '../../src/render/colormap-data.js';
 import type { ColormapName } from '../../src/types.js';
+import { colormapTables } from '../../src/preview/protocol.js';
+import { mulberry32 } from '../../src/inference/generate/random.js';
 
 function entry(lut: Uint8Array, i: number): number[] {
   return [lut[i * 3], lut[i * 3 + 1], lut[i * 3 + 2]];
@@ -128,5 +131,31 @@ describe('applyColormap fast and slow paths agree', () => {
         }
       }
     }
+  });
+});
+
+describe('colormapIndices (what the live preview sends; the page colours them)', () => {
+  it('looking the indices up in the hello\'s tables gives applyColormap\'s colours, plain and inverted', () => {
+    const rand = mulberry32(3);
+    // Values across and beyond [0,1], exact ends, a NaN: the clamping and rounding cases.
+    const unit = Float32Array.from({ length: 4000 }, () => rand() * 1.2 - 0.1);
+    unit.set([0, 1, 0.5, 127.5 / 255, NaN], 0);
+    const tables = colormapTables();
+    for (const name of COLORMAP_NAMES) {
+      const lut = new Uint8Array(Buffer.from(tables[name]!, 'base64'));
+      expect(lut).toEqual(getColormap(name));
+      for (const invert of [false, true]) {
+        const idx = colormapIndices(unit, invert);
+        const want = applyColormap(unit, lut, undefined, invert);
+        const got = new Uint8Array(unit.length * 3);
+        for (let i = 0; i < idx.length; i++) got.set(lut.subarray(idx[i]! * 3, idx[i]! * 3 + 3), i * 3);
+        expect(got, `${name} invert=${invert}`).toEqual(want);
+      }
+    }
+  });
+
+  it('index = floor(clamp(v) * 255 + 0.5)', () => {
+    expect(Array.from(colormapIndices(Float32Array.from([0, 1, 0.5, -3, 7, NaN, 1 / 255])))).toEqual([0, 255, 128, 0, 255, 0, 1]);
+    expect(Array.from(colormapIndices(Float32Array.from([0, 1, 0.25]), true))).toEqual([255, 0, 191]);
   });
 });

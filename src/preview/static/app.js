@@ -11,7 +11,10 @@
   let ws = null;
   let rtt = 0;
   let decoding = false;
-  let latest = null; // newest frame not yet drawn: older ones are skipped
+  let latestInput = null; // newest input picture not yet drawn: older ones are skipped
+  let depth = null; // the last depth frame: colour-table indices, recoloured on a colour-map change
+  let depthImage = null;
+  const tables = {}; // colour-map name -> 768 bytes (RGB of index 0..255), from the hello
   let framesDrawn = 0;
   let lastStatsAt = 0;
   let latencyAvg = null;
@@ -45,32 +48,61 @@
     const view = new DataView(buf);
     const n = view.getUint32(0, true);
     const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, n)));
-    return { header, jpeg: new Uint8Array(buf, 4 + n) };
+    return { header, payload: new Uint8Array(buf, 4 + n) };
   }
 
-  async function drawLatest() {
-    if (decoding || !latest) return;
+  function base64Bytes(b64) {
+    const bin = atob(b64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return bytes;
+  }
+
+  // Depth arrives as one colour-table index per pixel; colouring happens here.
+  function paintDepth() {
+    const lut = tables[settings.colormap];
+    if (!depth || !lut) return;
+    const { width: w, height: h, indices } = depth;
+    if (depthCanvas.width !== w || depthCanvas.height !== h) { depthCanvas.width = w; depthCanvas.height = h; }
+    if (!depthImage || depthImage.width !== w || depthImage.height !== h) depthImage = depthCtx.createImageData(w, h);
+    const px = depthImage.data;
+    for (let i = 0, j = 0; i < indices.length; i++, j += 4) {
+      const k = indices[i] * 3;
+      px[j] = lut[k];
+      px[j + 1] = lut[k + 1];
+      px[j + 2] = lut[k + 2];
+      px[j + 3] = 255;
+    }
+    depthCtx.putImageData(depthImage, 0, 0);
+  }
+
+  function onDepth(header, payload, receivedAt) {
+    if (payload.length !== header.width * header.height) return;
+    depth = { width: header.width, height: header.height, indices: payload };
+    paintDepth();
+    framesDrawn++;
+    // The server's age at send + half a round trip + colouring here: no clock sync needed.
+    const latency = header.depthAgeMs + rtt / 2 + (performance.now() - receivedAt);
+    latencyAvg = latencyAvg === null ? latency : latencyAvg * 0.9 + latency * 0.1;
+    updateStats(header.stats);
+  }
+
+  async function drawInput() {
+    if (decoding || !latestInput) return;
     decoding = true;
-    const { header, jpeg, receivedAt } = latest;
-    latest = null;
+    const { header, payload } = latestInput;
+    latestInput = null;
     try {
-      const bmp = await createImageBitmap(new Blob([jpeg], { type: 'image/jpeg' }));
-      const w = header.width;
-      const h = header.height;
-      for (const c of [inputCanvas, depthCanvas]) if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
-      inputCtx.drawImage(bmp, 0, 0, w, h, 0, 0, w, h);
-      depthCtx.drawImage(bmp, w, 0, w, h, 0, 0, w, h);
+      const bmp = await createImageBitmap(new Blob([payload], { type: 'image/jpeg' }));
+      if (inputCanvas.width !== header.width || inputCanvas.height !== header.height) { inputCanvas.width = header.width; inputCanvas.height = header.height; }
+      inputCtx.drawImage(bmp, 0, 0);
       bmp.close();
-      framesDrawn++;
-      // The server's age at send + half a round trip + decoding here: no clock sync needed.
-      const latency = header.depthAgeMs + rtt / 2 + (performance.now() - receivedAt);
-      latencyAvg = latencyAvg === null ? latency : latencyAvg * 0.9 + latency * 0.1;
       updateStats(header.stats);
     } catch (e) {
       console.warn('preview: could not draw a frame', e);
     } finally {
       decoding = false;
-      if (latest) drawLatest();
+      if (latestInput) drawInput();
     }
   }
 
@@ -96,14 +128,20 @@
     ws.onopen = () => setStatus('connected', 'live');
     ws.onmessage = (ev) => {
       if (typeof ev.data !== 'string') {
+        const receivedAt = performance.now();
         const f = parseFrame(ev.data);
-        latest = { header: f.header, jpeg: f.jpeg, receivedAt: performance.now() };
-        drawLatest();
+        if (f.header.part === 'depth') {
+          onDepth(f.header, f.payload, receivedAt);
+        } else {
+          latestInput = f;
+          drawInput();
+        }
         return;
       }
       const m = JSON.parse(ev.data);
       if (m.type === 'hello') {
         uploadLimit = m.uploadLimitBytes;
+        for (const [name, b64] of Object.entries(m.colormapTables || {})) tables[name] = base64Bytes(b64);
         $('limit').textContent = ' (at most ' + Math.round(uploadLimit / 1048576) + ' MB)';
         document.body.classList.toggle('no-live', !m.live);
         $('untrained').hidden = !m.untrained;
@@ -113,6 +151,7 @@
         applyState(m.render, m.schedule, m.recording);
       } else if (m.type === 'state') {
         applyState(m.render, m.schedule, m.recording);
+        paintDepth();
       } else if (m.type === 'pong') {
         rtt = performance.now() - m.t;
       } else if (m.type === 'end') {
@@ -127,6 +166,8 @@
 
   function renderChange(patch) {
     applyState(Object.assign({}, settings, patch), null, recording);
+    // A new colour map shows at once on the last depth; the server needs it too (recordings, --out).
+    paintDepth();
     send({ type: 'render', patch });
     if (lastPhoto) uploadPhoto(lastPhoto);
   }
@@ -157,10 +198,7 @@
   }
 
   function pngUrl(b64) {
-    const bin = atob(b64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    const u = URL.createObjectURL(new Blob([bytes], { type: 'image/png' }));
+    const u = URL.createObjectURL(new Blob([base64Bytes(b64)], { type: 'image/png' }));
     urls.push(u);
     return u;
   }

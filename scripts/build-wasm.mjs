@@ -1,0 +1,19 @@
+// Assembles src/render/kernels.wat into dist/render/kernels.wasm (run by
+// `npm run build`, `prepare` and `npm test`, after tsc).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import initWabt from 'wabt';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const source = join(root, 'src', 'render', 'kernels.wat');
+const target = join(root, 'dist', 'render', 'kernels.wasm');
+const wabt = await initWabt();
+const features = { simd: true };
+const mod = wabt.parseWat('kernels.wat', readFileSync(source, 'utf8'), features);
+mod.resolveNames();
+mod.validate();
+const { buffer } = mod.toBinary({ log: false, write_debug_names: false });
+mkdirSync(dirname(target), { recursive: true });
+writeFileSync(target, buffer);
+mod.destroy();

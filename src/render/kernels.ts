@@ -1,0 +1,180 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../paths.js';
+import type { RgbImage } from '../types.js';
+import type { TapTable } from './resize.js';
+
+/**
+ * The WebAssembly SIMD resampling kernels (kernels.wat) and the memory
+ * plumbing around them. Callers try these first and fall back to the
+ * TypeScript loops in resize.ts / preprocess.ts, which stay the reference.
+ */
+interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  columns(src: number, width: number, outH: number, dst: number, idx: number, wts: number, scale: number, offset: number): void;
+  rowsRgb(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number, rowUsed: number): void;
+  rowsF32(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number): void;
+}
+
+/** Where `npm run build` puts the assembled module (also found when running from src/). */
+export const KERNELS_PATH = join(packageRoot, 'dist', 'render', 'kernels.wasm');
+
+let kernels: KernelExports | null | undefined;
+let enabled = !process.env.DEPTH_VIDEO_NO_WASM;
+
+/** The kernels of this thread, or null when disabled or not built. */
+export function wasmKernels(): KernelExports | null {
+  if (!enabled) return null;
+  if (kernels === undefined) {
+    try {
+      kernels = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(KERNELS_PATH)), {}).exports as unknown as KernelExports;
+    } catch {
+      kernels = null;
+    }
+  }
+  return kernels;
+}
+
+/** Turns the kernels off (true: back on) for this thread; tests and the benchmark compare both paths. */
+export function setWasmKernels(on: boolean): void {
+  enabled = on;
+}
+
+interface Taps4 {
+  readonly index: Int32Array;
+  readonly weight: Float32Array;
+}
+
+// Tap tables in the kernels' layout, per table and index multiplier.
+const taps4Cache = new WeakMap<TapTable, Map<number, Taps4>>();
+
+/**
+ * A tap table as the kernels read it: always 4 taps (2-tap tables padded
+ * with zero weights on a repeat of the last index) and each index
+ * multiplied by `mul` (row numbers: 1; byte offsets: 3 for RGB, 4 for floats).
+ */
+function taps4(t: TapTable, mul: number): Taps4 {
+  let byMul = taps4Cache.get(t);
+  if (!byMul) taps4Cache.set(t, (byMul = new Map()));
+  let r = byMul.get(mul);
+  if (r) return r;
+  const n = t.index.length / t.taps;
+  const index = new Int32Array(n * 4);
+  const weight = new Float32Array(n * 4);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < 4; k++) {
+      const j = i * t.taps + Math.min(k, t.taps - 1);
+      index[i * 4 + k] = t.index[j]! * mul;
+      weight[i * 4 + k] = k < t.taps ? t.weight[j]! : 0;
+    }
+  }
+  r = { index, weight };
+  byMul.set(mul, r);
+  return r;
+}
+
+/** Lays out regions in the module's memory (16-byte aligned) and grows it to fit. */
+class Layout {
+  private top = 0;
+  alloc(bytes: number): number {
+    const p = (this.top + 15) & ~15;
+    this.top = p + bytes;
+    return p;
+  }
+  commit(memory: WebAssembly.Memory): ArrayBuffer {
+    const have = memory.buffer.byteLength;
+    if (this.top > have) memory.grow(Math.ceil((this.top - have) / 65536));
+    return memory.buffer;
+  }
+}
+
+function put(buf: ArrayBuffer, at: number, data: Int32Array | Float32Array | Uint8Array): void {
+  if (data instanceof Int32Array) new Int32Array(buf, at, data.length).set(data);
+  else if (data instanceof Float32Array) new Float32Array(buf, at, data.length).set(data);
+  else new Uint8Array(buf, at, data.length).set(data);
+}
+
+/**
+ * Packed RGB24 -> three resampled float planes, each mapped through
+ * v * scale[c] + offset[c] and written to dst at plane planeOf[c].
+ * False when the kernels are unavailable.
+ */
+export function wasmRgbToPlanes(
+  img: RgbImage,
+  width: number,
+  height: number,
+  tx: TapTable,
+  ty: TapTable,
+  rowUsed: Uint8Array,
+  scale: readonly number[],
+  offset: readonly number[],
+  planeOf: readonly number[],
+  dst: Float32Array,
+): boolean {
+  const k = wasmKernels();
+  if (!k) return false;
+  const x4 = taps4(tx, 3);
+  const y4 = taps4(ty, 1);
+  const bytes = img.width * img.height * 3;
+  const tmpPlane = img.height * width * 4;
+  const plane = width * height;
+  const m = new Layout();
+  // One spare byte past the pixels: the kernel reads 4 bytes per RGB pixel.
+  const src = m.alloc(bytes + 16);
+  const tmp = m.alloc(3 * tmpPlane);
+  const out = m.alloc(plane * 4);
+  const xi = m.alloc(x4.index.byteLength);
+  const xw = m.alloc(x4.weight.byteLength);
+  const yi = m.alloc(y4.index.byteLength);
+  const yw = m.alloc(y4.weight.byteLength);
+  const used = m.alloc(img.height);
+  const buf = m.commit(k.memory);
+  put(buf, src, img.data.length === bytes ? img.data : img.data.subarray(0, bytes));
+  put(buf, xi, x4.index);
+  put(buf, xw, x4.weight);
+  put(buf, yi, y4.index);
+  put(buf, yw, y4.weight);
+  put(buf, used, rowUsed);
+  k.rowsRgb(src, img.width, img.height, tmp, width, xi, xw, used);
+  const result = new Float32Array(buf, out, plane);
+  for (let c = 0; c < 3; c++) {
+    k.columns(tmp + c * tmpPlane, width, height, out, yi, yw, scale[c]!, offset[c]!);
+    dst.set(result, planeOf[c]! * plane);
+  }
+  return true;
+}
+
+/** One float plane resampled to width x height into dst. False when the kernels are unavailable. */
+export function wasmResizePlane(
+  srcData: Float32Array,
+  inW: number,
+  inH: number,
+  width: number,
+  height: number,
+  tx: TapTable,
+  ty: TapTable,
+  dst: Float32Array,
+): boolean {
+  const k = wasmKernels();
+  if (!k) return false;
+  const x4 = taps4(tx, 4);
+  const y4 = taps4(ty, 1);
+  const m = new Layout();
+  const src = m.alloc(inW * inH * 4);
+  const tmp = m.alloc(inH * width * 4);
+  const out = m.alloc(width * height * 4);
+  const xi = m.alloc(x4.index.byteLength);
+  const xw = m.alloc(x4.weight.byteLength);
+  const yi = m.alloc(y4.index.byteLength);
+  const yw = m.alloc(y4.weight.byteLength);
+  const buf = m.commit(k.memory);
+  put(buf, src, srcData.length === inW * inH ? srcData : srcData.subarray(0, inW * inH));
+  put(buf, xi, x4.index);
+  put(buf, xw, x4.weight);
+  put(buf, yi, y4.index);
+  put(buf, yw, y4.weight);
+  k.rowsF32(src, inW, inH, tmp, width, xi, xw);
+  k.columns(tmp, width, height, out, yi, yw, 1, 0);
+  dst.set(new Float32Array(buf, out, width * height));
+  return true;
+}

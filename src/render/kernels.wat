@@ -1,0 +1,167 @@
+;; Separable resampling kernels in WebAssembly SIMD: the hot loops of
+;; preprocessing (frame -> network input) and of upsampling the prediction.
+;; resize.ts and preprocess.ts hold the reference implementations in plain
+;; TypeScript; these compute the same sums (same tap tables, same order of
+;; additions) in float32, and test/render/kernels.test.ts holds them to it.
+;;
+;; Why: on 2 cores every millisecond of this work is taken from onnxruntime's
+;; threads. The vertical pass is contiguous, so four outputs go per
+;; instruction; the horizontal pass of RGB frames carries R, G and B in one
+;; vector per tap. Assembled by scripts/build-wasm.mjs into dist/render/kernels.wasm.
+;;
+;; Tap tables always have 4 taps per output (2-tap bilinear tables are padded
+;; with zero weights): entry k of output i is at byte (i * 16 + k * 4).
+(module
+  (memory (export "memory") 1)
+
+  ;; Vertical pass of one float plane: `outH` rows of `width` floats at $dst,
+  ;; row y = sum_k (w[y,k] * scale) * src row idx[y,k], plus offset.
+  ;; $idx holds source row numbers.
+  (func (export "columns")
+    (param $src i32) (param $width i32) (param $outH i32) (param $dst i32)
+    (param $idx i32) (param $wts i32) (param $scale f32) (param $offset f32)
+    (local $y i32) (local $rowBytes i32) (local $vecEnd i32) (local $t i32) (local $u i32)
+    (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32) (local $d i32) (local $x i32)
+    (local $w0 f32) (local $w1 f32) (local $w2 f32) (local $w3 f32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $vo v128)
+    (local.set $rowBytes (i32.shl (local.get $width) (i32.const 2)))
+    (local.set $vecEnd (i32.and (local.get $rowBytes) (i32.const -16)))
+    (local.set $vo (f32x4.splat (local.get $offset)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $y) (local.get $outH)))
+        (local.set $t (i32.add (local.get $idx) (i32.shl (local.get $y) (i32.const 4))))
+        (local.set $u (i32.add (local.get $wts) (i32.shl (local.get $y) (i32.const 4))))
+        (local.set $r0 (i32.add (local.get $src) (i32.mul (i32.load (local.get $t)) (local.get $rowBytes))))
+        (local.set $r1 (i32.add (local.get $src) (i32.mul (i32.load offset=4 (local.get $t)) (local.get $rowBytes))))
+        (local.set $r2 (i32.add (local.get $src) (i32.mul (i32.load offset=8 (local.get $t)) (local.get $rowBytes))))
+        (local.set $r3 (i32.add (local.get $src) (i32.mul (i32.load offset=12 (local.get $t)) (local.get $rowBytes))))
+        (local.set $w0 (f32.mul (f32.load (local.get $u)) (local.get $scale)))
+        (local.set $w1 (f32.mul (f32.load offset=4 (local.get $u)) (local.get $scale)))
+        (local.set $w2 (f32.mul (f32.load offset=8 (local.get $u)) (local.get $scale)))
+        (local.set $w3 (f32.mul (f32.load offset=12 (local.get $u)) (local.get $scale)))
+        (local.set $v0 (f32x4.splat (local.get $w0)))
+        (local.set $v1 (f32x4.splat (local.get $w1)))
+        (local.set $v2 (f32x4.splat (local.get $w2)))
+        (local.set $v3 (f32x4.splat (local.get $w3)))
+        (local.set $d (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $rowBytes))))
+        (local.set $x (i32.const 0))
+        (block $vecDone
+          (loop $vec
+            (br_if $vecDone (i32.ge_u (local.get $x) (local.get $vecEnd)))
+            (v128.store (i32.add (local.get $d) (local.get $x))
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.add
+                      (f32x4.mul (local.get $v0) (v128.load (i32.add (local.get $r0) (local.get $x))))
+                      (f32x4.mul (local.get $v1) (v128.load (i32.add (local.get $r1) (local.get $x)))))
+                    (f32x4.mul (local.get $v2) (v128.load (i32.add (local.get $r2) (local.get $x)))))
+                  (f32x4.mul (local.get $v3) (v128.load (i32.add (local.get $r3) (local.get $x)))))
+                (local.get $vo)))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (br $vec)))
+        ;; The last width % 4 columns, one at a time.
+        (block $tailDone
+          (loop $tail
+            (br_if $tailDone (i32.ge_u (local.get $x) (local.get $rowBytes)))
+            (f32.store (i32.add (local.get $d) (local.get $x))
+              (f32.add
+                (f32.add
+                  (f32.add
+                    (f32.add
+                      (f32.mul (local.get $w0) (f32.load (i32.add (local.get $r0) (local.get $x))))
+                      (f32.mul (local.get $w1) (f32.load (i32.add (local.get $r1) (local.get $x)))))
+                    (f32.mul (local.get $w2) (f32.load (i32.add (local.get $r2) (local.get $x)))))
+                  (f32.mul (local.get $w3) (f32.load (i32.add (local.get $r3) (local.get $x)))))
+                (local.get $offset)))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (br $tail)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $row))))
+
+  ;; Horizontal pass from packed RGB24 bytes into three float planes of
+  ;; `rows` x `outW`, still in 0..255 units. $idx holds byte offsets of source
+  ;; pixels within a row (index * 3). Rows whose $rowUsed byte is 0 are skipped
+  ;; (downscaling reads only the rows the vertical taps touch). The source must
+  ;; be followed by at least one readable byte.
+  (func (export "rowsRgb")
+    (param $src i32) (param $inW i32) (param $rows i32) (param $dst i32) (param $outW i32)
+    (param $idx i32) (param $wts i32) (param $rowUsed i32)
+    (local $y i32) (local $x i32) (local $s i32) (local $d i32) (local $t i32) (local $u i32)
+    (local $plane i32) (local $acc v128)
+    (local.set $plane (i32.shl (i32.mul (local.get $rows) (local.get $outW)) (i32.const 2)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $y) (local.get $rows)))
+        (if (i32.load8_u (i32.add (local.get $rowUsed) (local.get $y)))
+          (then
+            (local.set $s (i32.add (local.get $src) (i32.mul (local.get $y) (i32.mul (local.get $inW) (i32.const 3)))))
+            (local.set $d (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $y) (local.get $outW)) (i32.const 2))))
+            (local.set $x (i32.const 0))
+            (block $rowDone
+              (loop $col
+                (br_if $rowDone (i32.ge_u (local.get $x) (local.get $outW)))
+                (local.set $t (i32.add (local.get $idx) (i32.shl (local.get $x) (i32.const 4))))
+                (local.set $u (i32.add (local.get $wts) (i32.shl (local.get $x) (i32.const 4))))
+                ;; Per tap: 4 bytes (the pixel's R, G, B and one more) -> 4 floats, times its weight.
+                (local.set $acc (v128.const i64x2 0 0))
+                (local.set $acc (f32x4.add (local.get $acc)
+                  (f32x4.mul
+                    (v128.load32_splat (local.get $u))
+                    (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
+                      (v128.load32_zero (i32.add (local.get $s) (i32.load (local.get $t))))))))))
+                (local.set $acc (f32x4.add (local.get $acc)
+                  (f32x4.mul
+                    (v128.load32_splat offset=4 (local.get $u))
+                    (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
+                      (v128.load32_zero (i32.add (local.get $s) (i32.load offset=4 (local.get $t))))))))))
+                (local.set $acc (f32x4.add (local.get $acc)
+                  (f32x4.mul
+                    (v128.load32_splat offset=8 (local.get $u))
+                    (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
+                      (v128.load32_zero (i32.add (local.get $s) (i32.load offset=8 (local.get $t))))))))))
+                (local.set $acc (f32x4.add (local.get $acc)
+                  (f32x4.mul
+                    (v128.load32_splat offset=12 (local.get $u))
+                    (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
+                      (v128.load32_zero (i32.add (local.get $s) (i32.load offset=12 (local.get $t))))))))))
+                (local.set $t (i32.add (local.get $d) (i32.shl (local.get $x) (i32.const 2))))
+                (f32.store (local.get $t) (f32x4.extract_lane 0 (local.get $acc)))
+                (f32.store (i32.add (local.get $t) (local.get $plane)) (f32x4.extract_lane 1 (local.get $acc)))
+                (f32.store (i32.add (local.get $t) (i32.shl (local.get $plane) (i32.const 1))) (f32x4.extract_lane 2 (local.get $acc)))
+                (local.set $x (i32.add (local.get $x) (i32.const 1)))
+                (br $col)))))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $row))))
+
+  ;; Horizontal pass of a float plane: `rows` rows of `inW` floats into rows
+  ;; of `outW`. $idx holds byte offsets of source samples within a row (index * 4).
+  (func (export "rowsF32")
+    (param $src i32) (param $inW i32) (param $rows i32) (param $dst i32) (param $outW i32)
+    (param $idx i32) (param $wts i32)
+    (local $y i32) (local $x i32) (local $s i32) (local $d i32) (local $t i32) (local $u i32)
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $y) (local.get $rows)))
+        (local.set $s (i32.add (local.get $src) (i32.shl (i32.mul (local.get $y) (local.get $inW)) (i32.const 2))))
+        (local.set $d (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $y) (local.get $outW)) (i32.const 2))))
+        (local.set $x (i32.const 0))
+        (block $rowDone
+          (loop $col
+            (br_if $rowDone (i32.ge_u (local.get $x) (local.get $outW)))
+            (local.set $t (i32.add (local.get $idx) (i32.shl (local.get $x) (i32.const 4))))
+            (local.set $u (i32.add (local.get $wts) (i32.shl (local.get $x) (i32.const 4))))
+            (f32.store (i32.add (local.get $d) (i32.shl (local.get $x) (i32.const 2)))
+              (f32.add
+                (f32.add
+                  (f32.add
+                    (f32.mul (f32.load (local.get $u)) (f32.load (i32.add (local.get $s) (i32.load (local.get $t)))))
+                    (f32.mul (f32.load offset=4 (local.get $u)) (f32.load (i32.add (local.get $s) (i32.load offset=4 (local.get $t))))))
+                  (f32.mul (f32.load offset=8 (local.get $u)) (f32.load (i32.add (local.get $s) (i32.load offset=8 (local.get $t))))))
+                (f32.mul (f32.load offset=12 (local.get $u)) (f32.load (i32.add (local.get $s) (i32.load offset=12 (local.get $t)))))))
+            (local.set $x (i32.add (local.get $x) (i32.const 1)))
+            (br $col)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $row))))
+)

@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { imageToTensor } from '../../src/inference/preprocess.js';
+import { KERNELS_PATH, setWasmKernels, wasmKernels } from '../../src/render/kernels.js';
+import { resizeDepth } from '../../src/render/resize.js';
+import type { Interpolation, PreprocessSpec } from '../../src/types.js';
+import { mulberry32 } from '../../src/inference/generate/random.js';
+
+// The WebAssembly kernels against the TypeScript loops they replace (which
+// resize.test.ts and preprocess.test.ts hold to the PyTorch/OpenCV formulas).
+// Same taps, same order of additions; the kernels round to float32 after
+// every operation where the loops round once per sum, so they agree to
+// float32 precision, not bit for bit.
+
+afterEach(() => setWasmKernels(true));
+
+function both<T>(f: () => T): { wasm: T; ts: T } {
+  setWasmKernels(true);
+  const wasm = f();
+  setWasmKernels(false);
+  const ts = f();
+  setWasmKernels(true);
+  return { wasm, ts };
+}
+
+/** Largest difference, as a fraction of the largest magnitude in `b` (float32 rounding scales with it). */
+function maxRelDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    m = Math.max(m, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return m / scale;
+}
+
+const spec = (interp: Interpolation, order: 'RGB' | 'BGR'): PreprocessSpec => ({
+  width: 0, height: 0, multipleOf: 1, keepAspect: false, resizeMethod: 'minimal', native: false,
+  mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], channelOrder: order,
+  inputInterpolation: interp, outputInterpolation: interp, outputAlignCorners: false,
+});
+
+describe('WebAssembly resampling kernels', () => {
+  it('are built and used (a missing kernels.wasm would silently cost 3-4x in preprocessing)', () => {
+    expect(existsSync(KERNELS_PATH), KERNELS_PATH).toBe(true);
+    expect(wasmKernels()).not.toBeNull();
+  });
+
+  const frames: [number, number, number, number][] = [
+    [37, 23, 50, 31], // up, odd widths (vector tail)
+    [101, 67, 40, 30], // down: only the rows the taps touch are read
+    [64, 48, 64, 32], // one axis kept
+    [5, 3, 16, 16],
+  ];
+  for (const interp of ['bicubic', 'bilinear'] as const) {
+    for (const order of ['RGB', 'BGR'] as const) {
+      it(`imageToTensor ${interp} ${order}: same tensor as the TypeScript loops`, () => {
+        const rand = mulberry32(7);
+        for (const [w, h, W, H] of frames) {
+          const data = new Uint8Array(w * h * 3).map(() => Math.floor(rand() * 256));
+          const { wasm, ts } = both(() => imageToTensor({ width: w, height: h, data }, spec(interp, order), { width: W, height: H }));
+          expect(maxRelDiff(wasm, ts), `${w}x${h} -> ${W}x${H}`).toBeLessThan(2e-6);
+        }
+      });
+    }
+    for (const align of [false, true]) {
+      it(`resizeDepth ${interp} align_corners=${align}: same map as the TypeScript loops`, () => {
+        const rand = mulberry32(11);
+        for (const [w, h, W, H] of frames) {
+          const data = new Float32Array(w * h).map(() => rand() * 100 - 20);
+          const { wasm, ts } = both(() => resizeDepth({ width: w, height: h, data }, W, H, interp, align).data);
+          expect(maxRelDiff(wasm, ts), `${w}x${h} -> ${W}x${H}`).toBeLessThan(2e-6);
+        }
+      });
+    }
+  }
+
+  it('reads the caller\'s out buffer region only (pooled tensors longer than needed)', () => {
+    const data = new Uint8Array(9 * 7 * 3).fill(200);
+    const out = new Float32Array(3 * 12 * 10 + 5).fill(-99);
+    imageToTensor({ width: 9, height: 7, data }, spec('bicubic', 'RGB'), { width: 12, height: 10 }, out);
+    expect(out[3 * 12 * 10 - 1]).toBeCloseTo((200 / 255 - 0.406) / 0.225, 5);
+    expect(Array.from(out.subarray(3 * 12 * 10))).toEqual([-99, -99, -99, -99, -99]);
+  });
+});
