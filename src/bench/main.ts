@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --model <name>] [--frames N] [--rounds N] [--quick]`
+ * `npm run bench [-- --model <name>] [--frames N] [--quick]`
  *
  * Everything is measured in this one run, on clips generated here with
  * ffmpeg's lavfi sources, so the ratios compare like with like.
@@ -26,7 +26,6 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'dpt-tiny' },
     frames: { type: 'string' },
     quick: { type: 'boolean', default: false },
-    rounds: { type: 'string' },
   },
 });
 
@@ -53,7 +52,7 @@ async function clip(name: string, size: string, frames: number): Promise<string>
 interface Measured {
   bareFps: number;
   pipelineFps: number;
-  /** pipeline / bare for each round, against the bare runs either side of it. */
+  /** pipeline / bare for each segment, against the bare blocks either side of it. */
   ratios: number[];
   ms: { decode: number; preprocess: number; inference: number; render: number; encode: number; transcode: number };
   inputSize: string;
@@ -67,67 +66,101 @@ async function clipTensor(path: string, session: DepthSession): Promise<{ tensor
   return { tensor: p.tensor.slice(), width: p.width, height: p.height };
 }
 
-/** Back-to-back session.run on one prepared tensor: the network alone. */
-async function bare(path: string, modelPath: string, runs: number, threads?: number): Promise<number> {
-  const session = await DepthSession.open(modelPath, { threads });
-  const { tensor, width, height } = await clipTensor(path, session);
-  // Warm-up: the first runs grow onnxruntime's memory arena and thread pool.
-  for (let i = 0; i < 3; i++) await session.runTensor(tensor.slice(), width, height);
-  const t0 = performance.now();
-  for (let i = 0; i < runs; i++) await session.runTensor(tensor.slice(), width, height);
-  const fps = runs / ((performance.now() - t0) / 1000);
-  await session.close();
-  return fps;
-}
-
-async function pipelineRun(path: string, width: number, modelPath: string, threads?: number): Promise<{ fps: number; summary: RunSummary }> {
-  const stamps: number[] = [];
-  const summary = await runPipeline({
-    input: { kind: 'file', path },
-    output: join(dir, `out-${width}.mp4`),
-    overwrite: true,
-    model: modelPath,
-    sync: true,
-    render: { colormap: 'inferno', invert: false, highContrast: false, layout: 'depth', stabilize: 'align', stabilizeWindow: 15 },
-    audio: false,
-    threads,
-    hooks: { onFrame: () => stamps.push(performance.now()) },
-  });
-  // Steady state: from the first frame out to the last, so model loading and
-  // encoder start-up are not counted against the pipeline.
-  return { fps: (stamps.length - 1) / ((stamps[stamps.length - 1]! - stamps[0]!) / 1000), summary };
-}
-
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /**
- * Bare inference, the sync pipeline, and each stage alone, on one clip and
- * model. This shared machine's speed swings by up to 2x within seconds (a
- * fixed loop timed 6 ms and 11 ms in back-to-back runs), so one bare run and
- * one pipeline run can differ by more than the effect measured. Bare and
- * pipeline runs therefore alternate, B P B P ... B; each pipeline run is
- * compared with the mean of the bare runs either side, and the median of
- * those ratios is reported.
+ * The sync pipeline and bare inference, measured in alternation inside one
+ * run. This shared machine's speed swings by up to 2x within seconds (a fixed
+ * loop timed 6 ms and 11 ms in back-to-back runs), so separate bare and
+ * pipeline runs seconds apart differ by more than the effect measured.
+ * Instead the pipeline runs in segments of `every` frames; before each
+ * segment (and after the last) it is held while a second session, on its own
+ * worker, runs the same clip's first frame `bareRuns` times back to back:
+ *
+ *   bare | 10 frames of pipeline | bare | 10 frames | ... | bare
+ *
+ * A segment is timed from the start of its first frame's inference to the
+ * start of the next segment's: ten frames of steady state, decode, render
+ * and encode overlapping as usual. Before a bare block the held pipeline
+ * drains (the last frame delivered, then 30 ms for the encoder), so the
+ * bare runs have the machine to themselves. Each segment is compared with
+ * the mean of the bare blocks either side of it (about a second away).
  */
-async function measure(path: string, width: number, height: number, frames: number, modelPath: string, rounds: number, threads?: number): Promise<Measured> {
-  const runs = Math.max(5, Math.min(frames, 15));
-  const bares = [await bare(path, modelPath, runs, threads)];
-  const pipes: number[] = [];
-  const ratios: number[] = [];
-  const summaries: RunSummary[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const { fps, summary } = await pipelineRun(path, width, modelPath, threads);
-    bares.push(await bare(path, modelPath, runs, threads));
-    pipes.push(fps);
-    summaries.push(summary);
-    ratios.push(fps / ((bares[r]! + bares[r + 1]!) / 2));
+async function measurePaired(path: string, width: number, modelPath: string, threads: number | undefined, every: number, bareRuns: number): Promise<{ bareFps: number; pipelineFps: number; ratios: number[]; summary: RunSummary }> {
+  const probe = await DepthSession.open(modelPath, { threads });
+  const { tensor, width: tw, height: th } = await clipTensor(path, probe);
+  // Warm-up: the first runs grow onnxruntime's memory arena and thread pool.
+  for (let i = 0; i < 3; i++) await probe.runTensor(tensor.slice(), tw, th);
+  const bareBlock = async (): Promise<number> => {
+    const t0 = performance.now();
+    for (let i = 0; i < bareRuns; i++) await probe.runTensor(tensor.slice(), tw, th);
+    return bareRuns / ((performance.now() - t0) / 1000);
+  };
+
+  const bares: number[] = [];
+  const segments: { frames: number; ms: number }[] = [];
+  let segStart = 0;
+  let segFrames = 0;
+  let delivered = -1;
+  let onDelivered: (() => void) | null = null;
+  const untilDelivered = (index: number) => new Promise<void>((resolve) => {
+    if (delivered >= index) resolve();
+    else onDelivered = () => { if (delivered >= index) { onDelivered = null; resolve(); } };
+  });
+
+  let summary: RunSummary;
+  try {
+    summary = await runPipeline({
+      input: { kind: 'file', path },
+      output: join(dir, `out-${width}.mp4`),
+      overwrite: true,
+      model: modelPath,
+      sync: true,
+      render: { colormap: 'inferno', invert: false, highContrast: false, layout: 'depth', stabilize: 'align', stabilizeWindow: 15 },
+      audio: false,
+      threads,
+      // Holds the pipeline between segments (the bench's only use of this seam).
+      wrapInfer: (infer) => async (f) => {
+        if (f.index === 0 || segFrames === every) {
+          if (segFrames > 0) segments.push({ frames: segFrames, ms: performance.now() - segStart });
+          await untilDelivered(f.index - 1);
+          await sleep(30);
+          bares.push(await bareBlock());
+          segFrames = 0;
+        }
+        if (segFrames === 0) segStart = performance.now();
+        segFrames++;
+        return infer(f);
+      },
+      hooks: {
+        onFrame: (out) => {
+          delivered = out.frame.index;
+          onDelivered?.();
+        },
+      },
+    });
+    // The last segment ends when its last frame is out.
+    if (segFrames >= Math.ceil(every / 2)) segments.push({ frames: segFrames, ms: performance.now() - segStart });
+    await sleep(30);
+    bares.push(await bareBlock());
+  } finally {
+    await probe.close();
   }
-  const mean = (f: (s: RunSummary) => number) => summaries.reduce((a, s) => a + f(s), 0) / summaries.length;
-  const summary = summaries[0]!;
+  const ratios = segments.map((sg, i) => (sg.frames / (sg.ms / 1000)) / ((bares[i]! + bares[i + 1]!) / 2));
+  const frames = segments.reduce((a, sg) => a + sg.frames, 0);
+  const ms = segments.reduce((a, sg) => a + sg.ms, 0);
+  return { bareFps: bares.reduce((a, b) => a + b, 0) / bares.length, pipelineFps: frames / (ms / 1000), ratios, summary };
+}
+
+/** The paired measurement plus each ffmpeg stage alone, on one clip and model. */
+async function measure(path: string, width: number, height: number, frames: number, modelPath: string, threads?: number): Promise<Measured> {
+  const { bareFps, pipelineFps, ratios, summary } = await measurePaired(path, width, modelPath, threads, 10, 4);
 
   const raw = join(dir, `raw-${width}.rgb`);
   const decode = await ffmpeg(['-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-vsync', 'passthrough', raw]);
@@ -136,15 +169,15 @@ async function measure(path: string, width: number, height: number, frames: numb
   const transcode = await ffmpeg(['-i', path, ...codec, join(dir, `tx-${width}.mp4`)]);
   rmSync(raw, { force: true });
   return {
-    bareFps: median(bares),
-    pipelineFps: median(pipes),
+    bareFps,
+    pipelineFps,
     ratios,
     inputSize: `${summary.inputSize?.width}x${summary.inputSize?.height}`,
     ms: {
       decode: decode / frames,
-      preprocess: mean((s) => s.meanMs.preprocess),
-      inference: mean((s) => s.meanMs.inference),
-      render: mean((s) => s.meanMs.render),
+      preprocess: summary.meanMs.preprocess,
+      inference: summary.meanMs.inference,
+      render: summary.meanMs.render,
       encode: encode / frames,
       transcode: transcode / frames,
     },
@@ -156,9 +189,9 @@ function report(label: string, m: Measured): void {
   const sum = Object.values(stages).reduce((a, b) => a + b, 0);
   const slowest = Math.max(m.ms.preprocess + m.ms.inference, m.ms.decode, m.ms.render, m.ms.encode);
   out(`\n## ${label} (inference at ${m.inputSize})`);
-  out(`bare session.run          ${f1(m.bareFps)} frames/s (median of ${m.ratios.length + 1} runs)`);
-  out(`full --sync pipeline      ${f1(m.pipelineFps)} frames/s (median of ${m.ratios.length} runs)`);
-  out(`ratio pipeline/bare       ${median(m.ratios).toFixed(3)} (median; rounds: ${m.ratios.map((r) => r.toFixed(2)).join(' ')})`);
+  out(`bare session.run          ${f1(m.bareFps)} frames/s (${m.ratios.length + 1} blocks between the segments)`);
+  out(`full --sync pipeline      ${f1(m.pipelineFps)} frames/s (${m.ratios.length} segments of 10 frames)`);
+  out(`ratio pipeline/bare       ${median(m.ratios).toFixed(3)} (median over segments: ${m.ratios.map((r) => r.toFixed(2)).join(' ')}; pooled ${(m.pipelineFps / m.bareFps).toFixed(3)})`);
   out(`ffmpeg decode+encode only ${f1(1000 / m.ms.transcode)} frames/s`);
   out('where a frame\'s time goes (ms):');
   for (const [k, v] of Object.entries(stages)) out(`  ${k.padEnd(22)} ${v.toFixed(1)}`);
@@ -170,22 +203,21 @@ function report(label: string, m: Measured): void {
 async function main(): Promise<void> {
   const model = values.model!;
   const heavy = model === 'dpt-vits14-518';
-  const frames = Number(values.frames ?? (heavy ? 8 : values.quick ? 20 : 45));
-  const rounds = Number(values.rounds ?? (heavy ? 1 : values.quick ? 3 : 5));
+  const frames = Number(values.frames ?? (heavy ? 20 : values.quick ? 40 : 120));
   const { path: modelPath } = await resolveModel(model, { allowDownload: true });
   out(`# depth-video benchmark — model ${model}, ${frames} frames per clip, ${new Date().toISOString()}`);
   out(`cpu cores: ${(await import('node:os')).cpus().length}; every number below is from this run`);
 
   if (!heavy) {
     const small = await clip('360p', '640x360', frames);
-    report('640x360 clip', await measure(small, 640, 360, frames, modelPath, rounds));
+    report('640x360 clip', await measure(small, 640, 360, frames, modelPath));
     // On 2 cores onnxruntime's two threads and the main thread's JS compete
     // for the same cores; with one inference thread a core is left for the
     // rest, and the overlap of the stages shows in the ratio.
-    report('640x360 clip, onnxruntime limited to 1 thread (bare and pipeline alike)', await measure(small, 640, 360, frames, modelPath, Math.min(rounds, 3), 1));
+    report('640x360 clip, onnxruntime limited to 1 thread (bare and pipeline alike)', await measure(small, 640, 360, frames, modelPath, 1));
   }
   const big = await clip('1080p', '1920x1080', heavy ? frames : Math.min(frames, 60));
-  report('1920x1080 clip', await measure(big, 1920, 1080, heavy ? frames : Math.min(frames, 60), modelPath, heavy ? 1 : 2));
+  report('1920x1080 clip', await measure(big, 1920, 1080, heavy ? frames : Math.min(frames, 60), modelPath));
 
   if (!heavy) {
     out('\n## temporal stabilisation');

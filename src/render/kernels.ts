@@ -5,15 +5,16 @@ import type { RgbImage } from '../types.js';
 import type { TapTable } from './resize.js';
 
 /**
- * The WebAssembly SIMD resampling kernels (kernels.wat) and the memory
+ * The WebAssembly SIMD kernels (kernels.wat) and the memory
  * plumbing around them. Callers try these first and fall back to the
  * TypeScript loops in resize.ts / preprocess.ts, which stay the reference.
  */
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
-  columns(src: number, width: number, outH: number, dst: number, idx: number, wts: number, scale: number, offset: number): void;
-  rowsRgb(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number, rowUsed: number): void;
+  columns(src: number, width: number, outH: number, dst: number, idx: number, wts: number, scale: number, offset: number, clamp: number): void;
+  rowsRgb(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number, rowUsed: number, row: number): void;
   rowsF32(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number): void;
+  range(src: number, n: number, out: number): void;
 }
 
 /** Where `npm run build` puts the assembled module (also found when running from src/). */
@@ -51,7 +52,7 @@ const taps4Cache = new WeakMap<TapTable, Map<number, Taps4>>();
 /**
  * A tap table as the kernels read it: always 4 taps (2-tap tables padded
  * with zero weights on a repeat of the last index) and each index
- * multiplied by `mul` (row numbers: 1; byte offsets: 3 for RGB, 4 for floats).
+ * multiplied by `mul` (row numbers: 1; byte offsets: 16 into a widened RGB row, 4 for floats).
  */
 function taps4(t: TapTable, mul: number): Taps4 {
   let byMul = taps4Cache.get(t);
@@ -113,7 +114,7 @@ export function wasmRgbToPlanes(
 ): boolean {
   const k = wasmKernels();
   if (!k) return false;
-  const x4 = taps4(tx, 3);
+  const x4 = taps4(tx, 16);
   const y4 = taps4(ty, 1);
   const bytes = img.width * img.height * 3;
   const tmpPlane = img.height * width * 4;
@@ -128,6 +129,7 @@ export function wasmRgbToPlanes(
   const yi = m.alloc(y4.index.byteLength);
   const yw = m.alloc(y4.weight.byteLength);
   const used = m.alloc(img.height);
+  const row = m.alloc(img.width * 16);
   const buf = m.commit(k.memory);
   put(buf, src, img.data.length === bytes ? img.data : img.data.subarray(0, bytes));
   put(buf, xi, x4.index);
@@ -135,16 +137,20 @@ export function wasmRgbToPlanes(
   put(buf, yi, y4.index);
   put(buf, yw, y4.weight);
   put(buf, used, rowUsed);
-  k.rowsRgb(src, img.width, img.height, tmp, width, xi, xw, used);
+  k.rowsRgb(src, img.width, img.height, tmp, width, xi, xw, used, row);
   const result = new Float32Array(buf, out, plane);
   for (let c = 0; c < 3; c++) {
-    k.columns(tmp + c * tmpPlane, width, height, out, yi, yw, scale[c]!, offset[c]!);
+    k.columns(tmp + c * tmpPlane, width, height, out, yi, yw, scale[c]!, offset[c]!, 0);
     dst.set(result, planeOf[c]! * plane);
   }
   return true;
 }
 
-/** One float plane resampled to width x height into dst. False when the kernels are unavailable. */
+/**
+ * One float plane resampled to width x height into dst; with `normalize`,
+ * each result also becomes clamp((v - lo) / (hi - lo), 0, 1) (NaN -> 0) in
+ * the same pass. False when the kernels are unavailable.
+ */
 export function wasmResizePlane(
   srcData: Float32Array,
   inW: number,
@@ -154,6 +160,7 @@ export function wasmResizePlane(
   tx: TapTable,
   ty: TapTable,
   dst: Float32Array,
+  normalize?: { readonly lo: number; readonly hi: number },
 ): boolean {
   const k = wasmKernels();
   if (!k) return false;
@@ -174,7 +181,22 @@ export function wasmResizePlane(
   put(buf, yi, y4.index);
   put(buf, yw, y4.weight);
   k.rowsF32(src, inW, inH, tmp, width, xi, xw);
-  k.columns(tmp, width, height, out, yi, yw, 1, 0);
+  const inv = normalize ? 1 / (normalize.hi - normalize.lo) : 1;
+  k.columns(tmp, width, height, out, yi, yw, inv, normalize ? -normalize.lo * inv : 0, normalize ? 1 : 0);
   dst.set(new Float32Array(buf, out, width * height));
   return true;
+}
+
+/** Smallest and largest value, NaN skipped, infinities included; null when the kernels are unavailable. */
+export function wasmRange(data: Float32Array): { min: number; max: number } | null {
+  const k = wasmKernels();
+  if (!k) return null;
+  const m = new Layout();
+  const src = m.alloc(data.byteLength);
+  const out = m.alloc(8);
+  const buf = m.commit(k.memory);
+  put(buf, src, data);
+  k.range(src, data.length, out);
+  const r = new Float32Array(buf, out, 2);
+  return { min: r[0]!, max: r[1]! };
 }

@@ -1,5 +1,6 @@
-;; Separable resampling kernels in WebAssembly SIMD: the hot loops of
-;; preprocessing (frame -> network input) and of upsampling the prediction.
+;; WebAssembly SIMD kernels for the per-frame hot loops: separable
+;; resampling for preprocessing (frame -> network input) and for upsampling
+;; (and normalising) the prediction, and the min/max scan of a prediction.
 ;; resize.ts and preprocess.ts hold the reference implementations in plain
 ;; TypeScript; these compute the same sums (same tap tables, same order of
 ;; additions) in float32, and test/render/kernels.test.ts holds them to it.
@@ -16,14 +17,16 @@
 
   ;; Vertical pass of one float plane: `outH` rows of `width` floats at $dst,
   ;; row y = sum_k (w[y,k] * scale) * src row idx[y,k], plus offset.
-  ;; $idx holds source row numbers.
+  ;; $idx holds source row numbers. With $clamp set, each result is clamped to
+  ;; [0, 1] with NaN going to 0 (normalizeDepth's rule), so upsampling and
+  ;; normalising the prediction take one pass.
   (func (export "columns")
     (param $src i32) (param $width i32) (param $outH i32) (param $dst i32)
-    (param $idx i32) (param $wts i32) (param $scale f32) (param $offset f32)
+    (param $idx i32) (param $wts i32) (param $scale f32) (param $offset f32) (param $clamp i32)
     (local $y i32) (local $rowBytes i32) (local $vecEnd i32) (local $t i32) (local $u i32)
     (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32) (local $d i32) (local $x i32)
-    (local $w0 f32) (local $w1 f32) (local $w2 f32) (local $w3 f32)
-    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $vo v128)
+    (local $w0 f32) (local $w1 f32) (local $w2 f32) (local $w3 f32) (local $s f32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $vo v128) (local $acc v128)
     (local.set $rowBytes (i32.shl (local.get $width) (i32.const 2)))
     (local.set $vecEnd (i32.and (local.get $rowBytes) (i32.const -16)))
     (local.set $vo (f32x4.splat (local.get $offset)))
@@ -49,7 +52,7 @@
         (block $vecDone
           (loop $vec
             (br_if $vecDone (i32.ge_u (local.get $x) (local.get $vecEnd)))
-            (v128.store (i32.add (local.get $d) (local.get $x))
+            (local.set $acc
               (f32x4.add
                 (f32x4.add
                   (f32x4.add
@@ -59,13 +62,18 @@
                     (f32x4.mul (local.get $v2) (v128.load (i32.add (local.get $r2) (local.get $x)))))
                   (f32x4.mul (local.get $v3) (v128.load (i32.add (local.get $r3) (local.get $x)))))
                 (local.get $vo)))
+            ;; pmax(0, v) is v only when 0 < v, so NaN becomes 0; then pmin(1, .) caps it.
+            (if (local.get $clamp)
+              (then (local.set $acc
+                (f32x4.pmin (v128.const f32x4 1 1 1 1) (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $acc))))))
+            (v128.store (i32.add (local.get $d) (local.get $x)) (local.get $acc))
             (local.set $x (i32.add (local.get $x) (i32.const 16)))
             (br $vec)))
         ;; The last width % 4 columns, one at a time.
         (block $tailDone
           (loop $tail
             (br_if $tailDone (i32.ge_u (local.get $x) (local.get $rowBytes)))
-            (f32.store (i32.add (local.get $d) (local.get $x))
+            (local.set $s
               (f32.add
                 (f32.add
                   (f32.add
@@ -75,28 +83,47 @@
                     (f32.mul (local.get $w2) (f32.load (i32.add (local.get $r2) (local.get $x)))))
                   (f32.mul (local.get $w3) (f32.load (i32.add (local.get $r3) (local.get $x)))))
                 (local.get $offset)))
+            (if (local.get $clamp)
+              (then (local.set $s
+                (select
+                  (select (local.get $s) (f32.const 1) (f32.lt (local.get $s) (f32.const 1)))
+                  (f32.const 0)
+                  (f32.gt (local.get $s) (f32.const 0))))))
+            (f32.store (i32.add (local.get $d) (local.get $x)) (local.get $s))
             (local.set $x (i32.add (local.get $x) (i32.const 4)))
             (br $tail)))
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $row))))
 
   ;; Horizontal pass from packed RGB24 bytes into three float planes of
-  ;; `rows` x `outW`, still in 0..255 units. $idx holds byte offsets of source
-  ;; pixels within a row (index * 3). Rows whose $rowUsed byte is 0 are skipped
-  ;; (downscaling reads only the rows the vertical taps touch). The source must
-  ;; be followed by at least one readable byte.
+  ;; `rows` x `outW`, still in 0..255 units. Each used source row is first
+  ;; widened once into $row as one f32x4 (R, G, B, junk) per pixel, so each
+  ;; tap is then one vector load, multiply and add; $idx holds byte offsets
+  ;; into that row (index * 16). Rows whose $rowUsed byte is 0 are skipped
+  ;; (downscaling reads only the rows the vertical taps touch). The source
+  ;; must be followed by at least one readable byte.
   (func (export "rowsRgb")
     (param $src i32) (param $inW i32) (param $rows i32) (param $dst i32) (param $outW i32)
-    (param $idx i32) (param $wts i32) (param $rowUsed i32)
+    (param $idx i32) (param $wts i32) (param $rowUsed i32) (param $row i32)
     (local $y i32) (local $x i32) (local $s i32) (local $d i32) (local $t i32) (local $u i32)
     (local $plane i32) (local $acc v128)
     (local.set $plane (i32.shl (i32.mul (local.get $rows) (local.get $outW)) (i32.const 2)))
     (block $done
-      (loop $row
+      (loop $line
         (br_if $done (i32.ge_u (local.get $y) (local.get $rows)))
         (if (i32.load8_u (i32.add (local.get $rowUsed) (local.get $y)))
           (then
+            ;; Widen: 4 bytes (the pixel's R, G, B and one more) -> 4 floats.
             (local.set $s (i32.add (local.get $src) (i32.mul (local.get $y) (i32.mul (local.get $inW) (i32.const 3)))))
+            (local.set $x (i32.const 0))
+            (block $widened
+              (loop $widen
+                (br_if $widened (i32.ge_u (local.get $x) (local.get $inW)))
+                (v128.store (i32.add (local.get $row) (i32.shl (local.get $x) (i32.const 4)))
+                  (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
+                    (v128.load32_zero (i32.add (local.get $s) (i32.mul (local.get $x) (i32.const 3))))))))
+                (local.set $x (i32.add (local.get $x) (i32.const 1)))
+                (br $widen)))
             (local.set $d (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $y) (local.get $outW)) (i32.const 2))))
             (local.set $x (i32.const 0))
             (block $rowDone
@@ -104,28 +131,14 @@
                 (br_if $rowDone (i32.ge_u (local.get $x) (local.get $outW)))
                 (local.set $t (i32.add (local.get $idx) (i32.shl (local.get $x) (i32.const 4))))
                 (local.set $u (i32.add (local.get $wts) (i32.shl (local.get $x) (i32.const 4))))
-                ;; Per tap: 4 bytes (the pixel's R, G, B and one more) -> 4 floats, times its weight.
-                (local.set $acc (v128.const i64x2 0 0))
-                (local.set $acc (f32x4.add (local.get $acc)
-                  (f32x4.mul
-                    (v128.load32_splat (local.get $u))
-                    (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
-                      (v128.load32_zero (i32.add (local.get $s) (i32.load (local.get $t))))))))))
-                (local.set $acc (f32x4.add (local.get $acc)
-                  (f32x4.mul
-                    (v128.load32_splat offset=4 (local.get $u))
-                    (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
-                      (v128.load32_zero (i32.add (local.get $s) (i32.load offset=4 (local.get $t))))))))))
-                (local.set $acc (f32x4.add (local.get $acc)
-                  (f32x4.mul
-                    (v128.load32_splat offset=8 (local.get $u))
-                    (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
-                      (v128.load32_zero (i32.add (local.get $s) (i32.load offset=8 (local.get $t))))))))))
-                (local.set $acc (f32x4.add (local.get $acc)
-                  (f32x4.mul
-                    (v128.load32_splat offset=12 (local.get $u))
-                    (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
-                      (v128.load32_zero (i32.add (local.get $s) (i32.load offset=12 (local.get $t))))))))))
+                (local.set $acc
+                  (f32x4.add
+                    (f32x4.add
+                      (f32x4.add
+                        (f32x4.mul (v128.load (i32.add (local.get $row) (i32.load (local.get $t)))) (v128.load32_splat (local.get $u)))
+                        (f32x4.mul (v128.load (i32.add (local.get $row) (i32.load offset=4 (local.get $t)))) (v128.load32_splat offset=4 (local.get $u))))
+                      (f32x4.mul (v128.load (i32.add (local.get $row) (i32.load offset=8 (local.get $t)))) (v128.load32_splat offset=8 (local.get $u))))
+                    (f32x4.mul (v128.load (i32.add (local.get $row) (i32.load offset=12 (local.get $t)))) (v128.load32_splat offset=12 (local.get $u)))))
                 (local.set $t (i32.add (local.get $d) (i32.shl (local.get $x) (i32.const 2))))
                 (f32.store (local.get $t) (f32x4.extract_lane 0 (local.get $acc)))
                 (f32.store (i32.add (local.get $t) (local.get $plane)) (f32x4.extract_lane 1 (local.get $acc)))
@@ -133,7 +146,7 @@
                 (local.set $x (i32.add (local.get $x) (i32.const 1)))
                 (br $col)))))
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
-        (br $row))))
+        (br $line))))
 
   ;; Horizontal pass of a float plane: `rows` rows of `inW` floats into rows
   ;; of `outW`. $idx holds byte offsets of source samples within a row (index * 4).
@@ -164,4 +177,35 @@
             (br $col)))
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $row))))
-)
+;; Smallest and largest of n floats, NaN skipped, written as two f32 at
+  ;; $out. pmin/pmax keep the accumulator when the sample is NaN (the compare
+  ;; is false); +-Infinity are counted here and filtered by the caller.
+  (func (export "range") (param $src i32) (param $n i32) (param $out i32)
+    (local $i i32) (local $end i32) (local $lo v128) (local $hi v128) (local $v v128)
+    (local $mn f32) (local $mx f32) (local $s f32) (local $a f32) (local $b f32)
+    (local.set $lo (v128.const f32x4 inf inf inf inf))
+    (local.set $hi (v128.const f32x4 -inf -inf -inf -inf))
+    (local.set $end (i32.and (local.get $n) (i32.const -4)))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $v (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))
+        ;; pmin(lo, v) = v < lo ? v : lo; pmax(hi, v) = hi < v ? v : hi.
+        (local.set $lo (f32x4.pmin (local.get $lo) (local.get $v)))
+        (local.set $hi (f32x4.pmax (local.get $hi) (local.get $v)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $vec)))
+    (local.set $mn (f32.min (f32.min (f32x4.extract_lane 0 (local.get $lo)) (f32x4.extract_lane 1 (local.get $lo)))
+                            (f32.min (f32x4.extract_lane 2 (local.get $lo)) (f32x4.extract_lane 3 (local.get $lo)))))
+    (local.set $mx (f32.max (f32.max (f32x4.extract_lane 0 (local.get $hi)) (f32x4.extract_lane 1 (local.get $hi)))
+                            (f32.max (f32x4.extract_lane 2 (local.get $hi)) (f32x4.extract_lane 3 (local.get $hi)))))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $s (f32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))
+        (if (f32.lt (local.get $s) (local.get $mn)) (then (local.set $mn (local.get $s))))
+        (if (f32.gt (local.get $s) (local.get $mx)) (then (local.set $mx (local.get $s))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+    (f32.store (local.get $out) (local.get $mn))
+    (f32.store offset=4 (local.get $out) (local.get $mx))))

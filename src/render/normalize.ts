@@ -1,3 +1,5 @@
+import { wasmRange } from './kernels.js';
+
 /**
  * Bringing relative inverse depth into [0,1]. Model outputs have no fixed
  * scale, so every frame (or a smoothed range across frames) picks lo/hi.
@@ -5,13 +7,27 @@
 
 /** Smallest and largest finite value; {0, 0} when there is none. */
 export function depthRange(data: Float32Array): { min: number; max: number } {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    // NaN fails both comparisons; the infinities are filtered explicitly.
-    if (v < min && v !== -Infinity) min = v;
-    if (v > max && v !== Infinity) max = v;
+  // NaN fails every comparison. The infinities are rare, so the common pass
+  // (in the kernels when they are built) does not test for them; only when
+  // one turned up is there a second pass that skips them.
+  const fast = wasmRange(data);
+  let min = fast?.min ?? Infinity;
+  let max = fast?.max ?? -Infinity;
+  if (!fast) {
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  if (min === -Infinity || max === Infinity) {
+    min = Infinity;
+    max = -Infinity;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (v < min && v !== -Infinity) min = v;
+      if (v > max && v !== Infinity) max = v;
+    }
   }
   if (min === Infinity || max === -Infinity) return { min: 0, max: 0 };
   return { min, max };

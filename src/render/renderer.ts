@@ -2,8 +2,8 @@ import type { ColormapName, DepthMap, Interpolation, LayoutName, RgbImage } from
 import { applyColormap, getColormap } from './colormap.js';
 import { equalizeHistogram } from './equalize.js';
 import { composeLayout, padToEven } from './layout.js';
-import { depthRange, normalizeDepth } from './normalize.js';
-import { resizeDepth } from './resize.js';
+import { depthRange } from './normalize.js';
+import { resizeAndNormalize, resizeDepth } from './resize.js';
 import { DepthStabilizer, type StabilizeMode } from './stabilize.js';
 
 export interface RenderSettings {
@@ -79,8 +79,7 @@ export class DepthRenderer {
     const s = this.settingsValue;
     const { min: rawMin, max: rawMax } = depthRange(depth.data);
     const st = this.stabilizer.update(depth);
-    const full = resizeDepth({ width: depth.width, height: depth.height, data: st.data }, width, height, this.interpolation, this.alignCorners);
-    const unit = normalizeDepth(full.data, st.lo, st.hi, full.data === st.data ? undefined : full.data);
+    const unit = resizeAndNormalize({ width: depth.width, height: depth.height, data: st.data }, width, height, this.interpolation, this.alignCorners, st.lo, st.hi);
     const shown = s.highContrast ? equalizeHistogram(unit, 1024, unit) : unit;
     const rgb = applyColormap(shown, getColormap(s.colormap), undefined, s.invert);
     return { unit: shown, depthRgb: { width, height, data: rgb }, lo: st.lo, hi: st.hi, rawMin, rawMax, reset: st.reset };

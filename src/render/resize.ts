@@ -1,5 +1,6 @@
 import type { DepthMap, Interpolation } from '../types.js';
 import { wasmResizePlane } from './kernels.js';
+import { normalizeDepth } from './normalize.js';
 
 /**
  * Separable resampling shared by the prediction upsampler (PyTorch
@@ -219,4 +220,33 @@ export function resizeDepth(
   resampleRows(src.data, 0, src.width, src.height, tmp, 0, width, tx);
   resampleColumns(tmp, 0, width, height, dst, 0, ty);
   return { width, height, data: dst };
+}
+
+/**
+ * resizeDepth then normalizeDepth(lo, hi): the renderer's upsample-and-
+ * normalise, in one pass over the output when the kernels are built (the
+ * vertical pass's scale and offset do the normalising).
+ */
+export function resizeAndNormalize(
+  src: DepthMap,
+  width: number,
+  height: number,
+  method: Interpolation,
+  alignCorners: boolean,
+  lo: number,
+  hi: number,
+  out?: Float32Array,
+): Float32Array {
+  const n = width * height;
+  if (out !== undefined && out.length < n) throw new RangeError(`resizeAndNormalize: out holds ${out.length} floats, needs ${n}`);
+  const dst = out === undefined ? new Float32Array(n) : out.length === n ? out : out.subarray(0, n);
+  const span = hi - lo;
+  const resampled = width !== src.width || height !== src.height;
+  if (resampled && span !== 0 && Number.isFinite(span) && Number.isInteger(width) && Number.isInteger(height) && width >= 1 && height >= 1) {
+    const tx = cachedTaps(src.width, width, method, alignCorners);
+    const ty = cachedTaps(src.height, height, method, alignCorners);
+    if (wasmResizePlane(src.data, src.width, src.height, width, height, tx, ty, dst, { lo, hi })) return dst;
+  }
+  const full = resizeDepth(src, width, height, method, alignCorners, resampled ? dst : undefined);
+  return normalizeDepth(full.data, lo, hi, dst);
 }

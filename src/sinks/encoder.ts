@@ -67,7 +67,10 @@ export function videoCodecArgs(output: string, frameRate: Rational, lossless: bo
   if (ext === '.webm') {
     return ['-c:v', 'libvpx-vp9', '-pix_fmt', 'yuv420p', '-b:v', '0', '-crf', '32', '-deadline', 'realtime', '-cpu-used', '8', '-row-mt', '1', '-g', gop];
   }
-  const args = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', 'yuv420p', '-g', gop];
+  // superfast, not veryfast: the encoder shares the cores with inference, and
+  // on a 640x360 depth video veryfast took 9.2 ms of CPU a frame against 5.8
+  // for superfast, for 11% more bytes at the same CRF.
+  const args = ['-c:v', 'libx264', '-preset', 'superfast', '-crf', '18', '-pix_fmt', 'yuv420p', '-g', gop];
   // Matroska stores no decode times: with B-frames, ffmpeg 4 rebuilds pts
   // unevenly once the audio's codec delay shifts the start. A few % more bits.
   if (ext === '.mkv') args.push('-bf', '0');

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { imageToTensor } from '../../src/inference/preprocess.js';
 import { KERNELS_PATH, setWasmKernels, wasmKernels } from '../../src/render/kernels.js';
-import { resizeDepth } from '../../src/render/resize.js';
+import { resizeAndNormalize, resizeDepth } from '../../src/render/resize.js';
+import { depthRange } from '../../src/render/normalize.js';
 import type { Interpolation, PreprocessSpec } from '../../src/types.js';
 import { mulberry32 } from '../../src/inference/generate/random.js';
 
@@ -75,6 +76,39 @@ describe('WebAssembly resampling kernels', () => {
       });
     }
   }
+
+  it('resizeAndNormalize: one pass equals resizeDepth then normalizeDepth, NaN and out-of-range included', () => {
+    const rand = mulberry32(5);
+    for (const [w, h, W, H] of frames) {
+      const data = new Float32Array(w * h).map(() => rand() * 10 - 2);
+      data[3] = NaN;
+      for (const interp of ['bicubic', 'bilinear'] as const) {
+        const { wasm, ts } = both(() => resizeAndNormalize({ width: w, height: h, data }, W, H, interp, false, 0.5, 6));
+        let worst = 0;
+        for (let i = 0; i < ts.length; i++) {
+          expect(wasm[i], `${w}x${h} -> ${W}x${H} at ${i}`).toBeGreaterThanOrEqual(0);
+          expect(wasm[i]).toBeLessThanOrEqual(1);
+          worst = Math.max(worst, Math.abs(wasm[i]! - ts[i]!));
+        }
+        expect(worst, `${w}x${h} -> ${W}x${H} ${interp}`).toBeLessThan(1e-5);
+        // The NaN spreads to its neighbours through the taps and lands on 0 in both.
+        expect(Array.from(ts).some((v, i) => v === 0 && wasm[i] === 0)).toBe(true);
+      }
+    }
+    // A flat range has no order to show: all zeros, kernels or not.
+    expect(Array.from(resizeAndNormalize({ width: 2, height: 2, data: Float32Array.of(1, 2, 3, 4) }, 5, 5, 'bicubic', false, 3, 3))).toEqual(new Array(25).fill(0));
+  });
+
+  it('depthRange: same extremes, NaN and infinities skipped, any length', () => {
+    const rand = mulberry32(9);
+    const cases: Float32Array[] = [new Float32Array(0), Float32Array.of(NaN, NaN), Float32Array.of(-Infinity, 5, Infinity, -2, NaN, 3, 4)];
+    for (const n of [1, 3, 4, 7, 1001]) cases.push(new Float32Array(n).map(() => rand() * 200 - 100));
+    for (const data of cases) {
+      const { wasm, ts } = both(() => depthRange(data));
+      expect(wasm, `length ${data.length}`).toEqual(ts);
+    }
+    expect(depthRange(Float32Array.of(-Infinity, 5, Infinity, -2, NaN, 3, 4))).toEqual({ min: -2, max: 5 });
+  });
 
   it('reads the caller\'s out buffer region only (pooled tensors longer than needed)', () => {
     const data = new Uint8Array(9 * 7 * 3).fill(200);
