@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { constants, createReadStream, readFileSync } from 'node:fs';
-import { access, mkdir, readdir, rmdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { access, readdir, rmdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Subscription } from 'rxjs';
 import { DepthVideoError, errorText } from '../errors.js';
 import { packageRoot } from '../paths.js';
@@ -9,6 +9,7 @@ import type { RunControl } from '../pipeline/control.js';
 import type { FrameSink, OutputFrame, PipelineContext } from '../pipeline/types.js';
 import { toUint16 } from '../render/colormap.js';
 import type { RenderSettings } from '../render/renderer.js';
+import { mkdirParents } from './recorder/fs.js';
 import { Recorder, type ManifestInit, type RecordFormat, type RecordingManifest } from './recorder/index.js';
 
 /**
@@ -120,33 +121,6 @@ export async function checkRecordingDir(dir: string, overwrite: boolean): Promis
     throw new DepthVideoError('OUTPUT_DIR', `recording dir ${abs} is not writable: choose another --record dir or fix its permissions`, { file: abs });
   }
   return { created };
-}
-
-/**
- * mkdir -p without `recursive: true`: Node 20's recursive mkdir spins forever
- * on some pseudo file systems (e.g. a path under /proc), so walk it ourselves.
- */
-async function mkdirParents(abs: string): Promise<void> {
-  const missing: string[] = [];
-  let p = abs;
-  for (;;) {
-    try {
-      await stat(p);
-      break;
-    } catch {
-      missing.push(p);
-      const up = dirname(p);
-      if (up === p) break;
-      p = up;
-    }
-  }
-  for (const d of missing.reverse()) {
-    try {
-      await mkdir(d);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-  }
 }
 
 /** The manifest's fields that come from the run. */

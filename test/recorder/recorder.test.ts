@@ -37,6 +37,19 @@ function failingFs(n: number, code = 'ENOSPC'): RecorderFs & { writes: number } 
 }
 
 describe('Recorder', () => {
+  it('a dir that cannot be made (under /proc) is one OUTPUT_DIR error, not a hang', async () => {
+    // Node 20's mkdir({ recursive: true }) never settles for such a path; the
+    // race turns a hang into a failure this test can see.
+    const created = Recorder.create('/proc/self/no-such-dir/rec', { format: 'png16', overwrite: false, manifest: manifestInit() });
+    const outcome = await Promise.race([
+      created.then(() => 'created', (e: unknown) => e),
+      new Promise((r) => setTimeout(() => r('hung'), 5000)),
+    ]);
+    expect(outcome).toBeInstanceOf(DepthVideoError);
+    expect((outcome as DepthVideoError).code).toBe('OUTPUT_DIR');
+    expect((outcome as DepthVideoError).message).toMatch(/cannot write recording dir \/proc\/self\/no-such-dir\/rec .*choose a writable --record dir/);
+  });
+
   it("format 'both' writes one jsonl line per frame, exact PNG16 and .npy, and a complete manifest", async () => {
     const dir = join(tempDir('both'), 'rec');
     const frames = [0, 1, 2, 4, 5].map((i) => makeFrame(i, i * 0.04));

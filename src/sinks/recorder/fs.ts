@@ -1,4 +1,33 @@
 import { promises as fsp } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * mkdir -p without `recursive: true`: Node 20's recursive mkdir never
+ * settles on some pseudo file systems (a path under /proc hung here), so the
+ * missing parents are walked and made one by one; the first failure is thrown.
+ */
+export async function mkdirParents(abs: string): Promise<void> {
+  const missing: string[] = [];
+  let p = abs;
+  for (;;) {
+    try {
+      await fsp.stat(p);
+      break;
+    } catch {
+      missing.push(p);
+      const up = dirname(p);
+      if (up === p) break;
+      p = up;
+    }
+  }
+  for (const d of missing.reverse()) {
+    try {
+      await fsp.mkdir(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
 
 /**
  * The few file operations the recorder performs, as an interface so tests can
@@ -24,7 +53,7 @@ export const nodeFs: RecorderFs = {
   appendFile: (p, d) => fsp.appendFile(p, d, { flag: 'a' }),
   rename: (a, b) => fsp.rename(a, b),
   unlink: (p) => fsp.unlink(p),
-  mkdir: async (p) => { await fsp.mkdir(p, { recursive: true }); },
+  mkdir: mkdirParents,
   readdir: (p) => fsp.readdir(p),
   rmdir: (p) => fsp.rmdir(p),
   size: async (p) => {
