@@ -12,6 +12,7 @@ import {
 import { decodeTable, PUBLISHED_TABLES_HEX } from '../../src/render/colormap-data.js';
 import type { ColormapName } from '../../src/types.js';
 import { colormapTables } from '../../src/preview/protocol.js';
+import { previewDepth } from '../../src/preview/sink.js';
 import { mulberry32 } from '../../src/inference/generate/random.js';
 
 function entry(lut: Uint8Array, i: number): number[] {
@@ -157,5 +158,27 @@ describe('colormapIndices (what the live preview sends; the page colours them)',
   it('index = floor(clamp(v) * 255 + 0.5)', () => {
     expect(Array.from(colormapIndices(Float32Array.from([0, 1, 0.5, -3, 7, NaN, 1 / 255])))).toEqual([0, 255, 128, 0, 255, 0, 1]);
     expect(Array.from(colormapIndices(Float32Array.from([0, 1, 0.25]), true))).toEqual([255, 0, 191]);
+  });
+});
+
+describe('previewDepth (what a depth message carries)', () => {
+  it('sends every pixel up to the width limit, and every k-th pixel and row beyond it', () => {
+    const w = 7;
+    const h = 5;
+    const unit = Float32Array.from({ length: w * h }, (_, i) => i / (w * h - 1));
+    const full = previewDepth(unit, w, h, false, 7);
+    expect([full.width, full.height]).toEqual([7, 5]);
+    expect(full.indices).toEqual(colormapIndices(unit));
+    const half = previewDepth(unit, w, h, false, 4);
+    expect([half.width, half.height]).toEqual([4, 3]);
+    const all = colormapIndices(unit);
+    // Pixels (0,0) (2,0) (4,0) (6,0) / (0,2) ... / (0,4) ...
+    expect(Array.from(half.indices)).toEqual([0, 2, 4, 6, 14, 16, 18, 20, 28, 30, 32, 34].map((i) => all[i]));
+    expect(Array.from(previewDepth(unit, w, h, true, 4).indices)).toEqual(Array.from(half.indices).map((v) => 255 - v));
+  });
+
+  it('a 1080p frame goes out at 960x540', () => {
+    const d = previewDepth(new Float32Array(1920 * 1080), 1920, 1080, false);
+    expect([d.width, d.height, d.indices.length]).toEqual([960, 540, 960 * 540]);
   });
 });
