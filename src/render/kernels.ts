@@ -11,7 +11,7 @@ import type { TapTable } from './resize.js';
  */
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
-  columns(src: number, width: number, outH: number, dst: number, idx: number, wts: number, scale: number, offset: number, clamp: number): void;
+  columns(src: number, width: number, outH: number, dst: number, idx: number, wts: number, offset: number, scale: number, clamp: number): void;
   rowsRgb(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number, rowUsed: number, row: number): void;
   rowsF32(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number): void;
   range(src: number, n: number, out: number): void;
@@ -140,7 +140,8 @@ export function wasmRgbToPlanes(
   k.rowsRgb(src, img.width, img.height, tmp, width, xi, xw, used, row);
   const result = new Float32Array(buf, out, plane);
   for (let c = 0; c < 3; c++) {
-    k.columns(tmp + c * tmpPlane, width, height, out, yi, yw, scale[c]!, offset[c]!, 0);
+    // v * scale + offset as (v + offset / scale) * scale: the kernel adds first.
+    k.columns(tmp + c * tmpPlane, width, height, out, yi, yw, offset[c]! / scale[c]!, scale[c]!, 0);
     dst.set(result, planeOf[c]! * plane);
   }
   return true;
@@ -181,8 +182,8 @@ export function wasmResizePlane(
   put(buf, yi, y4.index);
   put(buf, yw, y4.weight);
   k.rowsF32(src, inW, inH, tmp, width, xi, xw);
-  const inv = normalize ? 1 / (normalize.hi - normalize.lo) : 1;
-  k.columns(tmp, width, height, out, yi, yw, inv, normalize ? -normalize.lo * inv : 0, normalize ? 1 : 0);
+  if (normalize) k.columns(tmp, width, height, out, yi, yw, -normalize.lo, 1 / (normalize.hi - normalize.lo), 1);
+  else k.columns(tmp, width, height, out, yi, yw, 0, 1, 0);
   dst.set(new Float32Array(buf, out, width * height));
   return true;
 }

@@ -16,20 +16,23 @@
   (memory (export "memory") 1)
 
   ;; Vertical pass of one float plane: `outH` rows of `width` floats at $dst,
-  ;; row y = sum_k (w[y,k] * scale) * src row idx[y,k], plus offset.
-  ;; $idx holds source row numbers. With $clamp set, each result is clamped to
-  ;; [0, 1] with NaN going to 0 (normalizeDepth's rule), so upsampling and
-  ;; normalising the prediction take one pass.
+  ;; row y = (sum_k w[y,k] * src row idx[y,k] + offset) * scale. $idx holds
+  ;; source row numbers. The offset comes before the scale so that
+  ;; normalising, (v - lo) / (hi - lo), subtracts before it divides, as
+  ;; normalizeDepth does: no cancellation when lo is large against hi - lo.
+  ;; With $clamp set, each result is clamped to [0, 1] with NaN going to 0
+  ;; (normalizeDepth's rule), so upsampling and normalising take one pass.
   (func (export "columns")
     (param $src i32) (param $width i32) (param $outH i32) (param $dst i32)
-    (param $idx i32) (param $wts i32) (param $scale f32) (param $offset f32) (param $clamp i32)
+    (param $idx i32) (param $wts i32) (param $offset f32) (param $scale f32) (param $clamp i32)
     (local $y i32) (local $rowBytes i32) (local $vecEnd i32) (local $t i32) (local $u i32)
     (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32) (local $d i32) (local $x i32)
     (local $w0 f32) (local $w1 f32) (local $w2 f32) (local $w3 f32) (local $s f32)
-    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $vo v128) (local $acc v128)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $vo v128) (local $vs v128) (local $acc v128)
     (local.set $rowBytes (i32.shl (local.get $width) (i32.const 2)))
     (local.set $vecEnd (i32.and (local.get $rowBytes) (i32.const -16)))
     (local.set $vo (f32x4.splat (local.get $offset)))
+    (local.set $vs (f32x4.splat (local.get $scale)))
     (block $done
       (loop $row
         (br_if $done (i32.ge_u (local.get $y) (local.get $outH)))
@@ -39,10 +42,10 @@
         (local.set $r1 (i32.add (local.get $src) (i32.mul (i32.load offset=4 (local.get $t)) (local.get $rowBytes))))
         (local.set $r2 (i32.add (local.get $src) (i32.mul (i32.load offset=8 (local.get $t)) (local.get $rowBytes))))
         (local.set $r3 (i32.add (local.get $src) (i32.mul (i32.load offset=12 (local.get $t)) (local.get $rowBytes))))
-        (local.set $w0 (f32.mul (f32.load (local.get $u)) (local.get $scale)))
-        (local.set $w1 (f32.mul (f32.load offset=4 (local.get $u)) (local.get $scale)))
-        (local.set $w2 (f32.mul (f32.load offset=8 (local.get $u)) (local.get $scale)))
-        (local.set $w3 (f32.mul (f32.load offset=12 (local.get $u)) (local.get $scale)))
+        (local.set $w0 (f32.load (local.get $u)))
+        (local.set $w1 (f32.load offset=4 (local.get $u)))
+        (local.set $w2 (f32.load offset=8 (local.get $u)))
+        (local.set $w3 (f32.load offset=12 (local.get $u)))
         (local.set $v0 (f32x4.splat (local.get $w0)))
         (local.set $v1 (f32x4.splat (local.get $w1)))
         (local.set $v2 (f32x4.splat (local.get $w2)))
@@ -53,15 +56,17 @@
           (loop $vec
             (br_if $vecDone (i32.ge_u (local.get $x) (local.get $vecEnd)))
             (local.set $acc
-              (f32x4.add
+              (f32x4.mul
                 (f32x4.add
                   (f32x4.add
                     (f32x4.add
-                      (f32x4.mul (local.get $v0) (v128.load (i32.add (local.get $r0) (local.get $x))))
-                      (f32x4.mul (local.get $v1) (v128.load (i32.add (local.get $r1) (local.get $x)))))
-                    (f32x4.mul (local.get $v2) (v128.load (i32.add (local.get $r2) (local.get $x)))))
-                  (f32x4.mul (local.get $v3) (v128.load (i32.add (local.get $r3) (local.get $x)))))
-                (local.get $vo)))
+                      (f32x4.add
+                        (f32x4.mul (local.get $v0) (v128.load (i32.add (local.get $r0) (local.get $x))))
+                        (f32x4.mul (local.get $v1) (v128.load (i32.add (local.get $r1) (local.get $x)))))
+                      (f32x4.mul (local.get $v2) (v128.load (i32.add (local.get $r2) (local.get $x)))))
+                    (f32x4.mul (local.get $v3) (v128.load (i32.add (local.get $r3) (local.get $x)))))
+                  (local.get $vo))
+                (local.get $vs)))
             ;; pmax(0, v) is v only when 0 < v, so NaN becomes 0; then pmin(1, .) caps it.
             (if (local.get $clamp)
               (then (local.set $acc
@@ -74,15 +79,17 @@
           (loop $tail
             (br_if $tailDone (i32.ge_u (local.get $x) (local.get $rowBytes)))
             (local.set $s
-              (f32.add
+              (f32.mul
                 (f32.add
                   (f32.add
                     (f32.add
-                      (f32.mul (local.get $w0) (f32.load (i32.add (local.get $r0) (local.get $x))))
-                      (f32.mul (local.get $w1) (f32.load (i32.add (local.get $r1) (local.get $x)))))
-                    (f32.mul (local.get $w2) (f32.load (i32.add (local.get $r2) (local.get $x)))))
-                  (f32.mul (local.get $w3) (f32.load (i32.add (local.get $r3) (local.get $x)))))
-                (local.get $offset)))
+                      (f32.add
+                        (f32.mul (local.get $w0) (f32.load (i32.add (local.get $r0) (local.get $x))))
+                        (f32.mul (local.get $w1) (f32.load (i32.add (local.get $r1) (local.get $x)))))
+                      (f32.mul (local.get $w2) (f32.load (i32.add (local.get $r2) (local.get $x)))))
+                    (f32.mul (local.get $w3) (f32.load (i32.add (local.get $r3) (local.get $x)))))
+                  (local.get $offset))
+                (local.get $scale)))
             (if (local.get $clamp)
               (then (local.set $s
                 (select
