@@ -35,17 +35,16 @@ export const PREVIEW_DEPTH_MAX_WIDTH = 960;
  * instead of 2 MB.
  */
 export function previewDepth(unit: Float32Array, width: number, height: number, invert: boolean, maxWidth = PREVIEW_DEPTH_MAX_WIDTH): { width: number; height: number; indices: Uint8Array } {
-  const all = colormapIndices(unit, invert);
   const step = Math.max(1, Math.ceil(width / maxWidth));
-  if (step === 1) return { width, height, indices: all };
+  if (step === 1) return { width, height, indices: colormapIndices(unit, invert) };
   const w = Math.ceil(width / step);
   const h = Math.ceil(height / step);
-  const out = new Uint8Array(w * h);
+  const kept = new Float32Array(w * h);
   for (let y = 0, k = 0; y < h; y++) {
     const row = y * step * width;
-    for (let x = 0; x < w; x++, k++) out[k] = all[row + x * step]!;
+    for (let x = 0; x < w; x++, k++) kept[k] = unit[row + x * step]!;
   }
-  return { width: w, height: h, indices: out };
+  return { width: w, height: h, indices: colormapIndices(kept, invert) };
 }
 
 export interface PreviewSinkOptions {

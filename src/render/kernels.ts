@@ -89,6 +89,23 @@ class Layout {
   }
 }
 
+/** Room for the horizontal and vertical tap tables of one call; `write` copies them in after commit. */
+function tapRegions(m: Layout, x4: Taps4, y4: Taps4): { readonly xi: number; readonly xw: number; readonly yi: number; readonly yw: number; write(buf: ArrayBuffer): void } {
+  const xi = m.alloc(x4.index.byteLength);
+  const xw = m.alloc(x4.weight.byteLength);
+  const yi = m.alloc(y4.index.byteLength);
+  const yw = m.alloc(y4.weight.byteLength);
+  return {
+    xi, xw, yi, yw,
+    write(buf) {
+      put(buf, xi, x4.index);
+      put(buf, xw, x4.weight);
+      put(buf, yi, y4.index);
+      put(buf, yw, y4.weight);
+    },
+  };
+}
+
 function put(buf: ArrayBuffer, at: number, data: Int32Array | Float32Array | Uint8Array): void {
   if (data instanceof Int32Array) new Int32Array(buf, at, data.length).set(data);
   else if (data instanceof Float32Array) new Float32Array(buf, at, data.length).set(data);
@@ -124,24 +141,18 @@ export function wasmRgbToPlanes(
   const src = m.alloc(bytes + 16);
   const tmp = m.alloc(3 * tmpPlane);
   const out = m.alloc(plane * 4);
-  const xi = m.alloc(x4.index.byteLength);
-  const xw = m.alloc(x4.weight.byteLength);
-  const yi = m.alloc(y4.index.byteLength);
-  const yw = m.alloc(y4.weight.byteLength);
+  const taps = tapRegions(m, x4, y4);
   const used = m.alloc(img.height);
   const row = m.alloc(img.width * 16);
   const buf = m.commit(k.memory);
   put(buf, src, img.data.length === bytes ? img.data : img.data.subarray(0, bytes));
-  put(buf, xi, x4.index);
-  put(buf, xw, x4.weight);
-  put(buf, yi, y4.index);
-  put(buf, yw, y4.weight);
+  taps.write(buf);
   put(buf, used, rowUsed);
-  k.rowsRgb(src, img.width, img.height, tmp, width, xi, xw, used, row);
+  k.rowsRgb(src, img.width, img.height, tmp, width, taps.xi, taps.xw, used, row);
   const result = new Float32Array(buf, out, plane);
   for (let c = 0; c < 3; c++) {
     // v * scale + offset as (v + offset / scale) * scale: the kernel adds first.
-    k.columns(tmp + c * tmpPlane, width, height, out, yi, yw, offset[c]! / scale[c]!, scale[c]!, 0);
+    k.columns(tmp + c * tmpPlane, width, height, out, taps.yi, taps.yw, offset[c]! / scale[c]!, scale[c]!, 0);
     dst.set(result, planeOf[c]! * plane);
   }
   return true;
@@ -171,19 +182,13 @@ export function wasmResizePlane(
   const src = m.alloc(inW * inH * 4);
   const tmp = m.alloc(inH * width * 4);
   const out = m.alloc(width * height * 4);
-  const xi = m.alloc(x4.index.byteLength);
-  const xw = m.alloc(x4.weight.byteLength);
-  const yi = m.alloc(y4.index.byteLength);
-  const yw = m.alloc(y4.weight.byteLength);
+  const taps = tapRegions(m, x4, y4);
   const buf = m.commit(k.memory);
   put(buf, src, srcData.length === inW * inH ? srcData : srcData.subarray(0, inW * inH));
-  put(buf, xi, x4.index);
-  put(buf, xw, x4.weight);
-  put(buf, yi, y4.index);
-  put(buf, yw, y4.weight);
-  k.rowsF32(src, inW, inH, tmp, width, xi, xw);
-  if (normalize) k.columns(tmp, width, height, out, yi, yw, -normalize.lo, 1 / (normalize.hi - normalize.lo), 1);
-  else k.columns(tmp, width, height, out, yi, yw, 0, 1, 0);
+  taps.write(buf);
+  k.rowsF32(src, inW, inH, tmp, width, taps.xi, taps.xw);
+  if (normalize) k.columns(tmp, width, height, out, taps.yi, taps.yw, -normalize.lo, 1 / (normalize.hi - normalize.lo), 1);
+  else k.columns(tmp, width, height, out, taps.yi, taps.yw, 0, 1, 0);
   dst.set(new Float32Array(buf, out, width * height));
   return true;
 }

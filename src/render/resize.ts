@@ -189,6 +189,12 @@ export function resampleColumns(
   }
 }
 
+function checkSize(fn: string, width: number, height: number): void {
+  if (!(width >= 1 && height >= 1) || !Number.isInteger(width) || !Number.isInteger(height)) {
+    throw new RangeError(`${fn}: bad target size ${width}x${height}`);
+  }
+}
+
 /**
  * Resizes a depth map with PyTorch `F.interpolate(mode, align_corners)`
  * semantics (see the header). Same size returns a copy (or `src` itself when
@@ -202,9 +208,7 @@ export function resizeDepth(
   alignCorners: boolean,
   out?: Float32Array,
 ): DepthMap {
-  if (!(width >= 1 && height >= 1) || !Number.isInteger(width) || !Number.isInteger(height)) {
-    throw new RangeError(`resizeDepth: bad target size ${width}x${height}`);
-  }
+  checkSize('resizeDepth', width, height);
   const n = width * height;
   if (out !== undefined && out.length < n) throw new RangeError(`resizeDepth: out holds ${out.length} floats, needs ${n}`);
   if (width === src.width && height === src.height) {
@@ -237,12 +241,13 @@ export function resizeAndNormalize(
   hi: number,
   out?: Float32Array,
 ): Float32Array {
+  checkSize('resizeAndNormalize', width, height);
   const n = width * height;
   if (out !== undefined && out.length < n) throw new RangeError(`resizeAndNormalize: out holds ${out.length} floats, needs ${n}`);
   const dst = out === undefined ? new Float32Array(n) : out.length === n ? out : out.subarray(0, n);
   const span = hi - lo;
   const resampled = width !== src.width || height !== src.height;
-  if (resampled && span !== 0 && Number.isFinite(span) && Number.isInteger(width) && Number.isInteger(height) && width >= 1 && height >= 1) {
+  if (resampled && span !== 0 && Number.isFinite(span)) {
     const tx = cachedTaps(src.width, width, method, alignCorners);
     const ty = cachedTaps(src.height, height, method, alignCorners);
     if (wasmResizePlane(src.data, src.width, src.height, width, height, tx, ty, dst, { lo, hi })) return dst;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FAMILY_SPECS } from '../../src/inference/families.js';
 import { imageToTensor } from '../../src/inference/preprocess.js';
 import { KERNELS_PATH, setWasmKernels, wasmKernels } from '../../src/render/kernels.js';
 import { resizeAndNormalize, resizeDepth } from '../../src/render/resize.js';
@@ -36,10 +37,9 @@ function maxRelDiff(a: Float32Array, b: Float32Array): number {
   return m / scale;
 }
 
+// MiDaS v2.1's mean/std (not the identity, so the scale/offset path is exercised); sizes come per call.
 const spec = (interp: Interpolation, order: 'RGB' | 'BGR'): PreprocessSpec => ({
-  width: 0, height: 0, multipleOf: 1, keepAspect: false, resizeMethod: 'minimal', native: false,
-  mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], channelOrder: order,
-  inputInterpolation: interp, outputInterpolation: interp, outputAlignCorners: false,
+  ...FAMILY_SPECS['midas-v21'], channelOrder: order, inputInterpolation: interp, outputInterpolation: interp,
 });
 
 describe('WebAssembly resampling kernels', () => {
