@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'WEBCAM'
   | 'PORT_IN_USE'
   | 'RECORDING'
+  | 'REDIS'
   | 'INTERRUPTED';
 
 export class DepthVideoError extends Error {

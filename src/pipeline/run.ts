@@ -27,6 +27,11 @@ export interface PipelineOptions {
   readonly output: string | null;
   /** A manifest name, a generated model name, or a path to an .onnx file. */
   readonly model: string;
+  /**
+   * An open session to run on instead of loading `model` (and `device`,
+   * `threads`, `spec`); the caller closes it. A batch reuses one across files.
+   */
+  readonly session?: DepthSession;
   /** true: every frame (`--sync`); false: drop while busy, latest wins. */
   readonly sync: boolean;
   readonly render: RenderSettings;
@@ -124,12 +129,14 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
     throw new DepthVideoError('OUTPUT_FORMAT', `${opts.output}: the input ${inputLabel} is a video; give a video output (.mp4, .mkv, .webm)`, { file: opts.output ?? undefined });
   }
   const replaces = chk?.replaces ?? false;
+  const pre: Prelude = { media, inputLabel, replaces, warnings, t0 };
+  if (opts.session) return runWithSession(opts, opts.session, pre);
 
   const { path: modelPath } = await resolveModel(opts.model, { allowDownload: opts.allowDownload ?? true, signal: opts.signal });
   if (opts.signal?.aborted) throw new DepthVideoError('INTERRUPTED', 'stopped before the model was loaded');
   const session = await DepthSession.open(modelPath, { device: opts.device, threads: opts.threads, spec: opts.spec, onWarning: warn });
   try {
-    return await runWithSession(opts, session, { media, inputLabel, replaces, warnings, t0 });
+    return await runWithSession(opts, session, pre);
   } finally {
     await session.close();
   }

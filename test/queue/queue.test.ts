@@ -1,0 +1,163 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUE_NAME } from '../../src/queue/connection.js';
+import type { JobProgress, JobResult } from '../../src/queue/jobs.js';
+import { BIN, decodeVideo, errorLine, makeClip, ROOT, runCli, tempDir } from '../helpers/media.js';
+import { redisMissing, startRedis, type RedisServer } from '../helpers/redis.js';
+
+const missing = redisMissing();
+if (missing) console.warn(`skipping the queue tests: ${missing}`);
+
+const FRAMES = 16;
+
+interface Worker {
+  readonly proc: ChildProcess;
+  log: string;
+  readonly exited: Promise<number | null>;
+}
+
+/** A worker process with short lock and stall intervals, so a dead worker's job comes back within seconds. */
+function startWorker(url: string, name: string): Worker {
+  const proc = spawn(process.execPath, [BIN, 'worker', '--redis', url, '--name', name, '--lock-duration', '2000', '--stalled-interval', '1000'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const w: Worker = { proc, log: '', exited: new Promise((res) => proc.on('close', (code) => res(code))) };
+  proc.stderr!.on('data', (d: Buffer) => { w.log += d.toString(); });
+  return w;
+}
+
+async function until(what: string, test: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await test())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Inputs named on the worker's log lines of one kind ("start", "done", "failed"). */
+function logged(log: string, kind: string): string[] {
+  return [...log.matchAll(new RegExp(`^\\S+ ${kind} +dv-[0-9a-f]+ (\\S+)`, 'gm'))].map((m) => m[1]!);
+}
+
+const count = (xs: string[], x: string) => xs.filter((y) => y === x).length;
+
+function listAll(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? listAll(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]).sort();
+}
+
+describe.skipIf(missing !== null)('BullMQ queue on a real redis-server', () => {
+  let redis: RedisServer;
+  let conn: Redis;
+  let queue: Queue<unknown, JobResult>;
+  const workers: Worker[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+    queue = new Queue(QUEUE_NAME, { connection: conn });
+  });
+  afterAll(async () => {
+    for (const w of workers) if (w.proc.exitCode === null) w.proc.kill('SIGKILL');
+    await queue?.close();
+    conn?.disconnect();
+    await redis?.stop();
+  });
+
+  it('two workers: every job done once, a killed worker\'s job finished by the other, a broken file failed once, nothing enqueued twice', async () => {
+    const dir = tempDir('dv-queue-');
+    const input = join(dir, 'in');
+    const out = join(dir, 'out');
+    const clips: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const p = join(input, i % 2 ? 'odd' : 'even', `clip${i}.mp4`);
+      mkdirSync(join(p, '..'), { recursive: true });
+      clips.push(makeClip(p, `testsrc2=size=64x48:rate=10:duration=${FRAMES / 10}`));
+    }
+    const bad = join(input, 'bad.mp4');
+    writeFileSync(bad, 'not a video at all\n'.repeat(20));
+
+    const a = startWorker(redis.url, 'A');
+    const b = startWorker(redis.url, 'B');
+    workers.push(a, b);
+    await until('both workers', () => /waiting for jobs/.test(a.log) && /waiting for jobs/.test(b.log), 60_000);
+
+    // analytic-slow: ~100+ ms a frame, so a job lasts long enough to be killed in the middle.
+    const enqueue = ['enqueue', input, '--redis', redis.url, '--out-dir', out, '--model', 'analytic-slow'];
+    const e1 = await runCli(enqueue);
+    expect(e1.code, e1.stderr).toBe(0);
+    expect(e1.stderr).toMatch(/enqueue: 7 added, 0 already queued/);
+    const e2 = await runCli(enqueue);
+    expect(e2.code, e2.stderr).toBe(0);
+    expect(e2.stderr).toMatch(/enqueue: 0 added, 7 already queued/);
+
+    // Kill A once one of its jobs has rendered some, not all, of its frames.
+    let victim: { input: string; frames: number } | null = null;
+    await until('a job in progress on A', async () => {
+      for (const j of await queue.getActive()) {
+        const p = j.progress as JobProgress | number;
+        if (j.processedBy === 'A' && typeof p === 'object' && p.frames >= 1 && p.frames < FRAMES) victim = { input: (j.data as { input: string }).input, frames: p.frames };
+      }
+      return victim !== null;
+    }, 120_000);
+    a.proc.kill('SIGKILL');
+    expect(await a.exited).toBe(null);
+    const killed = victim!.input;
+
+    await until('6 done and 1 failed', async () => {
+      const c = await queue.getJobCounts('completed', 'failed');
+      return c.completed === 6 && c.failed === 1;
+    }, 180_000);
+
+    const done = [...logged(a.log, 'done'), ...logged(b.log, 'done')];
+    for (const c of clips) expect(count(done, c), `${c} done lines`).toBe(1);
+    expect(logged(a.log, 'start')).toContain(killed);
+    expect(logged(a.log, 'done')).not.toContain(killed);
+    expect(b.log).toMatch(new RegExp(`start +dv-[0-9a-f]+ ${killed} \\(attempt 2\\)`));
+    expect(logged(b.log, 'done')).toContain(killed);
+    const completed = await queue.getCompleted();
+    expect(completed.find((j) => (j.data as { input: string }).input === killed)?.returnvalue.worker).toBe('B');
+
+    // Every output whole, nothing half-made left anywhere.
+    for (let i = 0; i < 6; i++) {
+      const rel = `${i % 2 ? 'odd' : 'even'}/clip${i}.mp4`;
+      expect(decodeVideo(join(out, rel)).pts, rel).toHaveLength(FRAMES);
+    }
+    expect(listAll(out)).toEqual(['even/clip0.mp4', 'even/clip2.mp4', 'even/clip4.mp4', 'odd/clip1.mp4', 'odd/clip3.mp4', 'odd/clip5.mp4']);
+
+    // The broken file failed at once, with its message, without spending retries.
+    expect(count([...logged(a.log, 'start'), ...logged(b.log, 'start')], bad)).toBe(1);
+    const st = await runCli(['queue', 'status', '--redis', redis.url, '--json']);
+    expect(st.code, st.stderr).toBe(0);
+    const status = JSON.parse(st.stdout) as { counts: Record<string, number>; failed: { input: string; attempts: number; error: string }[] };
+    expect(status.counts).toMatchObject({ waiting: 0, active: 0, completed: 6, failed: 1 });
+    expect(status.failed).toHaveLength(1);
+    expect(status.failed[0]).toMatchObject({ input: bad, attempts: 1 });
+    expect(status.failed[0]!.error).toMatch(/bad\.mp4: not a video or image ffmpeg can read/);
+    const text = await runCli(['queue', 'status', '--redis', redis.url]);
+    expect(text.stdout).toMatch(/^waiting 0, active 0, delayed 0, done 6, failed 1$/m);
+    expect(text.stdout).toMatch(/^failed +.*bad\.mp4 after 1 attempt\(s\): .*not a video or image/m);
+
+    // The same inputs again: nothing new to do.
+    const startsBefore = logged(b.log, 'start').length;
+    const e3 = await runCli(enqueue);
+    expect(e3.stderr).toMatch(/enqueue: 0 added, 7 already queued/);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(logged(b.log, 'start')).toHaveLength(startsBefore);
+    expect(await queue.getJobCounts('waiting', 'active', 'completed')).toMatchObject({ waiting: 0, active: 0, completed: 6 });
+
+    b.proc.kill('SIGINT');
+    expect(await b.exited).toBe(130);
+    expect(b.log).toMatch(/worker stopped: \d+ done, 1 failed/);
+  });
+
+  it('says in one line when Redis cannot be reached', async () => {
+    const r = await runCli(['queue', 'status', '--redis', 'redis://127.0.0.1:1']);
+    expect(r.code).toBe(1);
+    expect(errorLine(r.stderr)).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(.*ECONNREFUSED.*\): start redis-server there, or fix --redis/);
+    const u = await runCli(['worker', '--redis', 'localhost:6379']);
+    expect(u.code).toBe(2);
+    expect(errorLine(u.stderr)).toMatch(/--redis localhost:6379 is not a Redis URL/);
+  });
+});
