@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -104,6 +104,10 @@ describe.skipIf(missing !== null)('BullMQ queue on a real redis-server', () => {
     a.proc.kill('SIGKILL');
     expect(await a.exited).toBe(null);
     const killed = victim!.input;
+    const killedOut = join(out, killed.slice(input.length + 1));
+    // Its lock has not lapsed yet, so nobody has retried the job: the output path holds nothing half-made.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(existsSync(killedOut), killedOut).toBe(false);
 
     await until('6 done and 1 failed', async () => {
       const c = await queue.getJobCounts('completed', 'failed');
@@ -150,6 +154,31 @@ describe.skipIf(missing !== null)('BullMQ queue on a real redis-server', () => {
     b.proc.kill('SIGINT');
     expect(await b.exited).toBe(130);
     expect(b.log).toMatch(/worker stopped: \d+ done, 1 failed/);
+  });
+
+  it('Ctrl-C on a worker puts its job back on the queue whole, without spending an attempt', async () => {
+    const dir = tempDir('dv-queue-int-');
+    mkdirSync(join(dir, 'in'));
+    const clip = makeClip(join(dir, 'in', 'solo.mp4'), `testsrc2=size=64x48:rate=10:duration=${FRAMES / 10}`);
+    const out = join(dir, 'out');
+    const w = startWorker(redis.url, 'C');
+    workers.push(w);
+    await until('worker C', () => /waiting for jobs/.test(w.log), 60_000);
+    const e = await runCli(['enqueue', clip, '--redis', redis.url, '--out-dir', out, '--model', 'analytic-slow', '-q']);
+    expect(e.stderr).toMatch(/enqueue: 1 added/);
+    await until('the job in progress on C', async () => (await queue.getActive()).some((j) => {
+      const p = j.progress as JobProgress | number;
+      return j.processedBy === 'C' && typeof p === 'object' && p.frames >= 1 && p.frames < FRAMES;
+    }), 120_000);
+    w.proc.kill('SIGINT');
+    expect(await w.exited).toBe(130);
+    expect(w.log).toMatch(new RegExp(`back +dv-[0-9a-f]+ ${clip}: stopped and put back on the queue`));
+    const [job] = await queue.getWaiting();
+    expect((job?.data as { input: string } | undefined)?.input).toBe(clip);
+    expect(job!.attemptsMade).toBe(0);
+    // Neither a partial output nor a temporary file stays behind.
+    expect(listAll(out)).toEqual([]);
+    await job!.remove();
   });
 
   it('says in one line when Redis cannot be reached', async () => {
