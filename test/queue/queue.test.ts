@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME } from '../../src/queue/connection.js';
 import type { JobProgress, JobResult } from '../../src/queue/jobs.js';
 import { BIN, decodeVideo, errorLine, makeClip, ROOT, runCli, tempDir } from '../helpers/media.js';
-import { redisMissing, startRedis, type RedisServer } from '../helpers/redis.js';
+import { redisMissing, startRedis, type RedisServer } from '../../src/bench/local-redis.js';
 
 const missing = redisMissing();
 if (missing) console.warn(`skipping the queue tests: ${missing}`);

@@ -1,3 +1,7 @@
+/**
+ * A throwaway redis-server for the queue's tests and benchmark (not for
+ * production: no persistence, bound to 127.0.0.1 on a free port).
+ */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 
