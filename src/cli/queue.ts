@@ -103,6 +103,7 @@ export function registerQueueCommands(program: Command, io: CliIO, setExit: (cod
       const { runWorker } = await import('../queue/worker.js');
       const stop = stopOnSignals(io, 'putting the jobs in progress back on the queue');
       const seen = new Set<string>();
+      const warned = new Map<string, number>();
       const log = (line: string) => io.stderr.write(`${new Date().toISOString()} ${line}\n`);
       try {
         const r = await runWorker({
@@ -124,7 +125,13 @@ export function registerQueueCommands(program: Command, io: CliIO, setExit: (cod
             onJobDone: (e) => log(`done   ${e.id} ${e.input} -> ${e.output}: ${e.result.frames} frames in ${(e.result.wallMs / 1000).toFixed(1)} s${e.result.damage ? `; ${e.result.damage}` : ''}`),
             onJobFailed: (e) => log(`failed ${e.id} ${e.input}: ${e.message} (${e.retry ? 'will be retried' : 'no more retries'})`),
             onJobReturned: (e) => log(`back   ${e.id} ${e.input}: stopped and put back on the queue`),
-            onWarning: (line) => log(`warning: ${line}`),
+            onWarning: (line) => {
+              // While Redis is away every reconnection attempt of every connection complains; once in 30 s is enough.
+              const now = Date.now();
+              if (now - (warned.get(line) ?? 0) < 30_000) return;
+              warned.set(line, now);
+              log(`warning: ${line}`);
+            },
           },
         });
         log(`worker stopped: ${r.done} done, ${r.failed} failed`);
