@@ -50,7 +50,6 @@ export interface BatchHooks {
   onPlan?(plan: BatchPlan): void;
   /** The model is loaded (once per batch, and only if a file needs it). */
   onModel?(model: ModelDescription): void;
-  onFileStart?(item: BatchItem, output: string): void;
   onProgress?(p: BatchProgress): void;
   onFile?(r: FileReport): void;
   onWarning?(line: string): void;
@@ -175,7 +174,6 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
         report({ ...base, status: 'failed', message: `output ${p.output} already exists and was not made by this batch: pass --overwrite to replace it`, code: 'OUTPUT_EXISTS' });
         continue;
       }
-      opts.hooks?.onFileStart?.(p.item, p.output);
       if (!session) {
         session = await openSession(o, { allowDownload: opts.allowDownload ?? true, signal: opts.signal, onWarning: opts.hooks?.onWarning });
         opts.hooks?.onModel?.(session.model);
@@ -195,7 +193,8 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
         workMs += performance.now() - fileStart;
         fileStart = 0;
         const status = s.interrupted ? 'interrupted' : s.damage ? 'damaged' : 'done';
-        await state.set(p.key, entry(status, written, s.output ? await fingerprint(s.output) : null, s.damage));
+        // What is at the output path now: the new file, or (stopped before its first frame) the old one, untouched.
+        await state.set(p.key, entry(status, written, await fingerprint(p.output), s.damage));
         report({ ...base, status, frames: written, wallMs: s.wallMs, fps: s.fps, message: s.interrupted ? `stopped after ${written} frames; the next run redoes it` : s.damage, code: s.damage ? 'INPUT_TRUNCATED' : null });
         if (s.interrupted) { interrupted = true; break; }
       } catch (e) {
@@ -209,7 +208,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
       progress(0);
     }
     const wallMs = performance.now() - t0;
-    const model = (session as DepthSession | null)?.model ?? null;
+    const model = session?.model ?? null;
     return {
       root,
       outDir,
@@ -222,7 +221,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
       files: reports,
     };
   } finally {
-    await (session as DepthSession | null)?.close();
+    await session?.close();
     await state.close();
   }
 }
