@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { DepthVideoError } from '../errors.js';
 import type { DeviceName } from '../inference/device.js';
+import { compileSchema, describeSchemaError } from '../pipeline/preset.js';
 import type { PipelineInput, PipelineOptions } from '../pipeline/run.js';
 import type { RenderSettings } from '../render/renderer.js';
 import type { StabilizeMode } from '../render/stabilize.js';
@@ -79,25 +79,13 @@ const SCHEMA = {
 
 let validator: ValidateFunction | null = null;
 
-function describeError(err: ErrorObject | undefined): string {
-  if (!err) return 'invalid';
-  const where = err.instancePath ? err.instancePath.slice(1).replace(/\//g, '.') : 'options';
-  if (err.keyword === 'enum') return `${where} must be one of ${(err.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
-  if (err.keyword === 'additionalProperties') return `${where} has an unknown field "${(err.params as { additionalProperty: string }).additionalProperty}"`;
-  return `${where} ${err.message ?? 'is invalid'}`;
-}
-
 /**
  * Checks options that crossed a process boundary (a queued job) or were built
  * from flags; `where` names their origin in the one-line error.
  */
 export function validateFileOptions(data: unknown, where: string): FileOptions {
-  if (!validator) {
-    const require = createRequire(import.meta.url);
-    const AjvCtor = require('ajv') as { default: new (o: object) => { compile(s: object): ValidateFunction } };
-    validator = new AjvCtor.default({ allErrors: false, strict: false }).compile(SCHEMA);
-  }
-  if (!validator(data)) throw new DepthVideoError('PIPELINE_CONFIG', `${where}: ${describeError(validator.errors?.[0])}`);
+  validator ??= compileSchema(SCHEMA);
+  if (!validator(data)) throw new DepthVideoError('PIPELINE_CONFIG', `${where}: ${describeSchemaError(validator.errors?.[0], 'options')}`);
   const o = data as FileOptions;
   if (o.lossless && o.videoExt !== '.mkv') throw new DepthVideoError('PIPELINE_CONFIG', `${where}: --lossless writes FFV1 in .mkv, so the video extension must be mkv`);
   return o;
