@@ -134,5 +134,5 @@ describe('depth-video batch', () => {
     for (const n of ['a', 'b', 'c']) expect(decodeVideo(join(out, `${n}.mp4`)).pts, n).toHaveLength(10);
     expect(statSync(join(out, 'a.mp4')).ino).toBe(aBefore.ino);
     expect(listAll(out)).toEqual(['.depth-video-batch.json', 'a.mp4', 'b.mp4', 'c.mp4']);
-  });
+  }, 240_000);
 });

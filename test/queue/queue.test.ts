@@ -12,7 +12,7 @@ import { redisMissing, startRedis, type RedisServer } from '../../src/bench/loca
 const missing = redisMissing();
 if (missing) console.warn(`skipping the queue tests: ${missing}`);
 
-const FRAMES = 16;
+const FRAMES = 10;
 
 interface Worker {
   readonly proc: ChildProcess;
@@ -22,7 +22,7 @@ interface Worker {
 
 /** A worker process with short lock and stall intervals, so a dead worker's job comes back within seconds. */
 function startWorker(url: string, name: string): Worker {
-  const proc = spawn(process.execPath, [BIN, 'worker', '--redis', url, '--name', name, '--lock-duration', '2000', '--stalled-interval', '1000'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'worker', '--redis', url, '--name', name, '--lock-duration', '3000', '--stalled-interval', '1000'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   const w: Worker = { proc, log: '', exited: new Promise((res) => proc.on('close', (code) => res(code))) };
   proc.stderr!.on('data', (d: Buffer) => { w.log += d.toString(); });
   return w;
@@ -154,7 +154,7 @@ describe.skipIf(missing !== null)('BullMQ queue on a real redis-server', () => {
     b.proc.kill('SIGINT');
     expect(await b.exited).toBe(130);
     expect(b.log).toMatch(/worker stopped: \d+ done, 1 failed/);
-  });
+  }, 300_000);
 
   it('Ctrl-C on a worker puts its job back on the queue whole, without spending an attempt', async () => {
     const dir = tempDir('dv-queue-int-');
@@ -179,7 +179,7 @@ describe.skipIf(missing !== null)('BullMQ queue on a real redis-server', () => {
     // Neither a partial output nor a temporary file stays behind.
     expect(listAll(out)).toEqual([]);
     await job!.remove();
-  });
+  }, 180_000);
 
   it('says in one line when Redis cannot be reached', async () => {
     const r = await runCli(['queue', 'status', '--redis', 'redis://127.0.0.1:1']);
