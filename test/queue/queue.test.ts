@@ -67,93 +67,95 @@ describe.skipIf(missing !== null)('BullMQ queue on a real redis-server', () => {
 
   it('two workers: every job done once, a killed worker\'s job finished by the other, a broken file failed once, nothing enqueued twice', async () => {
     const dir = tempDir('dv-queue-');
-    const input = join(dir, 'in');
     const out = join(dir, 'out');
-    const clips: string[] = [];
-    for (let i = 0; i < 6; i++) {
-      const p = join(input, i % 2 ? 'odd' : 'even', `clip${i}.mp4`);
+    const clipAt = (p: string) => {
       mkdirSync(join(p, '..'), { recursive: true });
-      clips.push(makeClip(p, `testsrc2=size=64x48:rate=10:duration=${FRAMES / 10}`));
-    }
-    const bad = join(input, 'bad.mp4');
+      return makeClip(p, `testsrc2=size=64x48:rate=10:duration=${FRAMES / 10}`);
+    };
+    // One slow job (analytic-slow: 100+ ms a frame) to kill a worker in the
+    // middle of, five quick ones (analytic) for the two workers to share.
+    const slow = clipAt(join(dir, 'slow', 'clip0.mp4'));
+    const fast = [1, 2, 3, 4, 5].map((i) => clipAt(join(dir, 'fast', i % 2 ? 'odd' : 'even', `clip${i}.mp4`)));
+    const bad = join(dir, 'fast', 'bad.mp4');
     writeFileSync(bad, 'not a video at all\n'.repeat(20));
 
-    const a = startWorker(redis.url, 'A');
-    const b = startWorker(redis.url, 'B');
-    workers.push(a, b);
-    await until('both workers', () => /waiting for jobs/.test(a.log) && /waiting for jobs/.test(b.log), 60_000);
+    const workers2 = [startWorker(redis.url, 'A'), startWorker(redis.url, 'B')];
+    try {
+      await until('both workers', () => workers2.every((w) => /waiting for jobs/.test(w.log)), 60_000);
 
-    // analytic-slow: ~100+ ms a frame, so a job lasts long enough to be killed in the middle.
-    const enqueue = ['enqueue', input, '--redis', redis.url, '--out-dir', out, '--model', 'analytic-slow'];
-    const e1 = await runCli(enqueue);
-    expect(e1.code, e1.stderr).toBe(0);
-    expect(e1.stderr).toMatch(/enqueue: 7 added, 0 already queued/);
-    const e2 = await runCli(enqueue);
-    expect(e2.code, e2.stderr).toBe(0);
-    expect(e2.stderr).toMatch(/enqueue: 0 added, 7 already queued/);
+      const enqueueSlow = ['enqueue', join(dir, 'slow'), '--redis', redis.url, '--out-dir', join(out, 'slow'), '--model', 'analytic-slow'];
+      const enqueueFast = ['enqueue', join(dir, 'fast'), '--redis', redis.url, '--out-dir', join(out, 'fast'), '--model', 'analytic'];
+      const e1 = await runCli(enqueueSlow);
+      expect(e1.code, e1.stderr).toBe(0);
+      expect(e1.stderr).toMatch(/enqueue: 1 added, 0 already queued/);
+      const e2 = await runCli(enqueueFast);
+      expect(e2.stderr).toMatch(/enqueue: 6 added, 0 already queued/);
 
-    // Kill A once one of its jobs has rendered some, not all, of its frames.
-    let victim: { input: string; frames: number } | null = null;
-    await until('a job in progress on A', async () => {
-      for (const j of await queue.getActive()) {
-        const p = j.progress as JobProgress | number;
-        if (j.processedBy === 'A' && typeof p === 'object' && p.frames >= 1 && p.frames < FRAMES) victim = { input: (j.data as { input: string }).input, frames: p.frames };
-      }
-      return victim !== null;
-    }, 120_000);
-    a.proc.kill('SIGKILL');
-    expect(await a.exited).toBe(null);
-    const killed = victim!.input;
-    const killedOut = join(out, killed.slice(input.length + 1));
-    // Its lock has not lapsed yet, so nobody has retried the job: the output path holds nothing half-made.
-    await new Promise((r) => setTimeout(r, 300));
-    expect(existsSync(killedOut), killedOut).toBe(false);
+      // Kill the slow job's worker once it has rendered some, not all, of the frames.
+      let holder: string | null = null;
+      await until('the slow job in progress', async () => {
+        for (const j of await queue.getActive()) {
+          const p = j.progress as JobProgress | number;
+          if ((j.data as { input: string }).input === slow && typeof p === 'object' && p.frames >= 1 && p.frames < FRAMES) holder = j.processedBy ?? null;
+        }
+        return holder !== null;
+      }, 120_000);
+      const victim = workers2[holder === 'A' ? 0 : 1]!;
+      const survivor = workers2[holder === 'A' ? 1 : 0]!;
+      victim.proc.kill('SIGKILL');
+      expect(await victim.exited).toBe(null);
+      // Its lock has not lapsed yet, so nobody has retried the job: the output path holds nothing half-made.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(existsSync(join(out, 'slow', 'clip0.mp4'))).toBe(false);
 
-    await until('6 done and 1 failed', async () => {
-      const c = await queue.getJobCounts('completed', 'failed');
-      return c.completed === 6 && c.failed === 1;
-    }, 180_000);
+      const doneLines = () => [...logged(victim.log, 'done'), ...logged(survivor.log, 'done')];
+      await until('6 done and 1 failed', async () => {
+        const c = await queue.getJobCounts('completed', 'failed');
+        // The log line comes after BullMQ has the job as completed.
+        return c.completed === 6 && c.failed === 1 && doneLines().length >= 6;
+      }, 180_000);
 
-    const done = [...logged(a.log, 'done'), ...logged(b.log, 'done')];
-    for (const c of clips) expect(count(done, c), `${c} done lines`).toBe(1);
-    expect(logged(a.log, 'start')).toContain(killed);
-    expect(logged(a.log, 'done')).not.toContain(killed);
-    expect(b.log).toMatch(new RegExp(`start +dv-[0-9a-f]+ ${killed} \\(attempt 2\\)`));
-    expect(logged(b.log, 'done')).toContain(killed);
-    const completed = await queue.getCompleted();
-    expect(completed.find((j) => (j.data as { input: string }).input === killed)?.returnvalue.worker).toBe('B');
+      const done = doneLines();
+      for (const c of [slow, ...fast]) expect(count(done, c), `${c} done lines`).toBe(1);
+      expect(logged(victim.log, 'start')).toContain(slow);
+      expect(logged(victim.log, 'done')).not.toContain(slow);
+      expect(survivor.log).toMatch(new RegExp(`start +dv-[0-9a-f]+ ${slow} \\(attempt 2\\)`));
+      const completed = await queue.getCompleted();
+      expect(completed.find((j) => (j.data as { input: string }).input === slow)?.returnvalue.worker).toBe(holder === 'A' ? 'B' : 'A');
 
-    // Every output whole, nothing half-made left anywhere.
-    for (let i = 0; i < 6; i++) {
-      const rel = `${i % 2 ? 'odd' : 'even'}/clip${i}.mp4`;
-      expect(decodeVideo(join(out, rel)).pts, rel).toHaveLength(FRAMES);
+      // Every output whole, nothing half-made left anywhere.
+      const outputs = ['fast/even/clip2.mp4', 'fast/even/clip4.mp4', 'fast/odd/clip1.mp4', 'fast/odd/clip3.mp4', 'fast/odd/clip5.mp4', 'slow/clip0.mp4'];
+      expect(listAll(out)).toEqual(outputs);
+      for (const rel of outputs) expect(decodeVideo(join(out, rel)).pts, rel).toHaveLength(FRAMES);
+
+      // The broken file failed at once, with its message, without spending retries.
+      expect(count([...logged(victim.log, 'start'), ...logged(survivor.log, 'start')], bad)).toBe(1);
+      const st = await runCli(['queue', 'status', '--redis', redis.url, '--json']);
+      expect(st.code, st.stderr).toBe(0);
+      const status = JSON.parse(st.stdout) as { counts: Record<string, number>; failed: { input: string; attempts: number; error: string }[] };
+      expect(status.counts).toMatchObject({ waiting: 0, active: 0, completed: 6, failed: 1 });
+      expect(status.failed).toHaveLength(1);
+      expect(status.failed[0]).toMatchObject({ input: bad, attempts: 1 });
+      expect(status.failed[0]!.error).toMatch(/bad\.mp4: not a video or image ffmpeg can read/);
+      const text = await runCli(['queue', 'status', '--redis', redis.url]);
+      expect(text.stdout).toMatch(/^waiting 0, active 0, delayed 0, done 6, failed 1$/m);
+      expect(text.stdout).toMatch(/^failed +.*bad\.mp4 after 1 attempt\(s\): .*not a video or image/m);
+
+      // The same inputs again: nothing new to do.
+      const startsBefore = logged(survivor.log, 'start').length;
+      expect((await runCli(enqueueFast)).stderr).toMatch(/enqueue: 0 added, 6 already queued/);
+      expect((await runCli(enqueueSlow)).stderr).toMatch(/enqueue: 0 added, 1 already queued/);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(logged(survivor.log, 'start')).toHaveLength(startsBefore);
+      expect(await queue.getJobCounts('waiting', 'active', 'completed')).toMatchObject({ waiting: 0, active: 0, completed: 6 });
+
+      survivor.proc.kill('SIGINT');
+      expect(await survivor.exited).toBe(130);
+      expect(survivor.log).toMatch(/worker stopped: \d+ done, \d+ failed/);
+    } finally {
+      // A failed assertion must not leave a worker taking the next test's jobs.
+      for (const w of workers2) if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGKILL');
     }
-    expect(listAll(out)).toEqual(['even/clip0.mp4', 'even/clip2.mp4', 'even/clip4.mp4', 'odd/clip1.mp4', 'odd/clip3.mp4', 'odd/clip5.mp4']);
-
-    // The broken file failed at once, with its message, without spending retries.
-    expect(count([...logged(a.log, 'start'), ...logged(b.log, 'start')], bad)).toBe(1);
-    const st = await runCli(['queue', 'status', '--redis', redis.url, '--json']);
-    expect(st.code, st.stderr).toBe(0);
-    const status = JSON.parse(st.stdout) as { counts: Record<string, number>; failed: { input: string; attempts: number; error: string }[] };
-    expect(status.counts).toMatchObject({ waiting: 0, active: 0, completed: 6, failed: 1 });
-    expect(status.failed).toHaveLength(1);
-    expect(status.failed[0]).toMatchObject({ input: bad, attempts: 1 });
-    expect(status.failed[0]!.error).toMatch(/bad\.mp4: not a video or image ffmpeg can read/);
-    const text = await runCli(['queue', 'status', '--redis', redis.url]);
-    expect(text.stdout).toMatch(/^waiting 0, active 0, delayed 0, done 6, failed 1$/m);
-    expect(text.stdout).toMatch(/^failed +.*bad\.mp4 after 1 attempt\(s\): .*not a video or image/m);
-
-    // The same inputs again: nothing new to do.
-    const startsBefore = logged(b.log, 'start').length;
-    const e3 = await runCli(enqueue);
-    expect(e3.stderr).toMatch(/enqueue: 0 added, 7 already queued/);
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(logged(b.log, 'start')).toHaveLength(startsBefore);
-    expect(await queue.getJobCounts('waiting', 'active', 'completed')).toMatchObject({ waiting: 0, active: 0, completed: 6 });
-
-    b.proc.kill('SIGINT');
-    expect(await b.exited).toBe(130);
-    expect(b.log).toMatch(/worker stopped: \d+ done, 1 failed/);
   }, 300_000);
 
   it('Ctrl-C on a worker puts its job back on the queue whole, without spending an attempt', async () => {
