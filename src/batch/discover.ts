@@ -1,5 +1,5 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { DepthVideoError } from '../errors.js';
 
@@ -139,10 +139,4 @@ export function planOutputs(items: readonly BatchItem[], outDir: string, videoEx
     seen.set(out, item.input);
     return out;
   });
-}
-
-/** A temporary name beside `output`, unique to this process, with the same extension (ffmpeg picks the format by it). */
-export function partialPath(output: string, tag: string): string {
-  const ext = extname(output);
-  return join(dirname(output), `.${basename(output, ext)}.partial-${tag}${ext}`);
 }

@@ -6,7 +6,6 @@ import { DepthSession } from '../inference/session.js';
 import { resolveModel } from '../models/resolve.js';
 import { runPipeline, type ProgressInfo, type RunSummary } from '../pipeline/run.js';
 import { mkdirParents } from '../sinks/recorder/fs.js';
-import { partialPath } from './discover.js';
 import { pipelineOptionsFor, type FileOptions } from './options.js';
 
 /** Loads the model a set of file options asks for, once for many files. */
@@ -25,6 +24,12 @@ export interface RenderFileControl {
    * goes back to the queue and is redone whole).
    */
   readonly keepInterrupted: boolean;
+}
+
+/** A temporary name beside `output`, unique to this process, with the same extension (ffmpeg picks the format by it). */
+function partialPath(output: string, tag: string): string {
+  const ext = extname(output);
+  return join(dirname(output), `.${basename(output, ext)}.partial-${tag}${ext}`);
 }
 
 /** Removes temporary files a killed run left for this output (any process, any machine). */

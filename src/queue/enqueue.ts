@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { Queue } from 'bullmq';
 import { discoverInputs, outDirPath, planOutputs } from '../batch/discover.js';
@@ -25,7 +26,11 @@ export interface EnqueueReport {
   readonly input: string;
   readonly output: string;
   readonly id: string;
-  /** added: a new job; exists: the same job is already known (its state says how far it got); skipped: the output exists. */
+  /**
+   * added: a new job; exists: this job, or another one making the same
+   * output, is already known (its id and state say which and how far it got);
+   * skipped: the output exists.
+   */
   readonly status: 'added' | 'exists' | 'skipped';
   /** BullMQ's state of an existing job (waiting, active, completed, failed, delayed…). */
   readonly state: string | null;
@@ -42,7 +47,9 @@ export interface EnqueueSummary {
  * Adds one BullMQ job per input file. Job ids are derived from the input,
  * the output and the options, so enqueuing the same files again adds
  * nothing (BullMQ ignores an id it already holds, which also settles two
- * enqueues racing); outputs that already exist are left alone unless
+ * enqueues racing); while a job for an output is unfinished, no other job
+ * for that output is added (BullMQ deduplication), so two workers never
+ * write one file; outputs that already exist are left alone unless
  * `overwrite`.
  */
 export async function enqueueFiles(o: EnqueueOptions): Promise<EnqueueSummary> {
@@ -68,15 +75,18 @@ export async function enqueueFiles(o: EnqueueOptions): Promise<EnqueueSummary> {
       }
       if (!o.overwrite && (await stat(output).catch(() => null))) { report({ ...base, status: 'skipped', state: null }); continue; }
       const data: JobData = { input: item.input, output, still: item.still, options, overwrite: o.overwrite ?? false };
-      await queue.add('render', data, {
+      const job = await queue.add('render', data, {
         jobId: id,
+        // One unfinished job per output: the same files enqueued with other options into the same folder wait their turn.
+        deduplication: { id: `out-${createHash('sha256').update(output).digest('hex').slice(0, 32)}` },
         attempts: o.attempts ?? 3,
         backoff: { type: 'exponential', delay: o.backoffMs ?? 10_000 },
         // Kept: finished ids make enqueuing idempotent, failed ones keep their error for `queue status`.
         removeOnComplete: false,
         removeOnFail: false,
       });
-      report({ ...base, status: 'added', state: null });
+      if (job.id === id) report({ ...base, status: 'added', state: null });
+      else report({ ...base, id: String(job.id), status: 'exists', state: await job.getState() });
     }
   } finally {
     await queue.close();

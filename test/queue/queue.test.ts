@@ -90,6 +90,9 @@ describe.skipIf(missing !== null)('BullMQ queue on a real redis-server', () => {
       expect(e1.stderr).toMatch(/enqueue: 1 added, 0 already queued/);
       const e2 = await runCli(enqueueFast);
       expect(e2.stderr).toMatch(/enqueue: 6 added, 0 already queued/);
+      // Other options, same output: no second job may write it while the first is unfinished.
+      const e3 = await runCli([...enqueueSlow, '--invert']);
+      expect(e3.stderr).toMatch(/enqueue: 0 added, 1 already queued/);
 
       // Kill the slow job's worker once it has rendered some, not all, of the frames.
       let holder: string | null = null;
