@@ -149,6 +149,14 @@ describe('bad checkpoints: one line naming the file and what to do, nothing run'
     pk.global('builtins', 'eval').str('print(1)').raw(0x85).reduce().tuple().reduce();
     writeZip(p, { 'h/data.pkl': pk.setitems().stop(), 'h/data/0': new Uint8Array(16) });
     expect(thrown(() => openCheckpoint(p)).message).toBe(`${p}: refused to load: the pickle asks for builtins.eval, which a state dict never needs (nothing was run)`);
+
+    // A refused global where an allowed rebuild expects a function: still the refusal, not a parse error.
+    const q = join(dir, 'hidden2.pth');
+    const pq = new PickleWriter();
+    pq.global('torch._tensor', '_rebuild_from_type_v2').mark().global('subprocess', 'call').global('torch', 'Tensor');
+    pq.str('ls').raw(0x85).emptyDict().tuple().reduce();
+    writeZip(q, { 'h/data.pkl': pq.stop() });
+    expect(thrown(() => openCheckpoint(q)).message).toBe(`${q}: refused to load: the pickle asks for subprocess.call, which a state dict never needs (nothing was run)`);
   });
 
   it('a whole pickled model (torch.save(model)) is refused with what to do instead', () => {
@@ -174,6 +182,10 @@ describe('bad checkpoints: one line naming the file and what to do, nothing run'
     const cut = join(dir, 'cut-pickle.pth');
     writeZip(cut, { 'c/data.pkl': tensorPickle().subarray(0, 60), 'c/data/0': new Uint8Array(16) });
     expect(thrown(() => openCheckpoint(cut)).message).toBe(`${cut}: data.pkl is not a valid pickle: the pickle ends inside a text opcode (opcode at byte 40)`);
+
+    const garbage = join(dir, 'garbage.pth');
+    writeZip(garbage, { 'g/data.pkl': Buffer.from('I12x\n.', 'latin1') });
+    expect(thrown(() => openCheckpoint(garbage)).message).toMatch(/garbage\.pth: data\.pkl is not a valid pickle: Cannot convert 12x to a BigInt/);
 
     const outside = join(dir, 'outside.pth');
     writeZip(outside, { 'o/data.pkl': tensorPickle({ offset: 2 }), 'o/data/0': new Uint8Array(16) });

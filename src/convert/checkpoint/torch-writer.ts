@@ -83,6 +83,7 @@ function statePickle(plan: readonly Planned[], storages: readonly TensorEntry[],
  * while their storage is written, so a large checkpoint streams.
  */
 export function writeTorchCheckpoint(path: string, entries: Iterable<CheckpointEntry>, opts: WriteTorchOptions = {}): void {
+  if (opts.extras && !opts.wrapper?.length) throw new TypeError('extras need a wrapper: the top level of a bare state dict holds tensors only');
   const storages: TensorEntry[] = [];
   const storageOf = new Map<string, number>();
   const plan: Planned[] = [];
