@@ -10,7 +10,8 @@
  * recorded and carried along (calling it yields another PyForeign), so the
  * caller can report every global the file wanted, after parsing, without any
  * of them having run. Calls of allowed globals go to `hooks.call`, which the
- * caller implements in TypeScript.
+ * caller implements in TypeScript. Tuples and lists both become arrays;
+ * dicts keep insertion order (PyDict), as Python's do.
  */
 
 /** A dict (also OrderedDict), in insertion order. Keys may be any hashable pickle value. */
@@ -42,9 +43,6 @@ export class PyDict {
     return this.keys.length;
   }
 }
-
-/** A tuple (kept apart from lists only for printing; both are arrays). */
-export type PyTuple = readonly unknown[];
 
 /** A set or frozenset. */
 export class PySet {
