@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { GraphBuilder } from '../../src/inference/generate/graph.js';
 import type { AddressInfo } from 'node:net';
 import onnx from 'onnx-proto';
 
@@ -93,4 +94,31 @@ export function buildTinyModel(opts: {
     },
   });
   return onnx.onnx.ModelProto.encode(model).finish();
+}
+
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+export const IMAGENET_STD = [0.229, 0.224, 0.225];
+
+/**
+ * A graph shaped like the official MiDaS v2.1 ONNX files (tf/make_onnx_model.py):
+ * input named `0`, fixed 1x3x256x256, the ImageNet Sub/Div inside the graph,
+ * then a stand-in network whose output a test can predict: the mean of the
+ * normalised channels.
+ */
+export function midasStyleModel(opts: { normalise?: boolean; size?: number } = {}): Uint8Array {
+  const size = opts.size ?? 256;
+  const g = new GraphBuilder('midas_v21_style');
+  let x = g.input('0', [1, 3, size, size]);
+  if (opts.normalise !== false) {
+    x = g.op('Sub', [x, g.constF(IMAGENET_MEAN, [1, 3, 1, 1], 'mean')]);
+    x = g.op('Div', [x, g.constF(IMAGENET_STD, [1, 3, 1, 1], 'std')]);
+  }
+  const depth = g.op('ReduceMean', [x], { axes: [1], keepdims: 0 });
+  g.output(depth, '797', [1, size, size]);
+  return g.toBytes();
+}
+
+/** What midasStyleModel predicts for a solid RGB colour fed as RGB/255. */
+export function midasStyleValue(rgb: readonly [number, number, number]): number {
+  return rgb.reduce((s, v, c) => s + (v / 255 - IMAGENET_MEAN[c]) / IMAGENET_STD[c], 0) / 3;
 }
