@@ -11,9 +11,14 @@ export interface SeenRequest {
 /**
  * A loopback file server: `/blob` serves `blob` (honouring Range), `/cut`
  * serves it but kills the socket after `cutAfter` bytes on its first request,
- * `/redirect` sends a 302 to `/blob`, anything else is 404.
+ * `/redirect` sends a 302 to `/blob`, each path in `more` serves its buffer,
+ * anything else is 404.
  */
-export async function startBlobServer(blob: Buffer, cutAfter = 0): Promise<{ base: string; seen: SeenRequest[]; close: () => Promise<void> }> {
+export async function startBlobServer(
+  blob: Buffer,
+  cutAfter = 0,
+  more: Readonly<Record<string, Buffer>> = {},
+): Promise<{ base: string; seen: SeenRequest[]; close: () => Promise<void> }> {
   const seen: SeenRequest[] = [];
   let cuts = 0;
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -23,17 +28,18 @@ export async function startBlobServer(blob: Buffer, cutAfter = 0): Promise<{ bas
       res.end();
       return;
     }
-    if (req.url !== '/blob' && req.url !== '/cut') {
+    const file = req.url === '/blob' || req.url === '/cut' ? blob : more[req.url ?? ''];
+    if (!file) {
       res.writeHead(404);
       res.end('not here');
       return;
     }
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const start = m ? Number(m[1]) : 0;
-    const body = blob.subarray(start);
+    const body = file.subarray(start);
     res.writeHead(m ? 206 : 200, {
       'content-length': body.length,
-      ...(m ? { 'content-range': `bytes ${start}-${blob.length - 1}/${blob.length}` } : {}),
+      ...(m ? { 'content-range': `bytes ${start}-${file.length - 1}/${file.length}` } : {}),
     });
     if (req.url === '/cut' && cuts === 0) {
       cuts++;
