@@ -67,7 +67,18 @@ function halfTable(): Float32Array {
 export function float32ToFloat16Array(src: Float32Array, dst: Uint16Array = new Uint16Array(src.length)): Uint16Array {
   if (dst.length < src.length) throw new RangeError(`float32ToFloat16Array: dst holds ${dst.length} values, needs ${src.length}`);
   const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
-  for (let i = 0; i < bits.length; i++) dst[i] = halfFromFloatBits(bits[i]);
+  for (let i = 0; i < bits.length; i++) {
+    const u = bits[i];
+    const x = u & 0x7fffffff;
+    if (x >= 0x38800000 && x < 0x47800000) {
+      // Normal halves (2^-14 <= |v| < 2^16), the hot path: adding 0xfff plus the
+      // kept lowest bit rounds the 13 dropped bits to nearest even, carries included.
+      const h = ((x + 0xfff + ((x >>> 13) & 1)) >>> 13) - 0x1c000;
+      dst[i] = ((u >>> 16) & 0x8000) | (h > 0x7bff ? 0x7c00 : h);
+    } else {
+      dst[i] = halfFromFloatBits(u);
+    }
+  }
   return dst;
 }
 

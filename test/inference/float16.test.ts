@@ -57,6 +57,9 @@ describe('float16 conversion', () => {
       }
     }
     expect(bad.slice(0, 5)).toEqual([]);
+    const finite = Array.from({ length: 65536 }, (_, h) => h).filter((h) => (h & 0x7c00) !== 0x7c00);
+    const viaArray = float32ToFloat16Array(Float32Array.from(finite, halfValue));
+    expect(finite.filter((h, i) => viaArray[i] !== h).slice(0, 5)).toEqual([]);
   });
 
   it('rounds to nearest, ties to even, at the edges of the format', () => {
@@ -77,6 +80,8 @@ describe('float16 conversion', () => {
       [1e-40, 0x0000], // a float32 subnormal
     ];
     for (const [x, h] of cases) expect(float32ToFloat16Bits(x), `x=${x}`).toBe(h);
+    // The array version has its own fast path for normal halves: the same answers.
+    expect([...float32ToFloat16Array(Float32Array.from(cases, (c) => c[0]))]).toEqual(cases.map((c) => c[1]));
     expect(float32ToFloat16Bits(NaN) & 0x7c00).toBe(0x7c00);
     expect(float32ToFloat16Bits(NaN) & 0x3ff).not.toBe(0);
   });
