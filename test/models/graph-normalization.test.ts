@@ -127,6 +127,15 @@ describe('in-graph normalisation', () => {
     expect(detectFamily(plain, 'model-small.onnx').spec.mean).toEqual(IMAGENET_MEAN);
   });
 
+  it('the manifest feeds the official MiDaS v2.1 files RGB/255 by itself, even if detection found nothing', () => {
+    for (const [name, size] of [['midas-v21-small-256', 256], ['midas-v21-384', 384]] as const) {
+      const info = decodeOnnxInfo(midasStyleModel({ normalise: false, size }), `${name}.onnx`);
+      const d = detectFamily(info, `${name}.onnx`);
+      expect(d.source).toBe('manifest');
+      expect([d.spec.mean, d.spec.std]).toEqual([[0, 0, 0], [1, 1, 1]]);
+    }
+  });
+
   it('encodes as a proper ModelProto (the helper graph is what onnxruntime would load)', () => {
     const m = onnx.onnx.ModelProto.decode(midasStyleModel());
     expect(m.graph?.input?.[0].name).toBe('0');
