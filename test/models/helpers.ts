@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { GraphBuilder } from '../../src/inference/generate/graph.js';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import onnx from 'onnx-proto';
+import { GraphBuilder } from '../../src/inference/generate/graph.js';
 
 export interface SeenRequest {
   url: string;
@@ -127,4 +128,11 @@ export function midasStyleModel(opts: { normalise?: boolean; size?: number } = {
 /** What midasStyleModel predicts for a solid RGB colour fed as RGB/255. */
 export function midasStyleValue(rgb: readonly [number, number, number]): number {
   return rgb.reduce((s, v, c) => s + (v / 255 - IMAGENET_MEAN[c]) / IMAGENET_STD[c], 0) / 3;
+}
+
+/** A writable that keeps what the models commands print. */
+export function sink(): { stream: Writable; text: () => string } {
+  let buf = '';
+  const stream = new Writable({ write(c, _e, cb) { buf += String(c); cb(); } });
+  return { stream, text: () => buf };
 }

@@ -2,14 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAMILY_SPECS } from '../../src/inference/families.js';
 import { modelsList, modelsPull, modelsVerify } from '../../src/models/commands.js';
 import { entryForFile, loadManifest, parseManifest, type Manifest, type ManifestEntry } from '../../src/models/manifest.js';
 import { formatBytes } from '../../src/models/progress.js';
 import { resolveModel } from '../../src/models/resolve.js';
-import { startBlobServer } from './helpers.js';
+import { sink, startBlobServer } from './helpers.js';
 
 const fp32 = randomBytes(40_000);
 const fp16 = randomBytes(20_000);
@@ -18,12 +17,6 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 let server: Awaited<ReturnType<typeof startBlobServer>>;
 let manifest: Manifest;
 const root = mkdtempSync(join(tmpdir(), 'dv-variants-'));
-
-function sink(): { stream: Writable; text: () => string } {
-  let buf = '';
-  const stream = new Writable({ write(c, _e, cb) { buf += String(c); cb(); } });
-  return { stream, text: () => buf };
-}
 
 beforeAll(async () => {
   server = await startBlobServer(fp32, 0, { '/onnx/model_fp16.onnx': fp16, '/onnx/model_q4f16.onnx': q4f16 });
