@@ -36,31 +36,31 @@ const DT = onnx.onnx.TensorProto.DataType;
 type LongLike = number | { toNumber(): number };
 const toNum = (v: LongLike): number => (typeof v === 'number' ? v : v.toNumber());
 
-function view(raw: Uint8Array): DataView {
-  return new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-}
+/**
+ * Normalisation constants hold one value or one per channel, and the shapes
+ * and axes around them a few more: anything bigger is a weight, not decoded.
+ */
+const MAX_VALUES = 8;
 
-/** Values of an initializer or Constant tensor; null for types a normalisation never uses, or external data. */
-export function tensorNumbers(t: TensorProto): number[] | null {
+/** Values of a small initializer or Constant tensor; null for other types, external data or a weight-sized tensor. */
+function tensorNumbers(t: TensorProto): number[] | null {
   if (t.dataLocation === onnx.onnx.TensorProto.DataLocation.EXTERNAL) return null;
-  const raw = t.rawData && t.rawData.length > 0 ? t.rawData : null;
+  if ((t.dims ?? []).reduce<number>((p, d) => p * toNum(d as LongLike), 1) > MAX_VALUES) return null;
+  const raw = t.rawData && t.rawData.length > 0 ? new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength) : null;
+  const each = (bytes: number, read: (offset: number) => number): number[] =>
+    Array.from({ length: raw!.byteLength / bytes }, (_, i) => read(i * bytes));
   switch (t.dataType) {
     case DT.FLOAT:
-      if (!raw) return (t.floatData ?? []).map(Number);
-      return Array.from({ length: raw.length / 4 }, (_, i) => view(raw).getFloat32(4 * i, true));
+      return raw ? each(4, (o) => raw.getFloat32(o, true)) : (t.floatData ?? []).map(Number);
     case DT.FLOAT16:
       // Without raw_data, halves travel as bit patterns in int32_data.
-      if (!raw) return (t.int32Data ?? []).map((h) => float16BitsToFloat32(h & 0xffff));
-      return Array.from({ length: raw.length / 2 }, (_, i) => float16BitsToFloat32(view(raw).getUint16(2 * i, true)));
+      return raw ? each(2, (o) => float16BitsToFloat32(raw.getUint16(o, true))) : (t.int32Data ?? []).map((h) => float16BitsToFloat32(h & 0xffff));
     case DT.DOUBLE:
-      if (!raw) return (t.doubleData ?? []).map(Number);
-      return Array.from({ length: raw.length / 8 }, (_, i) => view(raw).getFloat64(8 * i, true));
+      return raw ? each(8, (o) => raw.getFloat64(o, true)) : (t.doubleData ?? []).map(Number);
     case DT.INT64:
-      if (!raw) return (t.int64Data ?? []).map((v) => toNum(v as LongLike));
-      return Array.from({ length: raw.length / 8 }, (_, i) => Number(view(raw).getBigInt64(8 * i, true)));
+      return raw ? each(8, (o) => Number(raw.getBigInt64(o, true))) : (t.int64Data ?? []).map((v) => toNum(v as LongLike));
     case DT.INT32:
-      if (!raw) return (t.int32Data ?? []).map(Number);
-      return Array.from({ length: raw.length / 4 }, (_, i) => view(raw).getInt32(4 * i, true));
+      return raw ? each(4, (o) => raw.getInt32(o, true)) : (t.int32Data ?? []).map(Number);
     default:
       return null;
   }

@@ -73,13 +73,14 @@ describe('in-graph normalisation', () => {
     expectClose(n?.mean, IMAGENET_MEAN);
   });
 
-  it('torch-style constants: a [3] Constant unsqueezed to [1,3,1,1]', () => {
+  it('torch-style constants: [3] Constants unsqueezed or reshaped to [1,3,1,1]', () => {
     const n = detect((g, x) => {
       const m = g.op('Unsqueeze', [g.constF(IMAGENET_MEAN, [3]), g.constI64([0, 2, 3])]);
-      return g.op('Sub', [x, m]);
+      const s = g.op('Reshape', [g.constF(IMAGENET_STD, [3]), g.constI64([1, -1, 1, 1])]);
+      return g.op('Div', [g.op('Sub', [x, m]), s]);
     });
     expectClose(n?.mean, IMAGENET_MEAN);
-    expectClose(n?.std, [1, 1, 1]);
+    expectClose(n?.std, IMAGENET_STD);
   });
 
   it('an fp16 graph kept with float32 I/O: through the Cast, with fp16-rounded constants', () => {
