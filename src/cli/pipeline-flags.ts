@@ -55,7 +55,7 @@ export interface PipelineFlags {
  */
 export function addPipelineOptions(cmd: Command, preset: PipelinePreset, opts: { schedule: boolean }): Command {
   cmd
-    .option('-m, --model <name|file.onnx>', 'model: a name from `models list`, or an .onnx file', preset.model)
+    .option('-m, --model <name[:variant]|file.onnx>', 'model: a name from `models list` (with :fp16, :q4f16, … for another precision), or an .onnx file', preset.model)
     .option('--pipeline <file|name>', 'load defaults from a preset (pipelines/*.json); flags override it', 'default');
   if (opts.schedule) cmd.option('--sync', 'process every frame, as fast as the machine allows (default: drop frames while busy, latest wins)');
   return cmd
