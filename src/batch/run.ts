@@ -23,6 +23,8 @@ export interface FileReport {
   /** Why it failed, what was damaged, or why it was skipped; one line. */
   readonly message: string | null;
   readonly code: ErrorCode | null;
+  /** The model that made the output (null when nothing was made); untrained ones make no real depth. */
+  readonly model: { readonly label: string; readonly untrained: boolean } | null;
 }
 
 export interface BatchProgress {
@@ -164,7 +166,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     };
 
     for (const p of planned) {
-      const base = { input: p.item.input, output: p.output, frames: 0, wallMs: 0, fps: 0 };
+      const base = { input: p.item.input, output: p.output, frames: 0, wallMs: 0, fps: 0, model: null };
       if (p.decision === 'skip') {
         report({ ...base, status: 'skipped', message: 'finished by an earlier run with the same input and options', code: null });
         continue;
@@ -195,7 +197,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
         const status = s.interrupted ? 'interrupted' : s.damage ? 'damaged' : 'done';
         // What is at the output path now: the new file, or (stopped before its first frame) the old one, untouched.
         await state.set(p.key, entry(status, written, await fingerprint(p.output), s.damage));
-        report({ ...base, status, frames: written, wallMs: s.wallMs, fps: s.fps, message: s.interrupted ? `stopped after ${written} frames; the next run redoes it` : s.damage, code: s.damage ? 'INPUT_TRUNCATED' : null });
+        report({ ...base, status, frames: written, wallMs: s.wallMs, fps: s.fps, model: { label: s.model.label, untrained: s.model.untrained }, message: s.interrupted ? `stopped after ${written} frames; the next run redoes it` : s.damage, code: s.damage ? 'INPUT_TRUNCATED' : null });
         if (s.interrupted) { interrupted = true; break; }
       } catch (e) {
         workMs += performance.now() - fileStart;

@@ -46,7 +46,7 @@ export function statusText(s: QueueStatus): string {
   }
   for (const r of s.retrying) lines.push(`retrying ${shortPath(r.input)} after ${r.attempts} failed attempt(s): ${r.error}`);
   for (const f of s.failed) lines.push(`failed   ${shortPath(f.input)} after ${f.attempts} attempt(s): ${f.error}`);
-  for (const d of s.completed) lines.push(`done     ${shortPath(d.input)}${d.result ? ` -> ${shortPath(d.result.output)} (${d.result.frames} frames on ${d.result.worker})` : ''}`);
+  for (const d of s.completed) lines.push(`done     ${shortPath(d.input)}${d.result ? ` -> ${shortPath(d.result.output)} (${d.result.frames} frames on ${d.result.worker}, model ${d.result.model}${d.result.untrained ? ' [UNTRAINED TEST MODEL]' : ''})` : ''}`);
   return lines.join('\n');
 }
 
@@ -122,7 +122,7 @@ export function registerQueueCommands(program: Command, io: CliIO, setExit: (cod
               seen.add(m.path);
             },
             onJobStart: (e) => log(`start  ${e.id} ${e.input} (attempt ${e.attempt})`),
-            onJobDone: (e) => log(`done   ${e.id} ${e.input} -> ${e.output}: ${e.result.frames} frames in ${(e.result.wallMs / 1000).toFixed(1)} s${e.result.damage ? `; ${e.result.damage}` : ''}`),
+            onJobDone: (e) => log(`done   ${e.id} ${e.input} -> ${e.output}: ${e.result.frames} frames in ${(e.result.wallMs / 1000).toFixed(1)} s${e.result.untrained ? ' [UNTRAINED TEST MODEL]' : ''}${e.result.damage ? `; ${e.result.damage}` : ''}`),
             onJobFailed: (e) => log(`failed ${e.id} ${e.input}: ${e.message} (${e.retry ? 'will be retried' : 'no more retries'})`),
             onJobReturned: (e) => log(`back   ${e.id} ${e.input}: stopped and put back on the queue`),
             onWarning: (line) => {

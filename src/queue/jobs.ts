@@ -21,6 +21,9 @@ export interface JobResult {
   readonly wallMs: number;
   readonly damage: string | null;
   readonly worker: string;
+  readonly model: string;
+  /** Made by a generated test model: not real depth. */
+  readonly untrained: boolean;
 }
 
 /** Progress a worker reports while rendering. */

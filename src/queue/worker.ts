@@ -142,7 +142,7 @@ export async function runWorker(o: WorkerOptions): Promise<{ readonly done: numb
         },
       }));
       if (s.interrupted) throw new WaitingError();
-      return { output: data.output, frames: s.frames.written, wallMs: s.wallMs, damage: s.damage, worker: name };
+      return { output: data.output, frames: s.frames.written, wallMs: s.wallMs, damage: s.damage, worker: name, model: s.model.label, untrained: s.model.untrained };
     } catch (e) {
       if (ac.signal.aborted) {
         // Stopping: the job goes back whole, without counting as an attempt.

@@ -41,7 +41,7 @@ describe('depth-video batch', () => {
     const lines = jsonLines(r.stdout);
     expect(lines).toHaveLength(4);
     expect(byName(lines, 'a.mp4')).toMatchObject({ status: 'skipped', frames: 0 });
-    expect(byName(lines, 'b.mov')).toMatchObject({ status: 'done', frames: 15, output: join(out, 'sub', 'b.mp4') });
+    expect(byName(lines, 'b.mov')).toMatchObject({ status: 'done', frames: 15, output: join(out, 'sub', 'b.mp4'), model: { label: 'analytic', untrained: true } });
     expect(byName(lines, 'c.png')).toMatchObject({ status: 'done', frames: 1, output: join(out, 'sub', 'deeper', 'c.png') });
     expect(byName(lines, 'broken.mp4')).toMatchObject({ status: 'failed', code: 'INPUT_NOT_MEDIA' });
     expect(byName(lines, 'broken.mp4')!.message).toMatch(/broken\.mp4: not a video or image ffmpeg can read/);
@@ -51,7 +51,8 @@ describe('depth-video batch', () => {
     expect(failedLines).toHaveLength(1);
     expect(failedLines[0]).toMatch(/broken\.mp4: .*not a video or image/);
     expect(r.stderr).toMatch(/^skipped +.*a\.mp4 -> .*a\.mp4: finished by an earlier run/m);
-    expect(r.stderr).toMatch(/^done +.*b\.mov -> .*b\.mp4: 15 frames/m);
+    expect(r.stderr).toMatch(/^done +.*b\.mov -> .*b\.mp4: 15 frames .*\[UNTRAINED TEST MODEL\]$/m);
+    expect(r.stderr).toMatch(/UNTRAINED TEST MODEL: analytic/);
     expect(r.stderr).toMatch(/batch finished: 2 done, 1 skipped, 1 failed, 0 damaged/);
 
     // The finished output was not rewritten.
