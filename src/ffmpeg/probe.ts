@@ -58,7 +58,7 @@ export function parseProbe(path: string, text: string, head: Uint8Array = new Ui
     // complaint from ffmpeg, so look for the MP4 file-type box first.
     const isoBmff = head.length >= 8 && String.fromCharCode(...head.subarray(4, 8)) === 'ftyp';
     if (/moov atom not found/.test(text) && isoBmff) {
-      throw new DepthVideoError('INPUT_NOT_MEDIA', `${path} is damaged or truncated (its MP4 index, the moov atom, is missing): no frames can be recovered; re-copy or re-export the file`, { file: path });
+      throw new DepthVideoError('INPUT_DAMAGED', `${path} is damaged or truncated (its MP4 index, the moov atom, is missing): no frames can be recovered; re-copy or re-export the file`, { file: path });
     }
     const why = /Invalid data found when processing input/.test(text)
       ? 'not a video or image ffmpeg can read'
@@ -69,7 +69,7 @@ export function parseProbe(path: string, text: string, head: Uint8Array = new Ui
   const v = videoLine[1]!;
   const codec = v.split(/[ ,]/)[0] ?? 'unknown';
   const size = /, (\d{1,5})x(\d{1,5})[ ,]/.exec(v + ' ');
-  if (!size) throw new DepthVideoError('INPUT_NOT_MEDIA', `${path}: the video stream has no picture size; the file may be damaged`, { file: path });
+  if (!size) throw new DepthVideoError('INPUT_DAMAGED', `${path} is damaged: its video stream has no picture size; re-copy or re-export the file`, { file: path });
   const fpsM = /([\d.]+)(k?) fps/.exec(v) ?? /([\d.]+)(k?) tbr/.exec(v);
   const fps = fpsM ? Number(fpsM[1]) * (fpsM[2] ? 1000 : 1) : null;
   const durM = /Duration: ([^,]+), start: (-?[\d.]+)/.exec(text);

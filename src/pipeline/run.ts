@@ -14,6 +14,7 @@ import type { FrameSource, SourceInfo } from '../sources/ffmpeg-source.js';
 import { fileSource } from '../sources/file-source.js';
 import type { PreprocessSpec, RgbImage, VideoFrame } from '../types.js';
 import { checkOutput } from './output-check.js';
+import { damageText } from './damage.js';
 import type { FrameSink, OutputFrame, PipelineContext } from './types.js';
 
 export type PipelineInput =
@@ -92,7 +93,7 @@ export interface RunSummary {
   /** Peak resident memory of this process so far (MiB); ffmpeg runs in its own processes. */
   readonly peakRssMiB: number;
   readonly interrupted: boolean;
-  /** Input damage (truncated, corrupt): the frames before it were kept. */
+  /** Input damage (truncated, corrupt): what ffmpeg reported, where, and what was kept; one line. */
   readonly damage: string | null;
   readonly warnings: readonly string[];
 }
@@ -183,6 +184,8 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   const flickerMeter = new FlickerMeter();
   const ms = { preprocess: 0, inference: 0, render: 0, sinks: 0 };
   let written = 0;
+  let firstPts: number | null = null;
+  let lastPts: number | null = null;
   let started = false;
   let ctx: PipelineContext | null = null;
   let sourceInfo: SourceInfo | null = null;
@@ -256,6 +259,8 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
       for (const s of sinks) await s.write(out);
       ms.sinks += performance.now() - s0;
       written++;
+      firstPts ??= out.frame.pts;
+      lastPts = out.frame.pts;
       // Files are cut by the decoder (-frames:v); live sources are stopped here.
       if (opts.maxFrames && written >= opts.maxFrames && opts.input.kind === 'source') source.stop();
       opts.hooks?.onFrame?.(out);
@@ -297,14 +302,13 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   }
   if (failed) throw failed;
 
-  let damage: string | null = null;
-  if (source.warnings.length && !interrupted) {
-    const expected = media?.expectedFrames;
-    damage = `${inputLabel} is damaged or truncated: kept the ${stats.framesIn} frames decoded before the damage${expected ? ` (about ${expected} expected)` : ''}; ffmpeg said: ${source.warnings[0]}`;
-  }
   if (written === 0 && !interrupted) {
-    throw new DepthVideoError('INPUT_NOT_MEDIA', `${inputLabel}: no frames could be decoded`, { file: inputLabel });
+    // A file got here only after probing found a video stream in it.
+    throw new DepthVideoError(opts.input.kind === 'file' ? 'INPUT_DAMAGED' : 'INPUT_NOT_MEDIA', `${inputLabel}: no frames could be decoded`, { file: inputLabel });
   }
+  const damage = source.damage.length && !interrupted
+    ? damageText(inputLabel, source.damage, { count: written, firstPts, lastPts }, { expected: media?.expectedFrames ?? null, live: opts.input.kind === 'source' })
+    : null;
   const wallMs = performance.now() - t0;
   const n = Math.max(1, stats.inferred);
   return {
