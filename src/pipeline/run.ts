@@ -149,6 +149,9 @@ interface Prelude {
 async function runWithSession(opts: PipelineOptions, session: DepthSession, pre: Prelude): Promise<RunSummary> {
   const { media, inputLabel, replaces, warnings, t0 } = pre;
   const still = media?.still ?? false;
+  // What progress counts to: --max-frames cuts the file's own count short,
+  // and is the whole count of a live source.
+  const expectedFrames = opts.maxFrames ? Math.min(opts.maxFrames, media?.expectedFrames ?? Infinity) : media?.expectedFrames ?? null;
   opts.hooks?.onModel?.(session.model);
 
   const sinks: FrameSink[] = [];
@@ -168,6 +171,8 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     : opts.input.source;
 
   const control = opts.control ?? new RunControl(opts.sync ? 'sync' : 'async');
+  // One picture: nothing to pace or drop, so it is processed (and reported) as sync.
+  if (still) control.schedule.next('sync');
   let stoppedByControl = false;
   const onAbort = () => source.stop();
   if (opts.signal?.aborted) onAbort();
@@ -250,7 +255,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
           render: renderer.settings,
           inputPath: opts.input.kind === 'file' ? opts.input.path : null,
         };
-        opts.hooks?.onStart?.({ ...ctx, expectedFrames: media?.expectedFrames ?? null });
+        opts.hooks?.onStart?.({ ...ctx, expectedFrames });
         for (const s of sinks) await s.start?.(ctx);
       }
       // Frames already in flight when a live source was stopped at --max-frames.
@@ -265,7 +270,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
       if (opts.maxFrames && written >= opts.maxFrames && opts.input.kind === 'source') source.stop();
       opts.hooks?.onFrame?.(out);
       const elapsed = performance.now() - t0;
-      opts.hooks?.onProgress?.({ done: written, total: media?.expectedFrames ?? null, elapsedMs: elapsed, fps: written / (elapsed / 1000) });
+      opts.hooks?.onProgress?.({ done: written, total: expectedFrames, elapsedMs: elapsed, fps: written / (elapsed / 1000) });
     } finally {
       out.frame.release();
     }
@@ -307,7 +312,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     throw new DepthVideoError(opts.input.kind === 'file' ? 'INPUT_DAMAGED' : 'INPUT_NOT_MEDIA', `${inputLabel}: no frames could be decoded`, { file: inputLabel });
   }
   const damage = source.damage.length && !interrupted
-    ? damageText(inputLabel, source.damage, { count: written, firstPts, lastPts }, { expected: media?.expectedFrames ?? null, live: opts.input.kind === 'source' })
+    ? damageText(inputLabel, source.damage, { count: written, firstPts, lastPts }, { expected: expectedFrames, live: opts.input.kind === 'source' })
     : null;
   const wallMs = performance.now() - t0;
   const n = Math.max(1, stats.inferred);
