@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeVideo, errorLine, makeClip, runCli, tempDir } from '../helpers/media.js';
 import { buildTinyModel } from '../models/helpers.js';
@@ -39,6 +39,26 @@ describe('bad input', () => {
     expect(r2.code, r2.stderr).toBe(0);
     expect(decodeVideo(out).pts.length).toBe(10);
   });
+
+  for (const kind of ['symbolic', 'hard'] as const) {
+    for (const overwrite of [false, true]) {
+      it(`an --out that is a ${kind} link to the input is refused, ${overwrite ? 'with' : 'without'} --overwrite`, async () => {
+        const input = join(dir, `precious-${kind}-${overwrite}.mp4`);
+        copyFileSync(clip, input);
+        const before = readFileSync(input);
+        mkdirSync(join(dir, 'links'), { recursive: true });
+        const link = join(dir, 'links', `depth-${kind}-${overwrite}.mp4`);
+        if (kind === 'symbolic') symlinkSync(input, link);
+        else linkSync(input, link);
+        const r = await runCli([input, '--out', link, '--model', 'analytic', '--sync', ...(overwrite ? ['--overwrite'] : [])]);
+        expect(r.code).toBe(1);
+        expect(errorLine(r.stderr)).toBe(`depth-video: output ${link} is the input file ${input} under another name (a link): choose another --out path`);
+        expect(r.stderr.trim().split('\n').filter((l) => !l.startsWith('!!'))).toEqual([errorLine(r.stderr)]);
+        expect(readFileSync(input).equals(before)).toBe(true);
+        expect(lstatSync(link).isSymbolicLink()).toBe(kind === 'symbolic');
+      });
+    }
+  }
 
   it('output folder missing, checked before decoding', async () => {
     const r = await runCli([clip, '--out', join(dir, 'no/such/dir/o.mp4'), '--model', 'analytic']);
