@@ -309,7 +309,9 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
 
   if (written === 0 && !interrupted) {
     // A file got here only after probing found a video stream in it.
-    throw new DepthVideoError(opts.input.kind === 'file' ? 'INPUT_DAMAGED' : 'INPUT_NOT_MEDIA', `${inputLabel}: no frames could be decoded`, { file: inputLabel });
+    throw opts.input.kind === 'file'
+      ? new DepthVideoError('INPUT_DAMAGED', `${inputLabel} is damaged or truncated: no frame could be decoded; re-copy or re-export the file`, { file: inputLabel })
+      : new DepthVideoError('INPUT_NOT_MEDIA', `${inputLabel}: no frames could be decoded`, { file: inputLabel });
   }
   const damage = source.damage.length && !interrupted
     ? damageText(inputLabel, source.damage, { count: written, firstPts, lastPts }, { expected: expectedFrames, live: opts.input.kind === 'source' })
