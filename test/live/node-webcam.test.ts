@@ -1,13 +1,13 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { decodeVideo, ffmpeg, runCli, tempDir } from '../helpers/media.js';
+import { requireProgram } from '../helpers/prerequisites.js';
 
 // node-webcam shells out to fswebcam once per still; fswebcam's FILE: source
 // stands in for a camera (.ci/run installs fswebcam from Debian).
-const haveFswebcam = existsSync('/usr/bin/fswebcam');
+const fswebcam = requireProgram('/usr/bin/fswebcam', 'apt-get install fswebcam');
 
-describe.skipIf(!haveFswebcam)('--webcam-backend node-webcam', () => {
+fswebcam.describe('--webcam-backend node-webcam', () => {
   it('captures stills through fswebcam and runs them through the pipeline', async () => {
     const dir = tempDir();
     const still = join(dir, 'cam.jpg');
