@@ -29,6 +29,14 @@ export interface FrameSource {
   /** Decoder warnings seen so far (damaged data, truncation), one line each. */
   readonly warnings: readonly string[];
   readonly framesRead: number;
+  /**
+   * Caps the frames alive at once below the source's own maxInFlight from
+   * now on (null lifts the cap). Lowering it emits nothing until enough of
+   * the frames already alive are released. A sync run queues every frame
+   * the source lets through, so this cap is its lag; sources without slots
+   * need not implement it.
+   */
+  limitInFlight?(n: number | null): void;
 }
 
 export interface FfmpegSourceOptions {
@@ -60,6 +68,8 @@ const DAMAGE = /(read error|error while decoding|invalid nal|partial file|corrup
 
 export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
   const maxInFlight = Math.max(1, opts.maxInFlight ?? 4);
+  let cap = maxInFlight;
+  let capChanged: (() => void) | null = null;
   const warnings: string[] = [];
   let framesRead = 0;
   let stopRequested: (() => void) | null = null;
@@ -130,7 +140,7 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
 
     const flow = () => {
       if (finished) return;
-      const wantMore = alive + ready.length < maxInFlight && ready.length < 2;
+      const wantMore = alive + ready.length < cap && ready.length < 2;
       if (wantMore) proc.stdout.resume();
       else proc.stdout.pause();
     };
@@ -170,7 +180,7 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
 
     const pumpOnce = () => {
       if (finished) return;
-      while (ready.length && alive < maxInFlight) {
+      while (ready.length && alive < cap) {
         if (stopEarly) break;
         const head = ready[0]!;
         const p = ptsOf(head.index);
@@ -308,8 +318,10 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
       stopEarly = true;
       pump();
     };
+    capChanged = pump;
 
     return () => {
+      capChanged = null;
       if (paceTimer) clearTimeout(paceTimer);
       finished = true;
       if (!exited) proc.kill('SIGKILL');
@@ -320,6 +332,10 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
     frames$,
     info,
     stop: () => { stopEarly = true; stopRequested?.(); },
+    limitInFlight: (n: number | null) => {
+      cap = n === null ? maxInFlight : Math.max(1, Math.min(n, maxInFlight));
+      capChanged?.();
+    },
     get warnings() { return warnings; },
     get framesRead() { return framesRead; },
   };

@@ -4,9 +4,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { ensureGeneratedModel } from '../../src/inference/generate/index.js';
 import { requireOrSkip, requireProgram, sharedDir } from '../helpers/prerequisites.js';
-import { startLive, sleep, type LiveRun } from './helpers.js';
+import { CHROMIUM, launchChromium, startLive, sleep, type LiveRun } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const chromiumPresent = requireProgram(CHROMIUM, 'apt-get install chromium');
 const MEDIA = sharedDir('media');
 // The smallest real photo: this run's upload limit is small on purpose.
@@ -39,8 +38,7 @@ chromiumPresent.describe('preview page in Chromium', () => {
 
   beforeAll(async () => {
     await ensureGeneratedModel('analytic');
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu'] });
+    browser = await launchChromium();
     run = await startLive({ model: 'analytic', photoModel: 'analytic', uploadLimit: UPLOAD_LIMIT });
     page = await browser.newPage();
     await page.goto(run.server.url);

@@ -1,3 +1,4 @@
+import type { Browser } from 'playwright-core';
 import { RunControl } from '../../src/pipeline/control.js';
 import { runPipeline, type RunSummary } from '../../src/pipeline/run.js';
 import { PhotoDepth } from '../../src/preview/photo.js';
@@ -45,4 +46,13 @@ export async function startLive(opts: { model: string; graph?: string; uploadLim
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Debian's Chromium, driven by playwright-core (.ci/run installs it). */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Headless Chromium as the browser tests drive it. */
+export async function launchChromium(): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu'] });
 }
