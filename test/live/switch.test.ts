@@ -17,8 +17,8 @@ interface DepthSeen {
 describe('switching the schedule of a live run from the page', () => {
   it('async -> sync: the view settles within the sync slot bound of the camera; sync -> async: drops resume and the lag shrinks', async () => {
     await ensureGeneratedModel('analytic-slow');
-    // analytic-slow takes 100-200 ms a frame against a 30 fps camera: async
-    // drops most frames, sync must hold the camera back.
+    // analytic-slow takes 100-200 ms a frame (more on a busy machine) against
+    // a 30 fps camera: async drops most frames, sync must hold the camera back.
     const run = await startLive({ model: 'analytic-slow' });
     const t0 = performance.now();
     const seen: DepthSeen[] = [];
@@ -31,13 +31,26 @@ describe('switching the schedule of a live run from the page', () => {
     await new Promise((r) => ws.once('open', r));
     const send = (mode: 'sync' | 'async') => ws.send(JSON.stringify({ type: 'schedule', mode }));
 
-    await sleep(2000);
+    // Phases end after a number of depths, not of seconds: a machine slowed
+    // by other work takes longer, and the test with it.
+    const depthsAfter = async (from: number, n: number) => {
+      const end = Date.now() + 60_000;
+      while (seen.filter((x) => x.at >= from).length < n) {
+        if (Date.now() > end) throw new Error(`fewer than ${n} depths in 60 s`);
+        await sleep(50);
+      }
+      return seen.filter((x) => x.at >= from)[n - 1]!.at;
+    };
+    await depthsAfter(0, 3);
     const toSync = performance.now() - t0;
     send('sync');
-    await sleep(5000);
+    // The frames dropped before the switch go out with the first depths after it.
+    const syncFrom = await depthsAfter(toSync, 2);
+    await depthsAfter(syncFrom, 8);
     const toAsync = performance.now() - t0;
     send('async');
-    await sleep(3500);
+    const asyncFrom = await depthsAfter(toAsync, 2);
+    await depthsAfter(asyncFrom, 5);
     ws.close();
     const s = await run.stop();
 
@@ -56,20 +69,18 @@ describe('switching the schedule of a live run from the page', () => {
     // Sync: every frame is inferred, and a depth is at most the sync slot
     // bound of inferences behind its capture: under 1 s at 5 fps and more.
     // Keeping the 32 slots of async made it 32 (5.5 s at 6 fps).
-    const sync = window(toSync + 1000, toAsync);
-    expect(sync.length).toBeGreaterThanOrEqual(3);
+    const sync = window(syncFrom, toAsync);
     expect(sync[sync.length - 1]!.dropped, 'frames were dropped in sync mode').toBe(sync[0]!.dropped);
     expect(sync[sync.length - 1]!.read).toBeGreaterThan(sync[0]!.read);
     expect(report('sync', sync)).toBeLessThanOrEqual(SYNC_MAX_IN_FLIGHT);
 
     // Back in async: frames are dropped again, and a depth is at most the
     // one inferring and the one waiting behind its capture.
-    const async = window(toAsync + 1000, Infinity);
-    expect(async.length).toBeGreaterThanOrEqual(2);
+    const async = window(asyncFrom, Infinity);
     expect(async[async.length - 1]!.dropped).toBeGreaterThan(sync[sync.length - 1]!.dropped);
     expect(report('async after the switch back', async)).toBeLessThanOrEqual(2);
 
     expect(s.schedule).toBe('async');
     expect(s.frames.dropped).toBe(s.frames.read - s.frames.inferred);
-  }, 60_000);
+  }, 240_000);
 });
