@@ -98,6 +98,11 @@ export interface RunSummary {
   readonly warnings: readonly string[];
 }
 
+/** Frames alive at once in sync mode: memory flat in video length, and a live view at most this many inferences behind. */
+export const SYNC_MAX_IN_FLIGHT = 4;
+/** A paced file's frames alive at once in async mode (dropped frames wait behind the inference to be written). */
+const ASYNC_MAX_IN_FLIGHT = 64;
+
 interface Slot {
   readonly inference: InferenceResult;
   rendered: RenderedDepth | null;
@@ -167,7 +172,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   const wantsRaw = sinks.some((s) => s.wantsRaw);
 
   const source: FrameSource = opts.input.kind === 'file'
-    ? fileSource(opts.input.path, { pace: !opts.sync && !still, maxInFlight: opts.sync ? 4 : 64, maxFrames: opts.maxFrames })
+    ? fileSource(opts.input.path, { pace: !opts.sync && !still, maxInFlight: ASYNC_MAX_IN_FLIGHT, maxFrames: opts.maxFrames })
     : opts.input.source;
 
   const control = opts.control ?? new RunControl(opts.sync ? 'sync' : 'async');
@@ -179,6 +184,10 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const controlSubs = [
     control.stop.subscribe(() => { stoppedByControl = true; source.stop(); }),
+    // Sync infers every frame the source lets through, so the frames alive
+    // are the lag behind the camera; async drops instead, and keeps dropped
+    // frames' pixels until they are shown, so it needs the source's full count.
+    control.schedule.subscribe((mode) => source.limitInFlight?.(mode === 'sync' ? SYNC_MAX_IN_FLIGHT : null)),
   ];
 
   const spec = session.model.spec;
