@@ -17,7 +17,7 @@ interface BatchFlags extends PipelineFlags {
 /** The per-file line printed as each file ends. */
 export function fileLine(r: FileReport): string {
   const io = `${shortPath(r.input)} -> ${shortPath(r.output)}`;
-  const took = `${r.frames} frames in ${(r.wallMs / 1000).toFixed(1)} s (${r.fps.toFixed(1)} fps)${r.model?.untrained ? ' [UNTRAINED TEST MODEL]' : ''}`;
+  const took = `${r.frames} frame${r.frames === 1 ? '' : 's'} in ${(r.wallMs / 1000).toFixed(1)} s (${r.fps.toFixed(1)} fps)${r.model?.untrained ? ' [UNTRAINED TEST MODEL]' : ''}`;
   switch (r.status) {
     case 'done': return `done     ${io}: ${took}`;
     case 'skipped': return `skipped  ${io}: ${r.message}`;

@@ -14,7 +14,7 @@ import { validateJobData, type JobData, type JobProgress, type JobResult } from 
  * retries. Everything else (ffmpeg, a model that is not here yet, a shared
  * folder that hiccuped, a worker out of memory) is retried.
  */
-const DETERMINISTIC: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['INPUT_MISSING', 'INPUT_NOT_MEDIA', 'OUTPUT_EXISTS', 'OUTPUT_FORMAT', 'MODEL_UNKNOWN', 'MODEL_SHAPE', 'PIPELINE_CONFIG', 'USAGE']);
+const DETERMINISTIC: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['INPUT_MISSING', 'INPUT_NOT_MEDIA', 'INPUT_DAMAGED', 'OUTPUT_EXISTS', 'OUTPUT_FORMAT', 'MODEL_UNKNOWN', 'MODEL_SHAPE', 'PIPELINE_CONFIG', 'USAGE']);
 
 export interface WorkerEvent {
   readonly id: string;

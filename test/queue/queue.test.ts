@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME } from '../../src/queue/connection.js';
 import type { JobProgress, JobResult } from '../../src/queue/jobs.js';
 import { BIN, decodeVideo, errorLine, makeClip, ROOT, runCli, tempDir } from '../helpers/media.js';
-import { redisMissing, startRedis, type RedisServer } from '../../src/bench/local-redis.js';
+import { startRedis, type RedisServer } from '../../src/bench/local-redis.js';
+import { requireProgram } from '../helpers/prerequisites.js';
 
-const missing = redisMissing();
-if (missing) console.warn(`skipping the queue tests: ${missing}`);
+const redisServer = requireProgram('/usr/bin/redis-server', 'apt-get install redis-server');
 
 const FRAMES = 10;
 
@@ -47,7 +47,7 @@ function listAll(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? listAll(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]).sort();
 }
 
-describe.skipIf(missing !== null)('BullMQ queue on a real redis-server', () => {
+redisServer.describe('BullMQ queue on a real redis-server', () => {
   let redis: RedisServer;
   let conn: Redis;
   let queue: Queue<unknown, JobResult>;
@@ -185,7 +185,9 @@ describe.skipIf(missing !== null)('BullMQ queue on a real redis-server', () => {
     expect(listAll(out)).toEqual([]);
     await job!.remove();
   }, 180_000);
+});
 
+describe('queue commands without Redis', () => {
   it('says in one line when Redis cannot be reached', async () => {
     const r = await runCli(['queue', 'status', '--redis', 'redis://127.0.0.1:1']);
     expect(r.code).toBe(1);
