@@ -164,6 +164,7 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
         source: ctxInfo?.source.label ?? null,
         model: ctxInfo?.model.label ?? null,
         untrained: ctxInfo?.model.untrained ?? false,
+        device: ctxInfo?.model.deviceLabel ?? null,
         ...state(),
         canRecord: !!opts.recorder,
         colormaps: COLORMAP_NAMES,
