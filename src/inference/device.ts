@@ -126,7 +126,8 @@ function probeText(probe: Extract<AdapterProbe, { ok: false }>): string {
  * with a warning. `auto` takes CUDA when its libraries are present, then
  * WebGPU on a hardware adapter, then CoreML/DirectML, then the CPU with a
  * warning saying why. It never prefers a software adapter to the CPU: on 2
- * cores lavapipe ran dpt-tiny 10-40x slower than the CPU provider.
+ * cores lavapipe ran dpt-tiny at 384x384 in 8.5-15 s a frame, the CPU
+ * provider in 0.25-0.8 s (same run).
  */
 export async function chooseDevice(requested: DeviceName, env: DeviceEnv = systemDeviceEnv()): Promise<DeviceChoice> {
   const available = availableBackends(env.backends);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DepthVideoError } from '../../src/errors.js';
 import type { DeviceEnv } from '../../src/inference/device.js';
 import { analyticReference } from '../../src/inference/generate/analytic.js';
 import { ensureGeneratedModel } from '../../src/inference/generate/index.js';
 import { cpuFallbackNodes, fallbackReport } from '../../src/inference/placement.js';
 import { DepthSession } from '../../src/inference/session.js';
+import { caught } from '../models/helpers.js';
 
 /** A kernel event as onnxruntime's profiler writes it (fields trimmed to those read). */
 function kernel(node: string, op: string, provider: string, inputs: string[], outputs: string[]) {
@@ -71,13 +71,8 @@ describe('a GPU session that will not start', () => {
 
   it('asked for explicitly is a DEVICE error naming the device and the way out', async () => {
     const path = await ensureGeneratedModel('analytic');
-    try {
-      await DepthSession.open(path, { device: 'cuda', deviceEnv: cudaClaimed });
-      throw new Error('expected a throw');
-    } catch (e) {
-      expect(e).toBeInstanceOf(DepthVideoError);
-      expect((e as DepthVideoError).code).toBe('DEVICE');
-      expect((e as DepthVideoError).message).toMatch(new RegExp(`^${path}: onnxruntime cannot start it on cuda \\(.+\\); rerun with --device cpu$`));
-    }
+    const e = await caught(DepthSession.open(path, { device: 'cuda', deviceEnv: cudaClaimed }));
+    expect(e.code).toBe('DEVICE');
+    expect(e.message).toMatch(new RegExp(`^${path}: onnxruntime cannot start it on cuda \\(.+\\); rerun with --device cpu$`));
   });
 });

@@ -149,3 +149,21 @@ describe.skipIf(skipWebGpu)(`--device webgpu (${webgpuStatus})`, () => {
     }, SLOW);
   });
 });
+
+describe('--device auto, the default', () => {
+  it('prints the chosen device in one line and in --json; on the CPU, one warning says why', async () => {
+    const dir = tempDir('dv-auto-');
+    const clip = makeClip(join(dir, 'in.mp4'), 'testsrc2=size=64x48:rate=5:duration=0.4');
+    const r = await runCli([clip, '--out', join(dir, 'out.mp4'), '--model', 'analytic', '--sync', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as RunSummary;
+    expect(s.device.requested).toBe('auto');
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('device: '))).toEqual([`device: ${s.device.label}`]);
+    const why = r.stderr.split('\n').filter((l) => l.startsWith('warning: --device auto: '));
+    if (s.device.name === 'cpu') {
+      expect(why).toHaveLength(1);
+      expect(why[0]).toMatch(/^warning: --device auto: no GPU found \(.+\), running on the CPU/);
+      expect(s.warnings).toContain(why[0]!.slice('warning: '.length));
+    } else expect(why).toEqual([]);
+  });
+});

@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DepthVideoError } from '../../src/errors.js';
 import { availableBackends, chooseDevice, deviceLabel, type BackendInfo, type DeviceEnv } from '../../src/inference/device.js';
 import { gpuDeviceNodes, parseProbe, probeWebGpu, type AdapterProbe, type ProbeOptions } from '../../src/inference/gpu-probe.js';
 import { tempDir } from '../helpers/media.js';
+import { caught } from './helpers.js';
 import { skipWebGpu, webgpuProbe, webgpuStatus } from '../helpers/webgpu.js';
 
 const LAVAPIPE = { name: 'llvmpipe (LLVM 15.0.6, 256 bits)', driver: 'libvulkan_lvp.so', software: true };
@@ -18,16 +18,6 @@ function fakeEnv(probe: AdapterProbe, backends: BackendInfo[] = linuxBackends, p
 }
 
 const noNode: AdapterProbe = { ok: false, reason: 'no-gpu-node', detail: 'no GPU device node (/dev/dri/renderD*, /dev/nvidia*)' };
-
-async function deviceError(p: Promise<unknown>): Promise<DepthVideoError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DepthVideoError);
-    return e as DepthVideoError;
-  }
-  throw new Error('expected a DepthVideoError');
-}
 
 describe('chooseDevice: --device auto', () => {
   it('takes CUDA when its libraries are there, without probing WebGPU', async () => {
@@ -92,7 +82,7 @@ describe('chooseDevice: explicit devices', () => {
   });
 
   it('webgpu without a Vulkan loader is a DEVICE error saying what to install, never a CPU run', async () => {
-    const e = await deviceError(chooseDevice('webgpu', fakeEnv({ ok: false, reason: 'no-loader', detail: "Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file" })));
+    const e = await caught(chooseDevice('webgpu', fakeEnv({ ok: false, reason: 'no-loader', detail: "Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file" })));
     expect(e.code).toBe('DEVICE');
     expect(e.exitCode).toBe(1);
     expect(e.message).toBe("--device webgpu: no Vulkan loader (Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file); "
@@ -101,17 +91,17 @@ describe('chooseDevice: explicit devices', () => {
   });
 
   it('webgpu with no driver or no usable adapter names the fix per case and platform', async () => {
-    const noDriver = await deviceError(chooseDevice('webgpu', fakeEnv({ ok: false, reason: 'no-driver', detail: 'vkCreateInstance: Found no drivers!' })));
+    const noDriver = await caught(chooseDevice('webgpu', fakeEnv({ ok: false, reason: 'no-driver', detail: 'vkCreateInstance: Found no drivers!' })));
     expect(noDriver.message).toBe('--device webgpu: the Vulkan loader found no driver (vkCreateInstance: Found no drivers!); '
       + "install your GPU's Vulkan driver (mesa-vulkan-drivers for Intel and AMD, the NVIDIA driver for NVIDIA) or point VK_DRIVER_FILES at its ICD .json, or use --device cpu");
-    const refused = await deviceError(chooseDevice('webgpu', fakeEnv({ ok: false, reason: 'no-adapter', detail: 'No supported adapters' })));
+    const refused = await caught(chooseDevice('webgpu', fakeEnv({ ok: false, reason: 'no-adapter', detail: 'No supported adapters' })));
     expect(refused.message).toContain('Mesa 23 or later (Debian bookworm: apt-get install -t bookworm-backports mesa-vulkan-drivers)');
-    const win = await deviceError(chooseDevice('webgpu', fakeEnv({ ok: false, reason: 'no-adapter', detail: 'No supported adapters' }, linuxBackends, 'win32')));
+    const win = await caught(chooseDevice('webgpu', fakeEnv({ ok: false, reason: 'no-adapter', detail: 'No supported adapters' }, linuxBackends, 'win32')));
     expect(win.message).toBe('--device webgpu: no WebGPU adapter (No supported adapters); WebGPU runs on Direct3D 12: update the GPU driver, or use --device cpu');
   });
 
   it('a provider this build lacks is a DEVICE error with the fix', async () => {
-    const cuda = await deviceError(chooseDevice('cuda', fakeEnv(noNode)));
+    const cuda = await caught(chooseDevice('cuda', fakeEnv(noNode)));
     expect(cuda.message).toBe('--device cuda: the cuda execution provider is not available in this onnxruntime-node (available: cpu, webgpu); '
       + 'install CUDA 12 and cuDNN 9, then run `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` (Linux x64 and Windows x64 only), or use --device cpu');
     await expect(chooseDevice('coreml', fakeEnv(noNode))).rejects.toThrow(/only in the macOS builds/);

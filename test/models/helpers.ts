@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import onnx from 'onnx-proto';
+import { expect } from 'vitest';
+import { DepthVideoError } from '../../src/errors.js';
 
 export interface SeenRequest {
   url: string;
@@ -93,4 +95,15 @@ export function buildTinyModel(opts: {
     },
   });
   return onnx.onnx.ModelProto.encode(model).finish();
+}
+
+/** The DepthVideoError a promise rejects with (fails the test if it resolves or rejects otherwise). */
+export async function caught(p: Promise<unknown>): Promise<DepthVideoError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(DepthVideoError);
+    return e as DepthVideoError;
+  }
+  throw new Error('expected a rejection');
 }
