@@ -177,7 +177,7 @@ export class DepthSession {
     if ('failure' in started && device.requested === 'auto' && device.device !== 'cpu') {
       // auto never turns a GPU that will not start into a failed run.
       onWarning(`--device auto: ${deviceLabel(device)} did not start (${started.failure}), running on the CPU`);
-      device = await chooseDevice('cpu');
+      device = { ...(await chooseDevice('cpu')), requested: 'auto' };
       started = await startWorker(path, device, opts.threads, spec);
     }
     if ('failure' in started) {

@@ -320,7 +320,9 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     opts.signal?.removeEventListener('abort', onAbort);
     for (const sub of controlSubs) sub.unsubscribe();
   }
-  const interrupted = (opts.signal?.aborted ?? false) || stoppedByControl || gpuLost !== null;
+  // (Set in a callback, which TypeScript's narrowing does not follow.)
+  const lost = gpuLost as DepthVideoError | null;
+  const interrupted = (opts.signal?.aborted ?? false) || stoppedByControl || lost !== null;
   // Every sink gets its turn to finish (or abort) even when another one
   // fails, and the worker is always closed; the first error is reported.
   for (const s of sinks) {
@@ -331,8 +333,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     }
   }
   if (failed) throw failed;
-  if (gpuLost) {
-    const lost: DepthVideoError = gpuLost;
+  if (lost) {
     const kept = opts.output ? `; the ${written} frame${written === 1 ? '' : 's'} before it ${written === 1 ? 'is' : 'are'} in ${opts.output}` : '';
     throw new DepthVideoError('DEVICE_LOST', lost.message + kept, { file: lost.file, cause: lost });
   }

@@ -58,7 +58,7 @@ describe('a GPU session that will not start', () => {
     const warnings: string[] = [];
     const s = await DepthSession.open(path, { device: 'auto', deviceEnv: cudaClaimed, onWarning: (l) => warnings.push(l) });
     try {
-      expect(s.model.device).toMatchObject({ requested: 'cpu', device: 'cpu' });
+      expect(s.model.device).toMatchObject({ requested: 'auto', device: 'cpu', providers: ['cpu'] });
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatch(/^--device auto: cuda did not start \(.+\), running on the CPU$/);
       const input = new Float32Array([0.3, 0.6, 0.9, 0.1, 0.7, 0.2]);
