@@ -14,7 +14,7 @@ export { DepthVideoError, isDepthVideoError, type ErrorCode } from './errors.js'
 export { runPipeline, type PipelineOptions, type PipelineInput, type PipelineHooks, type ProgressInfo, type RunSummary } from './pipeline/run.js';
 export type { FrameSink, OutputFrame, PipelineContext } from './pipeline/types.js';
 export { loadPreset, parsePreset, type PipelinePreset } from './pipeline/preset.js';
-export { ffmpegSource, type FrameSource, type SourceInfo, type FfmpegSourceOptions } from './sources/ffmpeg-source.js';
+export { ffmpegSource, type FrameSource, type SourceDamage, type SourceInfo, type FfmpegSourceOptions } from './sources/ffmpeg-source.js';
 export { fileSource, type FileSourceOptions } from './sources/file-source.js';
 export { scheduleFrames, newScheduleStats, type Scheduled, type ScheduleStats, type ScheduleOptions } from './schedule/scheduler.js';
 export { RunControl } from './pipeline/control.js';
@@ -35,3 +35,4 @@ export { loadManifest, variantsOf, type ManifestEntry, type ManifestVariant } fr
 export { detectInGraphNormalization, type InGraphNormalization } from './models/graph-normalization.js';
 export { float16ToFloat32Array, float32ToFloat16Array } from './inference/float16.js';
 export * as recorder from './sinks/recorder/index.js';
+export { openCheckpoint, writeTorchCheckpoint, writeSafetensors, type Checkpoint, type TensorRef, type TensorDType } from './convert/checkpoint/index.js';

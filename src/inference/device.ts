@@ -73,7 +73,7 @@ export function systemDeviceEnv(): DeviceEnv {
   return { backends: listSupportedBackends(), platform: process.platform, probe: probeWebGpu };
 }
 
-const CUDA_HOW_TO = 'install CUDA 12 and cuDNN 9, then run `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` (Linux x64 and Windows x64 only)';
+const CUDA_HOW_TO = 'install CUDA 12 and cuDNN 9, then run `node node_modules/onnxruntime-node/script/install --onnxruntime-node-install=cuda12` (Linux x64 and Windows x64 only)';
 
 const HOW_TO: Record<'cuda' | 'coreml' | 'dml' | 'webgpu', string> = {
   cuda: CUDA_HOW_TO,

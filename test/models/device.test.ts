@@ -39,7 +39,7 @@ describe('chooseDevice: --device auto', () => {
     const c = await chooseDevice('auto', fakeEnv({ ok: true, adapter: LAVAPIPE }));
     expect([c.device, c.providers, c.adapter]).toEqual(['cpu', ['cpu'], null]);
     expect(c.warning).toBe('--device auto: no GPU found (WebGPU found only llvmpipe (LLVM 15.0.6, 256 bits), a software renderer), running on the CPU; '
-      + 'for an NVIDIA GPU with CUDA: install CUDA 12 and cuDNN 9, then run `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` (Linux x64 and Windows x64 only)');
+      + 'for an NVIDIA GPU with CUDA: install CUDA 12 and cuDNN 9, then run `node node_modules/onnxruntime-node/script/install --onnxruntime-node-install=cuda12` (Linux x64 and Windows x64 only)');
   });
 
   it('without a GPU device node falls back to the CPU, naming the reason', async () => {
@@ -103,7 +103,7 @@ describe('chooseDevice: explicit devices', () => {
   it('a provider this build lacks is a DEVICE error with the fix', async () => {
     const cuda = await caught(chooseDevice('cuda', fakeEnv(noNode)));
     expect(cuda.message).toBe('--device cuda: the cuda execution provider is not available in this onnxruntime-node (available: cpu, webgpu); '
-      + 'install CUDA 12 and cuDNN 9, then run `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` (Linux x64 and Windows x64 only), or use --device cpu');
+      + 'install CUDA 12 and cuDNN 9, then run `node node_modules/onnxruntime-node/script/install --onnxruntime-node-install=cuda12` (Linux x64 and Windows x64 only), or use --device cpu');
     await expect(chooseDevice('coreml', fakeEnv(noNode))).rejects.toThrow(/only in the macOS builds/);
     await expect(chooseDevice('webgpu', fakeEnv(noNode, [{ name: 'cpu', bundled: true }]))).rejects.toThrow(/WebGPU is in the Linux x64, Windows and macOS builds/);
   });
