@@ -1,5 +1,9 @@
 import { existsSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { DepthVideoError, errorText } from '../errors.js';
+import { sha256File } from '../models/download.js';
+import { openCheckpoint } from './checkpoint/index.js';
 import { GraphBuilder } from '../inference/generate/graph.js';
 import { writeModel } from '../inference/generate/onnx-writer.js';
 import type { FamilyPlan, OutputKind } from './family.js';
@@ -34,6 +38,15 @@ export interface ConvertResult {
   readonly parameterCount: number;
   /** Checkpoint tensors the forward pass never reads, by key. */
   readonly unusedKeys: readonly string[];
+  /** Of the checkpoint file, as stored in the model. */
+  readonly sha256: string;
+  readonly seconds: number;
+}
+
+/** Where the weights come from: the file (for messages) and its sha256, computed only once the plan holds. */
+export interface Source {
+  readonly file: string;
+  readonly sha256: string | (() => Promise<string>);
 }
 
 /** Refuses to replace an output unless told to; called before any work. */
@@ -43,15 +56,23 @@ export function checkOutput(out: string, overwrite: boolean | undefined): void {
   }
 }
 
+/** Bump when a converter change alters converted models, so cached conversions are redone. */
+export const CONVERTER_VERSION = 1;
+export const CONVERTER_VERSION_KEY = 'depth_video.converter_version';
+export const SOURCE_SHA256_KEY = 'depth_video.source_sha256';
+
 /** What the converted model says about itself, so `models info` and the pipeline need no flags. */
 function metadataOf(plan: FamilyPlan, source: { file: string; sha256: string }): Record<string, string> {
   return {
+    // What run summaries call the model (a cached conversion's file is named by its hash).
+    'depth_video.name': basename(source.file, extname(source.file)),
     'depth_video.family': plan.runtimeFamily,
     'depth_video.variant': plan.variant,
     'depth_video.spec': JSON.stringify(plan.spec),
     'depth_video.config': JSON.stringify(plan.config),
     'depth_video.output': plan.output,
-    'depth_video.source_sha256': source.sha256,
+    [SOURCE_SHA256_KEY]: source.sha256,
+    [CONVERTER_VERSION_KEY]: String(CONVERTER_VERSION),
     'depth_video.source_file': source.file,
     // The converter cannot know how the weights were made; released checkpoints are trained.
     'depth_video.untrained': 'false',
@@ -64,7 +85,8 @@ function metadataOf(plan: FamilyPlan, source: { file: string; sha256: string }):
  * to `opts.out` (temp file + rename). Every checkpoint key must be used or
  * known to be unused, so nothing in the file is silently ignored.
  */
-export async function convertStateDict(dict: StateDict, source: { file: string; sha256: string }, opts: ConvertOptions): Promise<ConvertResult> {
+export async function convertStateDict(dict: StateDict, source: Source, opts: ConvertOptions): Promise<ConvertResult> {
+  const started = performance.now();
   const file = source.file;
   checkOutput(opts.out, opts.overwrite);
   const family = selectFamily(dict, file, opts.family);
@@ -84,11 +106,12 @@ export async function convertStateDict(dict: StateDict, source: { file: string; 
       { file },
     );
   }
+  const sha256 = typeof source.sha256 === 'string' ? source.sha256 : await source.sha256();
   let written;
   try {
     written = await writeModel(g.parts(), opts.out, {
-      metadata: metadataOf(plan, source),
-      docString: `${plan.variant} converted by depth-video from ${file} (sha256 ${source.sha256})`,
+      metadata: metadataOf(plan, { file, sha256 }),
+      docString: `${plan.variant} converted by depth-video from ${file} (sha256 ${sha256})`,
       externalDataAbove: opts.externalDataAbove,
       onProgress: opts.onProgress,
     });
@@ -106,5 +129,25 @@ export async function convertStateDict(dict: StateDict, source: { file: string; 
     notes: plan.notes,
     parameterCount: written.parameterCount,
     unusedKeys: [...dict.keys()].filter((k) => !weights.usedKeys.has(k)),
+    sha256,
+    seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * Converts a checkpoint file (torch.save zip or .safetensors) to ONNX. The
+ * file is parsed, never executed (src/convert/checkpoint); tensors are read
+ * one at a time while the model is written, so memory stays near the size of
+ * the largest tensor. `sha256` skips hashing when the caller knows it.
+ */
+export async function convertCheckpoint(checkpoint: string, opts: ConvertOptions & { readonly sha256?: string }): Promise<ConvertResult> {
+  checkOutput(opts.out, opts.overwrite);
+  const started = performance.now();
+  const ckpt = openCheckpoint(checkpoint);
+  try {
+    const result = await convertStateDict(ckpt.tensors, { file: checkpoint, sha256: opts.sha256 ?? (() => sha256File(checkpoint)) }, opts);
+    return { ...result, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    ckpt.close();
+  }
 }

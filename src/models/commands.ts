@@ -1,4 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
+import { basename, extname, resolve as resolvePath } from 'node:path';
+import { convertCheckpoint } from '../convert/index.js';
 import { DepthVideoError, isDepthVideoError } from '../errors.js';
 import { modelsDir } from '../paths.js';
 import { sha256File } from './download.js';
@@ -168,5 +170,44 @@ export async function modelsVerify(opts: ModelsCommandOptions = {}): Promise<num
       { file: bad[0].file },
     );
   }
+  return 0;
+}
+
+export interface ConvertCommandOptions extends ModelsCommandOptions {
+  /** The .onnx to write; default: the checkpoint's name with .onnx, in the current folder. */
+  outFile?: string;
+  family?: string;
+  maxDepth?: number;
+  overwrite?: boolean;
+}
+
+/** `models convert`: a checkpoint to ONNX, with progress on stderr and one summary line on stdout. */
+export async function modelsConvert(checkpoint: string, opts: ConvertCommandOptions = {}): Promise<number> {
+  const out = opts.out ?? process.stdout;
+  const err = opts.err ?? process.stderr;
+  const target = resolvePath(opts.outFile ?? `${basename(checkpoint, extname(checkpoint))}.onnx`);
+  const progress = createProgress(`converting ${basename(checkpoint)}`, err);
+  let r;
+  try {
+    r = await convertCheckpoint(checkpoint, {
+      out: target,
+      family: opts.family,
+      maxDepth: opts.maxDepth,
+      overwrite: opts.overwrite,
+      onProgress: (d, t) => progress.update(d, t),
+    });
+  } finally {
+    progress.done();
+  }
+  if (opts.json) {
+    out.write(JSON.stringify(r, null, 2) + '\n');
+    return 0;
+  }
+  const size = formatBytes(statSync(r.out).size + (r.dataPath ? statSync(r.dataPath).size : 0));
+  out.write(
+    `converted ${basename(checkpoint)}: ${r.variant} (${r.chosenBy}), ${r.summary}, ` +
+      `${r.parameterCount.toLocaleString('en-US')} parameters, ${r.seconds.toFixed(1)} s -> ${r.out} (${size}${r.dataPath ? `, weights in ${basename(r.dataPath)}` : ''})\n`,
+  );
+  for (const note of r.notes) err.write(`note: ${note}\n`);
   return 0;
 }
