@@ -2,11 +2,11 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { convertStateDict } from '../../src/convert/convert.js';
-import { chooseVariant, DEPTH_ANYTHING_KEYS, inferConfig } from '../../src/convert/depth-anything/index.js';
-import { isDepthVideoError, type DepthVideoError } from '../../src/errors.js';
-import { readOnnxMetadata } from '../../src/inference/generate/metadata.js';
-import { depthAnythingKeys, randomStateDict, VITL, VITS, type DaShape } from './helpers.js';
+import { convertStateDict } from '../../../src/convert/convert.js';
+import { chooseVariant, DEPTH_ANYTHING_KEYS, inferConfig } from '../../../src/convert/depth-anything/index.js';
+import { isDepthVideoError, type DepthVideoError } from '../../../src/errors.js';
+import { readOnnxMetadata } from '../../../src/inference/generate/metadata.js';
+import { depthAnythingKeys, randomStateDict, VITL, VITS, type DaShape } from './state-dict.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dv-families-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,10 +2,10 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { convertCheckpoint } from '../../src/convert/index.js';
-import { packageRoot } from '../../src/paths.js';
-import { readNpy } from '../../src/sinks/recorder/npy.js';
-import { runCli, tempDir } from '../helpers/media.js';
+import { convertCheckpoint } from '../../../src/convert/index.js';
+import { packageRoot } from '../../../src/paths.js';
+import { readNpy } from '../../../src/sinks/recorder/npy.js';
+import { runCli, tempDir } from '../../helpers/media.js';
 
 const REF = join(packageRoot, '..', 'shared', 'reference', 'depth-anything-v2-vits');
 const PTH = join(REF, 'depth_anything_v2_vits.pth');

@@ -1,5 +1,5 @@
-import type { StateDict, StateTensor } from '../../src/convert/weights.js';
-import { mulberry32, normalArray } from '../../src/inference/generate/random.js';
+import type { StateDict, StateTensor } from '../../../src/convert/weights.js';
+import { mulberry32, normalArray } from '../../../src/inference/generate/random.js';
 
 /** Shape of a Depth-Anything state dict, as DepthAnythingV2(...).state_dict() lays it out. */
 export interface DaShape {
