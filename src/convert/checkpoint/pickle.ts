@@ -107,12 +107,18 @@ function decodeLong(b: Uint8Array): number | bigint {
   return intOf(v);
 }
 
-/** Python repr-style escapes of protocol-0 STRING / raw-unicode-escape UNICODE. */
-function unescapeText(s: string): string {
-  return s.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[\\'"nrt0abfv])/g, (_m, e: string) => {
-    if (e[0] === 'x' || e[0] === 'u' || e[0] === 'U') return String.fromCodePoint(parseInt(e.slice(1), 16));
-    return ({ n: '\n', r: '\r', t: '\t', '0': '\0', a: '\x07', b: '\b', f: '\f', v: '\v' } as Record<string, string>)[e] ?? e;
+/** The quoted repr of protocol-0 STRING: backslash escapes. */
+function unescapeRepr(s: string): string {
+  return s.replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|[\\'"nrtabfv])/g, (_m, e: string) => {
+    if (e[0] === 'x') return String.fromCharCode(parseInt(e.slice(1), 16));
+    if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8));
+    return ({ n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b', f: '\f', v: '\v' } as Record<string, string>)[e] ?? e;
   });
+}
+
+/** Protocol-0 UNICODE is raw-unicode-escape: only \uXXXX and \UXXXXXXXX are escapes. */
+function unescapeRawUnicode(s: string): string {
+  return s.replace(/\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})/g, (_m, e: string) => String.fromCodePoint(parseInt(e.slice(1), 16)));
 }
 
 /** Parses a pickle (protocols 0–5). Throws PickleError for malformed or cut-short data. */
@@ -277,11 +283,11 @@ export function unpickle(data: Uint8Array, hooks: PickleHooks): PickleResult {
         stack.push(utf8.decode(bytes(u64())));
         break;
       case 0x56: // UNICODE (raw-unicode-escape text)
-        stack.push(unescapeText(line()));
+        stack.push(unescapeRawUnicode(line()));
         break;
       case 0x53: { // STRING (quoted repr text)
         const s = line();
-        stack.push(unescapeText(s.slice(1, -1)));
+        stack.push(unescapeRepr(s.slice(1, -1)));
         break;
       }
       case 0x54: // BINSTRING (Python 2 str)

@@ -71,7 +71,9 @@ const OTHER_TORCH_DTYPES = new Set([
 
 const REBUILD = new Set(['_rebuild_tensor', '_rebuild_tensor_v2', '_rebuild_tensor_v3', '_rebuild_parameter', '_rebuild_parameter_with_state']);
 
-function allowedGlobal(module: string, name: string): unknown {
+function allowedGlobal(rawModule: string, name: string): unknown {
+  // Protocols 0–2 name Python 3's builtins by their Python 2 module, as CPython's unpickler maps them.
+  const module = rawModule === '__builtin__' ? 'builtins' : rawModule;
   switch (`${module}.${name}`) {
     case 'collections.OrderedDict':
     case 'torch._tensor._rebuild_from_type_v2':
@@ -83,7 +85,6 @@ function allowedGlobal(module: string, name: string): unknown {
     case 'builtins.set':
     case 'builtins.frozenset':
     case 'builtins.bytearray':
-    case '__builtin__.set':
       return new Builtin(`${module}.${name}`);
   }
   if (module === 'torch._utils' && REBUILD.has(name)) return new Builtin(`${module}.${name}`);
@@ -152,7 +153,6 @@ export function torchPickleHooks(malformed: (what: string) => Error): PickleHook
           return args[0] instanceof PyBytes ? args[0] : new PyBytes(new Uint8Array(0));
         case 'builtins.set':
         case 'builtins.frozenset':
-        case '__builtin__.set':
           return new PySet(Array.isArray(args[0]) ? [...(args[0] as unknown[])] : []);
         default:
           throw malformed(`the pickle calls ${fn.name}`);

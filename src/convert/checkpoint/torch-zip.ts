@@ -1,4 +1,3 @@
-import { inflateRawSync } from 'node:zlib';
 import { DTYPE_BYTES } from './dtype.js';
 import { damagedCheckpoint, invalidCheckpoint, refusedGlobal, torchScriptArchive, wholePickledModel } from './errors.js';
 import type { RandomAccessFile } from './file.js';
@@ -6,7 +5,7 @@ import { PickleError, PyDict, unpickle } from './pickle.js';
 import { StoredTensor, spanElements, type ByteSource } from './tensor.js';
 import { classifyForeign, isTensorRecord, torchPickleHooks, type TensorRecord } from './torch-pickle.js';
 import type { TensorRef } from './types.js';
-import { METHOD_DEFLATED, METHOD_STORED, ZipArchive, type ZipEntry } from './zip.js';
+import { ZipArchive, type ZipEntry } from './zip.js';
 
 // Keys under which training scripts keep the model's state dict, most specific first.
 const WRAPPER_KEYS = ['state_dict', 'model_state_dict', 'model', 'module', 'net', 'network', 'params', 'weights'];
@@ -16,24 +15,9 @@ export interface OpenedStateDict {
   readonly wrapper: string | null;
 }
 
-/** A stored record is read in place; a deflated one (re-zipped by hand) is inflated whole on each read. */
 function recordSource(file: RandomAccessFile, zip: ZipArchive, e: ZipEntry): ByteSource {
   const start = zip.dataOffset(e);
-  if (e.method === METHOD_STORED) return { readInto: (dst, at) => file.readInto(dst, start + at) };
-  if (e.method === METHOD_DEFLATED) {
-    return {
-      readInto: (dst, at) => {
-        let all: Buffer;
-        try {
-          all = inflateRawSync(file.read(start, e.compressedSize));
-        } catch {
-          throw damagedCheckpoint(file.path, `record ${e.name} does not inflate`);
-        }
-        dst.set(all.subarray(at, at + dst.length));
-      },
-    };
-  }
-  throw invalidCheckpoint(file.path, `record ${e.name} uses zip compression method ${e.method}; only stored and deflated records are read`);
+  return { readInto: (dst, at) => file.readInto(dst, start + at) };
 }
 
 /** Finds the state dict: the first dict, from the top down through wrapper keys, that holds tensors. */

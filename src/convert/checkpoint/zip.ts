@@ -1,4 +1,3 @@
-import { inflateRawSync } from 'node:zlib';
 import { crc32 } from './crc32.js';
 import { damagedCheckpoint, invalidCheckpoint } from './errors.js';
 import type { RandomAccessFile } from './file.js';
@@ -10,7 +9,6 @@ export const ZIP64_EOCD_SIG = 0x06064b50;
 export const ZIP64_LOCATOR_SIG = 0x07064b50;
 export const DATA_DESCRIPTOR_SIG = 0x08074b50;
 export const METHOD_STORED = 0;
-export const METHOD_DEFLATED = 8;
 
 export interface ZipEntry {
   readonly name: string;
@@ -116,10 +114,17 @@ export class ZipArchive {
     return { cdOffset, cdSize, count };
   }
 
-  /** File position of an entry's first data byte (from its local header). */
+  /**
+   * File position of a stored entry's first data byte (from its local header).
+   * torch.save stores records uncompressed, and a tensor must be readable in
+   * place, so a zip re-compressed by hand is refused rather than inflated whole.
+   */
   dataOffset(e: ZipEntry): number {
     const known = this.dataOffsets.get(e.name);
     if (known !== undefined) return known;
+    if (e.method !== METHOD_STORED) {
+      throw invalidCheckpoint(this.path, `record ${e.name} is compressed (zip method ${e.method}), which torch.save never does; re-save the file with torch.save, or re-zip it with zip -0`);
+    }
     const h = this.file.read(e.localHeaderOffset, 30);
     if (h.readUInt32LE(0) !== LOCAL_HEADER_SIG) throw damagedCheckpoint(this.path, `no local header for record ${e.name}`);
     const off = e.localHeaderOffset + 30 + h.readUInt16LE(26) + h.readUInt16LE(28);
@@ -130,17 +135,8 @@ export class ZipArchive {
 
   /** A whole (small) record, checked against its CRC. */
   readEntry(e: ZipEntry): Buffer {
-    const raw = this.file.read(this.dataOffset(e), e.compressedSize);
-    let data: Buffer;
-    if (e.method === METHOD_STORED) data = raw;
-    else if (e.method === METHOD_DEFLATED) {
-      try {
-        data = inflateRawSync(raw);
-      } catch {
-        throw damagedCheckpoint(this.path, `record ${e.name} does not inflate`);
-      }
-    } else throw invalidCheckpoint(this.path, `record ${e.name} uses zip compression method ${e.method}; only stored and deflated records are read`);
-    if (data.length !== e.size || crc32(data) !== e.crc32) throw damagedCheckpoint(this.path, `record ${e.name} fails its CRC check`);
+    const data = this.file.read(this.dataOffset(e), e.compressedSize);
+    if (crc32(data) !== e.crc32) throw damagedCheckpoint(this.path, `record ${e.name} fails its CRC check`);
     return data;
   }
 }
