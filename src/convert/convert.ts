@@ -79,25 +79,27 @@ function metadataOf(plan: FamilyPlan, source: { file: string; sha256: string }):
   };
 }
 
+/** A state dict's family, config and graph, built but not yet written. */
+export interface Conversion {
+  readonly plan: FamilyPlan;
+  readonly graph: GraphBuilder;
+  readonly weights: CheckpointWeights;
+}
+
 /**
- * Converts an opened state dict: picks the family, infers its config from
- * the shapes, builds the graph with the checkpoint's tensors and streams it
- * to `opts.out` (temp file + rename). Every checkpoint key must be used or
- * known to be unused, so nothing in the file is silently ignored.
+ * Picks the family, infers its config from the shapes and builds the graph
+ * with the checkpoint's tensors (values are read later, when written). Every
+ * checkpoint key must be used or known to be unused, so nothing in the file
+ * is silently ignored.
  */
-export async function convertStateDict(dict: StateDict, source: Source, opts: ConvertOptions): Promise<ConvertResult> {
-  const started = performance.now();
-  const file = source.file;
-  checkOutput(opts.out, opts.overwrite);
+export function planConversion(dict: StateDict, file: string, opts: Pick<ConvertOptions, 'family' | 'maxDepth'> = {}): Conversion {
   const family = selectFamily(dict, file, opts.family);
   const plan = family.plan(dict, { file, variant: opts.family, maxDepth: opts.maxDepth });
   const describe = `${plan.variant} ${plan.summary}`;
-
-  const g = new GraphBuilder(plan.variant);
+  const graph = new GraphBuilder(plan.variant);
   const weights = new CheckpointWeights(dict, plan.keyMap, file, describe);
-  const image = g.input('image', [1, 3, 'H', 'W']);
-  g.output(plan.build({ g, weights }, image), 'depth', [1, 'H', 'W']);
-
+  const image = graph.input('image', [1, 3, 'H', 'W']);
+  graph.output(plan.build({ g: graph, weights }, image), 'depth', [1, 'H', 'W']);
   const extra = weights.unexplained();
   if (extra.length) {
     throw new DepthVideoError(
@@ -106,10 +108,19 @@ export async function convertStateDict(dict: StateDict, source: Source, opts: Co
       { file },
     );
   }
+  return { plan, graph, weights };
+}
+
+/** Converts an opened state dict and streams the model to `opts.out` (temp file + rename). */
+export async function convertStateDict(dict: StateDict, source: Source, opts: ConvertOptions): Promise<ConvertResult> {
+  const started = performance.now();
+  const file = source.file;
+  checkOutput(opts.out, opts.overwrite);
+  const { plan, graph, weights } = planConversion(dict, file, opts);
   const sha256 = typeof source.sha256 === 'string' ? source.sha256 : await source.sha256();
   let written;
   try {
-    written = await writeModel(g.parts(), opts.out, {
+    written = await writeModel(graph.parts(), opts.out, {
       metadata: metadataOf(plan, { file, sha256 }),
       docString: `${plan.variant} converted by depth-video from ${file} (sha256 ${sha256})`,
       externalDataAbove: opts.externalDataAbove,
