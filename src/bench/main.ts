@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --model <name>] [--frames N] [--quick]`
+ * `npm run bench [-- --model <name>] [--frames N] [--quick] [--only convert]`
  *
  * Everything is measured in this one run, on clips generated here with
  * ffmpeg's lavfi sources, so the ratios compare like with like.
@@ -19,6 +19,7 @@ import { stabilizerMicrobench } from '../render/stabilize-bench.js';
 import { videoCodecArgs } from '../sinks/encoder.js';
 import { fileSource } from '../sources/file-source.js';
 import { flickeringModel } from './flicker-scenario.js';
+import { convertBench } from './convert-bench.js';
 import { liveLatencyBench } from './live-bench.js';
 
 const { values } = parseArgs({
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'dpt-tiny' },
     frames: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
 
@@ -202,7 +204,19 @@ function report(label: string, m: Measured, target?: string): void {
   if (target === 'overlap') out(`target: throughput set by the slowest stage, not the sum: measured ${(1000 / m.pipelineFps).toFixed(1)} ms per frame against slowest ${slowest.toFixed(1)} and sum ${sum.toFixed(1)} -> ${1000 / m.pipelineFps < (slowest + sum) / 2 ? 'met' : 'NOT met'}`);
 }
 
+/** Sections that can run alone with --only. */
+const SECTIONS: Record<string, () => Promise<void>> = {
+  convert: () => convertBench(out),
+};
+
 async function main(): Promise<void> {
+  if (values.only !== undefined) {
+    const section = SECTIONS[values.only];
+    if (!section) throw new Error(`--only takes one of: ${Object.keys(SECTIONS).join(', ')}`);
+    out(`# depth-video benchmark — section ${values.only}, ${new Date().toISOString()}`);
+    await section();
+    return;
+  }
   const model = values.model!;
   const heavy = model === 'dpt-vits14-518';
   const frames = Number(values.frames ?? (heavy ? 20 : values.quick ? 40 : 120));
@@ -257,6 +271,8 @@ async function main(): Promise<void> {
     for (const [k, v] of Object.entries(live)) out(`  ${k.padEnd(40)} ${v.toFixed(1)}`);
     const over = live.live_latency_minus_inference_ms_p50!;
     out(`  target: depth latency <= inference + 50 ms (per frame, p50): ${over.toFixed(1)} ms over -> ${over <= 50 ? 'met' : 'NOT met'}`);
+
+    await convertBench(out);
   }
   rmSync(dir, { recursive: true, force: true });
 }

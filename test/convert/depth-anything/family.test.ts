@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,6 +67,68 @@ describe('Depth-Anything key map', () => {
     // V1's run.py brings the depth back with align_corners=False.
     expect(JSON.parse(meta['depth_video.spec'])).toMatchObject({ width: 518, multipleOf: 14, resizeMethod: 'lower_bound', outputAlignCorners: false });
     expect(JSON.parse(meta['depth_video.config'])).toMatchObject({ variant: 'v1', hooks: [0, 1, 2, 3] });
+  });
+});
+
+describe('converted Depth-Anything models', () => {
+  it('run at any multiple of 14, and keep their weights in <out>.data above the threshold with the same output', async () => {
+    const dict = randomStateDict(SMALL);
+    // Lift the last conv's bias so the final ReLU lets the output through.
+    dict.get('depth_head.scratch.output_conv2.2.bias')!.values[0] = 1;
+    const inline = join(dir, 'inline.onnx');
+    const external = join(dir, 'external.onnx');
+    await convertStateDict(dict, source('depth_anything_vits14.pth'), { out: inline });
+    const r = await convertStateDict(dict, source('depth_anything_vits14.pth'), { out: external, externalDataAbove: 1 });
+    expect(r.dataPath).toBe(`${external}.data`);
+    expect(statSync(external).size).toBeLessThan(100_000);
+    for (const [h, w] of [[56, 56], [42, 70]]) {
+      const input = new Float32Array(3 * h * w).map((_, i) => Math.sin(i / 13));
+      const feeds = { image: new ort.Tensor('float32', input, [1, 3, h, w]) };
+      const outs: Float32Array[] = [];
+      for (const model of [inline, external]) {
+        const s = await ort.InferenceSession.create(model, { intraOpNumThreads: 1 });
+        const depth = (await s.run(feeds)).depth;
+        expect(depth.dims).toEqual([1, h, w]);
+        outs.push(depth.data as Float32Array);
+        await s.release();
+      }
+      expect(new Set(outs[0]).size).toBeGreaterThan(h * w * 0.5);
+      expect(Array.from(outs[1])).toEqual(Array.from(outs[0]));
+    }
+  });
+});
+
+describe('metric Depth-Anything V2', () => {
+  it('gives max_depth * sigmoid of what the relative head passes through its ReLU', async () => {
+    // 12 blocks for V2's hooks; the small grid and decoder keep it quick.
+    const dict = randomStateDict({ ...SMALL, depth: 12 });
+    dict.get('depth_head.scratch.output_conv2.2.bias')!.values[0] = 0.5;
+    const relative = join(dir, 'relative.onnx');
+    const metric = join(dir, 'metric.onnx');
+    await convertStateDict(dict, source('depth_anything_v2_vits.pth'), { out: relative });
+    const r = await convertStateDict(dict, source('depth_anything_v2_metric_vkitti_vits.pth'), { out: metric });
+    expect(r).toMatchObject({ variant: 'depth-anything-v2-metric', output: 'metric-depth' });
+    expect(r.notes[0]).toMatch(/metric depth in metres \(larger = farther, up to 80 m\): pass --invert/);
+    const [h, w] = [56, 70];
+    const feeds = { image: new ort.Tensor('float32', new Float32Array(3 * h * w).map((_, i) => Math.cos(i / 17)), [1, 3, h, w]) };
+    const run = async (model: string): Promise<Float32Array> => {
+      const s = await ort.InferenceSession.create(model, { intraOpNumThreads: 1 });
+      try {
+        return (await s.run(feeds)).depth.data as Float32Array;
+      } finally {
+        await s.release();
+      }
+    };
+    const [rel, met] = [await run(relative), await run(metric)];
+    let positive = 0;
+    for (let i = 0; i < rel.length; i++) {
+      expect(met[i]).toBeGreaterThan(0);
+      if (rel[i] > 0) {
+        positive++;
+        expect(met[i]).toBeCloseTo(80 / (1 + Math.exp(-rel[i])), 4);
+      } else expect(met[i]).toBeLessThanOrEqual(40);
+    }
+    expect(positive).toBeGreaterThan(rel.length / 4);
   });
 });
 
