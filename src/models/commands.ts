@@ -25,6 +25,16 @@ export interface PullOptions extends ModelsCommandOptions {
 
 type Status = 'present' | 'missing' | 'export-needed';
 
+/** Runs `work` with a progress line on `err`, closed however `work` ends. */
+async function withProgress<T>(label: string, err: NodeJS.WriteStream, work: (onProgress: (done: number, total: number | undefined) => void) => Promise<T>): Promise<T> {
+  const progress = createProgress(label, err);
+  try {
+    return await work((d, t) => progress.update(d, t));
+  } finally {
+    progress.done();
+  }
+}
+
 function statusOf(entry: ManifestEntry, dir: string): Status {
   if (existsSync(modelFilePath(entry.name, dir))) return 'present';
   return entry.url ? 'missing' : 'export-needed';
@@ -62,22 +72,18 @@ export async function modelsList(opts: ModelsCommandOptions = {}, out: NodeJS.Wr
 export async function modelsPull(name: string, opts: PullOptions = {}): Promise<number> {
   const out = opts.out ?? process.stdout;
   const err = opts.err ?? process.stderr;
-  const progress = createProgress(`pulling ${name}`, err);
   const existed = existsSync(modelFilePath(name, opts.dir ?? modelsDir()));
-  let result;
-  try {
-    result = await resolveModel(name, {
+  const result = await withProgress(`pulling ${name}`, err, (onProgress) =>
+    resolveModel(name, {
       allowDownload: true,
       dir: opts.dir,
       manifest: opts.manifest,
       signal: opts.signal,
       fetchImpl: opts.fetchImpl,
-      onProgress: (d, t) => progress.update(d, t),
+      onProgress,
       onWarning: (line) => err.write(`warning: ${line}\n`),
-    });
-  } finally {
-    progress.done();
-  }
+    }),
+  );
   const size = statSync(result.path).size;
   const check = existed
     ? 'already present, not downloaded again; `depth-video models verify` checks it'
@@ -186,19 +192,9 @@ export async function modelsConvert(checkpoint: string, opts: ConvertCommandOpti
   const out = opts.out ?? process.stdout;
   const err = opts.err ?? process.stderr;
   const target = resolvePath(opts.outFile ?? `${basename(checkpoint, extname(checkpoint))}.onnx`);
-  const progress = createProgress(`converting ${basename(checkpoint)}`, err);
-  let r;
-  try {
-    r = await convertCheckpoint(checkpoint, {
-      out: target,
-      family: opts.family,
-      maxDepth: opts.maxDepth,
-      overwrite: opts.overwrite,
-      onProgress: (d, t) => progress.update(d, t),
-    });
-  } finally {
-    progress.done();
-  }
+  const r = await withProgress(`converting ${basename(checkpoint)}`, err, (onProgress) =>
+    convertCheckpoint(checkpoint, { out: target, family: opts.family, maxDepth: opts.maxDepth, overwrite: opts.overwrite, onProgress }),
+  );
   if (opts.json) {
     out.write(JSON.stringify(r, null, 2) + '\n');
     return 0;
