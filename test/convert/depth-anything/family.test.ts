@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { convertStateDict, planConversion } from '../../../src/convert/convert.js';
-import { chooseVariant, DEPTH_ANYTHING_KEYS, inferConfig } from '../../../src/convert/depth-anything/index.js';
+import { buildDepthAnything, chooseVariant, DEPTH_ANYTHING_KEYS, inferConfig, type DepthAnythingConfig } from '../../../src/convert/depth-anything/index.js';
+import { RandomWeights } from '../../../src/inference/generate/dpt/weights.js';
+import { GraphBuilder } from '../../../src/inference/generate/graph.js';
+import { mulberry32 } from '../../../src/inference/generate/random.js';
 import { isDepthVideoError } from '../../../src/errors.js';
 import { readOnnxMetadata } from '../../../src/inference/generate/metadata.js';
 import { depthAnythingKeys, randomStateDict, VITL, VITS, type DaShape } from './state-dict.js';
@@ -94,6 +97,42 @@ describe('converted Depth-Anything models', () => {
       }
       expect(new Set(outs[0]).size).toBeGreaterThan(h * w * 0.5);
       expect(Array.from(outs[1])).toEqual(Array.from(outs[0]));
+    }
+  });
+});
+
+describe('DINOv2 position embeddings', () => {
+  it('are untouched for a square input of the training grid, and resampled by (grid + 0.1) / G otherwise', async () => {
+    // Same random weights, two ways to bring the 4x4 embeddings to the grid: DINOv2's and a plain resize to the grid.
+    const base: DepthAnythingConfig = {
+      variant: 'v2-metric',
+      encoder: 'vits',
+      vit: { patchSize: 14, embedDim: 64, depth: 4, heads: 1, mlpHidden: 64, ffn: 'mlp', layerScale: true, posGrid: 4, posEmbedResize: 'dinov2' },
+      hooks: [0, 1, 2, 3],
+      features: 8,
+      outChannels: [4, 4, 8, 8],
+      useClsToken: false,
+      maxDepth: 1,
+    };
+    const model = (posEmbedResize: 'dinov2' | 'bicubic'): Uint8Array => {
+      const g = new GraphBuilder('pos');
+      const image = g.input('image', [1, 3, 'H', 'W']);
+      g.output(buildDepthAnything({ g, weights: new RandomWeights(mulberry32(5)) }, { ...base, vit: { ...base.vit, posEmbedResize } }, image), 'depth', [1, 'H', 'W']);
+      return g.toBytes();
+    };
+    const sessions = await Promise.all([model('dinov2'), model('bicubic')].map((b) => ort.InferenceSession.create(b, { intraOpNumThreads: 1 })));
+    const maxDiff = async (h: number, w: number): Promise<number> => {
+      const feeds = { image: new ort.Tensor('float32', new Float32Array(3 * h * w).map((_, i) => Math.sin(i / 5)), [1, 3, h, w]) };
+      const [a, b] = await Promise.all(sessions.map(async (s) => (await s.run(feeds)).depth.data as Float32Array));
+      return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+    };
+    try {
+      expect(await maxDiff(56, 56)).toBe(0);
+      // 4x5 and 5x5 grids: DINOv2 samples at (x + 0.5) * G / (g + 0.1) - 0.5, not at the resize-to-grid positions.
+      expect(await maxDiff(56, 70)).toBeGreaterThan(1e-4);
+      expect(await maxDiff(70, 70)).toBeGreaterThan(1e-4);
+    } finally {
+      await Promise.all(sessions.map((s) => s.release()));
     }
   });
 });

@@ -47,7 +47,8 @@ export function embed(ctx: Ctx, v: VitConfig, image: string): Embedded {
  * output size, sets the sampling positions, so this is not a resize to h x w
  * (even at h = G the positions shift by a fraction of a patch). A square
  * image with the training grid returns the embeddings untouched, done here
- * with a scale of exactly 1.
+ * with a scale of exactly 1. (onnxruntime also copies when a Resize keeps
+ * every size, but the ONNX operator does not promise that.)
  */
 function dinov2Resize(ctx: Ctx, v: VitConfig, map: string, grid: string, image: string): string {
   const g = ctx.g;

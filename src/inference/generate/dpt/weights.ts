@@ -1,4 +1,4 @@
-import type { GraphBuilder } from '../graph.js';
+import { elementCount, type GraphBuilder } from '../graph.js';
 import { filled, normalArray, type Rng } from '../random.js';
 
 /**
@@ -34,7 +34,7 @@ export class RandomWeights implements WeightSource {
   constructor(private readonly rng: Rng) {}
 
   take(g: GraphBuilder, r: WeightRequest): string {
-    const count = r.dims.reduce((a, b) => a * b, 1);
+    const count = elementCount(r.dims);
     const values = 'std' in r.init ? normalArray(this.rng, count, r.init.std) : filled(count, r.init.fill);
     return g.param(r.name, r.dims, values);
   }
