@@ -3,7 +3,8 @@ import * as ort from 'onnxruntime-node';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { convertStateDict, planConversion } from '../../../src/convert/convert.js';
+import { writeSafetensors, writeTorchCheckpoint } from '../../../src/convert/checkpoint/index.js';
+import { convertCheckpoint, convertStateDict, planConversion } from '../../../src/convert/convert.js';
 import { buildDepthAnything, chooseVariant, DEPTH_ANYTHING_KEYS, inferConfig, type DepthAnythingConfig } from '../../../src/convert/depth-anything/index.js';
 import { RandomWeights } from '../../../src/inference/generate/dpt/weights.js';
 import { GraphBuilder } from '../../../src/inference/generate/graph.js';
@@ -134,6 +135,36 @@ describe('DINOv2 position embeddings', () => {
     } finally {
       await Promise.all(sessions.map((s) => s.release()));
     }
+  });
+});
+
+describe('checkpoint formats', () => {
+  it('a bfloat16 .safetensors file converts to the model of the same values in a float32 .pth', async () => {
+    const dict = randomStateDict(SMALL, 3);
+    dict.get('depth_head.scratch.output_conv2.2.bias')!.values[0] = 1;
+    const entries = [...dict].map(([key, t]) => {
+      const bits = new Uint16Array(t.values.length);
+      const u32 = new Uint32Array(t.values.buffer, t.values.byteOffset, t.values.length);
+      for (let i = 0; i < bits.length; i++) bits[i] = u32[i] >>> 16;
+      // The float32 twin holds exactly the bfloat16 values (low 16 bits cleared).
+      const truncated = new Float32Array(new Uint32Array(Array.from(bits, (b) => b << 16)).buffer);
+      return { key, shape: t.shape, bits, truncated };
+    });
+    const st = join(dir, 'depth_anything_vits14.safetensors');
+    const pth = join(dir, 'depth_anything_vits14.pth');
+    writeSafetensors(st, entries.map((e) => ({ key: e.key, dtype: 'bfloat16' as const, shape: e.shape, data: e.bits })));
+    writeTorchCheckpoint(pth, entries.map((e) => ({ key: e.key, dtype: 'float32' as const, shape: e.shape, data: e.truncated })));
+    const outs: Float32Array[] = [];
+    for (const file of [st, pth]) {
+      const out = join(dir, 'format.onnx');
+      const r = await convertCheckpoint(file, { out, overwrite: true });
+      expect(r.variant).toBe('depth-anything-v1');
+      const s = await ort.InferenceSession.create(out, { intraOpNumThreads: 1 });
+      outs.push((await s.run({ image: new ort.Tensor('float32', new Float32Array(3 * 56 * 56).map((_, i) => Math.sin(i / 11)), [1, 3, 56, 56]) })).depth.data as Float32Array);
+      await s.release();
+    }
+    expect(new Set(outs[0]).size).toBeGreaterThan(100);
+    expect(Array.from(outs[0])).toEqual(Array.from(outs[1]));
   });
 });
 
