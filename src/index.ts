@@ -33,3 +33,4 @@ export { downloadFile } from './models/download.js';
 export { readOnnxInfo, detectFamily, validateDepthIO, type OnnxInfo } from './models/onnx-info.js';
 export { loadManifest, type ManifestEntry } from './models/manifest.js';
 export * as recorder from './sinks/recorder/index.js';
+export { openCheckpoint, writeTorchCheckpoint, writeSafetensors, type Checkpoint, type TensorRef, type TensorDType } from './convert/checkpoint/index.js';

@@ -10,7 +10,8 @@
  * recorded and carried along (calling it yields another PyForeign), so the
  * caller can report every global the file wanted, after parsing, without any
  * of them having run. Calls of allowed globals go to `hooks.call`, which the
- * caller implements in TypeScript.
+ * caller implements in TypeScript. Tuples and lists both become arrays;
+ * dicts keep insertion order (PyDict), as Python's do.
  */
 
 /** A dict (also OrderedDict), in insertion order. Keys may be any hashable pickle value. */
@@ -42,9 +43,6 @@ export class PyDict {
     return this.keys.length;
   }
 }
-
-/** A tuple (kept apart from lists only for printing; both are arrays). */
-export type PyTuple = readonly unknown[];
 
 /** A set or frozenset. */
 export class PySet {
@@ -121,10 +119,26 @@ function unescapeRawUnicode(s: string): string {
   return s.replace(/\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})/g, (_m, e: string) => String.fromCodePoint(parseInt(e.slice(1), 16)));
 }
 
-/** Parses a pickle (protocols 0–5). Throws PickleError for malformed or cut-short data. */
+/**
+ * Parses a pickle (protocols 0–5). Throws PickleError for malformed or
+ * cut-short data, and for any error at all once a refused global has been
+ * seen (so that the caller reports the refusal, not what followed from it).
+ * Errors the hooks throw otherwise pass through.
+ */
 export function unpickle(data: Uint8Array, hooks: PickleHooks): PickleResult {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const foreign: string[] = [];
+  try {
+    return run(data, hooks, foreign);
+  } catch (e) {
+    if (e instanceof PickleError) throw e;
+    const bad = e instanceof SyntaxError || e instanceof RangeError;
+    if (foreign.length > 0 || bad) throw new PickleError(e instanceof Error ? e.message : String(e), false, foreign);
+    throw e;
+  }
+}
+
+function run(data: Uint8Array, hooks: PickleHooks, foreign: string[]): PickleResult {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   let pos = 0;
   let stack: unknown[] = [];
   const metastack: unknown[][] = [];

@@ -53,6 +53,9 @@ export function openSafetensors(file: RandomAccessFile): Map<string, TensorRef> 
     if (!h || !Array.isArray(h.shape) || !Array.isArray(h.data_offsets)) throw invalidCheckpoint(path, `safetensors entry ${key} has no dtype/shape/data_offsets`);
     if (!dtype) throw invalidCheckpoint(path, `tensor ${key} has safetensors dtype ${String(h.dtype)}, which depth-video does not read`);
     const [begin, end] = h.data_offsets;
+    if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || begin < 0 || !h.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw invalidCheckpoint(path, `safetensors entry ${key} has a malformed shape or data_offsets`);
+    }
     const want = elementCount(h.shape) * DTYPE_BYTES[dtype];
     if (end - begin !== want) throw invalidCheckpoint(path, `tensor ${key} (shape [${h.shape.join(', ')}], ${h.dtype}) needs ${want} bytes but its data_offsets span ${end - begin}`);
     if (end > dataBytesAvailable) throw damagedCheckpoint(path, `tensor ${key} ends at byte ${dataStart + end} of a ${file.size}-byte file`);

@@ -1,4 +1,4 @@
-import { DTYPE_BYTES, isIntegerDType, swapBytes, toFloat32, toInt64, typedView } from './dtype.js';
+import { DTYPE_BYTES, elementCount, isIntegerDType, swapBytes, toFloat32, toInt64, typedView } from './dtype.js';
 import type { TensorData, TensorDType, TensorRef } from './types.js';
 
 /** Where a tensor's bytes come from: `readInto(dst, start)` fills dst from byte `start` of its storage. */
@@ -94,7 +94,7 @@ export class StoredTensor implements TensorRef {
     this.shape = Object.freeze([...layout.shape]);
     this.stride = layout.stride;
     this.byteOffset = layout.byteOffset;
-    this.size = this.shape.reduce((a, b) => a * b, 1);
+    this.size = elementCount(this.shape);
   }
 
   /** The elements in C order, in the file's own dtype. */

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { DTYPE_BYTES, dataBytes, elementCount, swapBytes } from './dtype.js';
 import { writeAtomically } from './out-file.js';
 import { PickleWriter } from './pickle-writer.js';
-import { spanElements } from './tensor.js';
+import { contiguousStride, spanElements } from './tensor.js';
 import type { CheckpointEntry, TensorDType, TensorEntry, WriteTorchOptions } from './types.js';
 import { ZipWriter } from './zip-writer.js';
 
@@ -19,13 +19,6 @@ interface Planned {
   shape: readonly number[];
   stride: readonly number[];
   offset: number;
-}
-
-function contiguous(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) (s[i] = acc), (acc *= shape[i]!);
-  return s;
 }
 
 /** data.pkl for the planned tensors: what torch.save(state_dict) pickles. */
@@ -83,6 +76,7 @@ function statePickle(plan: readonly Planned[], storages: readonly TensorEntry[],
  * while their storage is written, so a large checkpoint streams.
  */
 export function writeTorchCheckpoint(path: string, entries: Iterable<CheckpointEntry>, opts: WriteTorchOptions = {}): void {
+  if (opts.extras && !opts.wrapper?.length) throw new TypeError('extras need a wrapper: the top level of a bare state dict holds tensors only');
   const storages: TensorEntry[] = [];
   const storageOf = new Map<string, number>();
   const plan: Planned[] = [];
@@ -98,7 +92,7 @@ export function writeTorchCheckpoint(path: string, entries: Iterable<CheckpointE
       plan.push({ key: e.key, storage: s, dtype: base.dtype, shape: e.shape, stride: e.stride, offset: e.offset });
     } else {
       storageOf.set(e.key, storages.length);
-      plan.push({ key: e.key, storage: storages.length, dtype: e.dtype, shape: e.shape, stride: contiguous(e.shape), offset: 0 });
+      plan.push({ key: e.key, storage: storages.length, dtype: e.dtype, shape: e.shape, stride: contiguousStride(e.shape), offset: 0 });
       storages.push(e);
     }
   }

@@ -5,7 +5,7 @@ import { PickleError, PyDict, unpickle } from './pickle.js';
 import { StoredTensor, spanElements, type ByteSource } from './tensor.js';
 import { classifyForeign, isTensorRecord, torchPickleHooks, type TensorRecord } from './torch-pickle.js';
 import type { TensorRef } from './types.js';
-import { ZipArchive, type ZipEntry } from './zip.js';
+import { ZipArchive } from './zip.js';
 
 // Keys under which training scripts keep the model's state dict, most specific first.
 const WRAPPER_KEYS = ['state_dict', 'model_state_dict', 'model', 'module', 'net', 'network', 'params', 'weights'];
@@ -13,11 +13,6 @@ const WRAPPER_KEYS = ['state_dict', 'model_state_dict', 'model', 'module', 'net'
 export interface OpenedStateDict {
   readonly tensors: Map<string, TensorRef>;
   readonly wrapper: string | null;
-}
-
-function recordSource(file: RandomAccessFile, zip: ZipArchive, e: ZipEntry): ByteSource {
-  const start = zip.dataOffset(e);
-  return { readInto: (dst, at) => file.readInto(dst, start + at) };
 }
 
 /** Finds the state dict: the first dict, from the top down through wrapper keys, that holds tensors. */
@@ -79,36 +74,35 @@ export function openTorchZip(file: RandomAccessFile): OpenedStateDict {
   }
 
   const { dict, wrapper } = findStateDict(path, value);
-  const sources = new Map<string, { source: ByteSource; bytes: number }>();
+  const records = new Map<string, { source: ByteSource; bytes: number }>();
   const tensors = new Map<string, TensorRef>();
   for (let i = 0; i < dict.size; i++) {
     const t = dict.values[i];
     if (!isTensorRecord(t)) continue;
     const key = String(dict.keys[i]);
-    tensors.set(key, makeTensor(path, key, t, swap, () => {
-      let s = sources.get(t.storage.key);
-      if (!s) {
-        const e = zip.entries.get(`${prefix}data/${t.storage.key}`);
-        if (!e) throw damagedCheckpoint(path, `no record data/${t.storage.key} for tensor ${key}`);
-        s = { source: recordSource(file, zip, e), bytes: e.size };
-        sources.set(t.storage.key, s);
-      }
-      return s;
-    }));
+    let record = records.get(t.storage.key);
+    if (!record) {
+      const e = zip.entries.get(`${prefix}data/${t.storage.key}`);
+      if (!e) throw damagedCheckpoint(path, `no record data/${t.storage.key} for tensor ${key}`);
+      const start = zip.dataOffset(e);
+      record = { source: { readInto: (dst, at) => file.readInto(dst, start + at) }, bytes: e.size };
+      records.set(t.storage.key, record);
+    }
+    tensors.set(key, makeTensor(path, key, t, record, swap));
   }
   return { tensors, wrapper: wrapper.length ? wrapper.join('/') : null };
 }
 
-function makeTensor(path: string, key: string, t: TensorRecord, swap: boolean, storage: () => { source: ByteSource; bytes: number }): TensorRef {
+/** Checks that a tensor lies inside its storage record and makes its lazy reader. */
+function makeTensor(path: string, key: string, t: TensorRecord, record: { source: ByteSource; bytes: number }, swap: boolean): TensorRef {
   if (t.dtype === null) throw invalidCheckpoint(path, `tensor ${key} is stored as ${t.storage.typeName}, a type depth-video does not read`);
   const eb = DTYPE_BYTES[t.dtype];
-  const { source, bytes } = storage();
-  const declared = t.storage.dtype === null ? bytes : t.storage.numel * DTYPE_BYTES[t.storage.dtype];
-  if (declared > bytes) throw damagedCheckpoint(path, `storage ${t.storage.key} should hold ${declared} bytes but its record has ${bytes}`);
+  const declared = t.storage.dtype === null ? record.bytes : t.storage.numel * DTYPE_BYTES[t.storage.dtype];
+  if (declared > record.bytes) throw damagedCheckpoint(path, `storage ${t.storage.key} should hold ${declared} bytes but its record has ${record.bytes}`);
   const byteOffset = t.storageOffset * eb;
-  const end = byteOffset + spanElements(t.shape, t.stride) * eb;
-  if (spanElements(t.shape, t.stride) > 0 && end > bytes) {
-    throw invalidCheckpoint(path, `tensor ${key} (shape [${t.shape.join(', ')}]) reaches byte ${end} of storage ${t.storage.key}, which has ${bytes}`);
+  const span = spanElements(t.shape, t.stride);
+  if (span > 0 && byteOffset + span * eb > record.bytes) {
+    throw invalidCheckpoint(path, `tensor ${key} (shape [${t.shape.join(', ')}]) reaches byte ${byteOffset + span * eb} of storage ${t.storage.key}, which has ${record.bytes}`);
   }
-  return new StoredTensor(key, { dtype: t.dtype, shape: t.shape, stride: t.stride, byteOffset }, source, swap);
+  return new StoredTensor(key, { dtype: t.dtype, shape: t.shape, stride: t.stride, byteOffset }, record.source, swap);
 }

@@ -96,7 +96,7 @@ export interface WriteTorchOptions extends WriteCheckpointOptions {
   readonly wrapper?: readonly string[];
   /** Plain values stored beside the wrapper key at the top level (e.g. {epoch: 3}). */
   readonly extras?: Readonly<Record<string, number | string | boolean | null>>;
-  /** The folder inside the zip; torch.save uses the file name without extension ('archive' since 2.x). */
+  /** The folder inside the zip (default: the file name without extension, as torch.save names it). */
   readonly archiveName?: string;
   /** The `byteorder` record (PyTorch ≥ 2.1 writes it); null leaves it out, as older versions did. */
   readonly byteorder?: 'little' | 'big' | null;

@@ -8,7 +8,7 @@ export const EOCD_SIG = 0x06054b50;
 export const ZIP64_EOCD_SIG = 0x06064b50;
 export const ZIP64_LOCATOR_SIG = 0x07064b50;
 export const DATA_DESCRIPTOR_SIG = 0x08074b50;
-export const METHOD_STORED = 0;
+const METHOD_STORED = 0;
 
 export interface ZipEntry {
   readonly name: string;
