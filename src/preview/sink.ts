@@ -196,7 +196,12 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
       }
       server?.broadcast({ type: 'state', ...state() });
     },
-    start(ctx: PipelineContext) { ctxInfo = ctx; },
+    start(ctx: PipelineContext) {
+      ctxInfo = ctx;
+      // Pages that connected while the model loaded were greeted without it:
+      // greet them again, so an untrained model's banner shows there too.
+      server?.broadcast(this.hello());
+    },
     write(out: OutputFrame) {
       read++;
       capture.tick(out.frame.captureTime);
