@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ValidateFunction } from 'ajv';
 import { DepthVideoError } from '../errors.js';
-import type { DeviceName } from '../inference/device.js';
+import { DEVICE_NAMES, type DeviceName } from '../inference/device.js';
 import { compileSchema, describeSchemaError } from '../pipeline/preset.js';
 import type { PipelineInput, PipelineOptions } from '../pipeline/run.js';
 import type { RenderSettings } from '../render/renderer.js';
@@ -70,7 +70,7 @@ const SCHEMA = {
     },
     audio: { type: 'boolean' },
     lossless: { type: 'boolean' },
-    device: { enum: ['cpu', 'cuda', 'coreml', 'dml', 'auto'] },
+    device: { enum: DEVICE_NAMES },
     threads: { type: ['integer', 'null'], minimum: 1, maximum: 256 },
     maxFrames: { type: ['integer', 'null'], minimum: 1 },
     videoExt: { enum: ['.mp4', '.m4v', '.mov', '.mkv', '.webm'] },

@@ -72,7 +72,10 @@ export function registerBatchCommand(program: Command, io: CliIO, setExit: (code
           signal: stop.signal,
           hooks: {
             onPlan: (p) => { if (!quiet) status.print(`batch: ${p.files} files below ${shortPath(p.root)}, ${p.toDo} to do, ${p.skipped} finished before`); },
-            onModel: (m) => { if (m.untrained) status.print(untrainedBanner(m.label, m.path).trimEnd()); },
+            onModel: (m) => {
+              if (m.untrained) status.print(untrainedBanner(m.label, m.path).trimEnd());
+              if (!quiet) status.print(`device: ${m.deviceLabel}`);
+            },
             onProgress: (p) => status.update((w) => batchProgressText(p, w)),
             onFile: (r) => {
               if (flags.json) io.stdout.write(JSON.stringify(r) + '\n');

@@ -50,6 +50,7 @@ export async function runWithConsole(opts: PipelineOptions, io: CliIO, view: { q
       hooks: {
         onModel: (m) => {
           if (m.untrained) io.stderr.write(untrainedBanner(m.label, m.path));
+          if (!view.quiet) io.stderr.write(`device: ${m.deviceLabel}\n`);
         },
         onWarning: (line) => { if (!view.quiet) io.stderr.write(`warning: ${line}\n`); },
         onProgress: (p) => progress.update(p),

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { validateFileOptions, type FileOptions } from '../batch/options.js';
-import type { DeviceName } from '../inference/device.js';
+import { DEVICE_NAMES, type DeviceName } from '../inference/device.js';
 import { loadPreset, type PipelinePreset } from '../pipeline/preset.js';
 import type { PipelineOptions } from '../pipeline/run.js';
 import { COLORMAP_NAMES } from '../render/colormap.js';
@@ -71,7 +71,7 @@ export function addPipelineOptions(cmd: Command, preset: PipelinePreset, opts: {
     .option('--multiple-of <n>', "round input sides to a multiple of n (default: the model family's)", intArg('--multiple-of', 1, 1024))
     .option('--keep-aspect', 'keep the frame aspect ratio when resizing for the model')
     .option('--no-keep-aspect', 'squash frames to the model size')
-    .addOption(new Option('--device <device>', 'execution provider').choices(['cpu', 'cuda', 'coreml', 'dml', 'auto']).default(preset.device ?? 'cpu'))
+    .addOption(new Option('--device <device>', 'where the model runs; auto: CUDA, else a hardware WebGPU adapter, else CoreML/DirectML, else the CPU').choices([...DEVICE_NAMES]).default(preset.device ?? 'auto'))
     .option('--threads <n>', 'inference threads (default: all cores)', intArg('--threads', 1, 256))
     .option('--no-audio', 'drop the audio track (default: copied)')
     .option('--lossless', 'lossless RGB output (FFV1, .mkv only)')
@@ -117,7 +117,7 @@ export function buildOptions(cmd: Command, flags: PipelineFlags, preset: Pipelin
     spec,
     audio: fromCli('audio') ? flags.audio : preset.audio ?? true,
     lossless: flags.lossless ?? false,
-    device: fromCli('device') ? flags.device : preset.device ?? 'cpu',
+    device: fromCli('device') ? flags.device : preset.device ?? 'auto',
     threads: flags.threads ?? preset.threads ?? undefined,
     maxFrames: flags.maxFrames,
     allowDownload: flags.download,
@@ -139,7 +139,7 @@ export function fileOptionsFrom(cmd: Command, flags: PipelineFlags, preset: Pipe
     spec: video.spec ?? {},
     audio: video.audio ?? true,
     lossless,
-    device: video.device ?? 'cpu',
+    device: video.device ?? 'auto',
     threads: video.threads ?? null,
     maxFrames: video.maxFrames ?? null,
     videoExt: `.${bare}`,

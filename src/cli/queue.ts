@@ -120,6 +120,7 @@ export function registerQueueCommands(program: Command, io: CliIO, setExit: (cod
             onModel: (m) => {
               if (m.untrained && !seen.has(m.path)) io.stderr.write(untrainedBanner(m.label, m.path));
               seen.add(m.path);
+              log(`model ${m.label} loaded on ${m.deviceLabel}`);
             },
             onJobStart: (e) => log(`start  ${e.id} ${e.input} (attempt ${e.attempt})`),
             onJobDone: (e) => log(`done   ${e.id} ${e.input} -> ${e.output}: ${e.result.frames} frames in ${(e.result.wallMs / 1000).toFixed(1)} s${e.result.untrained ? ' [UNTRAINED TEST MODEL]' : ''}${e.result.damage ? `; ${e.result.damage}` : ''}`),
