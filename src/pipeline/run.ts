@@ -4,6 +4,7 @@ import { probeMedia, type MediaInfo } from '../ffmpeg/probe.js';
 import type { DeviceName } from '../inference/device.js';
 import type { FallbackNode } from '../inference/placement.js';
 import { DepthSession, type InferenceResult, type ModelDescription, type PreparedInput } from '../inference/session.js';
+import type { CheckpointChoice } from '../models/converted.js';
 import { resolveModel } from '../models/resolve.js';
 import { DepthRenderer, type RenderSettings, type RenderedDepth } from '../render/renderer.js';
 import { FlickerMeter } from '../render/flicker-meter.js';
@@ -27,8 +28,10 @@ export interface PipelineOptions {
   readonly input: PipelineInput;
   /** Video or image file to write; null for preview/record-only runs. */
   readonly output: string | null;
-  /** A manifest name, a generated model name, or a path to an .onnx file. */
+  /** A manifest name, a generated model name, or a path to an .onnx file or a PyTorch checkpoint. */
   readonly model: string;
+  /** For a checkpoint `model`: `--family` / `--max-depth` of its conversion. */
+  readonly checkpoint?: CheckpointChoice;
   /**
    * An open session to run on instead of loading `model` (and `device`,
    * `threads`, `spec`); the caller closes it. A batch reuses one across files.
@@ -154,7 +157,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   const pre: Prelude = { media, inputLabel, replaces, warnings, t0 };
   if (opts.session) return runWithSession(opts, opts.session, pre);
 
-  const { path: modelPath } = await resolveModel(opts.model, { allowDownload: opts.allowDownload ?? true, signal: opts.signal, onWarning: warn });
+  const { path: modelPath } = await resolveModel(opts.model, { allowDownload: opts.allowDownload ?? true, signal: opts.signal, onWarning: warn, checkpoint: opts.checkpoint });
   if (opts.signal?.aborted) throw new DepthVideoError('INTERRUPTED', 'stopped before the model was loaded');
   const session = await DepthSession.open(modelPath, { device: opts.device, threads: opts.threads, spec: opts.spec, onWarning: warn });
   try {
