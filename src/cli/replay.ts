@@ -8,9 +8,10 @@ import type { Rational } from '../ffmpeg/probe.js';
 import { checkOutput } from '../pipeline/output-check.js';
 import { applyColormap, COLORMAP_NAMES, getColormap } from '../render/colormap.js';
 import { padToEven } from '../render/layout.js';
+import { normalizeDepth } from '../render/normalize.js';
 import { FfmpegEncoder, needsEvenSize } from '../sinks/encoder.js';
 import { readDepth16, readRaw, readRecording, type FrameRecord, type LoadedRecording, type RecordingSegment } from '../sinks/recorder/index.js';
-import type { ColormapName } from '../types.js';
+import type { ColormapName, DepthKind } from '../types.js';
 import type { CliIO } from './main.js';
 
 /**
@@ -91,16 +92,13 @@ function unitFrom16(d: Uint16Array): Float32Array {
   return out;
 }
 
-/** A float32-only recording has no depth image: show the raw output over its own range. */
-function unitFromRaw(raw: Float32Array, lo: number, hi: number): Float32Array {
-  const out = new Float32Array(raw.length);
-  const span = hi - lo;
-  if (!(span > 0) || !Number.isFinite(span)) return out;
-  for (let i = 0; i < raw.length; i++) {
-    const t = (raw[i]! - lo) / span;
-    out[i] = t > 0 ? (t < 1 ? t : 1) : 0;
-  }
-  return out;
+/**
+ * A float32-only recording has no depth image: show the raw output over its
+ * own range, near as bright (metric depth grows with distance, so its range
+ * runs the other way, as the renderer does).
+ */
+function unitFromRaw(raw: Float32Array, lo: number, hi: number, kind: DepthKind): Float32Array {
+  return kind === 'metric-depth' ? normalizeDepth(raw, hi, lo) : normalizeDepth(raw, lo, hi);
 }
 
 /**
@@ -194,7 +192,7 @@ export async function replayRecording(dir: string, opts: ReplayOptions): Promise
         }
         let unit: Float32Array;
         try {
-          unit = f.depth !== undefined ? unitFrom16(await readDepth16(abs, f, manifest)) : unitFromRaw(readRaw(abs, f), f.rawMin, f.rawMax);
+          unit = f.depth !== undefined ? unitFrom16(await readDepth16(abs, f, manifest)) : unitFromRaw(readRaw(abs, f), f.rawMin, f.rawMax, manifest.model?.output ?? 'relative-inverse-depth');
         } catch (e) {
           problems.push(`frame ${f.index} could not be read: ${errorText(e)}`);
           continue;

@@ -1,9 +1,9 @@
 import { basename } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DepthVideoError, errorText } from '../errors.js';
-import { detectFamily, readOnnxInfo, validateDepthIO, type OnnxInfo } from '../models/onnx-info.js';
+import { depthKindOf, detectFamily, readOnnxInfo, validateDepthIO, type OnnxInfo } from '../models/onnx-info.js';
 import { builtScript } from '../paths.js';
-import type { DepthMap, PreprocessSpec, RgbImage } from '../types.js';
+import type { DepthKind, DepthMap, PreprocessSpec, RgbImage } from '../types.js';
 import { chooseDevice, deviceLabel, type DeviceChoice, type DeviceEnv, type DeviceName } from './device.js';
 import { fallbackReport, type FallbackNode } from './placement.js';
 import { computeInputSize, imageToTensor } from './preprocess.js';
@@ -28,6 +28,8 @@ export interface ModelDescription {
   readonly spec: PreprocessSpec;
   /** Random or analytic weights: the output shows the pipeline working, not depth. */
   readonly untrained: boolean;
+  /** Relative inverse depth, or metric depth in metres (larger = farther). */
+  readonly output: DepthKind;
   readonly inputName: string;
   readonly outputName: string;
   /** Fixed input size of the graph, when it has one. */
@@ -193,6 +195,7 @@ export class DepthSession {
       family: detected.family,
       spec,
       untrained: info.metadata['depth_video.untrained'] === 'true',
+      output: depthKindOf(info),
       inputName: ready.inputNames[0]!,
       outputName: ready.outputNames[0]!,
       fixedSize,

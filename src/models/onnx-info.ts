@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import onnx from 'onnx-proto';
 import { DepthVideoError, errorText } from '../errors.js';
-import type { PreprocessSpec } from '../types.js';
+import type { DepthKind, PreprocessSpec } from '../types.js';
 import { FAMILY_SPECS, fixedInputSpec, isFamilyName, type FamilyName } from '../inference/families.js';
 import { detectInGraphNormalization, MAX_CONSTANT_BYTES, specForInGraphNormalization, type InGraphNormalization } from './graph-normalization.js';
 import { readModelSkeleton } from './onnx-skeleton.js';
@@ -123,6 +123,11 @@ export function decodeOnnxInfo(bytes: Uint8Array, file: string, fileBytes: numbe
     metadata,
     inputNormalization: inputs.length === 1 ? detectInGraphNormalization(graph, inputs[0].name) : null,
   };
+}
+
+/** What the model's output means, as its converter recorded it (`depth_video.output`); relative inverse depth otherwise. */
+export function depthKindOf(info: OnnxInfo): DepthKind {
+  return info.metadata['depth_video.output'] === 'metric-depth' ? 'metric-depth' : 'relative-inverse-depth';
 }
 
 function fmtDims(dims: readonly Dim[]): string {

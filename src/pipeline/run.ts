@@ -218,7 +218,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
 
   const spec = session.model.spec;
   const evenOutput = opts.output ? needsEvenSize(opts.output, opts.lossless ?? false) : false;
-  const renderer = new DepthRenderer(opts.render, spec.outputInterpolation, spec.outputAlignCorners, evenOutput);
+  const renderer = new DepthRenderer(opts.render, spec.outputInterpolation, spec.outputAlignCorners, evenOutput, session.model.output);
   controlSubs.push(control.render.subscribe((patch) => renderer.update(patch)));
   const stats: ScheduleStats = newScheduleStats();
   const flickerMeter = new FlickerMeter();

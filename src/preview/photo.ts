@@ -127,7 +127,7 @@ export class PhotoDepth {
     const session = await this.open();
     const r = await session.infer(img);
     const spec = session.model.spec;
-    const renderer = new DepthRenderer({ ...settings, layout: 'depth', stabilize: 'off', stabilizeWindow: 1 }, spec.outputInterpolation, spec.outputAlignCorners, false);
+    const renderer = new DepthRenderer({ ...settings, layout: 'depth', stabilize: 'off', stabilizeWindow: 1 }, spec.outputInterpolation, spec.outputAlignCorners, false, session.model.output);
     const d = renderer.renderDepth(r.depth, img.width, img.height);
     const [colorPng, grayPng16] = await Promise.all([
       Promise.resolve(encodePngRgb8(d.depthRgb)),

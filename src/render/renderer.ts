@@ -1,4 +1,4 @@
-import type { ColormapName, DepthMap, Interpolation, LayoutName, RgbImage } from '../types.js';
+import type { ColormapName, DepthKind, DepthMap, Interpolation, LayoutName, RgbImage } from '../types.js';
 import { applyColormap, getColormap } from './colormap.js';
 import { equalizeHistogram } from './equalize.js';
 import { composeLayout, padToEven } from './layout.js';
@@ -8,7 +8,7 @@ import { DepthStabilizer, type StabilizeMode } from './stabilize.js';
 
 export interface RenderSettings {
   readonly colormap: ColormapName;
-  /** Far = bright instead of near = bright. */
+  /** Far = bright instead of near = bright (whichever way the model's output runs). */
   readonly invert: boolean;
   /** Histogram equalisation of the normalised depth. */
   readonly highContrast: boolean;
@@ -47,6 +47,8 @@ export class DepthRenderer {
     private readonly interpolation: Interpolation,
     private readonly alignCorners: boolean,
     private readonly evenOutput: boolean,
+    /** Metric depth grows with distance: its colour range is applied the other way round, so near stays bright. */
+    private readonly depthKind: DepthKind = 'relative-inverse-depth',
   ) {
     this.settingsValue = settings;
     this.stabilizer = this.makeStabilizer(settings);
@@ -79,7 +81,8 @@ export class DepthRenderer {
     const s = this.settingsValue;
     const { min: rawMin, max: rawMax } = depthRange(depth.data);
     const st = this.stabilizer.update(depth);
-    const unit = resizeAndNormalize({ width: depth.width, height: depth.height, data: st.data }, width, height, this.interpolation, this.alignCorners, st.lo, st.hi);
+    const [from, to] = this.depthKind === 'metric-depth' ? [st.hi, st.lo] : [st.lo, st.hi];
+    const unit = resizeAndNormalize({ width: depth.width, height: depth.height, data: st.data }, width, height, this.interpolation, this.alignCorners, from, to);
     const shown = s.highContrast ? equalizeHistogram(unit, 1024, unit) : unit;
     const rgb = applyColormap(shown, getColormap(s.colormap), undefined, s.invert);
     return { unit: shown, depthRgb: { width, height, data: rgb }, lo: st.lo, hi: st.hi, rawMin, rawMax, reset: st.reset };

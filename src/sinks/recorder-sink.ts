@@ -135,7 +135,7 @@ export async function manifestFromContext(ctx: PipelineContext, render: RenderSe
   const fr = ctx.source.frameRate;
   return {
     tool: { name: 'depth-video', version: toolVersion() },
-    model: { name: m.label, path: resolve(m.path), sha256, untrained: m.untrained },
+    model: { name: m.label, path: resolve(m.path), sha256, untrained: m.untrained, output: m.output },
     input: {
       path: ctx.inputPath ? resolve(ctx.inputPath) : ctx.source.label,
       width: ctx.source.width,
