@@ -10,7 +10,7 @@ import { describeDevices, listWebcams, parseSize, TEST_WEBCAM, webcamSource } fr
 import type { PipelineInput } from '../pipeline/run.js';
 import type { FrameSink } from '../pipeline/types.js';
 import { isGeneratedModelName } from '../inference/generate/index.js';
-import type { CliExtension, ExtensionContext, Flags } from './extension.js';
+import type { CliExtension, ExtensionContext, Flags, RunModelOptions } from './extension.js';
 import type { CliIO } from './main.js';
 
 function str(v: unknown): string | undefined {
@@ -35,6 +35,19 @@ interface ServeOptions {
   readonly live: boolean;
   readonly hub?: ReturnType<typeof previewSink>;
   readonly keepAlive: boolean;
+  readonly run: RunModelOptions;
+}
+
+/** Photos are inferred with the run's model, preprocessing and device. */
+function photoDepth(run: RunModelOptions, io: CliIO, quiet: boolean): PhotoDepth {
+  return new PhotoDepth({
+    model: run.model,
+    allowDownload: run.allowDownload ?? true,
+    device: run.device,
+    checkpoint: run.checkpoint,
+    spec: run.spec,
+    onWarning: (line) => { if (!quiet) io.stderr.write(`warning: photo mode: ${line}\n`); },
+  });
 }
 
 async function serve(flags: Flags, io: CliIO, o: ServeOptions): Promise<PreviewServer> {
@@ -49,7 +62,7 @@ async function serve(flags: Flags, io: CliIO, o: ServeOptions): Promise<PreviewS
     port: previewPort(flags.preview),
     host,
     allowExternal: explicit,
-    photo: new PhotoDepth(str(flags.model) ?? 'dpt-tiny', flags.download !== false),
+    photo: photoDepth(o.run, io, quiet),
     uploadLimit: DEFAULT_UPLOAD_LIMIT,
     keepAlive: o.keepAlive,
     log: (line) => { if (!quiet) io.stderr.write(`${line}\n`); },
@@ -57,9 +70,9 @@ async function serve(flags: Flags, io: CliIO, o: ServeOptions): Promise<PreviewS
       type: 'hello',
       live: false,
       source: null,
-      model: str(flags.model) ?? null,
+      model: o.run.model,
       // Before the first photo the model is not loaded; the generated ones are known by name.
-      untrained: isGeneratedModelName(str(flags.model) ?? 'dpt-tiny'),
+      untrained: isGeneratedModelName(o.run.model),
       device: null,
       render: { colormap: isColormapName(colormap) ? colormap : 'inferno', invert: flags.invert === true, highContrast: flags.highContrast === true, layout: 'side-by-side' },
       schedule: 'async',
@@ -91,7 +104,7 @@ export const liveExtension: CliExtension = {
       .option('--photo-ui', 'serve only the photo page (drop an image, get its depth), no video');
   },
 
-  async handle(flags: Flags, io: CliIO): Promise<number | null> {
+  async handle(flags: Flags, io: CliIO, run: RunModelOptions): Promise<number | null> {
     if (flags.listWebcams) {
       const devices = await listWebcams();
       if (!devices.length) io.stdout.write(`${describeDevices(devices)}\n`);
@@ -99,7 +112,7 @@ export const liveExtension: CliExtension = {
       return 0;
     }
     if (flags.photoUi) {
-      const server = await serve(flags, io, { live: false, keepAlive: true });
+      const server = await serve(flags, io, { live: false, keepAlive: true, run });
       await new Promise<void>((resolve) => {
         const done = () => { process.off('SIGINT', done); process.off('SIGTERM', done); resolve(); };
         process.on('SIGINT', done);
@@ -148,7 +161,7 @@ export const liveExtension: CliExtension = {
       uploadLimit: DEFAULT_UPLOAD_LIMIT,
     });
     // The server must not keep the process alive if the run fails before it starts.
-    const server = await serve(ctx.flags, ctx.io, { live: true, hub, keepAlive: false });
+    const server = await serve(ctx.flags, ctx.io, { live: true, hub, keepAlive: false, run: ctx.run });
     hub.attach(server);
     return [hub];
   },

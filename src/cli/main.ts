@@ -60,8 +60,9 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .exitOverride()
     .action(async (inputArg: string | undefined, flags: MainFlags, cmd: Command) => {
       const all = flags as unknown as Flags;
+      const runPreset = presetFor(flags, preset);
       for (const ext of EXTENSIONS) {
-        const code = await ext.handle?.(all, io);
+        const code = await ext.handle?.(all, io, buildOptions(cmd, flags, runPreset, true));
         if (code !== null && code !== undefined) { setExit(code); return; }
       }
       let input: PipelineInput | null = null;
@@ -75,10 +76,10 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
         throw new DepthVideoError('USAGE', `no output given for ${label}: add --out depth.mp4 (or depth.png for an image)`);
       }
       const still = input.kind === 'file' && isStillPath(input.path);
-      const opts = { ...buildOptions(cmd, flags, presetFor(flags, preset), still), output: flags.out ?? null, overwrite: flags.overwrite ?? false };
+      const opts = { ...buildOptions(cmd, flags, runPreset, still), output: flags.out ?? null, overwrite: flags.overwrite ?? false };
       const control = new RunControl(opts.sync ? 'sync' : 'async');
       const sinks = [];
-      for (const ext of EXTENSIONS) sinks.push(...((await ext.sinks?.({ flags: all, io, control, inputLabel: label, input })) ?? []));
+      for (const ext of EXTENSIONS) sinks.push(...((await ext.sinks?.({ flags: all, io, control, inputLabel: label, input, run: opts })) ?? []));
       setExit(await runWithConsole({ ...opts, input, control, sinks }, io, { quiet: flags.quiet ?? false, json: flags.json ?? false }));
     });
   for (const ext of EXTENSIONS) ext.addOptions(program);

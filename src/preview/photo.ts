@@ -2,12 +2,14 @@ import { spawn } from 'node:child_process';
 import { deflateSync } from 'node:zlib';
 import { DepthVideoError, errorText } from '../errors.js';
 import { ffmpegPath } from '../ffmpeg/binary.js';
+import type { DeviceName } from '../inference/device.js';
 import { DepthSession } from '../inference/session.js';
+import type { CheckpointChoice } from '../models/converted.js';
 import { resolveModel } from '../models/resolve.js';
 import { toUint16 } from '../render/colormap.js';
 import { DepthRenderer } from '../render/renderer.js';
 import { encodePng16, pngChunk } from '../sinks/recorder/png16.js';
-import type { ColormapName, RgbImage } from '../types.js';
+import type { ColormapName, PreprocessSpec, RgbImage } from '../types.js';
 
 /** Default upload limit of the photo page: big enough for a phone's full-size JPEG. */
 export const DEFAULT_UPLOAD_LIMIT = 25 * 1024 * 1024;
@@ -92,23 +94,42 @@ export interface PhotoResult {
   /** Normalised depth (1 = near), 16-bit grayscale PNG. */
   readonly grayPng16: Buffer;
   readonly inferenceMs: number;
+  /** Where the photo was inferred, e.g. `cpu` or `webgpu (…)`. */
+  readonly device: string;
+}
+
+/** The model and device of the run the page belongs to: photos are inferred as its frames are. */
+export interface PhotoModelOptions {
+  readonly model: string;
+  readonly allowDownload: boolean;
+  /** The run's --device (default cpu, as for any session). */
+  readonly device?: DeviceName;
+  /** --family / --max-depth when the model is a checkpoint. */
+  readonly checkpoint?: CheckpointChoice;
+  /** The run's preprocessing overrides (--size, --mean, …). */
+  readonly spec?: Partial<PreprocessSpec>;
+  readonly onWarning?: (line: string) => void;
 }
 
 /**
  * Depth of single uploaded photos, for the page's photo mode. It has its own
  * session (opened on the first photo) so a live run's scheduler is never
- * held up by an upload.
+ * held up by an upload, on the device the run chose: a photo inferred on the
+ * CPU next to a GPU run would be slow and could differ from the video.
  */
 export class PhotoDepth {
   private session: Promise<DepthSession> | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly model: string, private readonly allowDownload: boolean) {}
+  constructor(private readonly opts: PhotoModelOptions) {}
 
   private open(): Promise<DepthSession> {
     if (this.closed) return Promise.reject(new DepthVideoError('USAGE', 'the preview is shutting down'));
-    this.session ??= resolveModel(this.model, { allowDownload: this.allowDownload }).then((r) => DepthSession.open(r.path, { threads: 1 }));
+    const o = this.opts;
+    // One thread: on the CPU the live run's inference keeps the others.
+    this.session ??= resolveModel(o.model, { allowDownload: o.allowDownload, checkpoint: o.checkpoint, onWarning: o.onWarning })
+      .then((r) => DepthSession.open(r.path, { threads: 1, device: o.device, spec: o.spec, onWarning: o.onWarning }));
     this.session.catch(() => { this.session = null; });
     return this.session;
   }
@@ -133,7 +154,7 @@ export class PhotoDepth {
       Promise.resolve(encodePngRgb8(d.depthRgb)),
       encodePng16(img.width, img.height, toUint16(d.unit)),
     ]);
-    return { width: img.width, height: img.height, kind, colorPng, grayPng16, inferenceMs: r.inferenceMs };
+    return { width: img.width, height: img.height, kind, colorPng, grayPng16, inferenceMs: r.inferenceMs, device: session.model.deviceLabel };
   }
 
   async close(): Promise<void> {

@@ -163,7 +163,7 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
         invert: url.searchParams.get('invert') === 'true',
         highContrast: url.searchParams.get('highContrast') === 'true',
       });
-      sendJson(res, 200, { width: r.width, height: r.height, kind: r.kind, inferenceMs: r.inferenceMs, color: r.colorPng.toString('base64'), gray16: r.grayPng16.toString('base64') });
+      sendJson(res, 200, { width: r.width, height: r.height, kind: r.kind, inferenceMs: r.inferenceMs, device: r.device, color: r.colorPng.toString('base64'), gray16: r.grayPng16.toString('base64') });
     } catch (e) {
       sendJson(res, 422, { error: errorText(e) });
     }

@@ -22,7 +22,7 @@ export async function startLive(opts: { model: string; graph?: string; uploadLim
   const hub = previewSink({ control, render: { colormap: 'inferno', invert: false, highContrast: false, layout: 'side-by-side' }, forwardLayout: true, uploadLimit: opts.uploadLimit });
   const server = await startPreviewServer({
     port: 0,
-    photo: opts.photoModel ? new PhotoDepth(opts.photoModel, false) : null,
+    photo: opts.photoModel ? new PhotoDepth({ model: opts.photoModel, allowDownload: false }) : null,
     uploadLimit: opts.uploadLimit,
     heartbeatMs: opts.heartbeatMs,
     hello: () => hub.hello(),
