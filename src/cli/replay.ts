@@ -13,6 +13,7 @@ import { FfmpegEncoder, needsEvenSize } from '../sinks/encoder.js';
 import { readDepth16, readRaw, readRecording, type FrameRecord, type LoadedRecording, type RecordingSegment } from '../sinks/recorder/index.js';
 import type { ColormapName, DepthKind } from '../types.js';
 import type { CliIO } from './main.js';
+import { counted } from '../count.js';
 
 /**
  * `depth-video replay <dir>`: renders a recording back to a colour video (the
@@ -230,11 +231,11 @@ export async function recordingInfo(dir: string): Promise<{ lines: string[]; jso
   const ok = problems.length === 0;
   const lines = [
     `recording  ${abs}`,
-    `status     ${ok ? 'complete' : `incomplete (${problems.length} kind(s) of problem, listed below)`}`,
+    `status     ${ok ? 'complete' : `incomplete (${counted(problems.length, 'kind')} of problem, listed below)`}`,
     `format     ${m.format}`,
     `frames     ${rec.frames.length} usable${m.complete && m.framesRecorded !== rec.frames.length ? ` (manifest says ${m.framesRecorded})` : ''}, segments ${segs || 'none'}`,
     `time       ${span}, about ${(rate.num / rate.den).toFixed(3)} fps`,
-    `size       ${megabytes(bytes)} in ${files} file(s)`,
+    `size       ${megabytes(bytes)} in ${counted(files, 'file')}`,
     `model      ${m.model?.name ?? '?'}${m.model?.untrained ? ' (untrained)' : ''}, sha256 ${m.model?.sha256 ?? 'unknown'}`,
     `input      ${m.input?.path ?? '?'} ${m.input?.width}x${m.input?.height}${m.input?.frameRate ? ` @ ${m.input.frameRate.toFixed(3)} fps` : ''}`,
     `sizes      frame ${m.frameSize?.width}x${m.frameSize?.height}, inference ${m.inferenceSize?.width}x${m.inferenceSize?.height}`,
@@ -268,9 +269,9 @@ export function registerReplayCommand(program: Command, io: CliIO, setExit: (cod
       if (!o.out) throw new DepthVideoError('USAGE', `no output given: depth-video replay ${dir} --out depth.mp4 (or --info)`);
       const r = await replayRecording(dir, { out: o.out, colormap: o.colormap, invert: o.invert, overwrite: o.overwrite ?? false });
       const fps = (r.frameRate.num / r.frameRate.den).toFixed(3);
-      io.stderr.write(`replayed ${r.framesWritten} frame(s) to ${o.out} at ${fps} fps\n`);
+      io.stderr.write(`replayed ${counted(r.framesWritten, 'frame')} to ${o.out} at ${fps} fps\n`);
       if (!r.complete) {
-        io.stderr.write(`replay: the recording is incomplete; rendered the ${r.framesWritten} readable frame(s) of the ${r.framesListed} complete ones listed:\n`);
+        io.stderr.write(`replay: the recording is incomplete; rendered ${r.framesWritten} readable of the ${counted(r.framesListed, 'complete frame')} listed:\n`);
         for (const p of r.problems) io.stderr.write(`  ${p}\n`);
       }
       setExit(0);

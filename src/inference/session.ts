@@ -8,6 +8,7 @@ import { chooseDevice, deviceLabel, type DeviceChoice, type DeviceEnv, type Devi
 import { fallbackReport, type FallbackNode } from './placement.js';
 import { computeInputSize, imageToTensor } from './preprocess.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { counted } from '../count.js';
 
 export interface DepthSessionOptions {
   readonly device?: DeviceName;
@@ -142,7 +143,7 @@ export class DepthSession {
    * on that device, so the run ends and its output so far is kept.
    */
   private gpuFailure(what: string): DepthVideoError {
-    const when = this.completed ? `after ${this.completed} frame${this.completed === 1 ? '' : 's'}` : 'on the first frame';
+    const when = this.completed ? `after ${counted(this.completed, 'frame')}` : 'on the first frame';
     return new DepthVideoError('DEVICE_LOST', `${this.model.deviceLabel}: ${what} ${when}: the GPU was lost or ran out of memory; check its driver, or rerun with --device cpu`, { file: this.model.path });
   }
 

@@ -18,6 +18,7 @@ import type { PreprocessSpec, RgbImage, VideoFrame } from '../types.js';
 import { checkOutput } from './output-check.js';
 import { damageText } from './damage.js';
 import type { FrameSink, OutputFrame, PipelineContext } from './types.js';
+import { counted, nounFor } from '../count.js';
 
 export type PipelineInput =
   | { readonly kind: 'file'; readonly path: string }
@@ -363,7 +364,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   }
   if (failed) throw failed;
   if (lost) {
-    const kept = opts.output ? `; the ${written} frame${written === 1 ? '' : 's'} before it ${written === 1 ? 'is' : 'are'} in ${opts.output}` : '';
+    const kept = opts.output ? `; the ${counted(written, 'frame')} before it ${nounFor(written, 'is', 'are')} in ${opts.output}` : '';
     throw new DepthVideoError('DEVICE_LOST', lost.message + kept, { file: lost.file, cause: lost });
   }
 

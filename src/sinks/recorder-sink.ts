@@ -11,6 +11,7 @@ import { toUint16 } from '../render/colormap.js';
 import type { RenderSettings } from '../render/renderer.js';
 import { mkdirParents } from './recorder/fs.js';
 import { Recorder, type ManifestInit, type RecordFormat, type RecordingManifest } from './recorder/index.js';
+import { counted } from '../count.js';
 
 /**
  * The recorder as a pipeline sink: turns OutputFrames into RecordedFrames,
@@ -271,7 +272,7 @@ export function recorderSink(opts: RecorderSinkOptions): RecorderSink {
       // Ctrl-C is how a live recording normally ends; only a file cut short is "stopped early".
       finalManifest = await recorder.close(interrupted && !liveSource ? 'interrupted before the end of the input' : undefined);
       if (skipped > 0) {
-        warn(`recording skipped ${skipped} inferred frame(s) because the disk fell behind the stream (see droppedBefore in frames.jsonl); use --sync to keep every frame`);
+        warn(`recording skipped ${counted(skipped, 'inferred frame')} because the disk fell behind the stream (see droppedBefore in frames.jsonl); use --sync to keep every frame`);
       }
     },
     async abort() {
