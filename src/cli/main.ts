@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { createRequire } from 'node:module';
 import { DepthVideoError, isDepthVideoError } from '../errors.js';
+import { packageVersion } from '../paths.js';
 import { loadPreset } from '../pipeline/preset.js';
 import type { FrameSink } from '../pipeline/types.js';
 import { isStillPath } from '../batch/discover.js';
@@ -24,8 +24,6 @@ export { runWithConsole } from './console.js';
 /** Features plugged into the main command, in the order their options are listed. */
 const EXTENSIONS: readonly CliExtension[] = [liveExtension, recordExtension];
 
-const require = createRequire(import.meta.url);
-const VERSION = (require('../../package.json') as { version: string }).version;
 
 const defaultIO: CliIO = { stdout: process.stdout, stderr: process.stderr };
 
@@ -48,7 +46,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .enablePositionalOptions()
     .name('depth-video')
     .description('Turn videos and images into depth video with MiDaS / DPT / Depth-Anything ONNX models.')
-    .version(VERSION)
+    .version(packageVersion())
     .argument('[input]', 'video or image file')
     .option('-o, --out <file>', 'output video (.mp4 .mkv .webm .mov) or image (.png .jpg)');
   addPipelineOptions(program, preset, { schedule: true })

@@ -7,6 +7,7 @@ import { ffmpegPath } from '../ffmpeg/binary.js';
 import type { Rational } from '../ffmpeg/probe.js';
 import { checkOutput } from '../pipeline/output-check.js';
 import { applyColormap, COLORMAP_NAMES, getColormap } from '../render/colormap.js';
+import { formatBytes } from '../models/progress.js';
 import { padToEven } from '../render/layout.js';
 import { normalizeDepth } from '../render/normalize.js';
 import { FfmpegEncoder, needsEvenSize } from '../sinks/encoder.js';
@@ -143,10 +144,6 @@ async function dirSize(dir: string): Promise<{ bytes: number; files: number }> {
   return { bytes, files };
 }
 
-function megabytes(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1)} MB`;
-}
-
 const MKV_NAME = 'depth.mkv';
 
 /** Renders a recording dir to a colour video; throws only when nothing could be rendered. */
@@ -235,7 +232,7 @@ export async function recordingInfo(dir: string): Promise<{ lines: string[]; jso
     `format     ${m.format}`,
     `frames     ${rec.frames.length} usable${m.complete && m.framesRecorded !== rec.frames.length ? ` (manifest says ${m.framesRecorded})` : ''}, segments ${segs || 'none'}`,
     `time       ${span}, about ${(rate.num / rate.den).toFixed(3)} fps`,
-    `size       ${megabytes(bytes)} in ${counted(files, 'file')}`,
+    `size       ${formatBytes(bytes)} in ${counted(files, 'file')}`,
     `model      ${m.model?.name ?? '?'}${m.model?.untrained ? ' (untrained)' : ''}, sha256 ${m.model?.sha256 ?? 'unknown'}`,
     `input      ${m.input?.path ?? '?'} ${m.input?.width}x${m.input?.height}${m.input?.frameRate ? ` @ ${m.input.frameRate.toFixed(3)} fps` : ''}`,
     `sizes      frame ${m.frameSize?.width}x${m.frameSize?.height}, inference ${m.inferenceSize?.width}x${m.inferenceSize?.height}`,

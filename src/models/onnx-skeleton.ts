@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { varint } from '../inference/generate/onnx-writer.js';
 
 /**
  * An ONNX file's ModelProto without its weights, read with positioned reads.
@@ -104,17 +105,6 @@ interface Built {
   length: number;
 }
 
-function varintBytes(n: number): Uint8Array {
-  const out: number[] = [];
-  let v = n;
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
-  return Uint8Array.from(out);
-}
-
 function push(into: Built, piece: Uint8Array): void {
   into.pieces.push(piece);
   into.length += piece.length;
@@ -142,8 +132,8 @@ function prune(c: Cursor, end: number, r: Rule, keepValues: number, into: Built,
       if (child) {
         const sub: Built = { pieces: [], length: 0 };
         prune(c, bodyEnd, child, keepValues, sub, depth + 1);
-        push(into, varintBytes(tag));
-        push(into, varintBytes(sub.length));
+        push(into, varint(tag));
+        push(into, varint(sub.length));
         for (const p of sub.pieces) push(into, p);
         continue;
       }
