@@ -24,7 +24,6 @@ export { runWithConsole } from './console.js';
 /** Features plugged into the main command, in the order their options are listed. */
 const EXTENSIONS: readonly CliExtension[] = [liveExtension, recordExtension];
 
-
 const defaultIO: CliIO = { stdout: process.stdout, stderr: process.stderr };
 
 /** Options of the main command, as commander parses them. */

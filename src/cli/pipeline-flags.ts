@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { validateFileOptions, type FileOptions } from '../batch/options.js';
-import { CONVERTER_FAMILIES } from '../convert/registry.js';
+import { FAMILY_NAMES } from '../convert/registry.js';
 import { DEVICE_NAMES, type DeviceName } from '../inference/device.js';
 import type { CheckpointChoice } from '../models/converted.js';
 import { loadPreset, type PipelinePreset } from '../pipeline/preset.js';
@@ -26,7 +26,7 @@ export function metresArg(v: string): number {
 
 /** --family: the variants the converter knows (they become part of the cached model's name). */
 export function familyOption(description: string): Option {
-  return new Option('--family <name>', description).choices(CONVERTER_FAMILIES.flatMap((f) => f.variants));
+  return new Option('--family <name>', description).choices(FAMILY_NAMES);
 }
 
 export const MAX_DEPTH_HELP = 'metric checkpoints: the depth the output is scaled to, in metres (20 indoor, 80 outdoor)';

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DepthVideoError } from '../errors.js';
-import { convertCheckpoint, CONVERTER_FAMILIES, CONVERTER_VERSION, CONVERTER_VERSION_KEY, SOURCE_SHA256_KEY } from '../convert/index.js';
+import { convertCheckpoint, FAMILY_NAMES, CONVERTER_VERSION, CONVERTER_VERSION_KEY, SOURCE_SHA256_KEY } from '../convert/index.js';
 import { readOnnxMetadata } from '../inference/generate/metadata.js';
 import { sha256File } from './download.js';
 
@@ -81,8 +81,7 @@ export function convertedName(sha256: string, choice: CheckpointChoice = {}): st
 /** A --family value becomes part of a file name: only the names the converter knows get that far. */
 function checkFamily(family: string | undefined): void {
   if (family === undefined) return;
-  const known = CONVERTER_FAMILIES.flatMap((f) => f.variants);
-  if (!known.includes(family)) throw new DepthVideoError('USAGE', `unknown --family ${family}; known: ${known.join(', ')}`);
+  if (!FAMILY_NAMES.includes(family)) throw new DepthVideoError('USAGE', `unknown --family ${family}; known: ${FAMILY_NAMES.join(', ')}`);
 }
 
 /**
