@@ -86,16 +86,22 @@ export function spatialShape(ctx: Ctx, x: string): string {
 }
 
 /** Resize an NCHW map to `hw` (an int64 [h, w] from spatialShape), keeping `channels`. */
-export function resizeTo(ctx: Ctx, x: string, channels: number, hw: string, mode: 'bilinear-align' | 'bicubic'): string {
+export function resizeTo(ctx: Ctx, x: string, channels: number, hw: string, mode: ResizeMode): string {
   const g = ctx.g;
   const sizes = g.op('Concat', [g.constI64([1, channels]), hw], { axis: 0 }, 'sizes');
-  const attrs: Attrs =
-    mode === 'bilinear-align'
-      ? { mode: 'linear', coordinate_transformation_mode: 'align_corners' }
-      : // PyTorch's bicubic (a = -0.75, half-pixel centres), as DINOv2's interpolate_pos_encoding uses.
-        { mode: 'cubic', coordinate_transformation_mode: 'half_pixel', cubic_coeff_a: float(-0.75) };
-  return g.op('Resize', [x, '', '', sizes], attrs, 'resize');
+  return g.op('Resize', [x, '', '', sizes], RESIZE_ATTRS[mode], 'resize');
 }
+
+/** F.interpolate modes: `bilinear-align` align_corners=True, `bilinear` and `bicubic` align_corners=False. */
+export type ResizeMode = 'bilinear-align' | 'bilinear' | 'bicubic';
+
+const RESIZE_ATTRS: Readonly<Record<ResizeMode, Attrs>> = {
+  'bilinear-align': { mode: 'linear', coordinate_transformation_mode: 'align_corners' },
+  // Half-pixel centres, as PyTorch's bilinear without align_corners (MiDaS _resize_pos_embed, BEiT's bias table).
+  bilinear: { mode: 'linear', coordinate_transformation_mode: 'half_pixel' },
+  // PyTorch's bicubic (a = -0.75, half-pixel centres), as DINOv2's interpolate_pos_encoding uses.
+  bicubic: { mode: 'cubic', coordinate_transformation_mode: 'half_pixel', cubic_coeff_a: float(-0.75) },
+};
 
 /** Resize an NCHW map by an integer factor (bilinear, align_corners like DPT's Interpolate). */
 export function upsample(ctx: Ctx, x: string, factor: number): string {
