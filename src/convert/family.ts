@@ -46,6 +46,8 @@ export interface FamilyPlan {
   readonly runtimeFamily: FamilyName;
   /** How the family's reference code prepares frames and brings the depth back. */
   readonly spec: PreprocessSpec;
+  /** A fixed input the graph is built for (SwinV2, LeViT); absent: any H x W the spec allows. */
+  readonly inputSize?: { readonly width: number; readonly height: number };
   readonly output: OutputKind;
   /** Lines the user should read (an assumption made, how to view metric depth). */
   readonly notes: readonly string[];

@@ -1,4 +1,5 @@
-import { dptDecoder } from '../../inference/generate/dpt/decoder.js';
+import { dptFusion } from '../../inference/generate/dpt/decoder.js';
+import { depthHead } from '../../inference/generate/dpt/head.js';
 import type { Ctx } from '../../inference/generate/dpt/layers.js';
 import { reassemble } from '../../inference/generate/dpt/reassemble.js';
 import type { MidasDecoderConfig } from './config.js';
@@ -7,15 +8,12 @@ import type { MidasDecoderConfig } from './config.js';
  * DPT.forward after the encoder: layerN_rn, the fusion chain (each block
  * resized to the next finer map, the finest x2) and DPTDepthModel's head
  * (3x3 conv, Interpolate x2 bilinear align_corners, 3x3 conv, ReLU, 1x1
- * conv, ReLU with non_negative=True), squeezed to [1, H, W].
+ * conv, ReLU with non_negative=True), squeezed to [1, H, W]. `beforeHead`
+ * works on the fused path first (LeViT's stem_transpose).
  */
-export function midasDecoder(ctx: Ctx, d: MidasDecoderConfig, maps: readonly string[], image: string): string {
-  return dptDecoder(
-    ctx,
-    { mapChannels: d.mapChannels, features: d.features, head: { features: d.headFeatures, hidden: d.headHidden, upsample: 'x2', output: { kind: 'relu' } } },
-    maps,
-    image,
-  );
+export function midasDecoder(ctx: Ctx, d: MidasDecoderConfig, maps: readonly string[], image: string, beforeHead: (path: string) => string = (path) => path): string {
+  const head = { features: d.headFeatures, hidden: d.headHidden, upsample: 'x2', output: { kind: 'relu' } } as const;
+  return depthHead(ctx, head, beforeHead(dptFusion(ctx, d, maps)), image);
 }
 
 /**

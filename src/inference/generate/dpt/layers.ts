@@ -17,9 +17,16 @@ const ONE = { fill: 1 } as const;
 
 /** Linear layer on [..., inF] tokens: MatMul with a [inF, outF] weight, plus bias. */
 export function linear(ctx: Ctx, x: string, name: string, inF: number, outF: number, std = 0.02): string {
-  const w = weight(ctx, { name: `${name}.weight`, dims: [inF, outF], init: { std }, transposed: true });
+  // The weight is taken first: generated models draw their values in this order.
+  const product = linearNoBias(ctx, x, name, inF, outF, std);
   const b = weight(ctx, { name: `${name}.bias`, dims: [outF], init: ZERO });
-  return ctx.g.op('Add', [ctx.g.op('MatMul', [x, w], undefined, name), b], undefined, name);
+  return ctx.g.op('Add', [product, b], undefined, name);
+}
+
+/** nn.Linear(bias=False): MatMul with a [inF, outF] weight. */
+export function linearNoBias(ctx: Ctx, x: string, name: string, inF: number, outF: number, std = 0.02): string {
+  const w = weight(ctx, { name: `${name}.weight`, dims: [inF, outF], init: { std }, transposed: true });
+  return ctx.g.op('MatMul', [x, w], undefined, name);
 }
 
 export interface NormParams {
@@ -36,12 +43,13 @@ export function layerNormParams(ctx: Ctx, name: string, dim: number): NormParams
   };
 }
 
-export function applyLayerNorm(ctx: Ctx, x: string, p: NormParams): string {
-  return ctx.g.op('LayerNormalization', [x, p.scale, p.bias], { axis: -1, epsilon: 1e-6 }, p.name);
+/** `eps`: 1e-6 as timm's ViTs and DINOv2 set it; plain nn.LayerNorm (Swin) has 1e-5. */
+export function applyLayerNorm(ctx: Ctx, x: string, p: NormParams, eps = 1e-6): string {
+  return ctx.g.op('LayerNormalization', [x, p.scale, p.bias], { axis: -1, epsilon: float(eps) }, p.name);
 }
 
-export function layerNorm(ctx: Ctx, x: string, name: string, dim: number): string {
-  return applyLayerNorm(ctx, x, layerNormParams(ctx, name, dim));
+export function layerNorm(ctx: Ctx, x: string, name: string, dim: number, eps = 1e-6): string {
+  return applyLayerNorm(ctx, x, layerNormParams(ctx, name, dim), eps);
 }
 
 /** Exact (erf) GELU, as ViT uses; opset 17 has no Gelu op, onnxruntime fuses this pattern. */

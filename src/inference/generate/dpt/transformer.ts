@@ -48,7 +48,7 @@ function selfAttention(ctx: Ctx, v: VitConfig, x: string, name: string, attentio
  * BEiT's attention input: qkv has no bias of its own; the bias is
  * cat(q_bias, zeros, v_bias), keys being unbiased (a constant the runtime folds).
  */
-function qvBiasedProjection(ctx: Ctx, x: string, name: string, E: number): string {
+export function qvBiasedProjection(ctx: Ctx, x: string, name: string, E: number): string {
   const g = ctx.g;
   const w = weight(ctx, { name: `${name}.qkv.weight`, dims: [E, 3 * E], init: { std: 0.02 }, transposed: true });
   const q = weight(ctx, { name: `${name}.q_bias`, dims: [E], init: { fill: 0 } });
