@@ -8,7 +8,8 @@ import { DEFAULT_VARIANT, loadManifest, variantsOf, type Manifest } from './mani
 import { describeInGraphNormalization } from './graph-normalization.js';
 import { detectFamily, readOnnxInfo, validateDepthIO, type TensorInfo } from './onnx-info.js';
 import { createProgress, formatBytes } from './progress.js';
-import { GENERATED_MODEL_NAMES, modelFilePath, modelRef, resolveModel } from './resolve.js';
+import { checkpointFilePath, GENERATED_MODEL_NAMES, modelFilePath, modelRef, resolveModel } from './resolve.js';
+import type { PreprocessSpec } from '../types.js';
 
 /** Shared by the models subcommands; streams and folders are swappable for tests. */
 export interface ModelsCommandOptions {
@@ -40,13 +41,17 @@ async function withProgress<T>(label: string, err: NodeJS.WriteStream, work: (on
 function fileRows(manifest: Manifest, dir: string) {
   return manifest.models.flatMap((m) =>
     variantsOf(m).map((v) => {
-      const file = modelFilePath(m.name, dir, v.variant);
-      const status: Status = existsSync(file) ? 'present' : v.url ? 'missing' : 'export-needed';
+      // Entries published only as PyTorch weights: the pulled checkpoint is what is kept (and converted on use).
+      const checkpoint = v.variant === DEFAULT_VARIANT ? checkpointFilePath(m, dir) : null;
+      const file = checkpoint ?? modelFilePath(m.name, dir, v.variant);
+      const status: Status = existsSync(file) ? 'present' : v.url || checkpoint ? 'missing' : 'export-needed';
       return {
         name: modelRef(m.name, v.variant),
         model: m.name,
         variant: v.variant,
         family: m.family,
+        input: inputSizeBehaviour(m.spec),
+        source: checkpoint ? ('pytorch' as const) : ('onnx' as const),
         status,
         sizeBytes: v.sizeBytes,
         approxSizeBytes: v.approxSizeBytes,
@@ -60,6 +65,16 @@ function fileRows(manifest: Manifest, dir: string) {
   );
 }
 
+/**
+ * How frames are sized for a model, in a few words: a fixed square the frame
+ * is squashed to, or a size around which the aspect is kept, rounded to a
+ * multiple (MiDaS "minimal"/"upper_bound", Depth-Anything "lower_bound": at least).
+ */
+export function inputSizeBehaviour(spec: PreprocessSpec): string {
+  if (!spec.keepAspect) return `fixed ${spec.width}x${spec.height}, squashed`;
+  return `${spec.resizeMethod === 'lower_bound' ? '>=' : '~'}${spec.width}, keep aspect, x${spec.multipleOf}`;
+}
+
 export async function modelsList(opts: ModelsCommandOptions = {}, out: NodeJS.WritableStream = opts.out ?? process.stdout): Promise<number> {
   const manifest = opts.manifest ?? loadManifest();
   const dir = opts.dir ?? modelsDir();
@@ -71,12 +86,14 @@ export async function modelsList(opts: ModelsCommandOptions = {}, out: NodeJS.Wr
   const label = (r: (typeof rows)[number]): string => (r.variant === DEFAULT_VARIANT ? r.name : `  ${r.name}`);
   const w = Math.max(...rows.map((r) => label(r).length));
   out.write(`models folder: ${dir}\n`);
-  out.write(`${'NAME'.padEnd(w)}  ${'FAMILY'.padEnd(15)}  ${'STATUS'.padEnd(13)}  ${'SIZE'.padStart(9)}  LICENCE\n`);
+  const iw = Math.max(...rows.map((r) => r.input.length));
+  out.write(`${'NAME'.padEnd(w)}  ${'FAMILY'.padEnd(15)}  ${'INPUT'.padEnd(iw)}  ${'STATUS'.padEnd(13)}  ${'SIZE'.padStart(9)}  LICENCE\n`);
   for (const r of rows) {
     // ~ marks the publisher's rounded listing size; exact sizes have no mark.
     const size = r.sizeBytes ? formatBytes(r.sizeBytes) : r.approxSizeBytes ? `~${formatBytes(r.approxSizeBytes)}` : '?';
     const lic = r.restricted ? `${r.license} (non-commercial)` : r.license;
-    out.write(`${label(r).padEnd(w)}  ${r.family.padEnd(15)}  ${r.status.padEnd(13)}  ${size.padStart(9)}  ${lic}${r.verified ? '' : '  [no checksum]'}\n`);
+    const notes = `${r.source === 'pytorch' ? '  [PyTorch checkpoint, converted on pull]' : ''}${r.verified ? '' : '  [no checksum]'}`;
+    out.write(`${label(r).padEnd(w)}  ${r.family.padEnd(15)}  ${r.input.padEnd(iw)}  ${r.status.padEnd(13)}  ${size.padStart(9)}  ${lic}${notes}\n`);
   }
   out.write(`variants (fp16, quantized, q4f16, …) are picked with --model <name>:<variant>\n`);
   out.write(`generated test models (untrained, built on demand): ${GENERATED_MODEL_NAMES.join(', ')}\n`);
@@ -101,7 +118,9 @@ export async function modelsPull(name: string, opts: PullOptions = {}): Promise<
   const check = !result.fetched
     ? 'already present, not downloaded again; `depth-video models verify` checks it'
     : result.download?.sha256 ? 'sha256 verified' : 'no published checksum to verify';
-  out.write(`${name}: ${result.path} (${formatBytes(size)}, ${result.entry ? check : 'generated'})\n`);
+  const checkpoint = result.entry ? checkpointFilePath(result.entry, opts.dir ?? modelsDir()) : null;
+  const from = checkpoint ? `, converted from ${checkpoint}` : '';
+  out.write(`${name}: ${result.path} (${formatBytes(size)}, ${result.entry ? check : 'generated'}${from})\n`);
   return 0;
 }
 

@@ -78,6 +78,20 @@ export function pickVariant(entry: ManifestEntry, variant: string | null): Varia
   );
 }
 
+/**
+ * Where `models pull` keeps the official PyTorch checkpoint of an entry that
+ * has no ONNX download (`<dir>/checkpoints/<its file name>`); it is converted
+ * into the cache of `--model <file.pt>` (`<dir>/converted/<sha256>.onnx`).
+ * null for entries with an ONNX file.
+ */
+export function checkpointFilePath(entry: ManifestEntry, dir: string = modelsDir()): string | null {
+  return entry.url === null && entry.pytorchUrl ? join(dir, 'checkpoints', basename(new URL(entry.pytorchUrl).pathname)) : null;
+}
+
+function warnIfRestricted(entry: ManifestEntry, opts: ResolveOptions): void {
+  if (entry.restricted) opts.onWarning?.(`${entry.name}: ${entry.restrictedReason ?? `licence ${entry.license} restricts its use`}`);
+}
+
 /** Where a user should put a model file by hand, in words. */
 function byHand(url: string | null, file: string): string {
   return url ? `download ${url} and save it as ${file}` : `save an ONNX export as ${file}`;
@@ -125,8 +139,28 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Pr
   const download = pickVariant(entry, variant);
   const ref = modelRef(entry.name, download.variant);
 
-  const file = modelFilePath(entry.name, opts.dir ?? modelsDir(), download.variant);
+  const dir = opts.dir ?? modelsDir();
+  const file = modelFilePath(entry.name, dir, download.variant);
   if (existsSync(file)) return { path: file, entry, download, fetched: false };
+
+  const checkpoint = download.url ? null : checkpointFilePath(entry, dir);
+  if (checkpoint !== null && entry.pytorchUrl) {
+    let fetched = false;
+    if (!existsSync(checkpoint)) {
+      if (!opts.allowDownload) {
+        throw new DepthVideoError(
+          'MODEL_MISSING',
+          `model ${ref} is not downloaded: run \`depth-video models pull ${ref}\` (it downloads ${entry.pytorchUrl} and converts it to ONNX) or save an ONNX export as ${file}`,
+          { file },
+        );
+      }
+      warnIfRestricted(entry, opts);
+      await downloadFile(entry.pytorchUrl, checkpoint, { onProgress: opts.onProgress, signal: opts.signal, fetchImpl: opts.fetchImpl });
+      fetched = true;
+    }
+    const path = await ensureConverted(checkpoint, { dir: join(dir, 'converted'), onNote: opts.onWarning, onProgress: opts.onProgress });
+    return { path, entry, download, fetched };
+  }
 
   if (!download.url) {
     throw new DepthVideoError(
@@ -142,7 +176,7 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Pr
       { file },
     );
   }
-  if (entry.restricted) opts.onWarning?.(`${entry.name}: ${entry.restrictedReason ?? `licence ${entry.license} restricts its use`}`);
+  warnIfRestricted(entry, opts);
   await downloadFile(download.url, file, {
     sha256: download.sha256,
     expectedSize: download.sizeBytes ?? undefined,
