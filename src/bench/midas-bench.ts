@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { writeReferenceCheckpoint, writeTorchCheckpoint } from '../convert/checkpoint/index.js';
 import { convertCheckpoint } from '../convert/index.js';
-import { swinV2StateDictShapes, SWINV2_SHAPES } from '../convert/swinv2/state-dict.js';
-import { attentionMask, shiftedWindowRegions } from '../convert/swinv2/windows.js';
+import { SWINV2_SHAPES, zeroSwinV2Checkpoint } from '../convert/swinv2/state-dict.js';
 import { packageRoot } from '../paths.js';
 
 const MIDAS_REFERENCE = join(packageRoot, '..', 'shared', 'reference', 'midas');
@@ -25,23 +24,13 @@ interface Case {
   readonly write: (path: string) => void;
 }
 
-/** Full-size SwinV2-B/L with zero weights (the writer leaves holes: no disk) and the real attn_mask buffers. */
+/** Full-size SwinV2-B/L from their shapes, zero weights. */
 function generatedSwin(model: 'base' | 'large'): Case {
-  const { window, inputSize } = SWINV2_SHAPES[model];
   return {
     label: `SwinV2-${model === 'base' ? 'B' : 'L'} 384 (generated shapes, zero weights)`,
     file: `dpt_swin2_${model}_384.pt`,
-    size: inputSize,
-    write: (path) =>
-      writeTorchCheckpoint(
-        path,
-        swinV2StateDictShapes(model).map(({ key, shape, attnMask }) => ({
-          key,
-          dtype: 'float32' as const,
-          shape,
-          data: attnMask ? () => attentionMask(shiftedWindowRegions(Math.sqrt(shape[0]) * window, window, window / 2), window) : undefined,
-        })),
-      ),
+    size: SWINV2_SHAPES[model].inputSize,
+    write: (path) => writeTorchCheckpoint(path, zeroSwinV2Checkpoint(model)),
   };
 }
 

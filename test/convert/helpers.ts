@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -53,4 +54,16 @@ export async function refusedConversion(ckpt: string, code: number, extra: strin
   } finally {
     rmSync(outDir, { recursive: true, force: true });
   }
+}
+
+/** Converts in a fresh process (the built dist/) and reports that process's peak RSS, the parameters and the variant built. */
+export function convertInChild(checkpoint: string, out: string): { rss: number; parameters: number; variant: string } {
+  const entry = pathToFileURL(join(ROOT, 'dist', 'convert', 'index.js')).href;
+  const script =
+    `const { convertCheckpoint } = await import(${JSON.stringify(entry)});` +
+    'const r = await convertCheckpoint(process.argv[1], { out: process.argv[2] });' +
+    'process.stdout.write(JSON.stringify({ rss: process.resourceUsage().maxRSS * 1024, parameters: r.parameterCount, variant: r.variant }));';
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, checkpoint, out], { encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`conversion failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { rss: number; parameters: number; variant: string };
 }

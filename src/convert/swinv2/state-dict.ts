@@ -1,4 +1,6 @@
+import type { TensorEntry } from '../checkpoint/index.js';
 import type { SwinV2Model } from './config.js';
+import { attentionMask, shiftedWindowRegions } from './windows.js';
 
 /** timm's definitions of the three MiDaS SwinV2 backbones (swin_transformer_v2.py at v0.6.12). */
 export const SWINV2_SHAPES: Readonly<Record<SwinV2Model, { readonly embedDim: number; readonly depths: readonly number[]; readonly heads: readonly number[]; readonly inputSize: number; readonly window: number }>> = {
@@ -79,4 +81,20 @@ export function swinV2StateDictShapes(model: SwinV2Model): { key: string; shape:
   add('scratch.output_conv.4.weight', [1, 32, 1, 1]);
   add('scratch.output_conv.4.bias', [1]);
   return out;
+}
+
+/**
+ * That state dict as checkpoint entries with zero weights (the writer leaves
+ * holes, so a full-size file costs no disk) and the real attn_mask buffers,
+ * which the converter checks: for timing and memory measurements.
+ */
+export function zeroSwinV2Checkpoint(model: SwinV2Model): TensorEntry[] {
+  const { window } = SWINV2_SHAPES[model];
+  return swinV2StateDictShapes(model).map(({ key, shape, attnMask }) => ({
+    key,
+    dtype: 'float32' as const,
+    shape,
+    // [windows, w², w²]: the map is sqrt(windows) windows wide, shifted by half a window.
+    data: attnMask ? () => attentionMask(shiftedWindowRegions(Math.sqrt(shape[0]) * window, window, window / 2), window) : undefined,
+  }));
 }
