@@ -1,11 +1,12 @@
 import { DepthVideoError } from '../errors.js';
+import { midasBeit } from './beit/index.js';
 import { depthAnything } from './depth-anything/index.js';
 import type { ConverterFamily } from './family.js';
 import { midasVit } from './vit/index.js';
 import type { StateDict } from './weights.js';
 
 /** Every architecture the converter knows, tried in this order. */
-export const CONVERTER_FAMILIES: readonly ConverterFamily[] = [depthAnything, midasVit];
+export const CONVERTER_FAMILIES: readonly ConverterFamily[] = [depthAnything, midasVit, midasBeit];
 
 function knownFamilies(): string {
   return CONVERTER_FAMILIES.map((f) => `${f.name} (--family ${f.variants.join(' | ')})`).join('; ');
