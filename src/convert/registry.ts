@@ -1,4 +1,5 @@
 import { DepthVideoError } from '../errors.js';
+import type { FamilyName } from '../inference/families.js';
 import { midasBeit } from './beit/index.js';
 import { depthAnything } from './depth-anything/index.js';
 import type { ConverterFamily } from './family.js';
@@ -10,6 +11,11 @@ export const CONVERTER_FAMILIES: readonly ConverterFamily[] = [depthAnything, mi
 
 function knownFamilies(): string {
   return CONVERTER_FAMILIES.map((f) => `${f.name} (--family ${f.variants.join(' | ')})`).join('; ');
+}
+
+/** Whether some family converts checkpoints into models of this preprocessing family. */
+export function canConvertTo(family: FamilyName): boolean {
+  return CONVERTER_FAMILIES.some((f) => f.produces.includes(family));
 }
 
 /** The family named by `--family`, or the one whose keys the state dict has. */

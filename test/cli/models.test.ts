@@ -42,8 +42,12 @@ describe('models commands through the CLI', () => {
   it('models list shows each variant under its model, with the published sizes', async () => {
     const r = await runCli(['models', 'list'], { env: { DEPTH_VIDEO_MODELS: tempDir() } });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/\ndepth-anything-v2-small\s+depth-anything\s+missing\s+99\.1 MB\s+Apache-2\.0\n/);
-    expect(r.stdout).toMatch(/\n {2}depth-anything-v2-small:q4f16\s+depth-anything\s+missing\s+~19\.1 MB\s+Apache-2\.0\s+\[no checksum\]\n/);
+    expect(r.stdout).toMatch(/\ndepth-anything-v2-small\s+depth-anything\s+dynamic x14, aspect kept \(lower bound 518\)\s+missing\s+99\.1 MB\s+Apache-2\.0\n/);
+    expect(r.stdout).toMatch(/\n {2}depth-anything-v2-small:q4f16\s+depth-anything\s+dynamic x14, aspect kept \(lower bound 518\)\s+missing\s+~19\.1 MB\s+Apache-2\.0\s+\[no checksum\]\n/);
+    // Each row's input-size behaviour; the MiDaS v3.0/v3.1 checkpoints are pulled and converted.
+    expect(r.stdout).toMatch(/\nmidas-v21-small-256\s+midas-v21-small\s+fixed 256x256, squashed\s+missing\s/);
+    expect(r.stdout).toMatch(/\nmidas-v31-beit-large-512\s+beit-512\s+dynamic x32, aspect kept \(minimal 512\)\s+missing\s+\?\s+MIT {2}\[no checksum\] {2}\[PyTorch checkpoint, converted on first use\]\n/);
+    expect(r.stdout).toMatch(/\nmidas-v30-dpt-hybrid-384\s+dpt\s+dynamic x32, aspect kept \(minimal 384\)\s+missing\s.*\[PyTorch checkpoint, converted on first use\]\n/);
     expect(r.stdout).toMatch(/\n {2}depth-anything-v2-small:fp16\s.*~49\.6 MB/);
     expect(r.stdout).toMatch(/\n {2}dpt-large-384:q4f16\s.*~239 MB/);
   });

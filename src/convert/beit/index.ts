@@ -34,6 +34,7 @@ const REQUIRED = ['pretrained.model.cls_token', 'pretrained.model.blocks.0.attn.
 export const midasBeit: ConverterFamily = {
   name: 'midas-beit',
   variants: ['midas-beit'],
+  produces: ['beit-384', 'beit-512'],
   detect: (keys) => REQUIRED.every((k) => keys.has(k)),
   knows: isMidasKey,
   plan(dict: StateDict, opts: PlanOptions): FamilyPlan {
