@@ -17,8 +17,11 @@ function convertInChild(checkpoint: string, out: string): { rss: number; paramet
   const entry = pathToFileURL(join(packageRoot, 'dist', 'convert', 'index.js')).href;
   const script =
     `const { convertCheckpoint } = await import(${JSON.stringify(entry)});` +
+    // VmHWM is this process's own peak; ru_maxrss on Linux keeps the forking parent's across exec.
+    "const { readFileSync } = await import('node:fs');" +
+    "const peak = () => { try { return Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024; } catch { return process.resourceUsage().maxRSS * 1024; } };" +
     'const r = await convertCheckpoint(process.argv[1], { out: process.argv[2] });' +
-    'process.stdout.write(JSON.stringify({ rss: process.resourceUsage().maxRSS * 1024, parameters: r.parameterCount, variant: r.variant }));';
+    'process.stdout.write(JSON.stringify({ rss: peak(), parameters: r.parameterCount, variant: r.variant }));';
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, checkpoint, out], { encoding: 'utf8', timeout: 1_200_000 });
   if (r.status !== 0) throw new Error(`conversion failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as { rss: number; parameters: number; variant: string };

@@ -1,0 +1,85 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { writeReferenceCheckpoint } from '../convert/checkpoint/index.js';
+import { packageRoot } from '../paths.js';
+
+const REFERENCE = join(packageRoot, '..', 'shared', 'reference', 'midas');
+
+/** The reference state dicts, one per converter family and backbone, at the size each was trained at. */
+const MODELS = [
+  { folder: 'beit-base-384', file: 'dpt_beit_base_384.pt', size: 384, quick: true },
+  { folder: 'dpt-hybrid-384', file: 'dpt_hybrid_384.pt', size: 384, quick: true },
+  { folder: 'dpt-large-384', file: 'dpt_large_384.pt', size: 384, quick: false },
+] as const;
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Converts in a fresh process (dist/) so its peak RSS is the conversion's own. */
+function convertInChild(checkpoint: string, out: string): { seconds: number; rss: number; variant: string } {
+  const entry = pathToFileURL(join(packageRoot, 'dist', 'convert', 'index.js')).href;
+  const script =
+    `const { convertCheckpoint } = await import(${JSON.stringify(entry)});` +
+    // VmHWM is this process's own peak; ru_maxrss on Linux keeps the forking parent's across exec.
+    "const { readFileSync } = await import('node:fs');" +
+    "const peak = () => { try { return Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024; } catch { return process.resourceUsage().maxRSS * 1024; } };" +
+    'const r = await convertCheckpoint(process.argv[1], { out: process.argv[2], overwrite: true });' +
+    'process.stdout.write(JSON.stringify({ seconds: r.seconds, rss: peak(), variant: r.variant }));';
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, checkpoint, out], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`conversion of ${checkpoint} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { seconds: number; rss: number; variant: string };
+}
+
+/**
+ * MiDaS v3.0/v3.1 checkpoints (rebuilt from ../shared/reference/midas keys.json,
+ * the released files' keys and shapes): conversion time and peak RSS, and the
+ * converted model's session.run at its native size. `quick`: BEiT-B and the
+ * hybrid only, one timed run each.
+ */
+export async function midasConvertBench(out: (line: string) => void, opts: { quick?: boolean } = {}): Promise<void> {
+  out('\n## MiDaS v3.0 / v3.1 checkpoint conversion (reference state dicts, native size)');
+  if (!existsSync(REFERENCE)) {
+    out(`  skipped: ${REFERENCE} is absent`);
+    return;
+  }
+  const runs = opts.quick ? 1 : 3;
+  const dir = mkdtempSync(join(tmpdir(), 'dv-bench-midas-'));
+  try {
+    for (const m of MODELS.filter((x) => x.quick || !opts.quick)) {
+      const checkpoint = join(dir, m.file);
+      writeReferenceCheckpoint(join(REFERENCE, m.folder, 'keys.json'), checkpoint);
+      const size = statSync(checkpoint).size;
+      const onnx = join(dir, `${m.folder}.onnx`);
+      const c = convertInChild(checkpoint, onnx);
+      rmSync(checkpoint);
+      const limit = 2 * size + 200 * 2 ** 20;
+      out(`  ${c.variant}: convert ${(size / 1e6).toFixed(0)} MB in ${c.seconds.toFixed(1)} s, peak RSS ${(c.rss / 2 ** 20).toFixed(0)} MB (target <= 2x file + 200 MB = ${(limit / 2 ** 20).toFixed(0)} MB: ${c.rss <= limit ? 'met' : 'NOT met'})`);
+
+      const input = new Float32Array(3 * m.size * m.size).map((_, i) => Math.sin(i / 97));
+      const feeds = { image: new ort.Tensor('float32', input, [1, 3, m.size, m.size]) };
+      const session = await ort.InferenceSession.create(onnx);
+      const ms: number[] = [];
+      try {
+        await session.run(feeds); // warm-up
+        for (let i = 0; i < runs; i++) {
+          const t0 = performance.now();
+          await session.run(feeds);
+          ms.push(performance.now() - t0);
+        }
+      } finally {
+        await session.release();
+      }
+      rmSync(onnx);
+      out(`  ${c.variant}: session.run at ${m.size}x${m.size}, median of ${runs}: ${median(ms).toFixed(0)} ms`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
