@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --model <name>] [--frames N] [--quick] [--only convert|midas]`
+ * `npm run bench [-- --model <name>] [--frames N] [--quick] [--only convert|convert-midas]`
  *
  * Everything is measured in this one run, on clips generated here with
  * ffmpeg's lavfi sources, so the ratios compare like with like.
@@ -20,7 +20,7 @@ import { videoCodecArgs } from '../sinks/encoder.js';
 import { fileSource } from '../sources/file-source.js';
 import { flickeringModel } from './flicker-scenario.js';
 import { convertBench } from './convert-bench.js';
-import { midasBench } from './midas-bench.js';
+import { midasConvertBench } from './midas-bench.js';
 import { liveLatencyBench } from './live-bench.js';
 
 const { values } = parseArgs({
@@ -208,7 +208,7 @@ function report(label: string, m: Measured, target?: string): void {
 /** Sections that can run alone with --only. */
 const SECTIONS: Record<string, () => Promise<void>> = {
   convert: () => convertBench(out),
-  midas: () => midasBench(out, { quick: values.quick }),
+  'convert-midas': () => midasConvertBench(out, { quick: values.quick }),
 };
 
 async function main(): Promise<void> {
@@ -275,7 +275,7 @@ async function main(): Promise<void> {
     out(`  target: depth latency <= inference + 50 ms (per frame, p50): ${over.toFixed(1)} ms over -> ${over <= 50 ? 'met' : 'NOT met'}`);
 
     await convertBench(out);
-    await midasBench(out, { quick: values.quick });
+    await midasConvertBench(out, { quick: values.quick });
   }
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,13 +1,28 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { writeReferenceCheckpoint, writeTorchCheckpoint } from '../convert/checkpoint/index.js';
-import { convertCheckpoint } from '../convert/index.js';
-import { SWINV2_SHAPES, zeroSwinV2Checkpoint } from '../convert/swinv2/state-dict.js';
+import { zeroSwinV2Checkpoint } from '../convert/swinv2/state-dict.js';
 import { packageRoot } from '../paths.js';
 
-const MIDAS_REFERENCE = join(packageRoot, '..', 'shared', 'reference', 'midas');
+const REFERENCE = join(packageRoot, '..', 'shared', 'reference', 'midas');
+
+/**
+ * One checkpoint per converter family and backbone, at the size each was
+ * trained at: a reference state dict rebuilt from its keys.json, or, where
+ * there is no reference (SwinV2-B/L 384), the full-size shapes with zero weights.
+ */
+const MODELS: readonly { readonly file: string; readonly size: number; readonly quick: boolean; readonly reference?: string; readonly write?: (path: string) => void }[] = [
+  { reference: 'beit-base-384', file: 'dpt_beit_base_384.pt', size: 384, quick: true },
+  { reference: 'dpt-hybrid-384', file: 'dpt_hybrid_384.pt', size: 384, quick: true },
+  { reference: 'dpt-large-384', file: 'dpt_large_384.pt', size: 384, quick: false },
+  { reference: 'swin2-tiny-256', file: 'dpt_swin2_tiny_256.pt', size: 256, quick: true },
+  { reference: 'levit-224', file: 'dpt_levit_224.pt', size: 224, quick: true },
+  { file: 'dpt_swin2_base_384.pt', size: 384, quick: false, write: (path) => writeTorchCheckpoint(path, zeroSwinV2Checkpoint('base')) },
+];
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -15,71 +30,60 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** A checkpoint to convert: where it comes from, and how to write it. */
-interface Case {
-  readonly label: string;
-  readonly file: string;
-  /** The model's fixed input side. */
-  readonly size: number;
-  readonly write: (path: string) => void;
-}
-
-/** Full-size SwinV2-B/L from their shapes, zero weights. */
-function generatedSwin(model: 'base' | 'large'): Case {
-  return {
-    label: `SwinV2-${model === 'base' ? 'B' : 'L'} 384 (generated shapes, zero weights)`,
-    file: `dpt_swin2_${model}_384.pt`,
-    size: SWINV2_SHAPES[model].inputSize,
-    write: (path) => writeTorchCheckpoint(path, zeroSwinV2Checkpoint(model)),
-  };
-}
-
-function reference(name: string, file: string, size: number): Case {
-  return { label: `${name} (reference weights from keys.json)`, file, size, write: (path) => void writeReferenceCheckpoint(join(MIDAS_REFERENCE, name, 'keys.json'), path) };
+/** Converts in a fresh process (dist/) so its peak RSS is the conversion's own. */
+function convertInChild(checkpoint: string, out: string): { seconds: number; rss: number; variant: string } {
+  const entry = pathToFileURL(join(packageRoot, 'dist', 'convert', 'index.js')).href;
+  const script =
+    `const { convertCheckpoint } = await import(${JSON.stringify(entry)});` +
+    // VmHWM is this process's own peak; ru_maxrss on Linux keeps the forking parent's across exec.
+    "const { readFileSync } = await import('node:fs');" +
+    "const peak = () => { try { return Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024; } catch { return process.resourceUsage().maxRSS * 1024; } };" +
+    'const r = await convertCheckpoint(process.argv[1], { out: process.argv[2], overwrite: true });' +
+    'process.stdout.write(JSON.stringify({ seconds: r.seconds, rss: peak(), variant: r.variant }));';
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, checkpoint, out], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`conversion of ${checkpoint} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { seconds: number; rss: number; variant: string };
 }
 
 /**
- * Conversion time and session.run at the model's own fixed input for the
- * MiDaS v3.1 SwinV2 and LeViT families: SwinV2-T 256 and LeViT 224 from the
- * reference state dicts, SwinV2-B (and, without --quick, L) 384 from their
- * shapes. `npm run bench -- --only midas [--quick]`.
+ * MiDaS v3.0/v3.1 checkpoints (rebuilt from ../shared/reference/midas keys.json,
+ * the released files' keys and shapes; SwinV2-B from its shapes): conversion
+ * time and peak RSS, and the converted model's session.run at its native size.
+ * `quick`: BEiT-B, the hybrid, SwinV2-T and LeViT, one timed run each.
  */
-export async function midasBench(out: (line: string) => void, opts: { quick?: boolean } = {}): Promise<void> {
-  out('\n## MiDaS v3.1 SwinV2 / LeViT: checkpoint conversion and session.run at the native size');
-  const runs = opts.quick ? 2 : 5;
-  const cases: Case[] = [];
-  if (existsSync(MIDAS_REFERENCE)) cases.push(reference('swin2-tiny-256', 'dpt_swin2_tiny_256.pt', 256), reference('levit-224', 'dpt_levit_224.pt', 224));
-  else out(`  reference cases skipped: ${MIDAS_REFERENCE} is absent`);
-  cases.push(generatedSwin('base'));
-  if (!opts.quick) cases.push(generatedSwin('large'));
+export async function midasConvertBench(out: (line: string) => void, opts: { quick?: boolean } = {}): Promise<void> {
+  out('\n## MiDaS v3.0 / v3.1 checkpoint conversion (reference state dicts, native size)');
+  if (!existsSync(REFERENCE)) out(`  reference state dicts skipped: ${REFERENCE} is absent`);
+  const runs = opts.quick ? 1 : 3;
   const dir = mkdtempSync(join(tmpdir(), 'dv-bench-midas-'));
   try {
-    for (const c of cases) {
-      const ckpt = join(dir, c.file);
-      const onnx = join(dir, 'model.onnx');
-      c.write(ckpt);
-      const r = await convertCheckpoint(ckpt, { out: onnx, overwrite: true });
-      const mb = (statSync(ckpt).size / 2 ** 20).toFixed(0);
-      const t0 = performance.now();
+    for (const m of MODELS.filter((x) => (x.quick || !opts.quick) && (x.reference === undefined || existsSync(REFERENCE)))) {
+      const checkpoint = join(dir, m.file);
+      if (m.reference !== undefined) writeReferenceCheckpoint(join(REFERENCE, m.reference, 'keys.json'), checkpoint);
+      else m.write?.(checkpoint);
+      const size = statSync(checkpoint).size;
+      const onnx = join(dir, `${m.file}.onnx`);
+      const c = convertInChild(checkpoint, onnx);
+      rmSync(checkpoint);
+      const limit = 2 * size + 200 * 2 ** 20;
+      out(`  ${c.variant}: convert ${(size / 1e6).toFixed(0)} MB in ${c.seconds.toFixed(1)} s, peak RSS ${(c.rss / 2 ** 20).toFixed(0)} MB (target <= 2x file + 200 MB = ${(limit / 2 ** 20).toFixed(0)} MB: ${c.rss <= limit ? 'met' : 'NOT met'})`);
+
+      const input = new Float32Array(3 * m.size * m.size).map((_, i) => Math.sin(i / 97));
+      const feeds = { image: new ort.Tensor('float32', input, [1, 3, m.size, m.size]) };
       const session = await ort.InferenceSession.create(onnx);
-      const load = performance.now() - t0;
-      const input = new Float32Array(3 * c.size * c.size).map((_, i) => Math.sin(i / 97));
-      const feeds = { image: new ort.Tensor('float32', input, [1, 3, c.size, c.size]) };
       const ms: number[] = [];
       try {
         await session.run(feeds); // warm-up
         for (let i = 0; i < runs; i++) {
-          const t = performance.now();
+          const t0 = performance.now();
           await session.run(feeds);
-          ms.push(performance.now() - t);
+          ms.push(performance.now() - t0);
         }
       } finally {
         await session.release();
       }
-      out(`  ${r.variant}, ${c.label}: convert ${r.seconds.toFixed(1)} s (${mb} MB checkpoint, ${(r.parameterCount / 1e6).toFixed(1)}M parameters), session load ${(load / 1000).toFixed(1)} s`);
-      out(`    session.run ${c.size}x${c.size}: median ${median(ms).toFixed(0)} ms of ${ms.map((m) => m.toFixed(0)).join(', ')}`);
-      rmSync(ckpt, { force: true });
-      rmSync(onnx, { force: true });
+      rmSync(onnx);
+      out(`  ${c.variant}: session.run at ${m.size}x${m.size}, median of ${runs}: ${median(ms).toFixed(0)} ms`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

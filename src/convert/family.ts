@@ -13,6 +13,11 @@ export interface ConverterFamily {
   readonly name: string;
   /** `--family` values it answers to, e.g. depth-anything-v1. */
   readonly variants: readonly string[];
+  /**
+   * The preprocessing families (depth_video.family) its conversions carry,
+   * so a manifest row with only a PyTorch checkpoint is known to be convertible.
+   */
+  readonly produces: readonly FamilyName[];
   /** Whether a state dict with these keys is this family's. */
   detect(keys: ReadonlySet<string>): boolean;
   /** Whether this family has a use (or a known non-use) for the key; the rest are "unrecognised". */

@@ -1,4 +1,6 @@
 import { DepthVideoError } from '../errors.js';
+import type { FamilyName } from '../inference/families.js';
+import { midasBeit } from './beit/index.js';
 import { depthAnything } from './depth-anything/index.js';
 import type { ConverterFamily } from './family.js';
 import { levit } from './levit/index.js';
@@ -7,10 +9,15 @@ import { midasVit } from './vit/index.js';
 import type { StateDict } from './weights.js';
 
 /** Every architecture the converter knows, tried in this order. */
-export const CONVERTER_FAMILIES: readonly ConverterFamily[] = [depthAnything, midasVit, swinV2, levit];
+export const CONVERTER_FAMILIES: readonly ConverterFamily[] = [depthAnything, midasVit, midasBeit, swinV2, levit];
 
 function knownFamilies(): string {
   return CONVERTER_FAMILIES.map((f) => `${f.name} (--family ${f.variants.join(' | ')})`).join('; ');
+}
+
+/** Whether some family converts checkpoints into models of this preprocessing family. */
+export function canConvertTo(family: FamilyName): boolean {
+  return CONVERTER_FAMILIES.some((f) => f.produces.includes(family));
 }
 
 /** The family named by `--family`, or the one whose keys the state dict has. */

@@ -1,15 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
-import { basename, extname, resolve as resolvePath } from 'node:path';
+import { basename, extname, join, resolve as resolvePath } from 'node:path';
 import { convertCheckpoint } from '../convert/index.js';
 import { DepthVideoError, isDepthVideoError } from '../errors.js';
 import { modelsDir } from '../paths.js';
 import { sha256File } from './download.js';
-import { DEFAULT_VARIANT, loadManifest, variantsOf, type Manifest } from './manifest.js';
+import { DEFAULT_VARIANT, downloadFileName, inputBehaviour, loadManifest, variantsOf, type Manifest } from './manifest.js';
 import { describeInGraphNormalization } from './graph-normalization.js';
 import { detectFamily, readOnnxInfo, validateDepthIO, type TensorInfo } from './onnx-info.js';
 import { createProgress, formatBytes } from './progress.js';
-import { checkpointFilePath, GENERATED_MODEL_NAMES, modelFilePath, modelRef, resolveModel } from './resolve.js';
-import type { PreprocessSpec } from '../types.js';
+import { GENERATED_MODEL_NAMES, modelRef, resolveModel } from './resolve.js';
 
 /** Shared by the models subcommands; streams and folders are swappable for tests. */
 export interface ModelsCommandOptions {
@@ -41,17 +40,15 @@ async function withProgress<T>(label: string, err: NodeJS.WriteStream, work: (on
 function fileRows(manifest: Manifest, dir: string) {
   return manifest.models.flatMap((m) =>
     variantsOf(m).map((v) => {
-      // Entries published only as PyTorch weights: the pulled checkpoint is what is kept (and converted on use).
-      const checkpoint = v.variant === DEFAULT_VARIANT ? checkpointFilePath(m, dir) : null;
-      const file = checkpoint ?? modelFilePath(m.name, dir, v.variant);
-      const status: Status = existsSync(file) ? 'present' : v.url || checkpoint ? 'missing' : 'export-needed';
+      const file = join(dir, downloadFileName(m.name, v));
+      const status: Status = existsSync(file) ? 'present' : v.url ? 'missing' : 'export-needed';
       return {
         name: modelRef(m.name, v.variant),
         model: m.name,
         variant: v.variant,
         family: m.family,
-        input: inputSizeBehaviour(m.spec),
-        source: checkpoint ? ('pytorch' as const) : ('onnx' as const),
+        input: inputBehaviour(m.spec),
+        checkpoint: v.checkpoint === true,
         status,
         sizeBytes: v.sizeBytes,
         approxSizeBytes: v.approxSizeBytes,
@@ -65,16 +62,6 @@ function fileRows(manifest: Manifest, dir: string) {
   );
 }
 
-/**
- * How frames are sized for a model, in a few words: a fixed square the frame
- * is squashed to, or a size around which the aspect is kept, rounded to a
- * multiple (MiDaS "minimal"/"upper_bound", Depth-Anything "lower_bound": at least).
- */
-export function inputSizeBehaviour(spec: PreprocessSpec): string {
-  if (!spec.keepAspect) return `fixed ${spec.width}x${spec.height}, squashed`;
-  return `${spec.resizeMethod === 'lower_bound' ? '>=' : '~'}${spec.width}, keep aspect, x${spec.multipleOf}`;
-}
-
 export async function modelsList(opts: ModelsCommandOptions = {}, out: NodeJS.WritableStream = opts.out ?? process.stdout): Promise<number> {
   const manifest = opts.manifest ?? loadManifest();
   const dir = opts.dir ?? modelsDir();
@@ -85,15 +72,15 @@ export async function modelsList(opts: ModelsCommandOptions = {}, out: NodeJS.Wr
   }
   const label = (r: (typeof rows)[number]): string => (r.variant === DEFAULT_VARIANT ? r.name : `  ${r.name}`);
   const w = Math.max(...rows.map((r) => label(r).length));
-  out.write(`models folder: ${dir}\n`);
   const iw = Math.max(...rows.map((r) => r.input.length));
+  out.write(`models folder: ${dir}\n`);
   out.write(`${'NAME'.padEnd(w)}  ${'FAMILY'.padEnd(15)}  ${'INPUT'.padEnd(iw)}  ${'STATUS'.padEnd(13)}  ${'SIZE'.padStart(9)}  LICENCE\n`);
   for (const r of rows) {
     // ~ marks the publisher's rounded listing size; exact sizes have no mark.
     const size = r.sizeBytes ? formatBytes(r.sizeBytes) : r.approxSizeBytes ? `~${formatBytes(r.approxSizeBytes)}` : '?';
     const lic = r.restricted ? `${r.license} (non-commercial)` : r.license;
-    const notes = `${r.source === 'pytorch' ? '  [PyTorch checkpoint, converted on pull]' : ''}${r.verified ? '' : '  [no checksum]'}`;
-    out.write(`${label(r).padEnd(w)}  ${r.family.padEnd(15)}  ${r.input.padEnd(iw)}  ${r.status.padEnd(13)}  ${size.padStart(9)}  ${lic}${notes}\n`);
+    const source = r.checkpoint ? '  [PyTorch checkpoint, converted on first use]' : '';
+    out.write(`${label(r).padEnd(w)}  ${r.family.padEnd(15)}  ${r.input.padEnd(iw)}  ${r.status.padEnd(13)}  ${size.padStart(9)}  ${lic}${r.verified ? '' : '  [no checksum]'}${source}\n`);
   }
   out.write(`variants (fp16, quantized, q4f16, …) are picked with --model <name>:<variant>\n`);
   out.write(`generated test models (untrained, built on demand): ${GENERATED_MODEL_NAMES.join(', ')}\n`);
@@ -118,9 +105,7 @@ export async function modelsPull(name: string, opts: PullOptions = {}): Promise<
   const check = !result.fetched
     ? 'already present, not downloaded again; `depth-video models verify` checks it'
     : result.download?.sha256 ? 'sha256 verified' : 'no published checksum to verify';
-  const checkpoint = result.entry ? checkpointFilePath(result.entry, opts.dir ?? modelsDir()) : null;
-  const from = checkpoint ? `, converted from ${checkpoint}` : '';
-  out.write(`${name}: ${result.path} (${formatBytes(size)}, ${result.entry ? check : 'generated'}${from})\n`);
+  out.write(`${name}: ${result.path} (${formatBytes(size)}, ${result.entry ? check : 'generated'})\n`);
   return 0;
 }
 

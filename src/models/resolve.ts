@@ -11,8 +11,8 @@ import {
   entryForFile,
   findEntry,
   loadManifest,
+  downloadFileName,
   splitModelRef,
-  variantFileName,
   variantsOf,
   type Manifest,
   type ManifestEntry,
@@ -56,10 +56,6 @@ function isFile(p: string): boolean {
   }
 }
 
-export function modelFilePath(name: string, dir: string = modelsDir(), variant: string = DEFAULT_VARIANT): string {
-  return join(dir, variantFileName(name, variant));
-}
-
 /** How a user names one file of an entry: the bare name for the default variant. */
 export function modelRef(name: string, variant: string): string {
   return variant === DEFAULT_VARIANT ? name : `${name}:${variant}`;
@@ -76,20 +72,6 @@ export function pickVariant(entry: ManifestEntry, variant: string | null): Varia
     'MODEL_UNKNOWN',
     `unknown variant "${variant}" of ${entry.name}: available ${names.join(', ')} (e.g. ${example}; sizes in \`depth-video models list\`)`,
   );
-}
-
-/**
- * Where `models pull` keeps the official PyTorch checkpoint of an entry that
- * has no ONNX download (`<dir>/checkpoints/<its file name>`); it is converted
- * into the cache of `--model <file.pt>` (`<dir>/converted/<sha256>.onnx`).
- * null for entries with an ONNX file.
- */
-export function checkpointFilePath(entry: ManifestEntry, dir: string = modelsDir()): string | null {
-  return entry.url === null && entry.pytorchUrl ? join(dir, 'checkpoints', basename(new URL(entry.pytorchUrl).pathname)) : null;
-}
-
-function warnIfRestricted(entry: ManifestEntry, opts: ResolveOptions): void {
-  if (entry.restricted) opts.onWarning?.(`${entry.name}: ${entry.restrictedReason ?? `licence ${entry.license} restricts its use`}`);
 }
 
 /** Where a user should put a model file by hand, in words. */
@@ -140,34 +122,19 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Pr
   const ref = modelRef(entry.name, download.variant);
 
   const dir = opts.dir ?? modelsDir();
-  const file = modelFilePath(entry.name, dir, download.variant);
-  if (existsSync(file)) return { path: file, entry, download, fetched: false };
-
-  const checkpoint = download.url ? null : checkpointFilePath(entry, dir);
-  if (checkpoint !== null && entry.pytorchUrl) {
-    let fetched = false;
-    if (!existsSync(checkpoint)) {
-      if (!opts.allowDownload) {
-        throw new DepthVideoError(
-          'MODEL_MISSING',
-          `model ${ref} is not downloaded: run \`depth-video models pull ${ref}\` (it downloads ${entry.pytorchUrl} and converts it to ONNX) or save an ONNX export as ${file}`,
-          { file },
-        );
-      }
-      warnIfRestricted(entry, opts);
-      await downloadFile(entry.pytorchUrl, checkpoint, { onProgress: opts.onProgress, signal: opts.signal, fetchImpl: opts.fetchImpl });
-      fetched = true;
-    }
-    const path = await ensureConverted(checkpoint, { dir: join(dir, 'converted'), onNote: opts.onWarning, onProgress: opts.onProgress });
-    return { path, entry, download, fetched };
-  }
+  const file = join(dir, downloadFileName(entry.name, download));
+  // A checkpoint is converted once into the same cache as `--model <file.pt>` (keyed by its sha256).
+  const ready = async (fetched: boolean): Promise<ResolvedModel> => ({
+    path: download.checkpoint ? await ensureConverted(file, { dir: join(dir, 'converted'), onNote: opts.onWarning, onProgress: opts.onProgress }) : file,
+    entry,
+    download,
+    fetched,
+  });
+  if (existsSync(file)) return ready(false);
 
   if (!download.url) {
-    throw new DepthVideoError(
-      'MODEL_MISSING',
-      `no ONNX file is published for ${entry.name}: export ${entry.pytorchUrl ?? 'the official checkpoint'} to ONNX and save it as ${file}`,
-      { file },
-    );
+    const what = entry.pytorchUrl ? `depth-video cannot convert ${entry.family} checkpoints yet: export ${entry.pytorchUrl}` : 'export the official checkpoint';
+    throw new DepthVideoError('MODEL_MISSING', `no ONNX file is published for ${entry.name}: ${what} to ONNX and save it as ${file}`, { file });
   }
   if (!opts.allowDownload) {
     throw new DepthVideoError(
@@ -176,7 +143,7 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Pr
       { file },
     );
   }
-  warnIfRestricted(entry, opts);
+  if (entry.restricted) opts.onWarning?.(`${entry.name}: ${entry.restrictedReason ?? `licence ${entry.license} restricts its use`}`);
   await downloadFile(download.url, file, {
     sha256: download.sha256,
     expectedSize: download.sizeBytes ?? undefined,
@@ -184,5 +151,5 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Pr
     signal: opts.signal,
     fetchImpl: opts.fetchImpl,
   });
-  return { path: file, entry, download, fetched: true };
+  return ready(true);
 }

@@ -14,6 +14,7 @@ import type { FrameSource, SourceInfo } from '../sources/ffmpeg-source.js';
 import { fileSource } from '../sources/file-source.js';
 import type { PreprocessSpec, RgbImage, VideoFrame } from '../types.js';
 import { checkOutput } from './output-check.js';
+import { damageText } from './damage.js';
 import type { FrameSink, OutputFrame, PipelineContext } from './types.js';
 
 export type PipelineInput =
@@ -92,7 +93,7 @@ export interface RunSummary {
   /** Peak resident memory of this process so far (MiB); ffmpeg runs in its own processes. */
   readonly peakRssMiB: number;
   readonly interrupted: boolean;
-  /** Input damage (truncated, corrupt): the frames before it were kept. */
+  /** Input damage (truncated, corrupt): what ffmpeg reported, where, and what was kept; one line. */
   readonly damage: string | null;
   readonly warnings: readonly string[];
 }
@@ -148,6 +149,9 @@ interface Prelude {
 async function runWithSession(opts: PipelineOptions, session: DepthSession, pre: Prelude): Promise<RunSummary> {
   const { media, inputLabel, replaces, warnings, t0 } = pre;
   const still = media?.still ?? false;
+  // What progress counts to: --max-frames cuts the file's own count short,
+  // and is the whole count of a live source.
+  const expectedFrames = opts.maxFrames ? Math.min(opts.maxFrames, media?.expectedFrames ?? Infinity) : media?.expectedFrames ?? null;
   opts.hooks?.onModel?.(session.model);
 
   const sinks: FrameSink[] = [];
@@ -167,6 +171,8 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     : opts.input.source;
 
   const control = opts.control ?? new RunControl(opts.sync ? 'sync' : 'async');
+  // One picture: nothing to pace or drop, so it is processed (and reported) as sync.
+  if (still) control.schedule.next('sync');
   let stoppedByControl = false;
   const onAbort = () => source.stop();
   if (opts.signal?.aborted) onAbort();
@@ -183,6 +189,8 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   const flickerMeter = new FlickerMeter();
   const ms = { preprocess: 0, inference: 0, render: 0, sinks: 0 };
   let written = 0;
+  let firstPts: number | null = null;
+  let lastPts: number | null = null;
   let started = false;
   let ctx: PipelineContext | null = null;
   let sourceInfo: SourceInfo | null = null;
@@ -247,7 +255,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
           render: renderer.settings,
           inputPath: opts.input.kind === 'file' ? opts.input.path : null,
         };
-        opts.hooks?.onStart?.({ ...ctx, expectedFrames: media?.expectedFrames ?? null });
+        opts.hooks?.onStart?.({ ...ctx, expectedFrames });
         for (const s of sinks) await s.start?.(ctx);
       }
       // Frames already in flight when a live source was stopped at --max-frames.
@@ -256,11 +264,13 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
       for (const s of sinks) await s.write(out);
       ms.sinks += performance.now() - s0;
       written++;
+      firstPts ??= out.frame.pts;
+      lastPts = out.frame.pts;
       // Files are cut by the decoder (-frames:v); live sources are stopped here.
       if (opts.maxFrames && written >= opts.maxFrames && opts.input.kind === 'source') source.stop();
       opts.hooks?.onFrame?.(out);
       const elapsed = performance.now() - t0;
-      opts.hooks?.onProgress?.({ done: written, total: media?.expectedFrames ?? null, elapsedMs: elapsed, fps: written / (elapsed / 1000) });
+      opts.hooks?.onProgress?.({ done: written, total: expectedFrames, elapsedMs: elapsed, fps: written / (elapsed / 1000) });
     } finally {
       out.frame.release();
     }
@@ -297,14 +307,15 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   }
   if (failed) throw failed;
 
-  let damage: string | null = null;
-  if (source.warnings.length && !interrupted) {
-    const expected = media?.expectedFrames;
-    damage = `${inputLabel} is damaged or truncated: kept the ${stats.framesIn} frames decoded before the damage${expected ? ` (about ${expected} expected)` : ''}; ffmpeg said: ${source.warnings[0]}`;
-  }
   if (written === 0 && !interrupted) {
-    throw new DepthVideoError('INPUT_NOT_MEDIA', `${inputLabel}: no frames could be decoded`, { file: inputLabel });
+    // A file got here only after probing found a video stream in it.
+    throw opts.input.kind === 'file'
+      ? new DepthVideoError('INPUT_DAMAGED', `${inputLabel} is damaged or truncated: no frame could be decoded; re-copy or re-export the file`, { file: inputLabel })
+      : new DepthVideoError('INPUT_NOT_MEDIA', `${inputLabel}: no frames could be decoded`, { file: inputLabel });
   }
+  const damage = source.damage.length && !interrupted
+    ? damageText(inputLabel, source.damage, { count: written, firstPts, lastPts }, { expected: expectedFrames, live: opts.input.kind === 'source' })
+    : null;
   const wallMs = performance.now() - t0;
   const n = Math.max(1, stats.inferred);
   return {

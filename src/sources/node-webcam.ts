@@ -96,7 +96,7 @@ export async function nodeWebcamSource(opts: NodeWebcamOptions = {}): Promise<Fr
     frames$,
     info,
     stop: () => { stopped = true; },
-    warnings: [],
+    damage: [],
     get framesRead() { return framesRead; },
   };
 }

@@ -56,14 +56,20 @@ export async function refusedConversion(ckpt: string, code: number, extra: strin
   }
 }
 
-/** Converts in a fresh process (the built dist/) and reports that process's peak RSS, the parameters and the variant built. */
+/**
+ * Converts in a fresh process (the built dist/) and reports that process's
+ * peak RSS, the parameters and the variant built. The peak is VmHWM: on
+ * Linux ru_maxrss keeps the forking parent's peak across exec.
+ */
 export function convertInChild(checkpoint: string, out: string): { rss: number; parameters: number; variant: string } {
   const entry = pathToFileURL(join(ROOT, 'dist', 'convert', 'index.js')).href;
   const script =
     `const { convertCheckpoint } = await import(${JSON.stringify(entry)});` +
+    "const { readFileSync } = await import('node:fs');" +
+    "const peak = () => { try { return Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024; } catch { return process.resourceUsage().maxRSS * 1024; } };" +
     'const r = await convertCheckpoint(process.argv[1], { out: process.argv[2] });' +
-    'process.stdout.write(JSON.stringify({ rss: process.resourceUsage().maxRSS * 1024, parameters: r.parameterCount, variant: r.variant }));';
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, checkpoint, out], { encoding: 'utf8', timeout: 600_000 });
+    'process.stdout.write(JSON.stringify({ rss: peak(), parameters: r.parameterCount, variant: r.variant }));';
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, checkpoint, out], { encoding: 'utf8', timeout: 1_200_000 });
   if (r.status !== 0) throw new Error(`conversion failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as { rss: number; parameters: number; variant: string };
 }

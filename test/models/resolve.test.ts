@@ -7,9 +7,6 @@ import { FAMILY_SPECS } from '../../src/inference/families.js';
 import { modelsInfo, modelsList, modelsPull, modelsVerify } from '../../src/models/commands.js';
 import type { Manifest, ManifestEntry } from '../../src/models/manifest.js';
 import { resolveModel } from '../../src/models/resolve.js';
-import { writeTorchCheckpoint } from '../../src/convert/checkpoint/index.js';
-import { readOnnxMetadata } from '../../src/inference/generate/metadata.js';
-import { randomStateDict } from '../convert/depth-anything/state-dict.js';
 import { sink, startBlobServer } from './helpers.js';
 
 const blob = randomBytes(50_000);
@@ -22,24 +19,16 @@ function entry(name: string, extra: Partial<ManifestEntry>): ManifestEntry {
   return { name, family: 'depth-anything', url: null, sizeBytes: null, sha256: null, license: 'MIT', restricted: false, spec: FAMILY_SPECS['depth-anything'], ...extra };
 }
 
-/** A small V1-shaped Depth-Anything checkpoint, as a pytorch-only entry's release file. */
-function smallCheckpoint(): Buffer {
-  const path = join(root, 'small.pth');
-  const dict = randomStateDict({ embedDim: 384, depth: 4, posGrid: 4, features: 16, outChannels: [8, 16, 32, 32] });
-  writeTorchCheckpoint(path, [...dict].map(([key, t]) => ({ key, dtype: 'float32' as const, shape: t.shape, data: t.values })), { overwrite: true });
-  return readFileSync(path);
-}
-
 beforeAll(async () => {
-  server = await startBlobServer(blob, 0, { '/releases/depth_anything_vits14.pth': smallCheckpoint() });
+  server = await startBlobServer(blob);
   manifest = {
     manifestVersion: 1,
     models: [
       entry('good-model', { url: `${server.base}/blob`, sha256: sha, sizeBytes: blob.length }),
       entry('bad-sum', { url: `${server.base}/blob`, sha256: '00'.repeat(32) }),
       entry('nc-model', { url: `${server.base}/blob`, license: 'CC-BY-NC-4.0', restricted: true, restrictedReason: 'non-commercial only' }),
-      entry('export-only', {}),
-      entry('pytorch-only', { pytorchUrl: `${server.base}/releases/depth_anything_vits14.pth` }),
+      // MiDaS v2.1's MidasNet: no converter family makes its checkpoints into ONNX.
+      entry('export-only', { family: 'midas-v21', pytorchUrl: 'https://example.invalid/w.pt' }),
     ],
   };
 });
@@ -68,31 +57,11 @@ describe('resolveModel', () => {
     });
   });
 
-  it('an entry with neither ONNX nor checkpoint says to export one', async () => {
+  it('an entry without ONNX whose checkpoint cannot be converted says to export it', async () => {
     await expect(resolveModel('export-only', { allowDownload: true, dir: join(root, 'c'), manifest })).rejects.toMatchObject({
       code: 'MODEL_MISSING',
-      message: expect.stringMatching(/^no ONNX file is published for export-only: export the official checkpoint to ONNX and save it as .*export-only\.onnx$/),
+      message: `no ONNX file is published for export-only: depth-video cannot convert midas-v21 checkpoints yet: export https://example.invalid/w.pt to ONNX and save it as ${join(root, 'c', 'export-only.onnx')}`,
     });
-  });
-
-  it('an entry published only as a PyTorch checkpoint is pulled and converted into the cache, then found without a request', async () => {
-    const dir = join(root, 'pt');
-    await expect(resolveModel('pytorch-only', { allowDownload: false, dir, manifest })).rejects.toMatchObject({
-      code: 'MODEL_MISSING',
-      message: expect.stringContaining(`run \`depth-video models pull pytorch-only\` (it downloads ${server.base}/releases/depth_anything_vits14.pth and converts it to ONNX)`),
-    });
-    const notes: string[] = [];
-    const r = await resolveModel('pytorch-only', { allowDownload: true, dir, manifest, onWarning: (l) => notes.push(l) });
-    expect(r.fetched).toBe(true);
-    expect(existsSync(join(dir, 'checkpoints', 'depth_anything_vits14.pth'))).toBe(true);
-    expect(r.path).toMatch(new RegExp(`^${join(dir, 'converted').replace(/[.]/g, '\\.')}/[0-9a-f]{64}\\.onnx$`));
-    expect(readOnnxMetadata(r.path)['depth_video.variant']).toBe('depth-anything-v1');
-    expect(notes.join('\n')).toMatch(/converting .*depth_anything_vits14\.pth to ONNX on first use/);
-
-    const requests = server.seen.length;
-    const again = await resolveModel('pytorch-only', { allowDownload: false, dir, manifest });
-    expect(again).toMatchObject({ path: r.path, fetched: false });
-    expect(server.seen.length).toBe(requests);
   });
 
   it('an unknown name lists the close names', async () => {
@@ -146,33 +115,12 @@ describe('models commands', () => {
     const rows = JSON.parse(list.text()).models as { name: string; status: string }[];
     expect(rows.find((r) => r.name === 'good-model')?.status).toBe('present');
     expect(rows.find((r) => r.name === 'export-only')?.status).toBe('export-needed');
-    expect(rows.find((r) => r.name === 'pytorch-only')).toMatchObject({ status: 'missing', source: 'pytorch', input: '>=518, keep aspect, x14' });
 
     const ok = sink();
     expect(await modelsVerify({ dir, manifest, out: ok.stream })).toBe(0);
     expect(ok.text()).toContain('good-model: OK');
     writeFileSync(join(dir, 'good-model.onnx'), Buffer.from('tampered'));
     await expect(modelsVerify({ dir, manifest, out: sink().stream })).rejects.toMatchObject({ code: 'CHECKSUM' });
-  });
-
-  it('pull of a PyTorch-only entry says what it converted from', async () => {
-    const dir = join(root, 'ptp');
-    const out = sink();
-    const err = sink();
-    expect(await modelsPull('pytorch-only', { dir, manifest, out: out.stream, err: err.stream as unknown as NodeJS.WriteStream })).toBe(0);
-    expect(out.text()).toMatch(/^pytorch-only: .*converted\/[0-9a-f]{64}\.onnx \([\d.]+ MB, no published checksum to verify, converted from .*checkpoints\/depth_anything_vits14\.pth\)\n$/);
-  });
-
-  it('list shows how each shipped model sizes its input: a fixed square squashed, or keep aspect to a multiple', async () => {
-    const out = sink();
-    await modelsList({ dir: join(root, 'empty') }, out.stream);
-    const text = out.text();
-    expect(text).toMatch(/^NAME +FAMILY +INPUT +STATUS +SIZE +LICENCE$/m);
-    expect(text).toMatch(/^midas-v31-swin2-tiny-256 +swin2-256 +fixed 256x256, squashed +missing .*\[PyTorch checkpoint, converted on pull\]/m);
-    expect(text).toMatch(/^midas-v31-levit-224 +levit-224 +fixed 224x224, squashed +missing /m);
-    expect(text).toMatch(/^midas-v31-swin2-large-384 +swin2-384 +fixed 384x384, squashed +missing /m);
-    expect(text).toMatch(/^dpt-large-384 +dpt +~384, keep aspect, x32 +missing /m);
-    expect(text).toMatch(/^depth-anything-v2-small +depth-anything +>=518, keep aspect, x14 +missing /m);
   });
 
   it('info marks a generated model as untrained and prints its interface', async () => {

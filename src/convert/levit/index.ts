@@ -24,6 +24,7 @@ const REQUIRED = ['pretrained.model.patch_embed.0.c.weight', 'pretrained.model.b
 export const levit: ConverterFamily = {
   name: 'midas-levit',
   variants: ['midas-levit'],
+  produces: ['levit-224'],
   detect: (keys) => REQUIRED.every((k) => keys.has(k)),
   knows: isMidasKey,
   plan(dict: StateDict, opts: PlanOptions): FamilyPlan {

@@ -29,6 +29,7 @@ const REQUIRED = [
 export const swinV2: ConverterFamily = {
   name: 'midas-swin2',
   variants: ['midas-swin2'],
+  produces: ['swin2-256', 'swin2-384'],
   detect: (keys) => REQUIRED.every((k) => keys.has(k)),
   knows: isMidasKey,
   plan(dict: StateDict, opts: PlanOptions): FamilyPlan {

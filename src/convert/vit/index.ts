@@ -35,7 +35,8 @@ const REQUIRED = ['pretrained.model.cls_token', 'pretrained.model.pos_embed', 'p
 
 export const midasVit: ConverterFamily = {
   name: 'midas-vit',
-  variants: ['midas-dpt'],
+  variants: ['midas-vit'],
+  produces: ['dpt'],
   detect: (keys) => REQUIRED.every((k) => keys.has(k)),
   knows: isMidasKey,
   plan(dict: StateDict, opts: PlanOptions): FamilyPlan {
