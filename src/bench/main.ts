@@ -21,6 +21,7 @@ import { fileSource } from '../sources/file-source.js';
 import { flickeringModel } from './flicker-scenario.js';
 import { convertBench } from './convert-bench.js';
 import { midasConvertBench } from './midas-bench.js';
+import { median } from './stats.js';
 import { liveLatencyBench } from './live-bench.js';
 
 const { values } = parseArgs({
@@ -67,12 +68,6 @@ async function clipTensor(path: string, session: DepthSession): Promise<{ tensor
   const p = session.prepare(frame);
   frame.release();
   return { tensor: p.tensor.slice(), width: p.width, height: p.height };
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,11 +1,11 @@
-import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeTorchCheckpoint } from '../../src/convert/checkpoint/index.js';
 import { readOnnxMetadata } from '../../src/inference/generate/metadata.js';
 import { errorLine, runCli, tempDir } from '../helpers/media.js';
 import { randomStateDict, type DaShape } from './depth-anything/state-dict.js';
-import { writeZip } from './helpers.js';
+import { refused, writeZip } from './helpers.js';
 
 const dir = tempDir('dv-convert-cli-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,22 +19,6 @@ function checkpoint(name: string, change?: (dict: ReturnType<typeof randomStateD
   const path = join(dir, name);
   writeTorchCheckpoint(path, [...dict].map(([key, t]) => ({ key, dtype: 'float32' as const, shape: t.shape, data: t.values })), { overwrite: true });
   return path;
-}
-
-/** Runs `models convert` into a fresh folder and checks the refusal: one line, the exit code, nothing written. */
-async function refused(ckpt: string, code: number, extra: string[] = []): Promise<string> {
-  const outDir = tempDir('dv-convert-out-');
-  try {
-    const r = await runCli(['models', 'convert', ckpt, '--out', join(outDir, 'm.onnx'), ...extra]);
-    expect(r.code, r.stderr).toBe(code);
-    expect(r.stdout).toBe('');
-    const errors = r.stderr.split('\n').filter((l) => l.startsWith('depth-video:'));
-    expect(errors).toHaveLength(1);
-    expect(readdirSync(outDir)).toEqual([]);
-    return errorLine(r.stderr);
-  } finally {
-    rmSync(outDir, { recursive: true, force: true });
-  }
 }
 
 describe('depth-video models convert', () => {

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { DepthVideoError } from '../../src/errors.js';
 import { writeAtomically } from '../../src/convert/checkpoint/out-file.js';
 import { ZipWriter } from '../../src/convert/checkpoint/zip-writer.js';
-import { ROOT } from '../helpers/media.js';
+import { errorLine, ROOT, runCli, tempDir } from '../helpers/media.js';
 
 export const REFERENCE = join(ROOT, '..', 'shared', 'reference');
 export const DA_V2_PTH = join(REFERENCE, 'depth-anything-v2-vits', 'depth_anything_v2_vits.pth');
@@ -37,4 +37,20 @@ export function thrown(fn: () => unknown): DepthVideoError {
 
 export function skipReason(path: string): string {
   return existsSync(path) ? '' : `(skipped: ${path} is absent)`;
+}
+
+/** Runs `models convert` into a fresh folder and checks the refusal: one line, the exit code, nothing written. */
+export async function refused(ckpt: string, code: number, extra: string[] = []): Promise<string> {
+  const outDir = tempDir('dv-convert-out-');
+  try {
+    const r = await runCli(['models', 'convert', ckpt, '--out', join(outDir, 'm.onnx'), ...extra]);
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stdout).toBe('');
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('depth-video:'));
+    expect(errors).toHaveLength(1);
+    expect(readdirSync(outDir)).toEqual([]);
+    return errorLine(r.stderr);
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
 }

@@ -1,31 +1,14 @@
-import { spawnSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeTorchCheckpoint } from '../../../src/convert/checkpoint/index.js';
-import { packageRoot } from '../../../src/paths.js';
+import { convertInChild } from '../../../src/bench/convert-child.js';
 import { tempDir } from '../../helpers/media.js';
 import { relativePositionIndex } from '../../../src/convert/beit/index.js';
 import { BEIT_L_512, midasKeys } from './state-dict.js';
 
 const dir = tempDir('dv-midas-memory-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Converts in a fresh process (the built dist/) and reports that process's peak RSS. */
-function convertInChild(checkpoint: string, out: string): { rss: number; parameters: number; variant: string } {
-  const entry = pathToFileURL(join(packageRoot, 'dist', 'convert', 'index.js')).href;
-  const script =
-    `const { convertCheckpoint } = await import(${JSON.stringify(entry)});` +
-    // VmHWM is this process's own peak; ru_maxrss on Linux keeps the forking parent's across exec.
-    "const { readFileSync } = await import('node:fs');" +
-    "const peak = () => { try { return Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024; } catch { return process.resourceUsage().maxRSS * 1024; } };" +
-    'const r = await convertCheckpoint(process.argv[1], { out: process.argv[2] });' +
-    'process.stdout.write(JSON.stringify({ rss: peak(), parameters: r.parameterCount, variant: r.variant }));';
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, checkpoint, out], { encoding: 'utf8', timeout: 1_200_000 });
-  if (r.status !== 0) throw new Error(`conversion failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as { rss: number; parameters: number; variant: string };
-}
 
 describe('converting MiDaS checkpoints streams', () => {
   it('a BEiT-L 512-shaped checkpoint (1.47 GiB with its stored indices, as dpt_beit_large_512.pt) converts with peak RSS under 2x its size + 200 MB', () => {
@@ -42,7 +25,7 @@ describe('converting MiDaS checkpoints streams', () => {
     expect(size / 2 ** 30).toBeCloseTo(1.47, 2);
 
     const out = join(dir, 'beit-l-512.onnx');
-    const { rss, parameters, variant } = convertInChild(checkpoint, out);
+    const { peakRss: rss, parameterCount: parameters, variant } = convertInChild(checkpoint, out);
     expect(variant).toBe('midas-beit-large-512');
     const all = keys.filter((k) => k.dtype === 'float32').reduce((a, k) => a + k.shape.reduce((p, d) => p * d, 1), 0);
     // Every float tensor but the classifier (fc_norm, head) and refinenet4's never-run skip unit is in the model.
