@@ -1,12 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { writeReferenceCheckpoint, writeTorchCheckpoint } from '../convert/checkpoint/index.js';
 import { zeroSwinV2Checkpoint } from '../convert/swinv2/state-dict.js';
 import { packageRoot } from '../paths.js';
+import { convertInChild } from './convert-child.js';
+import { median } from './stats.js';
 
 const REFERENCE = join(packageRoot, '..', 'shared', 'reference', 'midas');
 
@@ -23,27 +23,6 @@ const MODELS: readonly { readonly file: string; readonly size: number; readonly 
   { reference: 'levit-224', file: 'dpt_levit_224.pt', size: 224, quick: true },
   { file: 'dpt_swin2_base_384.pt', size: 384, quick: false, write: (path) => writeTorchCheckpoint(path, zeroSwinV2Checkpoint('base')) },
 ];
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-/** Converts in a fresh process (dist/) so its peak RSS is the conversion's own. */
-function convertInChild(checkpoint: string, out: string): { seconds: number; rss: number; variant: string } {
-  const entry = pathToFileURL(join(packageRoot, 'dist', 'convert', 'index.js')).href;
-  const script =
-    `const { convertCheckpoint } = await import(${JSON.stringify(entry)});` +
-    // VmHWM is this process's own peak; ru_maxrss on Linux keeps the forking parent's across exec.
-    "const { readFileSync } = await import('node:fs');" +
-    "const peak = () => { try { return Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024; } catch { return process.resourceUsage().maxRSS * 1024; } };" +
-    'const r = await convertCheckpoint(process.argv[1], { out: process.argv[2], overwrite: true });' +
-    'process.stdout.write(JSON.stringify({ seconds: r.seconds, rss: peak(), variant: r.variant }));';
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, checkpoint, out], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`conversion of ${checkpoint} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as { seconds: number; rss: number; variant: string };
-}
 
 /**
  * MiDaS v3.0/v3.1 checkpoints (rebuilt from ../shared/reference/midas keys.json,
@@ -66,7 +45,7 @@ export async function midasConvertBench(out: (line: string) => void, opts: { qui
       const c = convertInChild(checkpoint, onnx);
       rmSync(checkpoint);
       const limit = 2 * size + 200 * 2 ** 20;
-      out(`  ${c.variant}: convert ${(size / 1e6).toFixed(0)} MB in ${c.seconds.toFixed(1)} s, peak RSS ${(c.rss / 2 ** 20).toFixed(0)} MB (target <= 2x file + 200 MB = ${(limit / 2 ** 20).toFixed(0)} MB: ${c.rss <= limit ? 'met' : 'NOT met'})`);
+      out(`  ${c.variant}: convert ${(size / 1e6).toFixed(0)} MB in ${c.seconds.toFixed(1)} s, peak RSS ${(c.peakRss / 2 ** 20).toFixed(0)} MB (target <= 2x file + 200 MB = ${(limit / 2 ** 20).toFixed(0)} MB: ${c.peakRss <= limit ? 'met' : 'NOT met'})`);
 
       const input = new Float32Array(3 * m.size * m.size).map((_, i) => Math.sin(i / 97));
       const feeds = { image: new ort.Tensor('float32', input, [1, 3, m.size, m.size]) };

@@ -5,7 +5,7 @@ import { writeTorchCheckpoint } from '../../src/convert/checkpoint/index.js';
 import { readOnnxMetadata } from '../../src/inference/generate/metadata.js';
 import { errorLine, runCli, tempDir } from '../helpers/media.js';
 import { randomStateDict, type DaShape } from './depth-anything/state-dict.js';
-import { refusedConversion, writeZip } from './helpers.js';
+import { refused, writeZip } from './helpers.js';
 
 const dir = tempDir('dv-convert-cli-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,13 +42,13 @@ describe('depth-video models convert', () => {
   it('a truncated checkpoint: exit 3, download again', async () => {
     const ckpt = checkpoint('truncated.pth');
     truncateSync(ckpt, Math.floor(readFileSync(ckpt).length / 2));
-    expect(await refusedConversion(ckpt, 3)).toMatch(/truncated\.pth: the file is truncated or damaged .*; download it again$/);
+    expect(await refused(ckpt, 3)).toMatch(/truncated\.pth: the file is truncated or damaged .*; download it again$/);
   });
 
   it('a zip that is not a checkpoint', async () => {
     const zip = join(dir, 'photos.pth');
     writeZip(zip, { 'photos/readme.txt': 'hello' });
-    expect(await refusedConversion(zip, 1)).toMatch(/photos\.pth: /);
+    expect(await refused(zip, 1)).toMatch(/photos\.pth: /);
   });
 
   it('a pickle naming a foreign global is refused, named and not run', async () => {
@@ -58,7 +58,7 @@ describe('depth-video models convert', () => {
     const pickle = Buffer.concat([Buffer.from('\x80\x02cposix\nsystem\nX', 'latin1'), Buffer.from(Uint32Array.of(cmd.length).buffer), Buffer.from(cmd, 'latin1'), Buffer.from('\x85R.', 'latin1')]);
     const evil = join(dir, 'evil.pth');
     writeZip(evil, { 'evil/data.pkl': pickle, 'evil/version': '3\n' });
-    expect(await refusedConversion(evil, 1)).toMatch(/evil\.pth: refused to load: the pickle asks for posix\.system/);
+    expect(await refused(evil, 1)).toMatch(/evil\.pth: refused to load: the pickle asks for posix\.system/);
     expect(existsSync(marker)).toBe(false);
   });
 
@@ -68,8 +68,8 @@ describe('depth-video models convert', () => {
       { key: 'conv1.weight', dtype: 'float32', shape: [8, 3, 7, 7] },
       { key: 'bn1.running_mean', dtype: 'float32', shape: [8] },
     ]);
-    expect(await refusedConversion(ckpt, 1)).toBe(
-      `depth-video: ${ckpt}: unknown architecture: first unrecognised keys conv1.weight, bn1.running_mean; known families: depth-anything (--family depth-anything | depth-anything-v1 | depth-anything-v2 | depth-anything-v2-metric); midas-vit (--family midas-vit); midas-beit (--family midas-beit); midas-swin2 (--family midas-swin2); midas-levit (--family midas-levit)`,
+    expect(await refused(ckpt, 1)).toBe(
+      `depth-video: ${ckpt}: unknown architecture: first unrecognised keys conv1.weight, bn1.running_mean; known families: depth-anything (--family depth-anything | depth-anything-v1 | depth-anything-v2 | depth-anything-v2-metric); midas-vit (--family midas-vit); midas-beit (--family midas-beit)`,
     );
   });
 
@@ -78,11 +78,11 @@ describe('depth-video models convert', () => {
       const t = d.get('depth_head.scratch.refinenet2.out_conv.weight')!;
       d.set('depth_head.scratch.refinenet2.out_conv.weight', { ...t, shape: [16, 8, 1, 2], values: t.values });
     });
-    expect(await refusedConversion(ckpt, 1)).toMatch(
+    expect(await refused(ckpt, 1)).toMatch(
       /depth_head\.scratch\.refinenet2\.out_conv\.weight is \[16, 8, 1, 2\] but depth-anything-v1 ViT-S\/14 .* needs \[16, 16, 1, 1\]; the shapes contradict the family/,
     );
     // A V2 file name with a V1-deep encoder contradicts V2's hooked blocks.
-    expect(await refusedConversion(checkpoint('depth_anything_v2_vits.pth'), 1)).toMatch(/4 transformer blocks, but ViT-S hooks block 11/);
+    expect(await refused(checkpoint('depth_anything_v2_vits.pth'), 1)).toMatch(/4 transformer blocks, but ViT-S hooks block 11/);
   });
 
   it('an existing output is kept without --overwrite, replaced with it', async () => {

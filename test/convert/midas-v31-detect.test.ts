@@ -1,10 +1,11 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { readReferenceKeys } from '../../src/convert/checkpoint/index.js';
 import { CONVERTER_FAMILIES, selectFamily } from '../../src/convert/registry.js';
 import type { StateDict } from '../../src/convert/weights.js';
-import { MIDAS_REFERENCE, skipReason, thrown } from './helpers.js';
+import { requireOrSkip } from '../helpers/prerequisites.js';
+import { MIDAS_REFERENCE, thrown } from './helpers.js';
 
 /** The key set of a reference state dict, derived buffers included (shapes only: detection reads no values). */
 function referenceDict(name: string, rename: (key: string) => string | null = (k) => k): StateDict {
@@ -18,8 +19,7 @@ function referenceDict(name: string, rename: (key: string) => string | null = (k
 
 const detecting = (dict: StateDict): string[] => CONVERTER_FAMILIES.filter((f) => f.detect(new Set(dict.keys()))).map((f) => f.name);
 
-const have = existsSync(MIDAS_REFERENCE);
-describe.skipIf(!have)(`SwinV2 and LeViT are told apart from every other MiDaS checkpoint ${skipReason(MIDAS_REFERENCE)}`, () => {
+requireOrSkip(`the MiDaS reference state dicts in ${MIDAS_REFERENCE}`, existsSync(MIDAS_REFERENCE)).describe('SwinV2 and LeViT are told apart from every other MiDaS checkpoint', () => {
   it('each reference state dict is claimed by its own family only; SwinV2 and LeViT claim no other', () => {
     expect(detecting(referenceDict('swin2-tiny-256'))).toEqual(['midas-swin2']);
     expect(detecting(referenceDict('levit-224'))).toEqual(['midas-levit']);

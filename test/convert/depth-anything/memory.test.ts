@@ -1,9 +1,9 @@
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { convertInChild } from '../../../src/bench/convert-child.js';
 import { writeTorchCheckpoint } from '../../../src/convert/checkpoint/index.js';
 import { tempDir } from '../../helpers/media.js';
-import { convertInChild } from '../helpers.js';
 import { depthAnythingKeys, VITL } from './state-dict.js';
 
 const dir = tempDir('dv-convert-memory-');
@@ -19,7 +19,7 @@ describe('converting streams', () => {
     expect(size).toBeGreaterThan(1.3e9);
 
     const out = join(dir, 'vitl.onnx');
-    const { rss, parameters } = convertInChild(checkpoint, out);
+    const { peakRss: rss, parameterCount: parameters } = convertInChild(checkpoint, out);
     const all = keys.reduce((a, k) => a + k.shape.reduce((p, d) => p * d, 1), 0);
     // Everything but mask_token and refinenet4's never-run skip unit is in the model.
     expect(parameters).toBe(all - 1024 - 2 * (256 * 256 * 9 + 256));

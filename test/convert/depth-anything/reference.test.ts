@@ -1,15 +1,15 @@
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { convertCheckpoint } from '../../../src/convert/index.js';
-import { packageRoot } from '../../../src/paths.js';
 import { readNpy } from '../../../src/sinks/recorder/npy.js';
 import { runCli, tempDir } from '../../helpers/media.js';
+import { requireOrSkip, sharedDir } from '../../helpers/prerequisites.js';
 
-const REF = join(packageRoot, '..', 'shared', 'reference', 'depth-anything-v2-vits');
+const REF = join(sharedDir('reference'), 'depth-anything-v2-vits');
 const PTH = join(REF, 'depth_anything_v2_vits.pth');
-const haveRef = existsSync(PTH);
+const reference = requireOrSkip(`the official Depth-Anything-V2 reference in ${REF}`, existsSync(PTH));
 const dir = tempDir('dv-reference-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -32,8 +32,7 @@ function compare(got: Float32Array, want: Float32Array): { max: number; mean: nu
   return { max: max / (hi - lo), mean: sum / got.length / (hi - lo) };
 }
 
-const TITLE = 'official Depth-Anything-V2 outputs';
-describe.skipIf(!haveRef)(haveRef ? TITLE : `${TITLE} (skipped: ${REF} is absent)`, () => {
+reference.describe('official Depth-Anything-V2 outputs', () => {
   it('the converted model on the official input tensor matches output-model.npy to 1e-4 of its range', async () => {
     const out = join(dir, 'da2.onnx');
     const r = await convertCheckpoint(PTH, { out });

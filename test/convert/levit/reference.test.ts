@@ -1,12 +1,13 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { sha256File, type ComputedFill } from '../../../src/convert/checkpoint/index.js';
 import { attentionBiasIndex } from '../../../src/convert/levit/attention-bias.js';
 import { FAMILY_SPECS } from '../../../src/inference/families.js';
 import { detectFamily, readOnnxInfo } from '../../../src/models/onnx-info.js';
 import { tempDir } from '../../helpers/media.js';
-import { refusedConversion, skipReason } from '../helpers.js';
+import { requireOrSkip } from '../../helpers/prerequisites.js';
+import { refused } from '../helpers.js';
 import { convertThroughCli, errorsAgainstReference, midasReference, usedParameterCount, writeMidasReference } from '../midas-reference.js';
 
 const NAME = 'levit-224';
@@ -28,7 +29,7 @@ function buffers(index: (res: number, stride: number) => Int32Array): ComputedFi
 /** What the forward pass never reads: the two classifiers, refinenet3's skip unit (three maps). */
 const UNUSED = /^pretrained\.model\.head(_dist)?\.|^scratch\.refinenet3\.resConfUnit1\./;
 
-describe.skipIf(!have)(`MiDaS v3.1 LeViT-224 against the official outputs ${skipReason(REF)}`, () => {
+requireOrSkip(`the MiDaS reference state dict and outputs in ${REF}`, have).describe('MiDaS v3.1 LeViT-224 against the official outputs', () => {
   it('converted through the CLI from a file without the derived buffers: every official output to 1e-4 of its range; fixed 224x224 input and the squash spec in the metadata', async () => {
     const ckpt = join(dir, 'dpt_levit_224.pt');
     const ref = writeMidasReference(NAME, ckpt);
@@ -73,7 +74,7 @@ describe.skipIf(!have)(`MiDaS v3.1 LeViT-224 against the official outputs ${skip
       return Int32Array.from(out);
     };
     writeMidasReference(NAME, ckpt, { computed: buffers(signed) });
-    expect(await refusedConversion(ckpt, 1)).toMatch(
+    expect(await refused(ckpt, 1)).toMatch(
       /wrong-idxs\.pt: pretrained\.model\.blocks\.0\.m\.attention_bias_idxs holds -1 at element 1, but LeViT-224 derives 1; the checkpoint does not match LeViT-224 \(check --family\)$/,
     );
   }, 600_000);
@@ -84,7 +85,7 @@ describe.skipIf(!have)(`MiDaS v3.1 LeViT-224 against the official outputs ${skip
     writeMidasReference(NAME, ckpt, {
       edit: (entries) => entries.map((e) => (e.key === key ? { ...e, shape: [256, 384, 3, 3], data: new Float32Array(256 * 384 * 9) } : e)),
     });
-    expect(await refusedConversion(ckpt, 1)).toMatch(
+    expect(await refused(ckpt, 1)).toMatch(
       /wrong-decoder\.pt: scratch\.layerN_rn take 384\/384\/768 channels, blocks 3, 11, 21 give 384\/512\/768; the checkpoint does not match MiDaS v3\.1 LeViT \(check --family\)$/,
     );
   }, 600_000);

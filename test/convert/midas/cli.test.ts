@@ -1,8 +1,9 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeTorchCheckpoint } from '../../../src/convert/checkpoint/index.js';
-import { errorLine, runCli, tempDir } from '../../helpers/media.js';
+import { tempDir } from '../../helpers/media.js';
+import { refused } from '../helpers.js';
 import { BEIT_B_384, DPT_HYBRID, midasKeys, type MidasShape } from './state-dict.js';
 
 const dir = tempDir('dv-midas-cli-');
@@ -15,36 +16,21 @@ function checkpoint(name: string, shape: MidasShape, change: (k: { key: string; 
   return path;
 }
 
-/** `models convert` into a fresh folder: exit 1, one line, nothing written. */
-async function refused(ckpt: string, extra: string[] = []): Promise<string> {
-  const outDir = tempDir('dv-midas-out-');
-  try {
-    const r = await runCli(['models', 'convert', ckpt, '--out', join(outDir, 'm.onnx'), ...extra]);
-    expect(r.code, r.stderr).toBe(1);
-    expect(r.stdout).toBe('');
-    expect(r.stderr.split('\n').filter((l) => l.startsWith('depth-video:'))).toHaveLength(1);
-    expect(readdirSync(outDir)).toEqual([]);
-    return errorLine(r.stderr);
-  } finally {
-    rmSync(outDir, { recursive: true, force: true });
-  }
-}
-
 describe('depth-video models convert refuses MiDaS checkpoints that contradict their family', () => {
   it('a BEiT block whose bias table is another window\'s', async () => {
     const ckpt = checkpoint('dpt_beit_base_384.pt', BEIT_B_384, (k) => (k.key === 'pretrained.model.blocks.7.attn.relative_position_bias_table' ? [3972, 12] : k.shape));
-    expect(await refused(ckpt)).toMatch(
+    expect(await refused(ckpt, 1)).toMatch(
       /^depth-video: .*dpt_beit_base_384\.pt: pretrained\.model\.blocks\.7\.attn\.relative_position_bias_table is \[3972, 12\] but midas-beit-base-384 BEiT-B\/16 .* needs \[2212, 12\]; the shapes contradict the family \(check --family\)$/,
     );
   });
 
   it('a hybrid whose ResNet stage does not feed layer1_rn', async () => {
     const ckpt = checkpoint('dpt_hybrid_384.pt', DPT_HYBRID, (k) => (k.key === 'scratch.layer1_rn.weight' ? [256, 128, 3, 3] : k.shape));
-    expect(await refused(ckpt)).toMatch(/: scratch\.layer1_rn takes 128 channels but ResNet stage 0 gives 256; the checkpoint does not match MiDaS v3\.0 DPT-Hybrid \(check --family\)$/);
+    expect(await refused(ckpt, 1)).toMatch(/: scratch\.layer1_rn takes 128 channels but ResNet stage 0 gives 256; the checkpoint does not match MiDaS v3\.0 DPT-Hybrid \(check --family\)$/);
   });
 
   it('--family naming the other MiDaS family', async () => {
     const ckpt = checkpoint('dpt_hybrid_384.pt', DPT_HYBRID);
-    expect(await refused(ckpt, ['--family', 'midas-beit'])).toMatch(/: pretrained\.model\.patch_embed\.proj\.weight is \[768, 1024, 1, 1\], expected \[E, 3, 16, 16\]; the checkpoint does not match MiDaS v3\.1 BEiT \(check --family\)$/);
+    expect(await refused(ckpt, 1, ['--family', 'midas-beit'])).toMatch(/: pretrained\.model\.patch_embed\.proj\.weight is \[768, 1024, 1, 1\], expected \[E, 3, 16, 16\]; the checkpoint does not match MiDaS v3\.1 BEiT \(check --family\)$/);
   });
 });

@@ -13,7 +13,8 @@ import { readOnnxMetadata } from '../../../src/inference/generate/metadata.js';
 import type { WeightSource } from '../../../src/inference/generate/dpt/weights.js';
 import { tempDir } from '../../helpers/media.js';
 import { depthAnythingKeys, VITS } from '../depth-anything/state-dict.js';
-import { MIDAS_REFERENCE, skipReason, thrown } from '../helpers.js';
+import { requireOrSkip } from '../../helpers/prerequisites.js';
+import { MIDAS_REFERENCE, thrown } from '../helpers.js';
 import { BEIT_B_384, BEIT_L_512, DPT_HYBRID, DPT_LARGE, midasKeys, randomEntries, shapesOnly, type MidasShape } from './state-dict.js';
 
 const dir = tempDir('dv-midas-family-');
@@ -118,7 +119,7 @@ describe('recognising MiDaS checkpoints', () => {
   });
 
   const others = ['swin2-tiny-256', 'levit-224'].map((n) => join(MIDAS_REFERENCE, n, 'keys.json'));
-  it.skipIf(!others.every(existsSync))(`takes neither the SwinV2 nor the LeViT checkpoint for its own ${skipReason(others[0])}`, () => {
+  requireOrSkip(`the SwinV2 and LeViT keys.json in ${MIDAS_REFERENCE}`, others.every(existsSync)).it('takes neither the SwinV2 nor the LeViT checkpoint for its own', () => {
     const mine = CONVERTER_FAMILIES.filter((f) => f.name === 'midas-vit' || f.name === 'midas-beit');
     expect(mine).toHaveLength(2);
     for (const keysJson of others) {

@@ -2,8 +2,8 @@ import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeTorchCheckpoint } from '../../../src/convert/checkpoint/index.js';
+import { convertInChild } from '../../../src/bench/convert-child.js';
 import { tempDir } from '../../helpers/media.js';
-import { convertInChild } from '../helpers.js';
 import { relativePositionIndex } from '../../../src/convert/beit/index.js';
 import { BEIT_L_512, midasKeys } from './state-dict.js';
 
@@ -25,7 +25,7 @@ describe('converting MiDaS checkpoints streams', () => {
     expect(size / 2 ** 30).toBeCloseTo(1.47, 2);
 
     const out = join(dir, 'beit-l-512.onnx');
-    const { rss, parameters, variant } = convertInChild(checkpoint, out);
+    const { peakRss: rss, parameterCount: parameters, variant } = convertInChild(checkpoint, out);
     expect(variant).toBe('midas-beit-large-512');
     const all = keys.filter((k) => k.dtype === 'float32').reduce((a, k) => a + k.shape.reduce((p, d) => p * d, 1), 0);
     // Every float tensor but the classifier (fc_norm, head) and refinenet4's never-run skip unit is in the model.

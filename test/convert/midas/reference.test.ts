@@ -7,7 +7,8 @@ import { readReferenceKeys, writeReferenceCheckpoint, type ComputedFill } from '
 import { readOnnxMetadata } from '../../../src/inference/generate/metadata.js';
 import { readNpy } from '../../../src/sinks/recorder/npy.js';
 import { runCli, tempDir } from '../../helpers/media.js';
-import { MIDAS_REFERENCE, skipReason } from '../helpers.js';
+import { requireOrSkip } from '../../helpers/prerequisites.js';
+import { MIDAS_REFERENCE } from '../helpers.js';
 import { BEIT_B_384, DPT_HYBRID, DPT_LARGE, midasKeys, type MidasShape } from './state-dict.js';
 
 const dir = tempDir('dv-midas-ref-');
@@ -48,8 +49,8 @@ function maxError(got: Float32Array, want: Float32Array): number {
   return max / (hi - lo);
 }
 
-const TITLE = 'MiDaS v3.0 ViT and v3.1 BEiT against the official outputs, converted through the CLI';
-describe.skipIf(!existsSync(MIDAS_REFERENCE))(`${TITLE} ${skipReason(MIDAS_REFERENCE)}`, () => {
+const reference = requireOrSkip(`the MiDaS reference state dicts and outputs in ${MIDAS_REFERENCE}`, existsSync(MIDAS_REFERENCE));
+reference.describe('MiDaS v3.0 ViT and v3.1 BEiT against the official outputs, converted through the CLI', () => {
   it.each(CASES)('$label: every official output to 1e-4 of its range', async (c) => {
     const ref = join(MIDAS_REFERENCE, c.folder);
     const keysJson = join(ref, 'keys.json');

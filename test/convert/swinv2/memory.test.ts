@@ -1,10 +1,10 @@
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { convertInChild } from '../../../src/bench/convert-child.js';
 import { writeTorchCheckpoint } from '../../../src/convert/checkpoint/index.js';
 import { zeroSwinV2Checkpoint } from '../../../src/convert/swinv2/state-dict.js';
 import { tempDir } from '../../helpers/media.js';
-import { convertInChild } from '../helpers.js';
 
 const dir = tempDir('dv-swinv2-memory-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,7 +17,7 @@ describe('converting SwinV2 streams', () => {
     expect(size).toBeGreaterThan(850e6);
 
     const out = join(dir, 'swin2-large.onnx');
-    const { rss, variant } = convertInChild(checkpoint, out);
+    const { peakRss: rss, variant } = convertInChild(checkpoint, out);
     expect(variant).toBe('midas-v31-swin2-large-384');
     expect(statSync(out).size).toBeGreaterThan(800e6);
     const limit = 2 * size + 200 * 2 ** 20;

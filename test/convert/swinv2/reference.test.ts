@@ -1,12 +1,13 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { sha256File, type ComputedFill } from '../../../src/convert/checkpoint/index.js';
 import { attentionMask, shiftedWindowRegions } from '../../../src/convert/swinv2/windows.js';
 import { FAMILY_SPECS } from '../../../src/inference/families.js';
 import { detectFamily, readOnnxInfo } from '../../../src/models/onnx-info.js';
 import { tempDir } from '../../helpers/media.js';
-import { refusedConversion, skipReason } from '../helpers.js';
+import { requireOrSkip } from '../../helpers/prerequisites.js';
+import { refused } from '../helpers.js';
 import { convertThroughCli, errorsAgainstReference, midasReference, usedParameterCount, writeMidasReference } from '../midas-reference.js';
 
 const NAME = 'swin2-tiny-256';
@@ -26,7 +27,7 @@ function masks(shift: number): ComputedFill {
 /** What the forward pass never reads: the classifier, the final norm, refinenet4's skip unit. */
 const UNUSED = /^pretrained\.model\.(norm|head)\.|^scratch\.refinenet4\.resConfUnit1\./;
 
-describe.skipIf(!have)(`MiDaS v3.1 SwinV2-T 256 against the official outputs ${skipReason(REF)}`, () => {
+requireOrSkip(`the MiDaS reference state dict and outputs in ${REF}`, have).describe('MiDaS v3.1 SwinV2-T 256 against the official outputs', () => {
   it('converted through the CLI from a file without the derived buffers: every official output to 1e-4 of its range; fixed 256x256 input and the squash spec in the metadata', async () => {
     const ckpt = join(dir, 'dpt_swin2_tiny_256.pt');
     const ref = writeMidasReference(NAME, ckpt);
@@ -67,7 +68,7 @@ describe.skipIf(!have)(`MiDaS v3.1 SwinV2-T 256 against the official outputs ${s
   it('an attn_mask other than the derived one (shift 4 instead of 8) is refused: one line, exit 1, nothing written', async () => {
     const ckpt = join(dir, 'wrong-masks.pt');
     writeMidasReference(NAME, ckpt, { computed: masks(4) });
-    expect(await refusedConversion(ckpt, 1)).toMatch(
+    expect(await refused(ckpt, 1)).toMatch(
       /wrong-masks\.pt: pretrained\.model\.layers\.0\.blocks\.1\.attn_mask holds 0 at element 196616, but SwinV2-T 256 derives -100; the checkpoint does not match SwinV2-T 256 \(check --family\)$/,
     );
   }, 600_000);
@@ -78,7 +79,7 @@ describe.skipIf(!have)(`MiDaS v3.1 SwinV2-T 256 against the official outputs ${s
     writeMidasReference(NAME, ckpt, {
       edit: (entries) => entries.map((e) => (e.key === key ? { ...e, shape: [1024, 384], data: new Float32Array(1024 * 384) } : e)),
     });
-    expect(await refusedConversion(ckpt, 1)).toMatch(
+    expect(await refused(ckpt, 1)).toMatch(
       /wrong-shape\.pt: pretrained\.model\.layers\.2\.blocks\.3\.mlp\.fc1\.weight is \[1024, 384\] but midas-v31-swin2-tiny-256 SwinV2-T .* needs \[1536, 384\]; the shapes contradict the family \(check --family\)$/,
     );
   }, 600_000);

@@ -5,7 +5,8 @@ import { readReferenceKeys } from '../../../src/convert/checkpoint/index.js';
 import { planConversion } from '../../../src/convert/convert.js';
 import { swinV2StateDictShapes } from '../../../src/convert/swinv2/state-dict.js';
 import type { StateDict } from '../../../src/convert/weights.js';
-import { MIDAS_REFERENCE, skipReason } from '../helpers.js';
+import { requireOrSkip } from '../../helpers/prerequisites.js';
+import { MIDAS_REFERENCE } from '../helpers.js';
 
 const KEYS = join(MIDAS_REFERENCE, 'swin2-tiny-256', 'keys.json');
 
@@ -21,7 +22,7 @@ function shapesOnly(model: 'tiny' | 'base' | 'large'): StateDict {
 const elements = (shapes: { shape: readonly number[] }[]): number => shapes.reduce((n, k) => n + k.shape.reduce((a, b) => a * b, 1), 0);
 
 describe('the SwinV2 state dict layout written down from the official modules', () => {
-  it.skipIf(!existsSync(KEYS))(`SwinV2-T equals the official state dict of swin2-tiny-256, key for key, shape for shape, in order ${skipReason(KEYS)}`, () => {
+  requireOrSkip(`the reference keys.json ${KEYS}`, existsSync(KEYS)).it('SwinV2-T equals the official state dict of swin2-tiny-256, key for key, shape for shape, in order', () => {
     const ref = readReferenceKeys(KEYS);
     expect(swinV2StateDictShapes('tiny').map((k) => [k.key, k.shape])).toEqual(ref.keys.map((k) => [k.key, k.shape]));
   });

@@ -29,7 +29,7 @@ function selfAttention(ctx: Ctx, v: VitConfig, x: string, name: string, attentio
   const E = v.embedDim;
   const headDim = E / v.heads;
   // One fused projection for q, k and v, split afterwards, as timm and DINOv2 store it.
-  const qkv = v.qkvBias === 'qv' ? qvBiasedProjection(ctx, x, `${name}`, E) : linear(ctx, x, `${name}.qkv`, E, 3 * E);
+  const qkv = v.qkvBias === 'qv' ? qvBiasedProjection(ctx, x, name, E) : linear(ctx, x, `${name}.qkv`, E, 3 * E);
   const [q, k, val] = g.node('Split', [qkv], { attrs: { axis: 2 }, count: 3, name: `${name}.qkv_split` });
   const headShape = g.constI64([0, -1, v.heads, headDim]);
   const split = (t: string, perm: number[]): string => g.op('Transpose', [g.op('Reshape', [t, headShape])], { perm });
