@@ -69,7 +69,7 @@ describe('depth-video models convert', () => {
       { key: 'bn1.running_mean', dtype: 'float32', shape: [8] },
     ]);
     expect(await refused(ckpt, 1)).toBe(
-      `depth-video: ${ckpt}: unknown architecture: first unrecognised keys conv1.weight, bn1.running_mean; known families: depth-anything (--family depth-anything | depth-anything-v1 | depth-anything-v2 | depth-anything-v2-metric); midas-vit (--family midas-vit); midas-beit (--family midas-beit)`,
+      `depth-video: ${ckpt}: unknown architecture: first unrecognised keys conv1.weight, bn1.running_mean; known families: depth-anything (--family depth-anything | depth-anything-v1 | depth-anything-v2 | depth-anything-v2-metric); midas-vit (--family midas-vit); midas-beit (--family midas-beit); midas-swin2 (--family midas-swin2); midas-levit (--family midas-levit)`,
     );
   });
 
