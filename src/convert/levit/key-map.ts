@@ -31,6 +31,10 @@ const RULES: readonly KeyRule[] = [
 
 const UNUSED: readonly UnusedKey[] = [
   { key: /^pretrained\.model\.(head|head_dist)\.(bn|l)\./, why: "the ImageNet classifier and distillation heads of timm's LeViT, never called by DPT" },
+  {
+    key: /^pretrained\.model\.blocks\.(2[2-9]|[3-9]\d|\d{3,})\./,
+    why: "blocks after the last hooked one (21): timm's forward_features runs them, but their output reaches only the classifier",
+  },
   { key: /\.attention_bias_idxs$/, why: 'derived from the map size by the converter (levit/attention-bias.ts), and checked against this copy' },
   { key: /\.bn\.num_batches_tracked$/, why: "BatchNorm's training counter; eval mode never reads it" },
 ];

@@ -133,8 +133,8 @@ function block(ctx: Ctx, b: LevitBlock, x: string, i: number): string {
 /**
  * timm's Levit.forward_features for a fixed input (use_conv=False): stem_b16
  * (four 3x3 stride-2 ConvNorms with hardswish between), tokens, then the
- * blocks. Returns the hooked blocks' outputs as NCHW maps, finest first
- * (MiDaS act_postprocessN: Transpose, Unflatten).
+ * blocks up to the last hooked one. Returns the hooked blocks' outputs as
+ * NCHW maps, finest first (MiDaS act_postprocessN: Transpose, Unflatten).
  */
 export function levitEncoder(ctx: Ctx, c: LevitConfig, image: string): string[] {
   const g = ctx.g;
@@ -148,7 +148,9 @@ export function levitEncoder(ctx: Ctx, c: LevitConfig, image: string): string[] 
   const side = c.inputSize / 2 ** c.stem.length;
   x = g.op('Transpose', [g.op('Reshape', [x, g.constI64([1, inC, side * side])])], { perm: [0, 2, 1] }, 'tokens');
   const maps: string[] = [];
-  c.blocks.forEach((b, i) => {
+  // forward_features runs every block, but nothing after the last hooked one reaches the depth.
+  const last = Math.max(...c.hooks);
+  c.blocks.slice(0, last + 1).forEach((b, i) => {
     x = block(ctx, b, x, i);
     if (c.hooks.includes(i)) {
       const { dim, res } = blockOutput(b);
