@@ -45,7 +45,7 @@ function selfAttention(ctx: Ctx, v: VitConfig, x: string, name: string, attentio
 }
 
 /**
- * BEiT's attention input: qkv has no bias of its own; the bias is
+ * BEiT's and SwinV2's attention input: qkv has no bias of its own; the bias is
  * cat(q_bias, zeros, v_bias), keys being unbiased (a constant the runtime folds).
  */
 export function qvBiasedProjection(ctx: Ctx, x: string, name: string, E: number): string {
