@@ -49,6 +49,21 @@ export function relativePositionIndex(window: number): Int32Array {
   return out;
 }
 
+/** f(y, x) for every token of a res x res map in window_partition order: window by window (row-major), row-major inside each. */
+function inWindowOrder(res: number, window: number, f: (y: number, x: number) => number): Int32Array {
+  const per = res / window;
+  const out = new Int32Array(res * res);
+  let k = 0;
+  for (let wy = 0; wy < per; wy++) {
+    for (let wx = 0; wx < per; wx++) {
+      for (let py = 0; py < window; py++) {
+        for (let px = 0; px < window; px++) out[k++] = f(wy * window + py, wx * window + px);
+      }
+    }
+  }
+  return out;
+}
+
 /**
  * Where each token of the windows comes from: torch.roll by -shift on both
  * axes, then window_partition. out[w·window² + p] is the index in the map of
@@ -56,21 +71,7 @@ export function relativePositionIndex(window: number): Int32Array {
  * window_reverse followed by the roll back.
  */
 export function windowOrder(res: number, window: number, shift: number): Int32Array {
-  const per = res / window;
-  const out = new Int32Array(res * res);
-  let k = 0;
-  for (let wy = 0; wy < per; wy++) {
-    for (let wx = 0; wx < per; wx++) {
-      for (let py = 0; py < window; py++) {
-        for (let px = 0; px < window; px++) {
-          const y = (wy * window + py + shift) % res;
-          const x = (wx * window + px + shift) % res;
-          out[k++] = y * res + x;
-        }
-      }
-    }
-  }
-  return out;
+  return inWindowOrder(res, window, (y, x) => ((y + shift) % res) * res + ((x + shift) % res));
 }
 
 /** The permutation p^-1 with p^-1[p[i]] = i. */
@@ -87,17 +88,7 @@ export function inversePermutation(p: Int32Array): Int32Array {
  */
 export function shiftedWindowRegions(res: number, window: number, shift: number): Int32Array {
   const part = (c: number): number => (c < res - window ? 0 : c < res - shift ? 1 : 2);
-  const per = res / window;
-  const out = new Int32Array(res * res);
-  let k = 0;
-  for (let wy = 0; wy < per; wy++) {
-    for (let wx = 0; wx < per; wx++) {
-      for (let py = 0; py < window; py++) {
-        for (let px = 0; px < window; px++) out[k++] = part(wy * window + py) * 3 + part(wx * window + px);
-      }
-    }
-  }
-  return out;
+  return inWindowOrder(res, window, (y, x) => part(y) * 3 + part(x));
 }
 
 /** SwinTransformerBlock.attn_mask, [windows, w², w²]: 0 where two tokens share a region, -100 where not. */

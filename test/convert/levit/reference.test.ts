@@ -1,14 +1,12 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { sha256File, type ComputedFill } from '../../../src/convert/checkpoint/index.js';
+import type { ComputedFill } from '../../../src/convert/checkpoint/index.js';
 import { attentionBiasIndex } from '../../../src/convert/levit/attention-bias.js';
-import { FAMILY_SPECS } from '../../../src/inference/families.js';
-import { detectFamily, readOnnxInfo } from '../../../src/models/onnx-info.js';
 import { tempDir } from '../../helpers/media.js';
 import { requireOrSkip } from '../../helpers/prerequisites.js';
 import { refused } from '../helpers.js';
-import { convertThroughCli, errorsAgainstReference, midasReference, usedParameterCount, writeMidasReference } from '../midas-reference.js';
+import { expectFixedSizeConversion, midasReference, writeMidasReference, type FixedSizeExpectation } from '../midas-reference.js';
 
 const NAME = 'levit-224';
 const REF = midasReference(NAME);
@@ -29,40 +27,26 @@ function buffers(index: (res: number, stride: number) => Int32Array): ComputedFi
 /** What the forward pass never reads: the two classifiers, the blocks after the last hook (21), refinenet3's skip unit (three maps). */
 const UNUSED = /^pretrained\.model\.(head|head_dist|blocks\.2[2-7])\.|^scratch\.refinenet3\.resConfUnit1\./;
 
+/** What every conversion of this reference must say and carry. */
+const EXPECTED: FixedSizeExpectation = {
+  summary: /^converted [\w-]+\.pt: midas-v31-levit-224 \(from the keys and shapes\), LeViT-384 224x224 \(widths 384,512,768, heads 6,9,12, 28 blocks\), hooks 3,11,21, features 256, head 64\/8, ([\d,]+) parameters/,
+  unused: UNUSED,
+  family: 'levit-224',
+  size: 224,
+};
+
 requireOrSkip(`the MiDaS reference state dict and outputs in ${REF}`, have).describe('MiDaS v3.1 LeViT-224 against the official outputs', () => {
   it('converted through the CLI from a file without the derived buffers: every official output to 1e-4 of its range; fixed 224x224 input and the squash spec in the metadata', async () => {
     const ckpt = join(dir, 'dpt_levit_224.pt');
     const ref = writeMidasReference(NAME, ckpt);
-    const out = join(dir, 'plain.onnx');
-    const stdout = await convertThroughCli(ckpt, out);
-    expect(stdout).toMatch(
-      /^converted dpt_levit_224\.pt: midas-v31-levit-224 \(from the keys and shapes\), LeViT-384 224x224 \(widths 384,512,768, heads 6,9,12, 28 blocks\), hooks 3,11,21, features 256, head 64\/8, ([\d,]+) parameters/,
-    );
-    // BatchNorm running statistics are buffers, not parameters, but the graph reads them like weights.
-    expect(Number(/, ([\d,]+) parameters/.exec(stdout)![1].replace(/,/g, ''))).toBe(usedParameterCount(ref, UNUSED));
-
-    const errors = await errorsAgainstReference(NAME, out);
-    expect(Object.keys(errors)).toEqual(['input-224x224.npy']);
-    for (const [file, e] of Object.entries(errors)) expect(e, file).toBeLessThanOrEqual(1e-4);
-
-    const info = await readOnnxInfo(out);
-    expect(info.inputs[0].dims).toEqual([1, 3, 224, 224]);
-    expect(info.outputs[0].dims).toEqual([1, 224, 224]);
-    expect(info.metadata['depth_video.source_sha256']).toBe(await sha256File(ckpt));
-    const detected = detectFamily(info);
-    expect(detected.family).toBe('levit-224');
-    expect(detected.source).toBe('metadata');
-    expect(detected.spec).toEqual({ ...FAMILY_SPECS['levit-224'], multipleOf: 1 });
-    expect(detected.spec).toMatchObject({ width: 224, height: 224, keepAspect: false, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], outputInterpolation: 'bicubic' });
+    await expectFixedSizeConversion(NAME, ref, ckpt, join(dir, 'plain.onnx'), EXPECTED);
   }, 600_000);
 
   it('a file carrying attention_bias_idxs and num_batches_tracked, as timm saves them, converts to the same outputs', async () => {
     const ckpt = join(dir, 'with-buffers.pt');
     const ref = writeMidasReference(NAME, ckpt, { computed: buffers(attentionBiasIndex) });
     expect(ref.keys.filter((k) => k.key.endsWith('attention_bias_idxs')).map((k) => k.shape)).toContainEqual([49, 196]);
-    const out = join(dir, 'buffers.onnx');
-    await convertThroughCli(ckpt, out);
-    for (const [file, e] of Object.entries(await errorsAgainstReference(NAME, out))) expect(e, file).toBeLessThanOrEqual(1e-4);
+    await expectFixedSizeConversion(NAME, ref, ckpt, join(dir, 'buffers.onnx'), EXPECTED);
   }, 600_000);
 
   it('attention_bias_idxs other than the derived ones (signed offsets) are refused: one line, exit 1, nothing written', async () => {

@@ -1,14 +1,12 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { sha256File, type ComputedFill } from '../../../src/convert/checkpoint/index.js';
+import type { ComputedFill } from '../../../src/convert/checkpoint/index.js';
 import { attentionMask, shiftedWindowRegions } from '../../../src/convert/swinv2/windows.js';
-import { FAMILY_SPECS } from '../../../src/inference/families.js';
-import { detectFamily, readOnnxInfo } from '../../../src/models/onnx-info.js';
 import { tempDir } from '../../helpers/media.js';
 import { requireOrSkip } from '../../helpers/prerequisites.js';
 import { refused } from '../helpers.js';
-import { convertThroughCli, errorsAgainstReference, midasReference, usedParameterCount, writeMidasReference } from '../midas-reference.js';
+import { expectFixedSizeConversion, midasReference, writeMidasReference, type FixedSizeExpectation } from '../midas-reference.js';
 
 const NAME = 'swin2-tiny-256';
 const REF = midasReference(NAME);
@@ -27,30 +25,19 @@ function masks(shift: number): ComputedFill {
 /** What the forward pass never reads: the classifier, the final norm, refinenet4's skip unit. */
 const UNUSED = /^pretrained\.model\.(norm|head)\.|^scratch\.refinenet4\.resConfUnit1\./;
 
+/** What every conversion of this reference must say and carry. */
+const EXPECTED: FixedSizeExpectation = {
+  summary: /^converted [\w-]+\.pt: midas-v31-swin2-tiny-256 \(from the keys and shapes\), SwinV2-T 256x256 \(width 96, depths 2,2,6,2, heads 3,6,12,24, window 16\), hooks 1,1,5,1, features 256, ([\d,]+) parameters/,
+  unused: UNUSED,
+  family: 'swin2-256',
+  size: 256,
+};
+
 requireOrSkip(`the MiDaS reference state dict and outputs in ${REF}`, have).describe('MiDaS v3.1 SwinV2-T 256 against the official outputs', () => {
   it('converted through the CLI from a file without the derived buffers: every official output to 1e-4 of its range; fixed 256x256 input and the squash spec in the metadata', async () => {
     const ckpt = join(dir, 'dpt_swin2_tiny_256.pt');
     const ref = writeMidasReference(NAME, ckpt);
-    const out = join(dir, 'plain.onnx');
-    const stdout = await convertThroughCli(ckpt, out);
-    expect(stdout).toMatch(
-      /^converted dpt_swin2_tiny_256\.pt: midas-v31-swin2-tiny-256 \(from the keys and shapes\), SwinV2-T 256x256 \(width 96, depths 2,2,6,2, heads 3,6,12,24, window 16\), hooks 1,1,5,1, features 256, ([\d,]+) parameters/,
-    );
-    expect(Number(/, ([\d,]+) parameters/.exec(stdout)![1].replace(/,/g, ''))).toBe(usedParameterCount(ref, UNUSED));
-
-    const errors = await errorsAgainstReference(NAME, out);
-    expect(Object.keys(errors)).toEqual(['input-256x256.npy']);
-    for (const [file, e] of Object.entries(errors)) expect(e, file).toBeLessThanOrEqual(1e-4);
-
-    const info = await readOnnxInfo(out);
-    expect(info.inputs[0].dims).toEqual([1, 3, 256, 256]);
-    expect(info.outputs[0].dims).toEqual([1, 256, 256]);
-    expect(info.metadata['depth_video.source_sha256']).toBe(await sha256File(ckpt));
-    const detected = detectFamily(info);
-    expect(detected.family).toBe('swin2-256');
-    expect(detected.source).toBe('metadata');
-    expect(detected.spec).toEqual({ ...FAMILY_SPECS['swin2-256'], multipleOf: 1 });
-    expect(detected.spec).toMatchObject({ width: 256, height: 256, keepAspect: false, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], outputInterpolation: 'bicubic' });
+    await expectFixedSizeConversion(NAME, ref, ckpt, join(dir, 'plain.onnx'), EXPECTED);
   }, 600_000);
 
   it('a file carrying attn_mask, as timm v0.6.12 saves it, converts to the same outputs', async () => {
@@ -60,9 +47,7 @@ requireOrSkip(`the MiDaS reference state dict and outputs in ${REF}`, have).desc
       'pretrained.model.layers.0.blocks.1.attn_mask',
       'pretrained.model.layers.1.blocks.1.attn_mask',
     ]);
-    const out = join(dir, 'masks.onnx');
-    await convertThroughCli(ckpt, out);
-    for (const [file, e] of Object.entries(await errorsAgainstReference(NAME, out))) expect(e, file).toBeLessThanOrEqual(1e-4);
+    await expectFixedSizeConversion(NAME, ref, ckpt, join(dir, 'masks.onnx'), EXPECTED);
   }, 600_000);
 
   it('an attn_mask other than the derived one (shift 4 instead of 8) is refused: one line, exit 1, nothing written', async () => {
