@@ -8,6 +8,7 @@ import type { FrameSink } from '../pipeline/types.js';
 import type { ColormapName, LayoutName, PreprocessSpec } from '../types.js';
 import type { DeviceName } from '../inference/device.js';
 import type { StabilizeMode } from '../render/stabilize.js';
+import { addPointCloudOptions, cameraFromFlags } from './point-cloud-args.js';
 import { progressPrinter } from './progress.js';
 import { summaryText, UNTRAINED_BANNER } from './summary.js';
 import { registerModelsCommand } from './models-command.js';
@@ -75,6 +76,8 @@ interface MainFlags {
   json?: boolean;
   maxFrames?: number;
   download: boolean;
+  depthRange?: { dMin: number; dMax: number };
+  fov?: number;
 }
 
 /** Everything a run needs besides the input, merged from preset and flags. */
@@ -109,6 +112,7 @@ export function buildOptions(cmd: Command, flags: MainFlags, preset: PipelinePre
     threads: flags.threads ?? preset.threads ?? undefined,
     maxFrames: flags.maxFrames,
     allowDownload: flags.download,
+    pointCloud: cameraFromFlags(flags),
   };
 }
 
@@ -173,7 +177,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .description('Turn videos and images into depth video with MiDaS / DPT / Depth-Anything ONNX models.')
     .version(VERSION)
     .argument('[input]', 'video or image file')
-    .option('-o, --out <file>', 'output video (.mp4 .mkv .webm .mov) or image (.png .jpg)')
+    .option('-o, --out <file>', 'output video (.mp4 .mkv .webm .mov), image (.png .jpg), or point cloud (.ply; frames/%05d.ply for one per frame)')
     .option('-m, --model <name|file.onnx>', 'model: a name from `models list`, or an .onnx file', preset.model)
     .option('--pipeline <file|name>', 'load defaults from a preset (pipelines/*.json); flags override it', 'default')
     .option('--sync', 'process every frame, as fast as the machine allows (default: drop frames while busy, latest wins)')
@@ -197,7 +201,8 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option('--max-frames <n>', 'stop after n frames', intArg('--max-frames', 1, 1e9))
     .option('--no-download', 'never download a named model; fail if it is missing')
     .option('-q, --quiet', 'no progress or summary on stderr')
-    .option('--json', 'print a machine-readable summary on stdout')
+    .option('--json', 'print a machine-readable summary on stdout');
+  addPointCloudOptions(program)
     .showHelpAfterError('(run depth-video --help for every option)')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride()
