@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path';
-import { asapScheduler, concatMap, defer, from, lastValueFrom, map, observeOn, defaultIfEmpty } from 'rxjs';
+import { asapScheduler, concatMap, defer, from, lastValueFrom, map, observeOn, defaultIfEmpty, tap } from 'rxjs';
 import { DepthVideoError } from '../errors.js';
 import { probeMedia, type MediaInfo } from '../ffmpeg/probe.js';
 import type { DeviceName } from '../inference/device.js';
@@ -267,6 +267,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
           firstPts: out.frame.pts,
           render: renderer.settings,
           inputPath: opts.input.kind === 'file' ? opts.input.path : null,
+          infer: (img) => session.infer(img),
         };
         opts.hooks?.onStart?.({ ...ctx, expectedFrames: media?.expectedFrames ?? null });
         for (const s of sinks) await s.start?.(ctx);
@@ -287,7 +288,9 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     }
   };
 
+  const capturing = sinks.filter((s) => s.capture);
   const flow$ = defer(() => source.frames$).pipe(
+    tap((f) => { for (const s of capturing) s.capture!(f); }),
     scheduleFrames(toSlot, { mode: () => control.schedule.value, keepDroppedPixels: keepPixels, stats, prefetch }),
     // Rendering waits for the next macrotask, by which time the next frame's
     // inference is already running on onnxruntime's threads: the two overlap.

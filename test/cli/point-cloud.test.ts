@@ -77,7 +77,7 @@ describe('point clouds (.ply)', () => {
       pixels[i] = x * 5; pixels[i + 1] = y * 7; pixels[i + 2] = (x * y) % 256;
     }
     photo = join(dir, 'photo.png');
-    writeFileSync(photo, encodePngRgb8({ width: W, height: H, data: pixels }));
+    writeFileSync(photo, await encodePngRgb8({ width: W, height: H, data: pixels }));
   });
 
   it('a photo gives one vertex per pixel, coloured by the photo, at the formula distance', () => {

@@ -17,10 +17,11 @@ export interface LiveRun {
 export async function startLive(opts: { model: string; graph?: string; uploadLimit?: number; photoModel?: string }): Promise<LiveRun> {
   const control = new RunControl('async');
   const logs: string[] = [];
-  const hub = previewSink({ control, render: { colormap: 'inferno', invert: false, highContrast: false, layout: 'side-by-side' }, forwardLayout: true, uploadLimit: opts.uploadLimit });
+  const photo = opts.photoModel ? new PhotoDepth(opts.photoModel, false) : null;
+  const hub = previewSink({ control, render: { colormap: 'inferno', invert: false, highContrast: false, layout: 'side-by-side' }, forwardLayout: true, uploadLimit: opts.uploadLimit, photo });
   const server = await startPreviewServer({
     port: 0,
-    photo: opts.photoModel ? new PhotoDepth(opts.photoModel, false) : null,
+    photo,
     uploadLimit: opts.uploadLimit,
     hello: () => hub.hello(),
     onMessage: (m) => hub.onMessage(m),

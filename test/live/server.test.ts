@@ -115,9 +115,9 @@ describe('photo uploads', () => {
       expect(text.status).toBe(415);
       expect((await text.json()).error).toMatch(/not an image/);
       // A form post (what another site could send without a preflight) is refused.
-      const form = await fetch(`http://127.0.0.1:${s.port}/api/photo`, { method: 'POST', body: gradient(60, 30), headers: { 'content-type': 'text/plain' } });
+      const form = await fetch(`http://127.0.0.1:${s.port}/api/photo`, { method: 'POST', body: await gradient(60, 30), headers: { 'content-type': 'text/plain' } });
       expect(form.status).toBe(415);
-      const ok = await post(gradient(60, 30));
+      const ok = await post(await gradient(60, 30));
       expect(ok.status).toBe(200);
       const body = (await ok.json()) as { width: number; height: number; color: string; gray16: string };
       expect([body.width, body.height]).toEqual([60, 30]);
