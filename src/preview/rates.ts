@@ -31,22 +31,26 @@ export class RateMeter {
 }
 
 export interface InputBudgetOptions {
-  /** Pictures started in any one second. */
+  /** Pictures started a second, on average. */
   readonly maxFps: number;
   /** Picture bytes sent in any one second. */
   readonly maxBytesPerSecond: number;
 }
 
 /**
- * The input picture's share of a viewer's bandwidth. A picture may start
- * when fewer than maxFps started in the last second, at least half a frame
- * interval after the previous one (no bursts after a stall), and when the
- * bytes sent in the last second plus one more picture the size of the last
- * stay within maxBytesPerSecond. Every viewer gets the same pictures (they
- * are encoded once), so this is a per-viewer budget.
+ * The input picture's share of a viewer's bandwidth. Pictures start at most
+ * maxFps a second on average: a token bucket (refilled at maxFps, holding 2)
+ * lets a camera's jittery 30 frames through whole while holding a faster one
+ * to the rate, and no picture starts less than half a frame interval after
+ * the previous one (frames released in a burst after a stall are not all
+ * sent). The bytes sent in the last second plus one more picture the size of
+ * the last must stay within maxBytesPerSecond. Every viewer gets the same
+ * pictures (they are encoded once), so this is a per-viewer budget.
  */
 export class InputBudget {
-  private readonly starts: number[] = [];
+  private tokens = 2;
+  private refilledAt: number | null = null;
+  private lastStart = -Infinity;
   private readonly sent: { t: number; bytes: number }[] = [];
   private bytesInWindow = 0;
   private lastBytes = 0;
@@ -54,20 +58,20 @@ export class InputBudget {
   constructor(readonly opts: InputBudgetOptions) {}
 
   private forget(now: number): void {
-    while (this.starts.length && this.starts[0]! <= now - 1000) this.starts.shift();
     while (this.sent.length && this.sent[0]!.t <= now - 1000) this.bytesInWindow -= this.sent.shift()!.bytes;
   }
 
   admit(now: number): boolean {
+    this.tokens = Math.min(2, this.tokens + ((now - (this.refilledAt ?? now)) * this.opts.maxFps) / 1000);
+    this.refilledAt = now;
+    if (this.tokens < 1 || now - this.lastStart < 500 / this.opts.maxFps) return false;
     this.forget(now);
-    const last = this.starts[this.starts.length - 1];
-    if (last !== undefined && now - last < 500 / this.opts.maxFps) return false;
-    if (this.starts.length >= this.opts.maxFps) return false;
     return this.bytesInWindow + this.lastBytes <= this.opts.maxBytesPerSecond;
   }
 
   started(now: number): void {
-    this.starts.push(now);
+    this.tokens -= 1;
+    this.lastStart = now;
   }
 
   delivered(now: number, bytes: number): void {

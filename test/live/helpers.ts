@@ -1,5 +1,5 @@
 import { RunControl } from '../../src/pipeline/control.js';
-import { runPipeline, type RunSummary } from '../../src/pipeline/run.js';
+import { runPipeline, type PipelineOptions, type RunSummary } from '../../src/pipeline/run.js';
 import { PhotoDepth } from '../../src/preview/photo.js';
 import { startPreviewServer, type PreviewServer } from '../../src/preview/server.js';
 import { previewSink } from '../../src/preview/sink.js';
@@ -14,7 +14,7 @@ export interface LiveRun {
 }
 
 /** A live run in this process: lavfi camera → model → preview on an ephemeral port. */
-export async function startLive(opts: { model: string; graph?: string; uploadLimit?: number; photoModel?: string }): Promise<LiveRun> {
+export async function startLive(opts: { model: string; graph?: string; uploadLimit?: number; photoModel?: string; wrapInfer?: PipelineOptions['wrapInfer'] }): Promise<LiveRun> {
   const control = new RunControl('async');
   const logs: string[] = [];
   const photo = opts.photoModel ? new PhotoDepth(opts.photoModel, false) : null;
@@ -39,6 +39,7 @@ export async function startLive(opts: { model: string; graph?: string; uploadLim
     threads: 1,
     control,
     sinks: [hub],
+    wrapInfer: opts.wrapInfer,
   });
   done.catch(() => undefined);
   return { server, control, done, logs, stop: () => { control.stop.next(); return done; } };
