@@ -14,11 +14,13 @@ export interface LiveRun {
 }
 
 /** A live run in this process: lavfi camera → model → preview on an ephemeral port. */
-export async function startLive(opts: { model: string; graph?: string; uploadLimit?: number; photoModel?: string; wrapInfer?: PipelineOptions['wrapInfer'] }): Promise<LiveRun> {
+export async function startLive(opts: { model: string; graph?: string; uploadLimit?: number; photoModel?: string; wrapInfer?: PipelineOptions['wrapInfer']; recordButton?: boolean }): Promise<LiveRun> {
   const control = new RunControl('async');
   const logs: string[] = [];
   const photo = opts.photoModel ? new PhotoDepth(opts.photoModel, false) : null;
-  const hub = previewSink({ control, render: { colormap: 'inferno', invert: false, highContrast: false, layout: 'side-by-side' }, forwardLayout: true, uploadLimit: opts.uploadLimit, photo });
+  const hub = previewSink({ control, render: { colormap: 'inferno', invert: false, highContrast: false, layout: 'side-by-side' }, forwardLayout: true, uploadLimit: opts.uploadLimit, photo,
+    // The page's record button, with nothing behind it (no recorder sink).
+    recorder: opts.recordButton ? { recording: false } : null });
   const server = await startPreviewServer({
     port: 0,
     photo,

@@ -41,7 +41,7 @@ describe('live stats and the input picture', () => {
       expect(res.status).toBe(200);
       await sleep(1000);
       const rates = seen.filter((s) => s.t >= from).map((s) => s.header.stats.captureFps);
-      expect(rates.length).toBeGreaterThan(20);
+      expect(rates.length).toBeGreaterThan(8);
       // testsrc2 at rate=30: its timestamps are exactly 1/30 s apart.
       expect(Math.min(...rates)).toBeGreaterThan(25);
       expect(Math.max(...rates)).toBeLessThan(35);

@@ -268,7 +268,9 @@ function save3d(name) {
 }
 for (const b of document.querySelectorAll('.save3d')) b.addEventListener('click', () => save3d(b.dataset.view));
 document.addEventListener('keydown', (e) => {
-  if (e.key !== 's' || e.ctrlKey || e.metaKey || e.altKey || e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+  // Only where an 's' could be typed does it stay a letter (no field here takes text, but a browser extension might add one).
+  const typing = e.target.isContentEditable || (e.target instanceof HTMLInputElement && ['text', 'search', 'email', 'url', 'password'].includes(e.target.type));
+  if (e.key !== 's' || e.ctrlKey || e.metaKey || e.altKey || typing) return;
   save3d(lastView);
 });
 
