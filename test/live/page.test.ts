@@ -167,12 +167,17 @@ describe.skipIf(!existsSync(CHROMIUM))('the live page in Chromium: 3D view, phot
     expect(meanDiff(png, shown)).toBeLessThan(3);
   });
 
-  it('a photo gets a 3D view too, and says the live depth slows while it works', async () => {
+  /** A 400x240 photo: red grows to the right, green downwards. */
+  async function rampPhoto(): Promise<{ name: string; mimeType: string; buffer: Buffer }> {
     const w = 400;
     const h = 240;
     const data = new Uint8Array(w * h * 3);
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.set([(x * 255) / w, (y * 255) / h, 128 + 100 * Math.sin(x / 20)], (y * w + x) * 3);
-    await page.setInputFiles('#file', { name: 'ramp.png', mimeType: 'image/png', buffer: await encodePngRgb8({ width: w, height: h, data }) });
+    return { name: 'ramp.png', mimeType: 'image/png', buffer: await encodePngRgb8({ width: w, height: h, data }) };
+  }
+
+  it('a photo gets a 3D view too, and says the live depth slows while it works', async () => {
+    await page.setInputFiles('#file', await rampPhoto());
     // Shown from the moment the upload starts.
     await page.waitForSelector('#photo-busy:not([hidden])', { timeout: 5000 });
     await page.waitForSelector('#photo-result:not([hidden])', { timeout: 60_000 });
@@ -189,6 +194,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the live page in Chromium: 3D view, phot
   });
 
   it('a photo refused by size clears the previous one, and a colour click re-sends nothing', async () => {
+    await page.setInputFiles('#file', await rampPhoto());
+    await page.waitForFunction(() => /ms$/.test(document.getElementById('photo-info')!.textContent ?? ''), undefined, { timeout: 60_000 });
     expect(await page.isVisible('#photo-result')).toBe(true);
     await page.setInputFiles('#file', { name: 'huge.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(UPLOAD_LIMIT + 1024, 0xff) });
     await page.waitForSelector('#message:not([hidden])');
