@@ -33,8 +33,10 @@ export class RateMeter {
 export interface InputBudgetOptions {
   /** Pictures started a second, on average. */
   readonly maxFps: number;
-  /** Picture bytes sent in any one second. */
+  /** Picture bytes sent to one viewer in any one second. */
   readonly maxBytesPerSecond: number;
+  /** Picture bytes sent to all viewers together in any one second (the machine's uplink, and its CPU). */
+  readonly maxTotalBytesPerSecond: number;
 }
 
 /**
@@ -44,21 +46,28 @@ export interface InputBudgetOptions {
  * to the rate, and no picture starts less than half a frame interval after
  * the previous one (frames released in a burst after a stall are not all
  * sent). The bytes sent in the last second plus one more picture the size of
- * the last must stay within maxBytesPerSecond. Every viewer gets the same
- * pictures (they are encoded once), so this is a per-viewer budget.
+ * the last must stay within maxBytesPerSecond for each viewer (they all get
+ * the same pictures, encoded once) and within maxTotalBytesPerSecond for all
+ * of them together: many viewers get fewer pictures each.
  */
 export class InputBudget {
   private tokens = 2;
   private refilledAt: number | null = null;
   private lastStart = -Infinity;
-  private readonly sent: { t: number; bytes: number }[] = [];
+  private readonly sent: { t: number; bytes: number; viewers: number }[] = [];
   private bytesInWindow = 0;
+  private totalInWindow = 0;
   private lastBytes = 0;
+  private lastViewers = 1;
 
   constructor(readonly opts: InputBudgetOptions) {}
 
   private forget(now: number): void {
-    while (this.sent.length && this.sent[0]!.t <= now - 1000) this.bytesInWindow -= this.sent.shift()!.bytes;
+    while (this.sent.length && this.sent[0]!.t <= now - 1000) {
+      const s = this.sent.shift()!;
+      this.bytesInWindow -= s.bytes;
+      this.totalInWindow -= s.bytes * s.viewers;
+    }
   }
 
   admit(now: number): boolean {
@@ -66,7 +75,8 @@ export class InputBudget {
     this.refilledAt = now;
     if (this.tokens < 1 || now - this.lastStart < 500 / this.opts.maxFps) return false;
     this.forget(now);
-    return this.bytesInWindow + this.lastBytes <= this.opts.maxBytesPerSecond;
+    return this.bytesInWindow + this.lastBytes <= this.opts.maxBytesPerSecond
+      && this.totalInWindow + this.lastBytes * this.lastViewers <= this.opts.maxTotalBytesPerSecond;
   }
 
   started(now: number): void {
@@ -74,10 +84,13 @@ export class InputBudget {
     this.lastStart = now;
   }
 
-  delivered(now: number, bytes: number): void {
+  /** A picture of `bytes` went to `viewers` viewers. */
+  delivered(now: number, bytes: number, viewers: number): void {
     this.forget(now);
-    this.sent.push({ t: now, bytes });
+    this.sent.push({ t: now, bytes, viewers });
     this.bytesInWindow += bytes;
+    this.totalInWindow += bytes * viewers;
     this.lastBytes = bytes;
+    this.lastViewers = Math.max(1, viewers);
   }
 }

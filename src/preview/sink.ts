@@ -10,13 +10,14 @@ import { InputBudget, RateMeter, type InputBudgetOptions } from './rates.js';
 import type { PreviewServer } from './server.js';
 
 /**
- * The input picture's budget per viewer: at most the camera's 30 frames a
- * second and 1.5 MB/s (12 Mbit/s), at previewSize (frames wider than 960 px
- * are scaled down by 2 or 3, like the depth). A 640x360 camera at JPEG -q:v 6
- * is 15-45 KB a picture, so it keeps its full rate; a 1080p one (about
- * 70-90 KB at 960x540) is held near 17-20 frames a second.
+ * The input picture's budget: at most 30 pictures a second and 1.5 MB/s
+ * (12 Mbit/s) per viewer, 8 MB/s for all viewers together, at previewSize
+ * (frames wider than 960 px are scaled down by 2 or 3, like the depth). A
+ * 640x360 camera at JPEG -q:v 6 is 15-45 KB a picture, so one viewer gets
+ * its full rate; a 1080p one (70-90 KB at 960x540) is held near 17-20
+ * pictures a second; 50 viewers get 3-5 each.
  */
-export const INPUT_BUDGET: InputBudgetOptions = { maxFps: 30, maxBytesPerSecond: 1.5 * 1024 * 1024 };
+export const INPUT_BUDGET: InputBudgetOptions = { maxFps: 30, maxBytesPerSecond: 1.5 * 1024 * 1024, maxTotalBytesPerSecond: 8 * 1024 * 1024 };
 
 export interface PreviewSinkOptions {
   readonly control: RunControl;
@@ -91,11 +92,10 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
   let lastInferredCapture = 0;
   const encoder = new JpegEncoder<FrameMeta>((jpeg, meta) => {
     const now = performance.now();
-    budget.delivered(now, jpeg.length);
     if (waiting) { waiting = false; startEncode(now); }
     if (!server) return;
     preview.tick(now);
-    server.broadcastFrame(encodeFrameMessage({
+    const { sent } = server.broadcastFrame(encodeFrameMessage({
       type: 'frame',
       part: 'input',
       index: meta.index,
@@ -107,6 +107,7 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
       inferred: false,
       stats: stats(),
     }, jpeg));
+    budget.delivered(now, jpeg.length, sent);
   }, { quality: opts.jpegQuality ?? 6, maxPending: 1 });
 
   // Two picture buffers, reused: the encoder reads one while the newest
