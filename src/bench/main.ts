@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --model <name>] [--frames N] [--quick]`
+ * `npm run bench [-- --model <name>] [--frames N] [--quick] [--live-page]`
  *
  * Everything is measured in this one run, on clips generated here with
  * ffmpeg's lavfi sources, so the ratios compare like with like.
@@ -20,12 +20,15 @@ import { videoCodecArgs } from '../sinks/encoder.js';
 import { fileSource } from '../sources/file-source.js';
 import { flickeringModel } from './flicker-scenario.js';
 import { liveLatencyBench } from './live-bench.js';
+import { livePageBench } from './live-page-bench.js';
 
 const { values } = parseArgs({
   options: {
     model: { type: 'string', default: 'dpt-tiny' },
     frames: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    // Only the live page's section (input picture budget, photos next to a live run).
+    'live-page': { type: 'boolean', default: false },
   },
 });
 
@@ -204,6 +207,12 @@ function report(label: string, m: Measured, target?: string): void {
 
 async function main(): Promise<void> {
   const model = values.model!;
+  if (values['live-page']) {
+    out(`# depth-video benchmark — live page only, model ${model}, ${new Date().toISOString()}`);
+    out('\n## live page: input picture budget, photos next to a live run');
+    await livePageBench(out, model);
+    return;
+  }
   const heavy = model === 'dpt-vits14-518';
   const frames = Number(values.frames ?? (heavy ? 20 : values.quick ? 40 : 120));
   const { path: modelPath } = await resolveModel(model, { allowDownload: true });
@@ -257,6 +266,9 @@ async function main(): Promise<void> {
     for (const [k, v] of Object.entries(live)) out(`  ${k.padEnd(40)} ${v.toFixed(1)}`);
     const over = live.live_latency_minus_inference_ms_p50!;
     out(`  target: depth latency <= inference + 50 ms (per frame, p50): ${over.toFixed(1)} ms over -> ${over <= 50 ? 'met' : 'NOT met'}`);
+
+    out('\n## live page: input picture budget, photos next to a live run');
+    await livePageBench(out, model);
   }
   rmSync(dir, { recursive: true, force: true });
 }
