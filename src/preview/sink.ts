@@ -12,10 +12,10 @@ import type { PreviewServer } from './server.js';
 /**
  * The input picture's budget: at most 30 pictures a second and 1.5 MB/s
  * (12 Mbit/s) per viewer, 8 MB/s for all viewers together, at previewSize
- * (frames wider than 960 px are scaled down by 2 or 3, like the depth). A
- * 640x360 camera at JPEG -q:v 6 is 15-45 KB a picture, so one viewer gets
- * its full rate; a 1080p one (70-90 KB at 960x540) is held near 17-20
- * pictures a second; 50 viewers get 3-5 each.
+ * (frames wider than 960 px are scaled down by 2 or 3, like the depth). At
+ * JPEG -q:v 6 a picture of 50 KB or less keeps a 30 fps camera's rate for
+ * one viewer; 80 KB ones come 19 times a second; 50 viewers of 40 KB
+ * pictures get 4 a second each.
  */
 export const INPUT_BUDGET: InputBudgetOptions = { maxFps: 30, maxBytesPerSecond: 1.5 * 1024 * 1024, maxTotalBytesPerSecond: 8 * 1024 * 1024 };
 
