@@ -115,18 +115,18 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
   let encoding = new Uint8Array(0);
   let spare = new Uint8Array(0);
   let waiting = false;
-  let spareMeta: FrameMeta | null = null;
-  let spareSize = { width: 0, height: 0, frameWidth: 0, frameHeight: 0 };
+  // The picture in `spare`: its frame size, and what its message will say (sent size included).
+  let held = { frameWidth: 0, frameHeight: 0, meta: null as FrameMeta | null };
   const holdInSpare = (f: VideoFrame) => {
     if (spare.length !== f.data.length) spare = new Uint8Array(f.data.length);
     spare.set(f.data);
-    const out = previewSize(f.width, f.height);
-    spareSize = { width: out.width, height: out.height, frameWidth: f.width, frameHeight: f.height };
-    spareMeta = { index: f.index, captureTime: f.captureTime, depthCaptureTime: lastInferredCapture, width: out.width, height: out.height };
+    const { width, height } = previewSize(f.width, f.height);
+    held = { frameWidth: f.width, frameHeight: f.height, meta: { index: f.index, captureTime: f.captureTime, depthCaptureTime: lastInferredCapture, width, height } };
   };
   const startEncode = (now: number) => {
     [encoding, spare] = [spare, encoding];
-    if (encoder.encode(encoding, spareSize.frameWidth, spareSize.frameHeight, spareMeta!, spareSize)) budget.started(now);
+    const meta = held.meta!;
+    if (encoder.encode(encoding, held.frameWidth, held.frameHeight, meta, meta)) budget.started(now);
     else skipped++;
   };
 

@@ -69,7 +69,7 @@ export class DepthView {
    */
   setTexture(source, now = true) {
     if (!this.texture || this.texture.image !== source) {
-      this.texture?.dispose();
+      this.dropTexture();
       this.texture = source instanceof HTMLCanvasElement ? new THREE.CanvasTexture(source) : new THREE.Texture(source);
       // An ImageBitmap is uploaded as it is (three.js skips flipY for it): the caller makes it upside down.
       if (typeof ImageBitmap !== 'undefined' && source instanceof ImageBitmap) this.texture.flipY = false;
@@ -92,7 +92,18 @@ export class DepthView {
     this.rebuild();
   }
 
+  dropTexture() {
+    if (!this.texture) return;
+    this.texture.dispose();
+    // A photo's bitmap is the view's alone; the live canvas is the page's.
+    if (typeof ImageBitmap !== 'undefined' && this.texture.image instanceof ImageBitmap) this.texture.image.close();
+    this.texture = null;
+    this.material.map = null;
+    this.material.needsUpdate = true;
+  }
+
   clear() {
+    this.dropTexture();
     this.depth = null;
     if (this.mesh) { this.scene.remove(this.mesh); this.mesh.geometry.dispose(); this.mesh = null; this.grid = null; }
     this.requestRender();
