@@ -28,8 +28,10 @@ export { FfmpegEncoder, outputKind, type EncoderOptions } from './sinks/encoder.
 export { encoderSink } from './sinks/encoder-sink.js';
 export { probeMedia, type MediaInfo, type Rational } from './ffmpeg/probe.js';
 export { ffmpegPath } from './ffmpeg/binary.js';
-export { resolveModel } from './models/resolve.js';
+export { resolveModel, type ResolvedModel } from './models/resolve.js';
 export { downloadFile } from './models/download.js';
 export { readOnnxInfo, detectFamily, validateDepthIO, type OnnxInfo } from './models/onnx-info.js';
-export { loadManifest, type ManifestEntry } from './models/manifest.js';
+export { loadManifest, variantsOf, type ManifestEntry, type ManifestVariant } from './models/manifest.js';
+export { detectInGraphNormalization, type InGraphNormalization } from './models/graph-normalization.js';
+export { float16ToFloat32Array, float32ToFloat16Array } from './inference/float16.js';
 export * as recorder from './sinks/recorder/index.js';

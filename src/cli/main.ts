@@ -178,7 +178,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .version(VERSION)
     .argument('[input]', 'video or image file')
     .option('-o, --out <file>', 'output video (.mp4 .mkv .webm .mov), image (.png .jpg), or point cloud (.ply; frames/%05d.ply for one per frame)')
-    .option('-m, --model <name|file.onnx>', 'model: a name from `models list`, or an .onnx file', preset.model)
+    .option('-m, --model <name[:variant]|file.onnx>', 'model: a name from `models list` (with :fp16, :q4f16, … for another precision), or an .onnx file', preset.model)
     .option('--pipeline <file|name>', 'load defaults from a preset (pipelines/*.json); flags override it', 'default')
     .option('--sync', 'process every frame, as fast as the machine allows (default: drop frames while busy, latest wins)')
     .addOption(new Option('--colormap <name>', 'colour table').choices([...COLORMAP_NAMES]).default(preset.render.colormap))

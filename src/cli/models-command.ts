@@ -7,12 +7,12 @@ export function registerModelsCommand(program: Command, io: CliIO, setExit: (cod
   const models = program.command('models').description('list, download, inspect and verify depth models');
   models
     .command('list')
-    .description('known models: name, size, licence, present or not')
+    .description('known models and their variants: name, size, licence, present or not')
     .option('--json', 'machine-readable list on stdout')
     .action(async (o: { json?: boolean }) => setExit(await modelsList({ json: o.json, out: io.stdout, err: io.stderr })));
   models
-    .command('pull <name>')
-    .description('download a model by name (resumes, verifies sha256)')
+    .command('pull <name[:variant]>')
+    .description('download a model by name, e.g. depth-anything-v2-small:q4f16 (resumes, verifies sha256)')
     .action(async (name: string) => setExit(await modelsPull(name, { out: io.stdout, err: io.stderr })));
   models
     .command('info <file-or-name>')

@@ -8,10 +8,19 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { imageToTensor } from './preprocess.js';
+import { float16ToFloat32Array, float32ToFloat16Array } from './float16.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
 let session: ort.InferenceSession | null = null;
+/** An fp16 export without keep_io_types takes float16: frames are converted here, at the boundary. */
+let halfInput = false;
+/**
+ * Half-float input buffers, reused. A run starts on a later tick
+ * (setImmediate in onnxruntime-node), so the next frame's message can arrive
+ * in between: each run holds its own buffer until it is done.
+ */
+const halfPool: Uint16Array[] = [];
 
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
@@ -19,10 +28,25 @@ function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
 
 async function run(tensor: Float32Array, width: number, height: number): Promise<{ data: Float32Array; width: number; height: number }> {
   const s = session!;
-  const out = await s.run({ [s.inputNames[0]!]: new ort.Tensor('float32', tensor, [1, 3, height, width]) });
-  const t = out[s.outputNames[0]!]!;
-  const d = t.dims;
-  return { data: t.data as Float32Array, height: Number(d[d.length - 2]), width: Number(d[d.length - 1]) };
+  const dims = [1, 3, height, width];
+  let half: Uint16Array | undefined;
+  let input: ort.Tensor;
+  if (halfInput) {
+    const i = halfPool.findIndex((b) => b.length === tensor.length);
+    half = float32ToFloat16Array(tensor, i >= 0 ? halfPool.splice(i, 1)[0]! : new Uint16Array(tensor.length));
+    input = new ort.Tensor('float16', half, dims);
+  } else {
+    input = new ort.Tensor('float32', tensor, dims);
+  }
+  try {
+    const out = await s.run({ [s.inputNames[0]!]: input });
+    const t = out[s.outputNames[0]!]!;
+    const d = t.dims;
+    const data = t.type === 'float16' ? float16ToFloat32Array(t.data as Uint16Array) : (t.data as Float32Array);
+    return { data, height: Number(d[d.length - 2]), width: Number(d[d.length - 1]) };
+  } finally {
+    if (half && halfPool.length < 3) halfPool.push(half);
+  }
 }
 
 function transferable(a: Float32Array): Float32Array {
@@ -63,6 +87,8 @@ try {
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     ...(init.threads ? { intraOpNumThreads: init.threads, interOpNumThreads: 1 } : {}),
   });
+  const meta = session.inputMetadata[0];
+  halfInput = meta?.isTensor === true && meta.type === 'float16';
   post({ kind: 'ready', inputNames: session.inputNames, outputNames: session.outputNames });
 } catch (e) {
   post({ kind: 'init-error', message: e instanceof Error ? e.message.split('\n')[0]! : String(e) });

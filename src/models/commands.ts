@@ -2,10 +2,11 @@ import { existsSync, statSync } from 'node:fs';
 import { DepthVideoError, isDepthVideoError } from '../errors.js';
 import { modelsDir } from '../paths.js';
 import { sha256File } from './download.js';
-import { loadManifest, type Manifest, type ManifestEntry } from './manifest.js';
+import { DEFAULT_VARIANT, loadManifest, variantsOf, type Manifest } from './manifest.js';
+import { describeInGraphNormalization } from './graph-normalization.js';
 import { detectFamily, readOnnxInfo, validateDepthIO, type TensorInfo } from './onnx-info.js';
 import { createProgress, formatBytes } from './progress.js';
-import { GENERATED_MODEL_NAMES, modelFilePath, resolveModel } from './resolve.js';
+import { GENERATED_MODEL_NAMES, modelFilePath, modelRef, resolveModel } from './resolve.js';
 
 /** Shared by the models subcommands; streams and folders are swappable for tests. */
 export interface ModelsCommandOptions {
@@ -23,36 +24,49 @@ export interface PullOptions extends ModelsCommandOptions {
 
 type Status = 'present' | 'missing' | 'export-needed';
 
-function statusOf(entry: ManifestEntry, dir: string): Status {
-  if (existsSync(modelFilePath(entry.name, dir))) return 'present';
-  return entry.url ? 'missing' : 'export-needed';
+/** Every file the manifest knows, variants included: one row each, named as `--model` takes it. */
+function fileRows(manifest: Manifest, dir: string) {
+  return manifest.models.flatMap((m) =>
+    variantsOf(m).map((v) => {
+      const file = modelFilePath(m.name, dir, v.variant);
+      const status: Status = existsSync(file) ? 'present' : v.url ? 'missing' : 'export-needed';
+      return {
+        name: modelRef(m.name, v.variant),
+        model: m.name,
+        variant: v.variant,
+        family: m.family,
+        status,
+        sizeBytes: v.sizeBytes,
+        approxSizeBytes: v.approxSizeBytes,
+        license: m.license,
+        restricted: m.restricted,
+        verified: v.sha256 !== null,
+        sha256: v.sha256,
+        file,
+      };
+    }),
+  );
 }
 
 export async function modelsList(opts: ModelsCommandOptions = {}, out: NodeJS.WritableStream = opts.out ?? process.stdout): Promise<number> {
   const manifest = opts.manifest ?? loadManifest();
   const dir = opts.dir ?? modelsDir();
-  const rows = manifest.models.map((m) => ({
-    name: m.name,
-    family: m.family,
-    status: statusOf(m, dir),
-    sizeBytes: m.sizeBytes,
-    license: m.license,
-    restricted: m.restricted,
-    verified: m.sha256 !== null,
-    file: modelFilePath(m.name, dir),
-  }));
+  const rows = fileRows(manifest, dir);
   if (opts.json) {
     out.write(JSON.stringify({ dir, models: rows, generated: GENERATED_MODEL_NAMES }, null, 2) + '\n');
     return 0;
   }
-  const w = Math.max(...rows.map((r) => r.name.length));
+  const label = (r: (typeof rows)[number]): string => (r.variant === DEFAULT_VARIANT ? r.name : `  ${r.name}`);
+  const w = Math.max(...rows.map((r) => label(r).length));
   out.write(`models folder: ${dir}\n`);
-  out.write(`${'NAME'.padEnd(w)}  ${'FAMILY'.padEnd(15)}  ${'STATUS'.padEnd(13)}  ${'SIZE'.padStart(8)}  LICENCE\n`);
+  out.write(`${'NAME'.padEnd(w)}  ${'FAMILY'.padEnd(15)}  ${'STATUS'.padEnd(13)}  ${'SIZE'.padStart(9)}  LICENCE\n`);
   for (const r of rows) {
-    const size = r.sizeBytes ? formatBytes(r.sizeBytes) : '?';
+    // ~ marks the publisher's rounded listing size; exact sizes have no mark.
+    const size = r.sizeBytes ? formatBytes(r.sizeBytes) : r.approxSizeBytes ? `~${formatBytes(r.approxSizeBytes)}` : '?';
     const lic = r.restricted ? `${r.license} (non-commercial)` : r.license;
-    out.write(`${r.name.padEnd(w)}  ${r.family.padEnd(15)}  ${r.status.padEnd(13)}  ${size.padStart(8)}  ${lic}${r.verified ? '' : '  [no checksum]'}\n`);
+    out.write(`${label(r).padEnd(w)}  ${r.family.padEnd(15)}  ${r.status.padEnd(13)}  ${size.padStart(9)}  ${lic}${r.verified ? '' : '  [no checksum]'}\n`);
   }
+  out.write(`variants (fp16, quantized, q4f16, …) are picked with --model <name>:<variant>\n`);
   out.write(`generated test models (untrained, built on demand): ${GENERATED_MODEL_NAMES.join(', ')}\n`);
   return 0;
 }
@@ -61,7 +75,6 @@ export async function modelsPull(name: string, opts: PullOptions = {}): Promise<
   const out = opts.out ?? process.stdout;
   const err = opts.err ?? process.stderr;
   const progress = createProgress(`pulling ${name}`, err);
-  const existed = existsSync(modelFilePath(name, opts.dir ?? modelsDir()));
   let result;
   try {
     result = await resolveModel(name, {
@@ -77,9 +90,9 @@ export async function modelsPull(name: string, opts: PullOptions = {}): Promise<
     progress.done();
   }
   const size = statSync(result.path).size;
-  const check = existed
+  const check = !result.fetched
     ? 'already present, not downloaded again; `depth-video models verify` checks it'
-    : result.entry?.sha256 ? 'sha256 verified' : 'no published checksum to verify';
+    : result.download?.sha256 ? 'sha256 verified' : 'no published checksum to verify';
   out.write(`${name}: ${result.path} (${formatBytes(size)}, ${result.entry ? check : 'generated'})\n`);
   return 0;
 }
@@ -122,6 +135,9 @@ export async function modelsInfo(fileOrName: string, opts: ModelsCommandOptions 
       `mean [${s.mean.join(', ')}] std [${s.std.join(', ')}] ${s.channelOrder}, in ${s.inputInterpolation}, ` +
       `out ${s.outputInterpolation}${s.outputAlignCorners ? ' align_corners' : ''}${s.native ? ', native size' : ''}\n`,
   );
+  out.write(
+    `normalisation: ${info.inputNormalization ? describeInGraphNormalization(info.inputNormalization) : 'not in the graph; frames are normalised with the mean/std above'}\n`,
+  );
   for (const [k, v] of Object.entries(info.metadata)) {
     if (k !== 'depth_video.spec') out.write(`metadata:    ${k} = ${v.length > 80 ? `${v.slice(0, 77)}...` : v}\n`);
   }
@@ -143,12 +159,11 @@ export async function modelsVerify(opts: ModelsCommandOptions = {}): Promise<num
   const manifest = opts.manifest ?? loadManifest();
   const dir = opts.dir ?? modelsDir();
   const rows: VerifyRow[] = [];
-  for (const m of manifest.models) {
-    const file = modelFilePath(m.name, dir);
-    if (!existsSync(file)) continue;
-    const digest = await sha256File(file);
-    const result = m.sha256 === null ? 'unverified' : digest === m.sha256.toLowerCase() ? 'ok' : 'mismatch';
-    rows.push({ name: m.name, file, result, sha256: digest });
+  for (const f of fileRows(manifest, dir)) {
+    if (f.status !== 'present') continue;
+    const digest = await sha256File(f.file);
+    const result = f.sha256 === null ? 'unverified' : digest === f.sha256.toLowerCase() ? 'ok' : 'mismatch';
+    rows.push({ name: f.name, file: f.file, result, sha256: digest });
   }
   const bad = rows.filter((r) => r.result === 'mismatch');
   if (opts.json) {

@@ -11,19 +11,33 @@ export interface ManifestAlternative {
   readonly note?: string;
 }
 
+/** Another precision of the same export (fp16, quantized, q4f16, …), downloaded to its own file. */
+export interface ManifestVariant {
+  readonly url: string;
+  /** Exact size; checks downloads. */
+  readonly sizeBytes: number | null;
+  /** The size the publisher's file listing shows (3 significant digits), for display only. */
+  readonly approxSizeBytes?: number | null;
+  readonly sha256: string | null;
+  readonly note?: string;
+}
+
 export interface ManifestEntry {
   readonly name: string;
   readonly family: FamilyName;
-  /** ONNX download; null when only a PyTorch checkpoint is published. */
+  /** ONNX download (the fp32 variant); null when only a PyTorch checkpoint is published. */
   readonly url: string | null;
   readonly pytorchUrl?: string;
   readonly sizeBytes: number | null;
+  readonly approxSizeBytes?: number | null;
   readonly sha256: string | null;
   readonly license: string;
   readonly restricted: boolean;
   readonly restrictedReason?: string;
   readonly note?: string;
   readonly alternatives?: readonly ManifestAlternative[];
+  /** Keyed by variant name, as typed after the colon in `--model <name>:<variant>`. */
+  readonly variants?: Readonly<Record<string, ManifestVariant>>;
   readonly spec: PreprocessSpec;
 }
 
@@ -50,6 +64,11 @@ export function parseManifest(text: string, file = manifestPath): Manifest {
     if (typeof m.name !== 'string' || typeof m.family !== 'string' || !isFamilyName(m.family) || typeof m.spec !== 'object') {
       throw new DepthVideoError('PIPELINE_CONFIG', `${file}: entry ${JSON.stringify(m.name)} needs name, a known family and spec`, { file });
     }
+    for (const [v, d] of Object.entries(m.variants ?? {})) {
+      if (!VARIANT_NAME.test(v) || v === DEFAULT_VARIANT || typeof d?.url !== 'string') {
+        throw new DepthVideoError('PIPELINE_CONFIG', `${file}: variant ${JSON.stringify(v)} of ${m.name} needs a lower-case name other than ${DEFAULT_VARIANT} and a url`, { file });
+      }
+    }
   }
   return { manifestVersion: Number((doc as { manifestVersion?: unknown }).manifestVersion ?? 1), models: models as ManifestEntry[] };
 }
@@ -71,10 +90,56 @@ export function findEntry(name: string, manifest: Manifest = loadManifest()): Ma
   return manifest.models.find((m) => m.name === name) ?? null;
 }
 
-/** Entry whose file name (`<name>.onnx`) matches, for files found on disk. */
+/** The variant a bare name means: the main url, model.onnx in the transformers.js repositories. */
+export const DEFAULT_VARIANT = 'fp32';
+const VARIANT_NAME = /^[a-z0-9]+$/;
+
+/** One downloadable file of an entry. */
+export interface VariantDownload {
+  readonly variant: string;
+  readonly url: string | null;
+  readonly sizeBytes: number | null;
+  readonly approxSizeBytes: number | null;
+  readonly sha256: string | null;
+}
+
+/** Every file of an entry, the default first. */
+export function variantsOf(entry: ManifestEntry): VariantDownload[] {
+  return [
+    { variant: DEFAULT_VARIANT, url: entry.url, sizeBytes: entry.sizeBytes, approxSizeBytes: entry.approxSizeBytes ?? null, sha256: entry.sha256 },
+    ...Object.entries(entry.variants ?? {}).map(([variant, v]) => ({
+      variant,
+      url: v.url,
+      sizeBytes: v.sizeBytes,
+      approxSizeBytes: v.approxSizeBytes ?? null,
+      sha256: v.sha256,
+    })),
+  ];
+}
+
+/**
+ * `<name>:<variant>` as one string, so a variant travels wherever a model
+ * name does (presets, recordings, the live page) without a second option.
+ */
+export function splitModelRef(ref: string): { name: string; variant: string | null } {
+  const i = ref.lastIndexOf(':');
+  return i > 0 ? { name: ref.slice(0, i), variant: ref.slice(i + 1) } : { name: ref, variant: null };
+}
+
+/** `<name>.onnx` for the default variant, `<name>.<variant>.onnx` for the others. */
+export function variantFileName(name: string, variant: string = DEFAULT_VARIANT): string {
+  return variant === DEFAULT_VARIANT ? `${name}.onnx` : `${name}.${variant}.onnx`;
+}
+
+/** Entry whose file name (`<name>.onnx` or `<name>.<variant>.onnx`) matches, for files found on disk. */
 export function entryForFile(fileName: string, manifest: Manifest = loadManifest()): ManifestEntry | null {
   const base = fileName.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, '');
-  return findEntry(base, manifest);
+  const direct = findEntry(base, manifest);
+  if (direct) return direct;
+  const dot = base.lastIndexOf('.');
+  if (dot <= 0) return null;
+  const entry = findEntry(base.slice(0, dot), manifest);
+  return entry?.variants?.[base.slice(dot + 1)] ? entry : null;
 }
 
 function editDistance(a: string, b: string): number {

@@ -4,6 +4,7 @@ import onnx from 'onnx-proto';
 import { DepthVideoError, errorText } from '../errors.js';
 import type { PreprocessSpec } from '../types.js';
 import { FAMILY_SPECS, fixedInputSpec, isFamilyName, type FamilyName } from '../inference/families.js';
+import { detectInGraphNormalization, specForInGraphNormalization, type InGraphNormalization } from './graph-normalization.js';
 import { entryForFile, loadManifest, type Manifest } from './manifest.js';
 
 /** A dimension: a number, the symbolic name of a dynamic axis, or '?' when neither is recorded. */
@@ -29,6 +30,8 @@ export interface OnnxInfo {
   readonly parameterCount: number;
   readonly initializerCount: number;
   readonly metadata: Readonly<Record<string, string>>;
+  /** Normalisation the graph applies to its own input (Sub/Div by per-channel constants), if any. */
+  readonly inputNormalization: InGraphNormalization | null;
 }
 
 const ELEM_TYPES: Record<number, string> = {
@@ -93,6 +96,8 @@ export function decodeOnnxInfo(bytes: Uint8Array, file: string): OnnxInfo {
   }
   const metadata: Record<string, string> = {};
   for (const p of model.metadataProps ?? []) if (p.key) metadata[p.key] = p.value ?? '';
+  // Before IR 4 initializers were listed as graph inputs too; they are weights, not inputs.
+  const inputs = (graph.input ?? []).filter((v) => !initNames.has(v.name ?? '')).map(tensorInfo);
   return {
     file,
     fileBytes: bytes.length,
@@ -100,12 +105,12 @@ export function decodeOnnxInfo(bytes: Uint8Array, file: string): OnnxInfo {
     producer: model.producerName ?? '',
     producerVersion: model.producerVersion ?? '',
     opsets: (model.opsetImport ?? []).map((o) => ({ domain: o.domain || 'ai.onnx', version: num(o.version as LongLike) })),
-    // Before IR 4 initializers were listed as graph inputs too; they are weights, not inputs.
-    inputs: (graph.input ?? []).filter((v) => !initNames.has(v.name ?? '')).map(tensorInfo),
+    inputs,
     outputs: (graph.output ?? []).map(tensorInfo),
     parameterCount,
     initializerCount: initNames.size,
     metadata,
+    inputNormalization: inputs.length === 1 ? detectInGraphNormalization(graph, inputs[0].name) : null,
   };
 }
 
@@ -121,17 +126,19 @@ function fmtDims(dims: readonly Dim[]): string {
 export function validateDepthIO(info: OnnxInfo): void {
   const file = info.file;
   const fail = (what: string): never => {
-    throw new DepthVideoError('MODEL_SHAPE', `${file}: ${what}; depth-video needs one float32 input [N,3,H,W] and a depth output [N,H,W] or [N,1,H,W]`, { file });
+    throw new DepthVideoError('MODEL_SHAPE', `${file}: ${what}; depth-video needs one float32 or float16 input [N,3,H,W] and a depth output [N,H,W] or [N,1,H,W]`, { file });
   };
   if (info.inputs.length !== 1) {
     fail(`the model has ${info.inputs.length} inputs (${info.inputs.map((i) => `${i.name} ${fmtDims(i.dims)}`).join(', ')})`);
   }
   const input = info.inputs[0];
   if (input.dims.length !== 4 || input.dims[1] !== 3) fail(`input ${input.name} is ${fmtDims(input.dims)}`);
-  if (input.elemType !== 'float32') fail(`input ${input.name} is ${input.elemType}`);
+  // float16 I/O (an fp16 export without keep_io_types) is converted at the worker's boundary.
+  if (input.elemType !== 'float32' && input.elemType !== 'float16') fail(`input ${input.name} is ${input.elemType}`);
   const out = info.outputs[0];
   const ok = out.dims.length === 3 || (out.dims.length === 4 && out.dims[1] === 1);
   if (!ok) fail(`output ${out.name} is ${fmtDims(out.dims)}`);
+  if (!['float32', 'float16', 'undefined'].includes(out.elemType)) fail(`output ${out.name} is ${out.elemType}`);
 }
 
 export type DetectionSource = 'metadata' | 'manifest' | 'file-name' | 'input-size' | 'default';
@@ -192,14 +199,20 @@ function familyFromSize(h: number, w: number, fileName: string): FamilyName | nu
 /**
  * Works out how to prepare frames for a model: the file's own
  * `depth_video.spec` metadata wins, then the manifest entry of that file name,
- * then the name, then the input size. A fixed H x W input always sets the size.
+ * then the name, then the input size. A fixed H x W input always sets the size,
+ * and normalisation found in the graph itself always replaces the family's
+ * mean/std: the graph is the one thing that cannot be misnamed.
  */
 export function detectFamily(info: OnnxInfo, fileName: string = basename(info.file), manifest?: Manifest): DetectedFamily {
   const input = info.inputs[0];
   const h = input?.dims[2];
   const w = input?.dims[3];
   const fixedSize = typeof h === 'number' && typeof w === 'number' ? { width: w, height: h } : null;
-  const fix = (spec: PreprocessSpec): PreprocessSpec => (fixedSize ? fixedInputSpec(spec, fixedSize.width, fixedSize.height) : spec);
+  const norm = info.inputNormalization;
+  const fix = (spec: PreprocessSpec): PreprocessSpec => {
+    const sized = fixedSize ? fixedInputSpec(spec, fixedSize.width, fixedSize.height) : spec;
+    return norm ? specForInGraphNormalization(sized, norm) : sized;
+  };
 
   const metaSpec = info.metadata['depth_video.spec'];
   if (metaSpec !== undefined) {

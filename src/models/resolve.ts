@@ -4,7 +4,19 @@ import { DepthVideoError } from '../errors.js';
 import { modelsDir } from '../paths.js';
 import { ensureGeneratedModel, GENERATED_MODELS, isGeneratedModelName } from '../inference/generate/index.js';
 import { downloadFile } from './download.js';
-import { closeNames, entryForFile, findEntry, loadManifest, type Manifest, type ManifestEntry } from './manifest.js';
+import {
+  closeNames,
+  DEFAULT_VARIANT,
+  entryForFile,
+  findEntry,
+  loadManifest,
+  splitModelRef,
+  variantFileName,
+  variantsOf,
+  type Manifest,
+  type ManifestEntry,
+  type VariantDownload,
+} from './manifest.js';
 
 /** Generated test models, listed for "did you mean" even though they live elsewhere. */
 export const GENERATED_MODEL_NAMES: readonly string[] = Object.keys(GENERATED_MODELS);
@@ -25,6 +37,10 @@ export interface ResolveOptions {
 export interface ResolvedModel {
   path: string;
   entry: ManifestEntry | null;
+  /** The manifest file chosen (its variant, url, checksum); null for paths and generated models. */
+  download: VariantDownload | null;
+  /** True when this call downloaded the file. */
+  fetched: boolean;
 }
 
 function looksLikePath(s: string): boolean {
@@ -39,13 +55,31 @@ function isFile(p: string): boolean {
   }
 }
 
-export function modelFilePath(name: string, dir: string = modelsDir()): string {
-  return join(dir, `${name}.onnx`);
+export function modelFilePath(name: string, dir: string = modelsDir(), variant: string = DEFAULT_VARIANT): string {
+  return join(dir, variantFileName(name, variant));
+}
+
+/** How a user names one file of an entry: the bare name for the default variant. */
+export function modelRef(name: string, variant: string): string {
+  return variant === DEFAULT_VARIANT ? name : `${name}:${variant}`;
+}
+
+/** The file `--model <name>[:<variant>]` asks for; an unknown variant is one line listing the known ones. */
+export function pickVariant(entry: ManifestEntry, variant: string | null): VariantDownload {
+  const all = variantsOf(entry);
+  const found = all.find((v) => v.variant === (variant ?? DEFAULT_VARIANT));
+  if (found) return found;
+  const names = all.map((v) => v.variant);
+  const example = names.length > 1 ? `--model ${entry.name}:${names[1]}` : `--model ${entry.name}`;
+  throw new DepthVideoError(
+    'MODEL_UNKNOWN',
+    `unknown variant "${variant}" of ${entry.name}: available ${names.join(', ')} (e.g. ${example}; sizes in \`depth-video models list\`)`,
+  );
 }
 
 /** Where a user should put a model file by hand, in words. */
-function byHand(entry: ManifestEntry, file: string): string {
-  return entry.url ? `download ${entry.url} and save it as ${file}` : `save an ONNX export as ${file}`;
+function byHand(url: string | null, file: string): string {
+  return url ? `download ${url} and save it as ${file}` : `save an ONNX export as ${file}`;
 }
 
 /**
@@ -64,25 +98,31 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Pr
         { file: nameOrPath },
       );
     }
-    return { path, entry: entryForFile(basename(path), manifest) };
+    return { path, entry: entryForFile(basename(path), manifest), download: null, fetched: false };
   }
 
   if (isGeneratedModelName(nameOrPath)) {
-    return { path: await ensureGeneratedModel(nameOrPath, opts.dir ? join(opts.dir, 'generated') : undefined), entry: null };
+    return { path: await ensureGeneratedModel(nameOrPath, opts.dir ? join(opts.dir, 'generated') : undefined), entry: null, download: null, fetched: false };
   }
 
-  const entry = findEntry(nameOrPath, manifest);
+  const { name, variant } = splitModelRef(nameOrPath);
+  if (variant !== null && isGeneratedModelName(name)) {
+    throw new DepthVideoError('MODEL_UNKNOWN', `the generated model ${name} has no variants: use --model ${name}`);
+  }
+  const entry = findEntry(name, manifest);
   if (!entry) {
     const candidates = [...manifest.models.map((m) => m.name), ...GENERATED_MODEL_NAMES];
-    const close = closeNames(nameOrPath, candidates);
+    const close = closeNames(name, candidates);
     const hint = close.length ? `did you mean ${close.join(', ')}?` : `known models: ${candidates.join(', ')}`;
-    throw new DepthVideoError('MODEL_UNKNOWN', `unknown model "${nameOrPath}": ${hint} (see \`depth-video models list\`, or give a path to an .onnx file)`);
+    throw new DepthVideoError('MODEL_UNKNOWN', `unknown model "${name}": ${hint} (see \`depth-video models list\`, or give a path to an .onnx file)`);
   }
+  const download = pickVariant(entry, variant);
+  const ref = modelRef(entry.name, download.variant);
 
-  const file = modelFilePath(entry.name, opts.dir ?? modelsDir());
-  if (existsSync(file)) return { path: file, entry };
+  const file = modelFilePath(entry.name, opts.dir ?? modelsDir(), download.variant);
+  if (existsSync(file)) return { path: file, entry, download, fetched: false };
 
-  if (!entry.url) {
+  if (!download.url) {
     throw new DepthVideoError(
       'MODEL_MISSING',
       `no ONNX file is published for ${entry.name}: export ${entry.pytorchUrl ?? 'the official checkpoint'} to ONNX and save it as ${file}`,
@@ -92,17 +132,17 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Pr
   if (!opts.allowDownload) {
     throw new DepthVideoError(
       'MODEL_MISSING',
-      `model ${entry.name} is not downloaded: run \`depth-video models pull ${entry.name}\` or ${byHand(entry, file)}`,
+      `model ${ref} is not downloaded: run \`depth-video models pull ${ref}\` or ${byHand(download.url, file)}`,
       { file },
     );
   }
   if (entry.restricted) opts.onWarning?.(`${entry.name}: ${entry.restrictedReason ?? `licence ${entry.license} restricts its use`}`);
-  await downloadFile(entry.url, file, {
-    sha256: entry.sha256,
-    expectedSize: entry.sizeBytes ?? undefined,
+  await downloadFile(download.url, file, {
+    sha256: download.sha256,
+    expectedSize: download.sizeBytes ?? undefined,
     onProgress: opts.onProgress,
     signal: opts.signal,
     fetchImpl: opts.fetchImpl,
   });
-  return { path: file, entry };
+  return { path: file, entry, download, fetched: true };
 }

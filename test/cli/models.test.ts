@@ -1,5 +1,7 @@
+import { copyFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { ensureGeneratedModel } from '../../src/inference/generate/index.js';
 import { errorLine, makeClip, runCli, tempDir } from '../helpers/media.js';
 
 describe('models commands through the CLI', () => {
@@ -35,5 +37,38 @@ describe('models commands through the CLI', () => {
     const r = await runCli([clip, '--out', join(dir, 'o.mp4'), '--model', 'analytic', '--device', 'coreml']);
     expect(r.code).toBe(1);
     expect(errorLine(r.stderr)).toMatch(/execution provider coreml is not available in this onnxruntime-node \(available: cpu.*\).*or use --device cpu/);
+  });
+
+  it('models list shows each variant under its model, with the published sizes', async () => {
+    const r = await runCli(['models', 'list'], { env: { DEPTH_VIDEO_MODELS: tempDir() } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\ndepth-anything-v2-small\s+depth-anything\s+missing\s+99\.1 MB\s+Apache-2\.0\n/);
+    expect(r.stdout).toMatch(/\n {2}depth-anything-v2-small:q4f16\s+depth-anything\s+missing\s+~19\.1 MB\s+Apache-2\.0\s+\[no checksum\]\n/);
+    expect(r.stdout).toMatch(/\n {2}depth-anything-v2-small:fp16\s.*~49\.6 MB/);
+    expect(r.stdout).toMatch(/\n {2}dpt-large-384:q4f16\s.*~239 MB/);
+  });
+
+  it('a bad variant is one line listing the available ones, exit 1', async () => {
+    const r = await runCli(['models', 'pull', 'depth-anything-v2-small:fp8']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(errorLine(r.stderr)).toMatch(
+      /unknown variant "fp8" of depth-anything-v2-small: available fp32, fp16, quantized, int8, uint8, q4, q4f16, bnb4 \(e\.g\. --model depth-anything-v2-small:fp16/,
+    );
+  });
+
+  it('--model <name>:<variant> runs the variant file from the models folder', async () => {
+    const models = tempDir();
+    // Any ONNX stands in for the downloaded q4f16 file; the generated analytic model is quick.
+    copyFileSync(await ensureGeneratedModel('analytic', join(models, 'generated')), join(models, 'depth-anything-v2-small.q4f16.onnx'));
+    const dir = tempDir();
+    const png = makeClip(join(dir, 'p.png'), 'testsrc2=size=32x24:rate=1:duration=1', { codec: ['-frames:v', '1'] });
+    const env = { DEPTH_VIDEO_MODELS: models };
+    const r = await runCli([png, '--out', join(dir, 'd.png'), '--model', 'depth-anything-v2-small:q4f16', '--no-download', '--json', '-q'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { model: { path: string } }).model.path).toBe(join(models, 'depth-anything-v2-small.q4f16.onnx'));
+    const plain = await runCli([png, '--out', join(dir, 'e.png'), '--model', 'depth-anything-v2-small', '--no-download'], { env });
+    expect(plain.code).toBe(1);
+    expect(errorLine(plain.stderr)).toContain(`model depth-anything-v2-small is not downloaded: run \`depth-video models pull depth-anything-v2-small\``);
   });
 });

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import onnx from 'onnx-proto';
+import { GraphBuilder } from '../../src/inference/generate/graph.js';
 
 export interface SeenRequest {
   url: string;
@@ -10,9 +12,14 @@ export interface SeenRequest {
 /**
  * A loopback file server: `/blob` serves `blob` (honouring Range), `/cut`
  * serves it but kills the socket after `cutAfter` bytes on its first request,
- * `/redirect` sends a 302 to `/blob`, anything else is 404.
+ * `/redirect` sends a 302 to `/blob`, each path in `more` serves its buffer,
+ * anything else is 404.
  */
-export async function startBlobServer(blob: Buffer, cutAfter = 0): Promise<{ base: string; seen: SeenRequest[]; close: () => Promise<void> }> {
+export async function startBlobServer(
+  blob: Buffer,
+  cutAfter = 0,
+  more: Readonly<Record<string, Buffer>> = {},
+): Promise<{ base: string; seen: SeenRequest[]; close: () => Promise<void> }> {
   const seen: SeenRequest[] = [];
   let cuts = 0;
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -22,17 +29,18 @@ export async function startBlobServer(blob: Buffer, cutAfter = 0): Promise<{ bas
       res.end();
       return;
     }
-    if (req.url !== '/blob' && req.url !== '/cut') {
+    const file = req.url === '/blob' || req.url === '/cut' ? blob : more[req.url ?? ''];
+    if (!file) {
       res.writeHead(404);
       res.end('not here');
       return;
     }
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const start = m ? Number(m[1]) : 0;
-    const body = blob.subarray(start);
+    const body = file.subarray(start);
     res.writeHead(m ? 206 : 200, {
       'content-length': body.length,
-      ...(m ? { 'content-range': `bytes ${start}-${blob.length - 1}/${blob.length}` } : {}),
+      ...(m ? { 'content-range': `bytes ${start}-${file.length - 1}/${file.length}` } : {}),
     });
     if (req.url === '/cut' && cuts === 0) {
       cuts++;
@@ -93,4 +101,38 @@ export function buildTinyModel(opts: {
     },
   });
   return onnx.onnx.ModelProto.encode(model).finish();
+}
+
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+export const IMAGENET_STD = [0.229, 0.224, 0.225];
+
+/**
+ * A graph shaped like the official MiDaS v2.1 ONNX files (tf/make_onnx_model.py):
+ * input named `0`, fixed 1x3x256x256, the ImageNet Sub/Div inside the graph,
+ * then a stand-in network whose output a test can predict: the mean of the
+ * normalised channels.
+ */
+export function midasStyleModel(opts: { normalise?: boolean; size?: number } = {}): Uint8Array {
+  const size = opts.size ?? 256;
+  const g = new GraphBuilder('midas_v21_style');
+  let x = g.input('0', [1, 3, size, size]);
+  if (opts.normalise !== false) {
+    x = g.op('Sub', [x, g.constF(IMAGENET_MEAN, [1, 3, 1, 1], 'mean')]);
+    x = g.op('Div', [x, g.constF(IMAGENET_STD, [1, 3, 1, 1], 'std')]);
+  }
+  const depth = g.op('ReduceMean', [x], { axes: [1], keepdims: 0 });
+  g.output(depth, '797', [1, size, size]);
+  return g.toBytes();
+}
+
+/** What midasStyleModel predicts for a solid RGB colour fed as RGB/255. */
+export function midasStyleValue(rgb: readonly [number, number, number]): number {
+  return rgb.reduce((s, v, c) => s + (v / 255 - IMAGENET_MEAN[c]) / IMAGENET_STD[c], 0) / 3;
+}
+
+/** A writable that keeps what the models commands print. */
+export function sink(): { stream: Writable; text: () => string } {
+  let buf = '';
+  const stream = new Writable({ write(c, _e, cb) { buf += String(c); cb(); } });
+  return { stream, text: () => buf };
 }

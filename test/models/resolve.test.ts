@@ -2,13 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAMILY_SPECS } from '../../src/inference/families.js';
 import { modelsInfo, modelsList, modelsPull, modelsVerify } from '../../src/models/commands.js';
 import type { Manifest, ManifestEntry } from '../../src/models/manifest.js';
 import { resolveModel } from '../../src/models/resolve.js';
-import { startBlobServer } from './helpers.js';
+import { sink, startBlobServer } from './helpers.js';
 
 const blob = randomBytes(50_000);
 const sha = createHash('sha256').update(blob).digest('hex');
@@ -18,12 +17,6 @@ const root = mkdtempSync(join(tmpdir(), 'dv-resolve-'));
 
 function entry(name: string, extra: Partial<ManifestEntry>): ManifestEntry {
   return { name, family: 'depth-anything', url: null, sizeBytes: null, sha256: null, license: 'MIT', restricted: false, spec: FAMILY_SPECS['depth-anything'], ...extra };
-}
-
-function sink(): { stream: Writable; text: () => string } {
-  let buf = '';
-  const stream = new Writable({ write(c, _e, cb) { buf += String(c); cb(); } });
-  return { stream, text: () => buf };
 }
 
 beforeAll(async () => {
