@@ -23,7 +23,10 @@ export type ErrorCode =
   | 'WEBCAM'
   | 'PORT_IN_USE'
   | 'RECORDING'
-  | 'INTERRUPTED';
+  | 'INTERRUPTED'
+  | 'CHECKPOINT_INVALID'
+  | 'CHECKPOINT_REFUSED'
+  | 'CHECKPOINT_DAMAGED';
 
 export class DepthVideoError extends Error {
   readonly code: ErrorCode;
@@ -36,7 +39,7 @@ export class DepthVideoError extends Error {
     this.name = 'DepthVideoError';
     this.code = code;
     this.file = opts.file;
-    this.exitCode = opts.exitCode ?? (code === 'USAGE' ? 2 : code === 'INTERRUPTED' ? 130 : 1);
+    this.exitCode = opts.exitCode ?? (code === 'USAGE' ? 2 : code === 'INTERRUPTED' ? 130 : code === 'CHECKPOINT_DAMAGED' ? 3 : 1);
   }
 }
 

@@ -35,3 +35,4 @@ export { loadManifest, variantsOf, type ManifestEntry, type ManifestVariant } fr
 export { detectInGraphNormalization, type InGraphNormalization } from './models/graph-normalization.js';
 export { float16ToFloat32Array, float32ToFloat16Array } from './inference/float16.js';
 export * as recorder from './sinks/recorder/index.js';
+export { openCheckpoint, writeTorchCheckpoint, writeSafetensors, type Checkpoint, type TensorRef, type TensorDType } from './convert/checkpoint/index.js';
