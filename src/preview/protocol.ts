@@ -1,19 +1,6 @@
 import { COLORMAP_NAMES, colormapIndices, getColormap } from '../render/colormap.js';
 import type { ColormapName, ScheduleMode } from '../types.js';
 
-/**
- * The preview's wire format. Frames are binary messages:
- *   u32 little-endian header length | header JSON (utf-8) | payload
- * Two parts travel separately, each encoded once for every viewer:
- *  - `input`: a JPEG of the camera picture, from one persistent encoder.
- *  - `depth`: width x height bytes, each pixel's colour-table index
- *    (`colormapIndices`: 0 = far, 255 = near), coloured in the page with the
- *    tables sent in the hello. Depth leaves the moment it is rendered (no
- *    encoder in its path: that was 11 ms of the capture-to-screen latency),
- *    its colours carry no JPEG ringing, and a colour-map click recolours the
- *    page at once.
- * Everything else is JSON text.
- */
 /** Widest picture (input and depth) sent to the page; wider ones are decimated (the page scales them to the view anyway). */
 export const PREVIEW_MAX_WIDTH = 960;
 
@@ -40,6 +27,21 @@ export function previewDepth(unit: Float32Array, width: number, height: number, 
   return { width: w, height: h, indices: colormapIndices(kept, invert) };
 }
 
+/**
+ * The preview's wire format. Frames are binary messages:
+ *   u32 little-endian header length | header JSON (utf-8) | payload
+ * Two parts travel separately, each encoded once for every viewer:
+ *  - `input`: a JPEG of the camera picture at previewSize, from one
+ *    persistent encoder, as the camera delivers it (within the sink's
+ *    INPUT_BUDGET), not with the depth.
+ *  - `depth`: width x height bytes, each pixel's colour-table index
+ *    (`colormapIndices`: 0 = far, 255 = near), coloured in the page with the
+ *    tables sent in the hello. Depth leaves the moment it is rendered (no
+ *    encoder in its path: that was 11 ms of the capture-to-screen latency),
+ *    its colours carry no JPEG ringing, and a colour-map click recolours the
+ *    page at once.
+ * Everything else is JSON text.
+ */
 export interface FrameHeader {
   readonly type: 'frame';
   readonly part: 'input' | 'depth';
