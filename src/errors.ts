@@ -6,7 +6,7 @@
 export type ErrorCode =
   | 'INPUT_MISSING'
   | 'INPUT_NOT_MEDIA'
-  | 'INPUT_TRUNCATED'
+  | 'INPUT_DAMAGED'
   | 'OUTPUT_EXISTS'
   | 'OUTPUT_DIR'
   | 'OUTPUT_FORMAT'
@@ -28,6 +28,9 @@ export type ErrorCode =
   | 'CHECKPOINT_REFUSED'
   | 'CHECKPOINT_DAMAGED';
 
+/** Exit codes other than 1 (bad input and everything else). */
+const EXIT_CODES: Partial<Record<ErrorCode, number>> = { USAGE: 2, INPUT_DAMAGED: 3, CHECKPOINT_DAMAGED: 3, INTERRUPTED: 130 };
+
 export class DepthVideoError extends Error {
   readonly code: ErrorCode;
   readonly file: string | undefined;
@@ -39,7 +42,7 @@ export class DepthVideoError extends Error {
     this.name = 'DepthVideoError';
     this.code = code;
     this.file = opts.file;
-    this.exitCode = opts.exitCode ?? (code === 'USAGE' ? 2 : code === 'INTERRUPTED' ? 130 : code === 'CHECKPOINT_DAMAGED' ? 3 : 1);
+    this.exitCode = opts.exitCode ?? EXIT_CODES[code] ?? 1;
   }
 }
 

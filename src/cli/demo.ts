@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -45,8 +46,9 @@ export function registerDemoCommand(program: Command, io: CliIO, setExit: (code:
       io.stderr.write(`demo: writing a 4 s 640x360 test clip to ${input}\n`);
       await makeLavfiClip(input, { seconds: 4, size: '640x360', rate: '30', audio: true });
       // The demo owns these two files; it says so rather than replacing them silently.
+      const replaced = existsSync(output);
       await rm(output, { force: true });
-      io.stderr.write(`demo: depth video (previous demo output replaced) -> ${output}\n`);
+      io.stderr.write(`demo: depth video${replaced ? ' (previous demo output replaced)' : ''} -> ${output}\n`);
       const code = await runWithConsole({
         input: { kind: 'file', path: input },
         output,

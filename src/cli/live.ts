@@ -128,8 +128,9 @@ export const liveExtension: CliExtension = {
       const source = await nodeWebcamSource({ device, size });
       return { kind: 'source', source, label: `camera ${device ?? 'default'} (node-webcam)` };
     }
-    // Async runs keep dropped frames' pixels until shown, so they need more slots.
-    const source = await webcamSource({ device, size, fps, maxInFlight: flags.sync ? 4 : 32 });
+    // Async runs keep dropped frames' pixels until shown, so they need more
+    // slots; the pipeline caps them while the schedule is sync.
+    const source = await webcamSource({ device, size, fps, maxInFlight: 32 });
     return { kind: 'source', source, label: device ?? 'camera' };
   },
 

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { open, stat } from 'node:fs/promises';
 import { DepthVideoError } from '../errors.js';
 import { ffmpegPath } from './binary.js';
+import { mp4FileFrameCount } from './mp4-index.js';
 
 export interface Rational {
   readonly num: number;
@@ -24,7 +25,11 @@ export interface MediaInfo {
   readonly audio: { readonly codec: string } | null;
   /** A single picture (png, jpeg, …) rather than a video stream. */
   readonly still: boolean;
-  /** Frames expected from duration × fps (an estimate for progress, not a promise). */
+  /**
+   * Frames expected: an MP4's own sample count, else the container's
+   * duration × fps (which also covers an audio track that runs longer than
+   * the video). An estimate for progress, not a promise.
+   */
   readonly expectedFrames: number | null;
 }
 
@@ -49,6 +54,9 @@ function parseClock(s: string): number | null {
   return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
 }
 
+/** The file starts with an MP4/MOV file-type box. */
+const isIsoBmff = (head: Uint8Array): boolean => head.length >= 8 && String.fromCharCode(...head.subarray(4, 8)) === 'ftyp';
+
 /** Parses the stream summary `ffmpeg -i` prints. Exported for tests. */
 export function parseProbe(path: string, text: string, head: Uint8Array = new Uint8Array(0)): MediaInfo {
   const input = /Input #0, ([^ ]+), from/.exec(text);
@@ -56,9 +64,8 @@ export function parseProbe(path: string, text: string, head: Uint8Array = new Ui
   if (!input || !videoLine) {
     // An MP4 cut short loses its index; a text file named .mp4 gets the same
     // complaint from ffmpeg, so look for the MP4 file-type box first.
-    const isoBmff = head.length >= 8 && String.fromCharCode(...head.subarray(4, 8)) === 'ftyp';
-    if (/moov atom not found/.test(text) && isoBmff) {
-      throw new DepthVideoError('INPUT_NOT_MEDIA', `${path} is damaged or truncated (its MP4 index, the moov atom, is missing): no frames can be recovered; re-copy or re-export the file`, { file: path });
+    if (/moov atom not found/.test(text) && isIsoBmff(head)) {
+      throw new DepthVideoError('INPUT_DAMAGED', `${path} is damaged or truncated (its MP4 index, the moov atom, is missing): no frames can be recovered; re-copy or re-export the file`, { file: path });
     }
     const why = /Invalid data found when processing input/.test(text)
       ? 'not a video or image ffmpeg can read'
@@ -69,7 +76,7 @@ export function parseProbe(path: string, text: string, head: Uint8Array = new Ui
   const v = videoLine[1]!;
   const codec = v.split(/[ ,]/)[0] ?? 'unknown';
   const size = /, (\d{1,5})x(\d{1,5})[ ,]/.exec(v + ' ');
-  if (!size) throw new DepthVideoError('INPUT_NOT_MEDIA', `${path}: the video stream has no picture size; the file may be damaged`, { file: path });
+  if (!size) throw new DepthVideoError('INPUT_DAMAGED', `${path} is damaged: its video stream has no picture size; re-copy or re-export the file`, { file: path });
   const fpsM = /([\d.]+)(k?) fps/.exec(v) ?? /([\d.]+)(k?) tbr/.exec(v);
   const fps = fpsM ? Number(fpsM[1]) * (fpsM[2] ? 1000 : 1) : null;
   const durM = /Duration: ([^,]+), start: (-?[\d.]+)/.exec(text);
@@ -107,5 +114,8 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
   } finally {
     await fh.close();
   }
-  return parseProbe(path, await runInfo(path), head);
+  const info = parseProbe(path, await runInfo(path), head);
+  if (info.still || !isIsoBmff(head)) return info;
+  const frames = await mp4FileFrameCount(path, st.size);
+  return frames === null ? info : { ...info, expectedFrames: frames };
 }

@@ -5,6 +5,21 @@ import { outputKind, type OutputKind } from '../sinks/encoder.js';
 import { framePatternRegExp, isFramePattern } from '../sinks/point-cloud.js';
 
 /**
+ * Whether two paths name one file: the same device and inode once links are
+ * followed, so a symbolic or hard link to the input is caught, not only the
+ * same spelling of its path.
+ */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  if (resolve(a) === resolve(b)) return true;
+  try {
+    const [x, y] = await Promise.all([stat(a, { bigint: true }), stat(b, { bigint: true })]);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false; // one of them does not exist (yet): not the same file
+  }
+}
+
+/**
  * Everything that can be known about the output before decoding starts, so a
  * long run never fails at its end: the type, the folder, and whether a file
  * would be replaced.
@@ -14,8 +29,9 @@ export async function checkOutput(output: string, opts: { overwrite: boolean; in
   if (opts.lossless && extname(output).toLowerCase() !== '.mkv') {
     throw new DepthVideoError('OUTPUT_FORMAT', `${output}: --lossless needs an .mkv output (FFV1)`, { file: output });
   }
-  if (opts.input && resolve(opts.input) === resolve(output)) {
-    throw new DepthVideoError('OUTPUT_EXISTS', `output ${output} is the input file: choose another --out path`, { file: output });
+  if (opts.input && (await sameFile(opts.input, output))) {
+    const how = resolve(opts.input) === resolve(output) ? 'the input file' : `the input file ${opts.input} under another name (a link)`;
+    throw new DepthVideoError('OUTPUT_EXISTS', `output ${output} is ${how}: choose another --out path`, { file: output });
   }
   const dir = dirname(resolve(output));
   let dst;

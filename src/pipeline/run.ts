@@ -17,6 +17,7 @@ import type { FrameSource, SourceInfo } from '../sources/ffmpeg-source.js';
 import { fileSource } from '../sources/file-source.js';
 import type { PreprocessSpec, RgbImage, VideoFrame } from '../types.js';
 import { checkOutput } from './output-check.js';
+import { damageText } from './damage.js';
 import type { FrameSink, OutputFrame, PipelineContext } from './types.js';
 
 export type PipelineInput =
@@ -97,10 +98,15 @@ export interface RunSummary {
   /** Peak resident memory of this process so far (MiB); ffmpeg runs in its own processes. */
   readonly peakRssMiB: number;
   readonly interrupted: boolean;
-  /** Input damage (truncated, corrupt): the frames before it were kept. */
+  /** Input damage (truncated, corrupt): what ffmpeg reported, where, and what was kept; one line. */
   readonly damage: string | null;
   readonly warnings: readonly string[];
 }
+
+/** Frames alive at once in sync mode: memory flat in video length, and a live view at most this many inferences behind. */
+export const SYNC_MAX_IN_FLIGHT = 4;
+/** A paced file's frames alive at once in async mode (dropped frames wait behind the inference to be written). */
+const ASYNC_MAX_IN_FLIGHT = 64;
 
 interface Slot {
   readonly inference: InferenceResult;
@@ -167,6 +173,9 @@ interface Prelude {
 async function runWithSession(opts: PipelineOptions, session: DepthSession, pre: Prelude): Promise<RunSummary> {
   const { media, inputLabel, replaces, warnings, t0 } = pre;
   const still = media?.still ?? false;
+  // What progress counts to: --max-frames cuts the file's own count short,
+  // and is the whole count of a live source.
+  const expectedFrames = opts.maxFrames ? Math.min(opts.maxFrames, media?.expectedFrames ?? Infinity) : media?.expectedFrames ?? null;
   opts.hooks?.onModel?.(session.model);
 
   const sinks: FrameSink[] = [];
@@ -184,16 +193,22 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   const wantsRaw = sinks.some((s) => s.wantsRaw);
 
   const source: FrameSource = opts.input.kind === 'file'
-    ? fileSource(opts.input.path, { pace: !opts.sync && !still, maxInFlight: opts.sync ? 4 : 64, maxFrames: opts.maxFrames })
+    ? fileSource(opts.input.path, { pace: !opts.sync && !still, maxInFlight: ASYNC_MAX_IN_FLIGHT, maxFrames: opts.maxFrames })
     : opts.input.source;
 
   const control = opts.control ?? new RunControl(opts.sync ? 'sync' : 'async');
+  // One picture: nothing to pace or drop, so it is processed (and reported) as sync.
+  if (still) control.schedule.next('sync');
   let stoppedByControl = false;
   const onAbort = () => source.stop();
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const controlSubs = [
     control.stop.subscribe(() => { stoppedByControl = true; source.stop(); }),
+    // Sync infers every frame the source lets through, so the frames alive
+    // are the lag behind the camera; async drops instead, and keeps dropped
+    // frames' pixels until they are shown, so it needs the source's full count.
+    control.schedule.subscribe((mode) => source.limitInFlight?.(mode === 'sync' ? SYNC_MAX_IN_FLIGHT : null)),
   ];
 
   const spec = session.model.spec;
@@ -204,6 +219,8 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   const flickerMeter = new FlickerMeter();
   const ms = { preprocess: 0, inference: 0, render: 0, sinks: 0 };
   let written = 0;
+  let firstPts: number | null = null;
+  let lastPts: number | null = null;
   let started = false;
   let ctx: PipelineContext | null = null;
   let sourceInfo: SourceInfo | null = null;
@@ -269,7 +286,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
           inputPath: opts.input.kind === 'file' ? opts.input.path : null,
           infer: (img) => session.infer(img),
         };
-        opts.hooks?.onStart?.({ ...ctx, expectedFrames: media?.expectedFrames ?? null });
+        opts.hooks?.onStart?.({ ...ctx, expectedFrames });
         for (const s of sinks) await s.start?.(ctx);
       }
       // Frames already in flight when a live source was stopped at --max-frames.
@@ -278,11 +295,13 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
       for (const s of sinks) await s.write(out);
       ms.sinks += performance.now() - s0;
       written++;
+      firstPts ??= out.frame.pts;
+      lastPts = out.frame.pts;
       // Files are cut by the decoder (-frames:v); live sources are stopped here.
       if (opts.maxFrames && written >= opts.maxFrames && opts.input.kind === 'source') source.stop();
       opts.hooks?.onFrame?.(out);
       const elapsed = performance.now() - t0;
-      opts.hooks?.onProgress?.({ done: written, total: media?.expectedFrames ?? null, elapsedMs: elapsed, fps: written / (elapsed / 1000) });
+      opts.hooks?.onProgress?.({ done: written, total: expectedFrames, elapsedMs: elapsed, fps: written / (elapsed / 1000) });
     } finally {
       out.frame.release();
     }
@@ -321,14 +340,15 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   }
   if (failed) throw failed;
 
-  let damage: string | null = null;
-  if (source.warnings.length && !interrupted) {
-    const expected = media?.expectedFrames;
-    damage = `${inputLabel} is damaged or truncated: kept the ${stats.framesIn} frames decoded before the damage${expected ? ` (about ${expected} expected)` : ''}; ffmpeg said: ${source.warnings[0]}`;
-  }
   if (written === 0 && !interrupted) {
-    throw new DepthVideoError('INPUT_NOT_MEDIA', `${inputLabel}: no frames could be decoded`, { file: inputLabel });
+    // A file got here only after probing found a video stream in it.
+    throw opts.input.kind === 'file'
+      ? new DepthVideoError('INPUT_DAMAGED', `${inputLabel} is damaged or truncated: no frame could be decoded; re-copy or re-export the file`, { file: inputLabel })
+      : new DepthVideoError('INPUT_NOT_MEDIA', `${inputLabel}: no frames could be decoded`, { file: inputLabel });
   }
+  const damage = source.damage.length && !interrupted
+    ? damageText(inputLabel, source.damage, { count: written, firstPts, lastPts }, { expected: expectedFrames, live: opts.input.kind === 'source' })
+    : null;
   const wallMs = performance.now() - t0;
   const n = Math.max(1, stats.inferred);
   return {

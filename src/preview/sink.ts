@@ -186,6 +186,9 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
     },
     start(ctx: PipelineContext) {
       ctxInfo = ctx;
+      // Pages that connected while the model loaded were greeted without it:
+      // greet them again, so an untrained model's banner shows there too.
+      server?.broadcast(this.hello());
       opts.photo?.share({ infer: ctx.infer, model: ctx.model });
     },
     capture(f: VideoFrame) {

@@ -43,7 +43,7 @@ export function encoderSink(opts: EncoderSinkOptions): FrameSink & { readonly fr
       const out = opts.output;
       const tmp = join(dirname(out), `.${basename(out, extname(out))}.audio-${process.pid}${extname(out)}`);
       try {
-        await muxAudio(out, opts.audio, tmp);
+        await muxAudio(out, opts.audio, tmp, encoder.endTime);
         await rename(tmp, out);
       } catch (e) {
         await rm(tmp, { force: true });

@@ -26,6 +26,20 @@ const VIDEO_EXT: Record<string, ContainerRule> = {
 };
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp']);
 
+const isMp4Family = (ext: string): boolean => ext === '.mp4' || ext === '.m4v' || ext === '.mov';
+
+/**
+ * Fragmented MP4, for the encoder and the audio pass alike: every 2 s of
+ * output is playable on its own, so a run that is interrupted or killed still
+ * leaves a file a player can open. delay_moov writes the header once the
+ * first fragment is known, so its edit list presents the first frame at its
+ * own pts (past the B-frame delay); written up front, it starts 2 frames late.
+ * The audio pass keeps the fragments because ffmpeg 4 reads fragments without
+ * packet durations: remuxed into a plain MP4, the edit list would end where
+ * the last frame starts and hide it.
+ */
+const FRAGMENTED_MP4 = ['-movflags', '+frag_keyframe+empty_moov+delay_moov+default_base_moof'];
+
 /** What kind of file an output path asks for, or a one-line error naming the choices. */
 export function outputKind(path: string): OutputKind {
   const ext = extname(path).toLowerCase();
@@ -72,35 +86,39 @@ export function videoCodecArgs(output: string, frameRate: Rational, lossless: bo
   // on a 640x360 depth video veryfast took 9.2 ms of CPU a frame against 5.8
   // for superfast, for 11% more bytes at the same CRF.
   const args = ['-c:v', 'libx264', '-preset', 'superfast', '-crf', '18', '-pix_fmt', 'yuv420p', '-g', gop];
-  // Matroska stores no decode times: with B-frames, ffmpeg 4 rebuilds pts
-  // unevenly once the audio's codec delay shifts the start. A few % more bits.
-  if (ext === '.mkv') args.push('-bf', '0');
-  if (ext === '.mp4' || ext === '.m4v' || ext === '.mov') {
-    // Fragmented MP4: every 2 s of output is playable on its own, so a run
-    // that is interrupted or killed still leaves a file a player can open.
-    args.push('-movflags', '+frag_keyframe+empty_moov+default_base_moof');
-  }
+  if (isMp4Family(ext)) args.push(...FRAGMENTED_MP4);
   return args;
 }
 
 /**
  * Adds the first audio track of `audioFrom` to the finished video `video`,
- * writing `dest`. A separate pass, because muxing audio while encoding breaks
+ * writing `dest`, with the audio cut at `until` (s, the end of the last frame
+ * written). A separate pass, because muxing audio while encoding breaks
  * timestamps in ffmpeg 4: fragmented MP4 has no edit list to hide the AAC
  * priming delay (the video shifts by ~23 ms), and -shortest cuts the last
  * frames still in the encoder's look-ahead. Copying packets is I/O-bound.
  */
-export function muxAudio(video: string, audioFrom: { readonly path: string; readonly codec: string }, dest: string): Promise<void> {
+export function muxAudio(video: string, audioFrom: { readonly path: string; readonly codec: string }, dest: string, until: number): Promise<void> {
   const ext = extname(dest).toLowerCase();
   const rule = VIDEO_EXT[ext];
   if (!rule) return Promise.reject(new DepthVideoError('OUTPUT_FORMAT', `${dest}: cannot carry audio in this container`, { file: dest }));
   const copy = rule.copyAudio.includes('*') || rule.copyAudio.includes(audioFrom.codec);
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', video, '-i', audioFrom.path,
+  // -copyts: both files keep the input's timeline, so the video stays where
+  // the input had it and the audio stays in sync with it.
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-copyts', '-i', video, '-i', audioFrom.path,
     '-map', '0:v:0', '-map', '1:a:0', '-c:v', 'copy', ...(copy ? ['-c:a', 'copy'] : rule.audioCodec),
-    // Here -shortest is exact: both streams are packets already, and it trims
-    // the audio of an interrupted run to the video that was written.
-    '-shortest'];
-  if (ext === '.mp4' || ext === '.m4v' || ext === '.mov') args.push('-movflags', '+faststart');
+    // AAC from MPEG-TS comes with ADTS headers, which MP4 keeps in its header
+    // instead; with the header written late (delay_moov) ffmpeg 4 does not
+    // convert by itself. Packets without ADTS headers pass unchanged.
+    ...(copy && audioFrom.codec === 'aac' && isMp4Family(ext) ? ['-bsf:a', 'aac_adtstoasc'] : []),
+    // Not -shortest: in ffmpeg 4 it drops the last video packet when the
+    // video ends first (an interrupted run, --max-frames).
+    '-to', until.toFixed(6),
+    // The audio's first packet (AAC priming, Opus pre-skip) lies before 0.
+    // Matroska would otherwise move every stream later by that much; MP4 takes
+    // it in an edit list either way.
+    '-avoid_negative_ts', 'disabled'];
+  if (isMp4Family(ext)) args.push(...FRAGMENTED_MP4);
   args.push(dest);
   return new Promise((resolve, reject) => {
     const p = spawn(ffmpegPath(), args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
@@ -125,6 +143,9 @@ export class FfmpegEncoder {
   private failed: Error | null = null;
   private ended = false;
   private lastMicros = -1;
+  /** pts of the first frame (s); the Matroska stream counts from it. */
+  private readonly startPts: number;
+  private readonly frameSeconds: number;
   framesWritten = 0;
 
   constructor(private readonly opts: EncoderOptions) {
@@ -132,15 +153,21 @@ export class FfmpegEncoder {
     this.writing = opts.viaTemp
       ? join(dirname(opts.output), `.${basename(opts.output, extname(opts.output))}.partial-${process.pid}${extname(opts.output)}`)
       : opts.output;
-    const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', '-y', '-f', 'matroska'];
-    // ffmpeg starts its input timeline at 0; this puts the first frame back where the input had it.
-    if (opts.startPts && opts.startPts > 0) args.push('-itsoffset', opts.startPts.toFixed(6));
+    this.startPts = opts.startPts ?? 0;
+    this.frameSeconds = opts.frameRate.num > 0 && opts.frameRate.den > 0 ? opts.frameRate.den / opts.frameRate.num : 1 / 25;
+    // -copyts keeps the stream's timestamps as written; the stream counts
+    // from the first frame (Matroska ticks are unsigned) and -itsoffset puts
+    // it back at the input's first pts, whatever its sign.
+    const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', '-y', '-copyts', '-f', 'matroska'];
+    if (this.startPts !== 0) args.push('-itsoffset', this.startPts.toFixed(6));
     args.push('-i', 'pipe:0', '-vsync', 'passthrough');
     const ext = extname(opts.output).toLowerCase();
-    const rule = VIDEO_EXT[ext];
     args.push(...videoCodecArgs(opts.output, opts.frameRate, opts.lossless ?? false));
-    if (rule && opts.timeBase && (ext === '.mp4' || ext === '.m4v' || ext === '.mov') && opts.timeBase.num === 1) {
-      args.push('-video_track_timescale', String(opts.timeBase.den));
+    if (opts.timeBase && VIDEO_EXT[ext]) {
+      // The encoder otherwise counts in frames of the nominal rate and moves
+      // every pts onto that grid (an MPEG-TS frame at 1.4213 s lands on 1.4).
+      args.push('-enc_time_base', `${opts.timeBase.num}/${opts.timeBase.den}`);
+      if (isMp4Family(ext) && opts.timeBase.num === 1) args.push('-video_track_timescale', String(opts.timeBase.den));
     }
     args.push(this.writing);
     // Detached: a Ctrl-C in the terminal reaches only us; we then close stdin
@@ -162,6 +189,11 @@ export class FfmpegEncoder {
     return this.target;
   }
 
+  /** When the last frame written ends (s, on the input's timeline): its pts plus one nominal frame. */
+  get endTime(): number {
+    return this.startPts + Math.max(0, this.lastMicros) / 1e6 + this.frameSeconds;
+  }
+
   /**
    * Queues one frame shown at `pts` seconds; resolves once it has been handed
    * to the OS pipe, after which the image's buffer may be reused. pts must
@@ -172,7 +204,7 @@ export class FfmpegEncoder {
     if (img.width !== this.opts.width || img.height !== this.opts.height) {
       return Promise.reject(new DepthVideoError('FFMPEG', `internal: frame ${img.width}x${img.height} does not match the encoder's ${this.opts.width}x${this.opts.height}`));
     }
-    const micros = Math.max(Math.round(pts * 1e6), this.lastMicros + 1);
+    const micros = Math.max(Math.round((pts - this.startPts) * 1e6), this.lastMicros + 1);
     this.lastMicros = micros;
     this.proc.stdin.write(mkvFramePrefix(micros, img.data.length));
     return new Promise((resolve, reject) => {

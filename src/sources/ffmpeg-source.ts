@@ -26,9 +26,58 @@ export interface FrameSource {
   readonly info: Promise<SourceInfo>;
   /** Ends the stream (Ctrl-C, the page's stop button): no further frames are emitted, then it completes. */
   stop(): void;
-  /** Decoder warnings seen so far (damaged data, truncation), one line each. */
-  readonly warnings: readonly string[];
+  /** Damage seen so far (corrupt data, truncation, a camera that went away), in the order reported. */
+  readonly damage: readonly SourceDamage[];
   readonly framesRead: number;
+  /**
+   * Caps the frames alive at once below the source's own maxInFlight from
+   * now on (null lifts the cap). Lowering it emits nothing until enough of
+   * the frames already alive are released. A sync run queues every frame
+   * the source lets through, so this cap is its lag; sources without slots
+   * need not implement it.
+   */
+  limitInFlight?(n: number | null): void;
+}
+
+export interface SourceDamage {
+  /** What was reported, in ffmpeg's own words where ffmpeg said it. */
+  readonly text: string;
+  /** An error (the decoder or demuxer failed), not only a warning. */
+  readonly error: boolean;
+  /** pts (s) of the last frame decoded before it was reported; null when none had been. */
+  readonly after: number | null;
+}
+
+/** One line of ffmpeg's log, as `-loglevel level+info` prints it. */
+export interface LogLine {
+  /** The context that logged it (`h264`, `mpegts`, `Parsed_showinfo_0`); null for ffmpeg itself. */
+  readonly component: string | null;
+  readonly level: string;
+  readonly text: string;
+}
+
+const LOG_LINE = /^(?:\[([^\]]+?)(?: @ 0x[0-9a-f]+)?\] )?\[(quiet|panic|fatal|error|warning|info|verbose|debug|trace)\] ?(.*)$/;
+
+export function parseLogLine(line: string): LogLine {
+  const m = LOG_LINE.exec(line);
+  return m ? { component: m[1] ?? null, level: m[2]!, text: m[3]! } : { component: null, level: 'info', text: line };
+}
+
+// Warnings that mean damaged or truncated data (errors always do).
+const DAMAGE_WARNING = /(read error|error while decoding|invalid nal|partial file|corrupt|truncat|invalid data|missing|mismatch|concealing|end of file|no frame!|error splitting|overread)/i;
+// Our side of the pipe, not the input: ffmpeg reports these when the reader goes away.
+const OUTPUT_SIDE = /^(swscaler|graph|Parsed_|rawvideo$|null$)|^$/;
+const OUTPUT_ERROR = /Broken pipe|pipe:1|Conversion failed/;
+
+/**
+ * Whether a log line reports damage in the input. Decided by who logged it
+ * and how loudly, never by looking for words anywhere in the line: a file
+ * named corrupt.ts puts "corrupt" in ffmpeg's banner, which is not damage.
+ */
+export function isDamage(l: LogLine): boolean {
+  if (l.component !== null && OUTPUT_SIDE.test(l.component)) return false;
+  if (l.level === 'error' || l.level === 'fatal' || l.level === 'panic') return !OUTPUT_ERROR.test(l.text);
+  return l.level === 'warning' && DAMAGE_WARNING.test(l.text);
 }
 
 export interface FfmpegSourceOptions {
@@ -52,15 +101,15 @@ export interface FfmpegSourceOptions {
   readonly outputArgs?: readonly string[];
 }
 
-const SHOWINFO_FRAME = /\] n:\s*(\d+) pts:\s*(-?\d+)/;
-const SHOWINFO_CONFIG = /\] config in time_base: (\d+)\/(\d+), frame_rate: (\d+)\/(\d+)/;
+const SHOWINFO_FRAME = /^n:\s*(\d+) pts:\s*(-?\d+)/;
+const SHOWINFO_CONFIG = /^config in time_base: (\d+)\/(\d+), frame_rate: (\d+)\/(\d+)/;
 const OUTPUT_SIZE = /Stream #0:0.*: Video: rawvideo[^\n]*?, (\d+)x(\d+)/;
-// Lines a damaged or truncated input produces; they become user-facing warnings.
-const DAMAGE = /(read error|error while decoding|invalid nal|partial file|corrupt|truncat|invalid data|missing picture|concealing|moov atom not found|end of file|no frame!|error splitting)/i;
 
 export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
   const maxInFlight = Math.max(1, opts.maxInFlight ?? 4);
-  const warnings: string[] = [];
+  const damage: SourceDamage[] = [];
+  let cap = maxInFlight;
+  let capChanged: (() => void) | null = null;
   let framesRead = 0;
   let stopRequested: (() => void) | null = null;
   let stopEarly = false;
@@ -71,7 +120,9 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
 
   const frames$ = new Observable<VideoFrame>((subscriber) => {
     const args = [
-      '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
+      // level: every line says how serious it is, so damage is told apart
+      // from the banner by ffmpeg's own judgement.
+      '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info',
       ...opts.inputArgs,
       '-map', '0:v:0',
       // showinfo is the one place ffmpeg 4 reports each frame's exact pts and
@@ -95,10 +146,14 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
     let timeBase: Rational | null = null;
     let frameRate: Rational | null = null;
     const pts: number[] = [];
-    const stderrTail: string[] = [];
+    let lastError: string | null = null;
+    let inputOpened = false;
     let stderrBuf = '';
     let infoSent = false;
     let inOutput = false;
+    const noteDamage = (text: string, error: boolean) => {
+      if (damage.length < 20) damage.push({ text, error, after: pts.length ? pts[pts.length - 1]! : null });
+    };
 
     const pendingChunks: Buffer[] = []; // stdout data that arrived before the size was known
     let current: Buffer | null = null;
@@ -130,7 +185,7 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
 
     const flow = () => {
       if (finished) return;
-      const wantMore = alive + ready.length < maxInFlight && ready.length < 2;
+      const wantMore = alive + ready.length < cap && ready.length < 2;
       if (wantMore) proc.stdout.resume();
       else proc.stdout.pause();
     };
@@ -170,7 +225,7 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
 
     const pumpOnce = () => {
       if (finished) return;
-      while (ready.length && alive < maxInFlight) {
+      while (ready.length && alive < cap) {
         if (stopEarly) break;
         const head = ready[0]!;
         const p = ptsOf(head.index);
@@ -241,7 +296,9 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
       pump();
     });
 
-    const onLine = (line: string) => {
+    const onLine = (raw: string) => {
+      const log = parseLogLine(raw);
+      const line = log.text;
       let m: RegExpExecArray | null;
       if ((m = SHOWINFO_FRAME.exec(line))) {
         const n = Number(m[1]);
@@ -258,6 +315,7 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
         sendInfo();
         return;
       }
+      if (line.startsWith('Input #0')) inputOpened = true;
       if (line.startsWith('Output #0')) inOutput = true;
       if (!width && inOutput && (m = OUTPUT_SIZE.exec(line))) {
         width = Number(m[1]);
@@ -268,10 +326,8 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
         pump();
         return;
       }
-      if (line.includes('Parsed_showinfo')) return;
-      stderrTail.push(line);
-      if (stderrTail.length > 40) stderrTail.shift();
-      if (DAMAGE.test(line) && warnings.length < 20) warnings.push(line.replace(/^\[[^\]]+\]\s*/, '').trim());
+      if (log.level === 'error' || log.level === 'fatal') lastError = line.trim();
+      if (isDamage(log)) noteDamage(line.trim(), log.level !== 'warning');
     };
 
     proc.stderr.setEncoding('utf8');
@@ -293,14 +349,17 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
       if (stderrBuf) { onLine(stderrBuf); stderrBuf = ''; }
       if (finished) return;
       if (framesRead === 0 && !stopEarly) {
-        const why = stderrTail.filter((l) => !/^\s/.test(l) && !/^(Input|Output|Stream|Press|  )/.test(l)).pop() ?? `ffmpeg exited with ${signal ?? code}`;
-        finish(new DepthVideoError(opts.live ? 'WEBCAM' : 'INPUT_NOT_MEDIA', `${opts.label}: no frames could be decoded (${why.trim()})`, { file: opts.label }));
+        const why = damage.find((d) => d.error)?.text ?? lastError ?? `ffmpeg exited with ${signal ?? code}`;
+        // ffmpeg opened the file and found its streams, yet nothing decoded: the data is damaged.
+        const errCode = opts.live ? 'WEBCAM' : inputOpened ? 'INPUT_DAMAGED' : 'INPUT_NOT_MEDIA';
+        const text = errCode === 'INPUT_DAMAGED'
+          ? `${opts.label} is damaged or truncated: no frame could be decoded (ffmpeg: "${why}"); re-copy or re-export the file`
+          : `${opts.label}: no frames could be decoded (${why})`;
+        finish(new DepthVideoError(errCode, text, { file: opts.label }));
         return;
       }
-      if (code !== 0 && signal === null && warnings.length === 0) {
-        warnings.push(`ffmpeg exited with code ${code}: ${stderrTail[stderrTail.length - 1] ?? ''}`.trim());
-      }
-      if (filled > 0 && current) warnings.push(`the last frame was incomplete (${filled} of ${frameBytes} bytes) and was dropped`);
+      if (code !== 0 && signal === null && damage.length === 0) noteDamage(`ffmpeg exited with code ${code}${lastError ? `: ${lastError}` : ''}`, true);
+      if (filled > 0 && current) noteDamage(`the last frame was incomplete (${filled} of ${frameBytes} bytes) and was dropped`, true);
       pump();
     });
 
@@ -308,8 +367,10 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
       stopEarly = true;
       pump();
     };
+    capChanged = pump;
 
     return () => {
+      capChanged = null;
       if (paceTimer) clearTimeout(paceTimer);
       finished = true;
       if (!exited) proc.kill('SIGKILL');
@@ -320,7 +381,11 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
     frames$,
     info,
     stop: () => { stopEarly = true; stopRequested?.(); },
-    get warnings() { return warnings; },
+    get damage() { return damage; },
+    limitInFlight: (n: number | null) => {
+      cap = n === null ? maxInFlight : Math.max(1, Math.min(n, maxInFlight));
+      capChanged?.();
+    },
     get framesRead() { return framesRead; },
   };
 }

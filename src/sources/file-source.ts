@@ -12,7 +12,9 @@ export interface FileSourceOptions {
 /** Frames of a video or image file, decoded by ffmpeg. */
 export function fileSource(path: string, opts: FileSourceOptions = {}): FrameSource {
   return ffmpegSource({
-    inputArgs: ['-i', path],
+    // -copyts: frames keep the pts stored in the file (an MPEG-TS starts at
+    // 1.4 s, an MP4 may start its video late); outputs present them there.
+    inputArgs: ['-copyts', '-i', path],
     label: path,
     pace: opts.pace ?? false,
     maxInFlight: opts.maxInFlight ?? 4,

@@ -4,7 +4,7 @@ import { Observable } from 'rxjs';
 import { DepthVideoError, errorText } from '../errors.js';
 import { ffmpegPath } from '../ffmpeg/binary.js';
 import type { VideoFrame } from '../types.js';
-import { ffmpegSource, type FrameSource } from './ffmpeg-source.js';
+import { ffmpegSource, type FrameSource, type SourceDamage } from './ffmpeg-source.js';
 
 /** The prefix that turns `--webcam` into an ffmpeg lavfi virtual camera (tests, demos, no hardware). */
 export const LAVFI_PREFIX = 'lavfi:';
@@ -19,7 +19,7 @@ export interface WebcamOptions {
   readonly device?: string;
   readonly size?: { readonly width: number; readonly height: number };
   readonly fps?: number;
-  /** Frames alive at once (see ffmpegSource); async runs keep dropped frames' pixels for the preview. */
+  /** Frames alive at once (see ffmpegSource; sync runs cap it lower): async runs keep dropped frames' pixels for the preview. */
   readonly maxInFlight?: number;
   /** For tests: pretend to be another platform when building arguments. */
   readonly platform?: WebcamPlatform;
@@ -180,7 +180,7 @@ export async function webcamSource(opts: WebcamOptions = {}): Promise<FrameSourc
  * what it has and says why it ended.
  */
 function liveSource(inner: FrameSource, device: string): FrameSource {
-  const warnings: string[] = [];
+  const damage: SourceDamage[] = [];
   let stopped = false;
   const frames$ = new Observable<VideoFrame>((sub) => {
     const s = inner.frames$.subscribe({
@@ -192,7 +192,8 @@ function liveSource(inner: FrameSource, device: string): FrameSource {
       },
       complete: () => {
         if (!stopped && !device.startsWith(LAVFI_PREFIX)) {
-          warnings.push(`camera ${device} stopped delivering frames after ${inner.framesRead} (unplugged or taken by another program)${inner.warnings[0] ? `: ${inner.warnings[0]}` : ''}`);
+          const said = inner.damage[0]?.text;
+          damage.push({ text: `camera ${device} stopped delivering frames after ${inner.framesRead} (unplugged or taken by another program)${said ? `: ${said}` : ''}`, error: true, after: inner.damage[0]?.after ?? null });
         }
         sub.complete();
       },
@@ -203,7 +204,8 @@ function liveSource(inner: FrameSource, device: string): FrameSource {
     frames$,
     info: inner.info,
     stop: () => { stopped = true; inner.stop(); },
-    get warnings() { return warnings.length ? warnings : inner.warnings; },
+    get damage() { return damage.length ? damage : inner.damage; },
+    limitInFlight: (n: number | null) => inner.limitInFlight?.(n),
     get framesRead() { return inner.framesRead; },
   };
 }

@@ -39,9 +39,13 @@ export interface DecodedFrames {
   readonly frames: Buffer[];
 }
 
-/** Decodes a file's video with ffmpeg itself (independent of the code under test). */
+/**
+ * Decodes a file's video with ffmpeg itself (independent of the code under
+ * test). -copyts: the pts are the ones stored in the file, as a player shows
+ * them, not moved so that the file starts at 0.
+ */
 export function decodeVideo(path: string, opts: { pixels?: boolean } = {}): DecodedFrames {
-  const r = spawnSync(FFMPEG, ['-hide_banner', '-nostdin', '-i', path, '-map', '0:v:0', '-vf', 'showinfo', '-vsync', 'passthrough',
+  const r = spawnSync(FFMPEG, ['-hide_banner', '-nostdin', '-copyts', '-i', path, '-map', '0:v:0', '-vf', 'showinfo', '-vsync', 'passthrough',
     '-f', opts.pixels ? 'rawvideo' : 'null', ...(opts.pixels ? ['-pix_fmt', 'rgb24'] : []), opts.pixels ? 'pipe:1' : '-'],
     { maxBuffer: 1 << 30 });
   const err = r.stderr.toString();

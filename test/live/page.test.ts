@@ -1,16 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page, Request } from 'playwright-core';
 import { ensureGeneratedModel } from '../../src/inference/generate/index.js';
 import { encodePngRgb8 } from '../../src/preview/photo.js';
 import { FFMPEG, tempDir } from '../helpers/media.js';
-import { startLive, sleep, type LiveRun } from './helpers.js';
+import { requireProgram } from '../helpers/prerequisites.js';
+import { CHROMIUM, launchChromium, startLive, sleep, type LiveRun } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-// Software WebGL (ANGLE on SwiftShader), the same on machines with and without a GPU.
-const ARGS = ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+const chromiumPresent = requireProgram(CHROMIUM, 'apt-get install chromium');
 
 interface Pixels { readonly width: number; readonly height: number; readonly data: number[] }
 
@@ -64,7 +63,7 @@ function decodePng(path: string): Pixels {
   return { width: Number(m![1]), height: Number(m![2]), data: Array.from(r.stdout) };
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('the live page in Chromium: 3D view, photos, stop', () => {
+chromiumPresent.describe('the live page in Chromium: 3D view, photos, stop', () => {
   let browser: Browser;
   let run: LiveRun;
   let page: Page;
@@ -77,8 +76,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the live page in Chromium: 3D view, phot
 
   beforeAll(async () => {
     await ensureGeneratedModel('analytic');
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
     // SMPTE bars stand still, so the picture (the texture) never changes by itself.
     run = await startLive({
       model: 'analytic',

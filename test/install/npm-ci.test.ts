@@ -1,0 +1,53 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, tempDir } from '../helpers/media.js';
+
+/**
+ * A fresh clone installs silently: no warning about the project's own npm
+ * configuration (unknown .npmrc keys, install scripts not covered by
+ * allowScripts), onnxruntime-node's CUDA download denied, and the scripts
+ * that are allowed run (ffmpeg ends up executable). One `npm ci`, so slow-ish.
+ */
+const npm = (args: string[], cwd: string, timeout: number) =>
+  spawnSync('npm', args, { cwd, encoding: 'utf8', timeout });
+
+const isClone = existsSync(join(ROOT, '.git'));
+const reachable = isClone && npm(['ping'], ROOT, 20_000).status === 0;
+// In CI the registry must be there: a skip would hide a broken install.
+const skip = !isClone ? 'not a git checkout, nothing to clone' : !reachable && process.env.CI !== 'true' ? 'the npm registry is unreachable' : null;
+if (skip) console.warn(`skipping the npm ci test: ${skip}`);
+
+/** npm's warning lines, less deprecation notices about dependencies (not about this project). */
+const warnings = (out: string) => out.split('\n').filter((l) => /^npm warn/i.test(l) && !/^npm warn deprecated /i.test(l));
+
+describe.skipIf(skip !== null)('npm ci in a fresh clone', () => {
+  it('prints no warnings about the project\'s configuration, denies onnxruntime-node\'s script and runs the allowed ones', () => {
+    const dir = join(tempDir('dv-clone-'), 'depth-video');
+    const clone = spawnSync('git', ['clone', '-q', ROOT, dir], { encoding: 'utf8' });
+    expect(clone.status, clone.stderr).toBe(0);
+
+    // --foreground-scripts: npm prints a "> pkg@version script" line for every script it runs.
+    const ci = npm(['ci', '--foreground-scripts'], dir, 540_000);
+    const out = `${ci.stdout}\n${ci.stderr}`;
+    expect(ci.status, out.slice(-3000)).toBe(0);
+    expect(warnings(out)).toEqual([]);
+    expect(out).not.toMatch(/^> onnxruntime-node@/m);
+    const platformPkg = `@ffmpeg-installer/${process.platform}-${process.arch}`;
+    expect(out).toMatch(new RegExp(`^> ${platformPkg.replace('/', '\\/')}@[\\d.]+ postinstall$`, 'm'));
+
+    const ffmpegPath = spawnSync(process.execPath, ['-p', "require('@ffmpeg-installer/ffmpeg').path"], { cwd: dir, encoding: 'utf8' }).stdout.trim();
+    expect(statSync(ffmpegPath).mode & 0o100).toBe(0o100);
+    expect(spawnSync(ffmpegPath, ['-version'], { encoding: 'utf8' }).status).toBe(0);
+    if (process.platform === 'linux' && process.arch === 'x64') {
+      // What onnxruntime-node's script would have downloaded from NuGet.
+      expect(existsSync(join(dir, 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so'))).toBe(false);
+    }
+
+    // npm reads the project's .npmrc for npx and npm run too.
+    const npx = npm(['exec', '--', 'depth-video', '--version'], dir, 60_000);
+    expect(npx.status, npx.stderr).toBe(0);
+    expect(warnings(`${npx.stdout}\n${npx.stderr}`)).toEqual([]);
+  }, 600_000);
+});
