@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'DOWNLOAD'
   | 'CHECKSUM'
   | 'DEVICE'
+  | 'DEVICE_LOST'
   | 'PIPELINE_CONFIG'
   | 'USAGE'
   | 'FFMPEG'

@@ -65,6 +65,7 @@ async function serve(flags: Flags, io: CliIO, o: ServeOptions): Promise<PreviewS
       model: str(flags.model) ?? null,
       // Before the first photo the model is not loaded; the generated ones are known by name.
       untrained: isGeneratedModelName(str(flags.model) ?? 'dpt-tiny'),
+      device: null,
       render: { colormap: isColormapName(colormap) ? colormap : 'inferno', invert: flags.invert === true, highContrast: flags.highContrast === true, layout: 'side-by-side' },
       schedule: 'async',
       recording: false,

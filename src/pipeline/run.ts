@@ -1,8 +1,9 @@
 import { dirname, join } from 'node:path';
-import { asapScheduler, concatMap, defer, from, lastValueFrom, map, observeOn, defaultIfEmpty, tap } from 'rxjs';
-import { DepthVideoError } from '../errors.js';
+import { asapScheduler, concatMap, defer, filter, from, lastValueFrom, map, observeOn, defaultIfEmpty, tap } from 'rxjs';
+import { DepthVideoError, isDepthVideoError } from '../errors.js';
 import { probeMedia, type MediaInfo } from '../ffmpeg/probe.js';
 import type { DeviceName } from '../inference/device.js';
+import type { FallbackNode } from '../inference/placement.js';
 import { DepthSession, type InferenceResult, type ModelDescription, type PreparedInput } from '../inference/session.js';
 import { resolveModel } from '../models/resolve.js';
 import { DepthRenderer, type RenderSettings, type RenderedDepth } from '../render/renderer.js';
@@ -40,6 +41,7 @@ export interface PipelineOptions {
   /** Copy the input's audio into the output (default true). */
   readonly audio?: boolean;
   readonly lossless?: boolean;
+  /** Default 'cpu' (the CLI's default is 'auto'). */
   readonly device?: DeviceName;
   readonly threads?: number;
   readonly maxFrames?: number;
@@ -79,6 +81,7 @@ export interface RunSummary {
   readonly input: string;
   readonly output: string | null;
   readonly model: { readonly label: string; readonly path: string; readonly family: string; readonly untrained: boolean };
+  readonly device: RunDevice;
   readonly frames: { readonly read: number; readonly inferred: number; readonly dropped: number; readonly written: number };
   readonly schedule: 'async' | 'sync';
   readonly maxWaiting: number;
@@ -107,6 +110,19 @@ export interface RunSummary {
 export const SYNC_MAX_IN_FLIGHT = 4;
 /** A paced file's frames alive at once in async mode (dropped frames wait behind the inference to be written). */
 const ASYNC_MAX_IN_FLIGHT = 64;
+
+export interface RunDevice {
+  /** What was asked for (--device). */
+  readonly requested: DeviceName;
+  /** What ran: cpu, webgpu, cuda, coreml or dml. */
+  readonly name: string;
+  /** One line, e.g. `webgpu (NVIDIA H200, Vulkan driver libGLX_nvidia.so.0)`. */
+  readonly label: string;
+  /** The WebGPU adapter's name and whether it renders in software. */
+  readonly adapter: { readonly name: string; readonly driver: string | null; readonly software: boolean | null } | null;
+  /** Nodes the GPU provider had no kernel for, run on the CPU (null: CPU run, or not known). */
+  readonly cpuFallback: readonly FallbackNode[] | null;
+}
 
 interface Slot {
   readonly inference: InferenceResult;
@@ -241,7 +257,21 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     return r;
   };
   const infer = opts.wrapInfer ? opts.wrapInfer(baseInfer) : baseInfer;
-  const toSlot = async (f: VideoFrame): Promise<Slot> => ({ inference: await infer(f), rendered: null, raw: null, composed: null });
+  // A lost GPU ends the run as Ctrl-C does: reading stops, the frames
+  // inferred before it are still rendered and written, the frames after it
+  // (null slots) are let go, and the error comes once the output is finished.
+  let gpuLost: DepthVideoError | null = null;
+  const toSlot = async (f: VideoFrame): Promise<Slot | null> => {
+    if (gpuLost) return null;
+    try {
+      return { inference: await infer(f), rendered: null, raw: null, composed: null };
+    } catch (e) {
+      if (!isDepthVideoError(e) || e.code !== 'DEVICE_LOST') throw e;
+      gpuLost ??= e;
+      source.stop();
+      return null;
+    }
+  };
   // Layouts that show the input need the pixels of every frame, dropped or not.
   const keepPixels = opts.render.layout !== 'depth' || sinks.some((s) => s.wantsInputPixels);
 
@@ -314,6 +344,11 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     // Rendering waits for the next macrotask, by which time the next frame's
     // inference is already running on onnxruntime's threads: the two overlap.
     observeOn(asapScheduler),
+    filter((s): s is Scheduled<Slot> => {
+      if (s.result) return true;
+      s.frame.release();
+      return false;
+    }),
     map(render),
     concatMap((out) => from(deliver(out))),
     defaultIfEmpty(undefined),
@@ -328,7 +363,9 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     opts.signal?.removeEventListener('abort', onAbort);
     for (const sub of controlSubs) sub.unsubscribe();
   }
-  const interrupted = (opts.signal?.aborted ?? false) || stoppedByControl;
+  // (Set in a callback, which TypeScript's narrowing does not follow.)
+  const lost = gpuLost as DepthVideoError | null;
+  const interrupted = (opts.signal?.aborted ?? false) || stoppedByControl || lost !== null;
   // Every sink gets its turn to finish (or abort) even when another one
   // fails, and the worker is always closed; the first error is reported.
   for (const s of sinks) {
@@ -339,6 +376,10 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     }
   }
   if (failed) throw failed;
+  if (lost) {
+    const kept = opts.output ? `; the ${written} frame${written === 1 ? '' : 's'} before it ${written === 1 ? 'is' : 'are'} in ${opts.output}` : '';
+    throw new DepthVideoError('DEVICE_LOST', lost.message + kept, { file: lost.file, cause: lost });
+  }
 
   if (written === 0 && !interrupted) {
     // A file got here only after probing found a video stream in it.
@@ -355,6 +396,13 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     input: inputLabel,
     output: opts.output,
     model: { label: session.model.label, path: session.model.path, family: session.model.family, untrained: session.model.untrained },
+    device: {
+      requested: session.model.device.requested,
+      name: session.model.device.device,
+      label: session.model.deviceLabel,
+      adapter: session.model.device.adapter,
+      cpuFallback: session.cpuFallbackNodes,
+    },
     frames: { read: stats.framesIn, inferred: stats.inferred, dropped: stats.dropped, written },
     schedule: control.schedule.value,
     maxWaiting: stats.maxWaiting,

@@ -142,23 +142,24 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
 
   const state = () => ({ render, schedule: opts.control.schedule.value, recording });
 
+  const hello = (): HelloMessage => ({
+    type: 'hello',
+    live: true,
+    source: ctxInfo?.source.label ?? null,
+    model: ctxInfo?.model.label ?? null,
+    untrained: ctxInfo?.model.untrained ?? false,
+    device: ctxInfo?.model.deviceLabel ?? null,
+    ...state(),
+    canRecord: !!opts.recorder,
+    colormaps: COLORMAP_NAMES,
+    colormapTables: colormapTables(),
+    uploadLimitBytes: opts.uploadLimit ?? DEFAULT_UPLOAD_LIMIT,
+  });
+
   return {
     name: 'preview',
     attach(s: PreviewServer) { server = s; },
-    hello(): HelloMessage {
-      return {
-        type: 'hello',
-        live: true,
-        source: ctxInfo?.source.label ?? null,
-        model: ctxInfo?.model.label ?? null,
-        untrained: ctxInfo?.model.untrained ?? false,
-        ...state(),
-        canRecord: !!opts.recorder,
-        colormaps: COLORMAP_NAMES,
-        colormapTables: colormapTables(),
-        uploadLimitBytes: opts.uploadLimit ?? DEFAULT_UPLOAD_LIMIT,
-      };
-    },
+    hello,
     onMessage(m: ClientMessage) {
       switch (m.type) {
         case 'render': {
@@ -186,9 +187,9 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
     },
     start(ctx: PipelineContext) {
       ctxInfo = ctx;
-      // Pages that connected while the model loaded were greeted without it:
-      // greet them again, so an untrained model's banner shows there too.
-      server?.broadcast(this.hello());
+      // Viewers that connected while the model was loading got a hello
+      // without source, model and device: they get the full one now.
+      server?.broadcast(hello());
       opts.photo?.share({ infer: ctx.infer, model: ctx.model });
     },
     capture(f: VideoFrame) {

@@ -82,6 +82,8 @@ chromiumPresent.describe('preview page in Chromium', () => {
     // The analytic model is a test model: the page must say so loudly.
     expect(await page.isVisible('#untrained')).toBe(true);
     expect(await page.textContent('#untrained')).toMatch(/UNTRAINED TEST MODEL/);
+    // Where the model runs (the library's default device is the CPU).
+    expect(await page.textContent('#stat-device')).toBe('cpu');
   });
 
   it('a colormap click changes the rendered colours', async () => {

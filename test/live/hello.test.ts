@@ -1,36 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { RunControl } from '../../src/pipeline/control.js';
 import type { PipelineContext } from '../../src/pipeline/types.js';
+import { RunControl } from '../../src/pipeline/control.js';
 import type { HelloMessage } from '../../src/preview/protocol.js';
 import { startPreviewServer } from '../../src/preview/server.js';
 import { previewSink } from '../../src/preview/sink.js';
 
-describe('the greeting of a page that connects before the model is loaded', () => {
-  it('is repeated once the run starts, with the model and its untrained flag', async () => {
-    const hub = previewSink({ control: new RunControl('async'), render: { colormap: 'inferno', invert: false, highContrast: false, layout: 'side-by-side' }, forwardLayout: true });
-    const server = await startPreviewServer({ port: 0, hello: () => hub.hello(), onMessage: (m) => hub.onMessage(m) });
+describe('the page greeting', () => {
+  it('a viewer that connected while the model was loading gets the full hello (model, device) once the run starts', async () => {
+    const hub = previewSink({ control: new RunControl('async'), render: { colormap: 'inferno', invert: false, highContrast: false, layout: 'depth' }, forwardLayout: false });
+    const server = await startPreviewServer({ port: 0, hello: () => hub.hello() });
     hub.attach(server);
     const hellos: HelloMessage[] = [];
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
-    ws.on('message', (d, bin) => {
-      const m = bin ? null : (JSON.parse(String(d)) as { type: string });
-      if (m?.type === 'hello') hellos.push(m as HelloMessage);
-    });
+    ws.on('message', (d, bin) => { if (!bin) hellos.push(JSON.parse(String(d)) as HelloMessage); });
     try {
-      const until = async (n: number) => {
-        const end = Date.now() + 5000;
-        while (hellos.length < n && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-      };
-      await until(1);
-      expect(hellos[0]).toMatchObject({ model: null, untrained: false, source: null });
-      const ctx = {
-        source: { label: 'test camera', width: 32, height: 24, frameRate: null, timeBase: { num: 1, den: 1000 }, live: true },
-        model: { label: 'dpt-tiny', untrained: true },
-      } as unknown as PipelineContext;
+      await new Promise((r) => ws.once('open', r));
+      await expect.poll(() => hellos.length).toBe(1);
+      expect(hellos[0]).toMatchObject({ type: 'hello', model: null, device: null, untrained: false });
+      // Only the fields the hello reads.
+      const ctx = { source: { label: 'test camera' }, model: { label: 'dpt-tiny', untrained: true, deviceLabel: 'webgpu (llvmpipe, software, on the CPU)' } } as unknown as PipelineContext;
       await hub.start!(ctx);
-      await until(2);
-      expect(hellos[1]).toMatchObject({ model: 'dpt-tiny', untrained: true, source: 'test camera' });
+      await expect.poll(() => hellos.length).toBe(2);
+      expect(hellos[1]).toMatchObject({ type: 'hello', source: 'test camera', model: 'dpt-tiny', untrained: true, device: 'webgpu (llvmpipe, software, on the CPU)' });
     } finally {
       ws.close();
       await server.close();

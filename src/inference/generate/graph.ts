@@ -59,12 +59,16 @@ function attribute(name: string, v: AttrValue): onnx.onnx.IAttributeProto {
   return { name, type: A.FLOATS, floats: [...tagged.value] };
 }
 
-function valueInfo(name: string, dims: readonly Dim[]): onnx.onnx.IValueInfoProto {
+/** Element types of graph inputs and outputs (float unless said otherwise). */
+export type ElemType = 'float' | 'int32' | 'uint8';
+const ELEM: Record<ElemType, number> = { float: T.FLOAT, int32: T.INT32, uint8: T.UINT8 };
+
+function valueInfo(name: string, dims: readonly Dim[], elem: ElemType): onnx.onnx.IValueInfoProto {
   return {
     name,
     type: {
       tensorType: {
-        elemType: T.FLOAT,
+        elemType: ELEM[elem],
         shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
       },
     },
@@ -95,16 +99,16 @@ export class GraphBuilder {
     return n;
   }
 
-  input(name: string, dims: readonly Dim[]): string {
+  input(name: string, dims: readonly Dim[], elem: ElemType = 'float'): string {
     this.used.add(name);
-    this.inputs.push(valueInfo(name, dims));
+    this.inputs.push(valueInfo(name, dims, elem));
     return name;
   }
 
   /** Declares a graph output; `value` is renamed to `name` with an Identity. */
-  output(value: string, name: string, dims: readonly Dim[]): string {
+  output(value: string, name: string, dims: readonly Dim[], elem: ElemType = 'float'): string {
     if (value !== name) this.node('Identity', [value], { outputs: [name] });
-    this.outputs.push(valueInfo(name, dims));
+    this.outputs.push(valueInfo(name, dims, elem));
     return name;
   }
 

@@ -195,6 +195,7 @@ import { DepthView } from './view3d.js';
         document.body.classList.toggle('no-live', !m.live);
         if (!m.live) lastView = 'photo';
         $('untrained').hidden = !m.untrained;
+        $('stat-device').textContent = m.device || '–';
         $('record').hidden = !m.canRecord;
         $('source').textContent = m.source ? m.source + (m.model ? ' · ' + m.model + (m.untrained ? ' (untrained test model)' : '') : '') : '';
         setStatus(m.live ? 'live' : 'photo mode', 'live');
