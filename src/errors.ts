@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'MODEL_INVALID'
   | 'MODEL_SHAPE'
   | 'MODEL_UNKNOWN'
+  | 'CHECKPOINT_UNKNOWN'
+  | 'CHECKPOINT_MISMATCH'
   | 'DOWNLOAD'
   | 'CHECKSUM'
   | 'DEVICE'

@@ -5,7 +5,7 @@
  * ffmpeg's lavfi sources, so the ratios compare like with like. `--device`
  * runs the model (bare and in the pipeline) there; `--size` sets the
  * inference size (a software WebGPU adapter needs a small one); `--only`
- * takes a comma-separated list of pipeline, stabilize, render, live, live-page, fused.
+ * takes a comma-separated list of pipeline, stabilize, render, live, live-page, fused, convert.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,6 +25,7 @@ import { fileSource } from '../sources/file-source.js';
 import type { PreprocessSpec } from '../types.js';
 import { flickeringModel } from './flicker-scenario.js';
 import { fusedBench } from './fused.js';
+import { convertBench } from './convert-bench.js';
 import { liveLatencyBench } from './live-bench.js';
 import { livePageBench } from './live-page-bench.js';
 
@@ -35,10 +36,10 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     device: { type: 'string', default: 'cpu' },
     size: { type: 'string' },
-    only: { type: 'string', default: 'pipeline,stabilize,render,live,live-page,fused' },
+    only: { type: 'string', default: 'pipeline,stabilize,render,live,live-page,fused,convert' },
   },
 });
-const SECTIONS = ['pipeline', 'stabilize', 'render', 'live', 'live-page', 'fused'];
+const SECTIONS = ['pipeline', 'stabilize', 'render', 'live', 'live-page', 'fused', 'convert'];
 const only = new Set(values.only!.split(',').map((x) => x.trim()));
 for (const x of only) if (!SECTIONS.includes(x)) throw new Error(`--only takes ${SECTIONS.join(', ')}; got ${x}`);
 if (!(DEVICE_NAMES as readonly string[]).includes(values.device!)) throw new Error(`--device takes ${DEVICE_NAMES.join(', ')}; got ${values.device}`);
@@ -320,6 +321,7 @@ async function main(): Promise<void> {
     out('\n## live page: input picture budget, photos next to a live run');
     await livePageBench(out, model);
   }
+  if (only.has('convert')) await convertBench(out);
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -153,7 +153,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   if (chk?.kind === 'pointcloud') checkPointCloudRun(opts, media, inputLabel);
   const replaces = chk?.replaces ?? false;
 
-  const { path: modelPath } = await resolveModel(opts.model, { allowDownload: opts.allowDownload ?? true, signal: opts.signal });
+  const { path: modelPath } = await resolveModel(opts.model, { allowDownload: opts.allowDownload ?? true, signal: opts.signal, onWarning: warn });
   if (opts.signal?.aborted) throw new DepthVideoError('INTERRUPTED', 'stopped before the model was loaded');
   const session = await DepthSession.open(modelPath, { device: opts.device, threads: opts.threads, spec: opts.spec, onWarning: warn });
   try {

@@ -6,7 +6,7 @@ import { analyticSpec } from '../../src/inference/generate/analytic.js';
 import { runPipeline, type PipelineOptions } from '../../src/pipeline/run.js';
 import type { RunSummary } from '../../src/pipeline/run.js';
 import { decodeVideo, errorLine, makeClip, runCli, tempDir } from '../helpers/media.js';
-import { skipWebGpu, webgpuProbe, webgpuStatus } from '../helpers/webgpu.js';
+import { webgpu, webgpuProbe, webgpuStatus } from '../helpers/webgpu.js';
 
 /**
  * Real runs on WebGPU. CI installs lavapipe (Mesa's software Vulkan), where
@@ -32,7 +32,7 @@ function mvnModel(path: string): string {
   return path;
 }
 
-describe.skipIf(skipWebGpu)(`--device webgpu (${webgpuStatus})`, () => {
+webgpu.describe(`--device webgpu (${webgpuStatus})`, () => {
   let dir: string;
   let clip: string;
   beforeAll(() => {

@@ -5,7 +5,7 @@ import { availableBackends, chooseDevice, deviceLabel, type BackendInfo, type De
 import { gpuDeviceNodes, parseProbe, probeWebGpu, type AdapterProbe, type ProbeOptions } from '../../src/inference/gpu-probe.js';
 import { tempDir } from '../helpers/media.js';
 import { caught } from './helpers.js';
-import { skipWebGpu, webgpuProbe, webgpuStatus } from '../helpers/webgpu.js';
+import { webgpu, webgpuProbe, webgpuStatus } from '../helpers/webgpu.js';
 
 const LAVAPIPE = { name: 'llvmpipe (LLVM 15.0.6, 256 bits)', driver: 'libvulkan_lvp.so', software: true };
 const H200 = { name: 'NVIDIA H200', driver: 'libGLX_nvidia.so.0', software: false };
@@ -152,7 +152,7 @@ describe('parseProbe reads the Vulkan loader and Dawn', () => {
   });
 });
 
-describe.skipIf(skipWebGpu)(`the real adapter probe (${webgpuStatus})`, () => {
+webgpu.describe(`the real adapter probe (${webgpuStatus})`, () => {
   it('finds an adapter; lavapipe is reported as software with its driver', () => {
     expect(webgpuProbe.ok, JSON.stringify(webgpuProbe)).toBe(true);
     if (!webgpuProbe.ok) return;
