@@ -11,6 +11,8 @@
  */
 export * from './types.js';
 export { DepthVideoError, isDepthVideoError, type ErrorCode } from './errors.js';
+export { runBatch, type BatchOptions, type BatchHooks, type BatchPlan, type BatchProgress, type BatchSummary, type FileReport, type FileStatus } from './batch/run.js';
+export { validateFileOptions, optionsHash, type FileOptions } from './batch/options.js';
 export { runPipeline, type PipelineOptions, type PipelineInput, type PipelineHooks, type ProgressInfo, type RunSummary } from './pipeline/run.js';
 export type { FrameSink, OutputFrame, PipelineContext } from './pipeline/types.js';
 export { loadPreset, parsePreset, type PipelinePreset } from './pipeline/preset.js';

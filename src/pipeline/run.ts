@@ -32,6 +32,11 @@ export interface PipelineOptions {
   readonly output: string | null;
   /** A manifest name, a generated model name, or a path to an .onnx file. */
   readonly model: string;
+  /**
+   * An open session to run on instead of loading `model` (and `device`,
+   * `threads`, `spec`); the caller closes it. A batch reuses one across files.
+   */
+  readonly session?: DepthSession;
   /** true: every frame (`--sync`); false: drop while busy, latest wins. */
   readonly sync: boolean;
   readonly render: RenderSettings;
@@ -152,12 +157,14 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   }
   if (chk?.kind === 'pointcloud') checkPointCloudRun(opts, media, inputLabel);
   const replaces = chk?.replaces ?? false;
+  const pre: Prelude = { media, inputLabel, replaces, warnings, t0 };
+  if (opts.session) return runWithSession(opts, opts.session, pre);
 
   const { path: modelPath } = await resolveModel(opts.model, { allowDownload: opts.allowDownload ?? true, signal: opts.signal, onWarning: warn });
   if (opts.signal?.aborted) throw new DepthVideoError('INTERRUPTED', 'stopped before the model was loaded');
   const session = await DepthSession.open(modelPath, { device: opts.device, threads: opts.threads, spec: opts.spec, onWarning: warn });
   try {
-    return await runWithSession(opts, session, { media, inputLabel, replaces, warnings, t0 });
+    return await runWithSession(opts, session, pre);
   } finally {
     await session.close();
   }
