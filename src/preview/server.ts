@@ -54,8 +54,12 @@ export interface PreviewServer {
   readonly clientCount: number;
   /** Bytes queued in this process for each client (sent, not yet taken by its socket): what a slow viewer costs. */
   clientBacklogs(): number[];
-  /** Sends one encoded frame to every client that keeps up; never waits. */
-  broadcastFrame(msg: Buffer): BroadcastResult;
+  /**
+   * Sends one encoded frame to every client that keeps up; never waits.
+   * `yieldSlot` (camera pictures) leaves one of a client's slots free, so a
+   * viewer that falls behind skips pictures before it skips depth.
+   */
+  broadcastFrame(msg: Buffer, opts?: { readonly yieldSlot?: boolean }): BroadcastResult;
   broadcast(m: ServerMessage): void;
   close(): Promise<void>;
 }
@@ -351,12 +355,13 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
     port,
     get clientCount() { return clients.size; },
     clientBacklogs: () => [...clients].map((c) => c.ws.bufferedAmount),
-    broadcastFrame(msg: Buffer): BroadcastResult {
+    broadcastFrame(msg: Buffer, o = {}): BroadcastResult {
+      const limit = o.yieldSlot ? MAX_CLIENT_QUEUE - 1 : MAX_CLIENT_QUEUE;
       let sent = 0;
       let skipped = 0;
       for (const c of clients) {
         // A slow viewer skips frames; nothing piles up for it beyond its socket buffer.
-        if (c.ws.readyState !== WebSocket.OPEN || c.pending >= MAX_CLIENT_QUEUE || c.ws.bufferedAmount > MAX_CLIENT_QUEUE * msg.length) {
+        if (c.ws.readyState !== WebSocket.OPEN || c.pending >= limit || c.ws.bufferedAmount > limit * msg.length) {
           skipped++;
           continue;
         }

@@ -106,7 +106,7 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
       captureTime: meta.captureTime,
       inferred: false,
       stats: stats(),
-    }, jpeg));
+    }, jpeg), { yieldSlot: true });
     budget.delivered(now, jpeg.length, sent);
   }, { quality: opts.jpegQuality ?? 6, maxPending: 1 });
 
