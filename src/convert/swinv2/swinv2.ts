@@ -19,8 +19,8 @@ interface Stage {
 }
 
 /**
- * The window bookkeeping shared by a stage's blocks (the runtime folds each
- * into a constant once): the position bias index, and for the plain and the
+ * The window bookkeeping a stage's blocks share, made once per stage: the
+ * coordinate table and position bias index, and for the plain and the
  * shifted blocks the token order in and out of the windows and the mask.
  */
 interface StageConstants {
