@@ -3,8 +3,8 @@ import { MIDAS_DECODER_RULES, midasDecoderUnused } from './key-map.js';
 
 /**
  * What every MiDaS v3.0/v3.1 family shares (see WALKTHROUGH.md): the decoder's
- * key map, its config read off `scratch.*`, the decoder and ViT reassembly
- * graph parts, and the preprocessing of model_loader.py.
+ * key map, its config read off `scratch.*`, and the decoder and ViT
+ * reassembly graph parts.
  */
 export { MIDAS_DECODER_RULES, midasDecoderUnused } from './key-map.js';
 export { readMidasDecoder, shapeReader, type MidasDecoderConfig, type ShapeReader } from './config.js';
