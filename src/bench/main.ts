@@ -5,8 +5,8 @@
  * ffmpeg's lavfi sources, so the ratios compare like with like. `--device`
  * runs the model (bare and in the pipeline) there; `--size` sets the
  * inference size (a software WebGPU adapter needs a small one); `--only`
- * takes a comma-separated list of pipeline, stabilize, render, live, fused, convert,
- * convert-midas.
+ * takes a comma-separated list of pipeline, stabilize, render, live, live-page,
+ * fused, convert, convert-midas.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,6 +30,7 @@ import { convertBench } from './convert-bench.js';
 import { midasConvertBench } from './midas-bench.js';
 import { median } from './stats.js';
 import { liveLatencyBench } from './live-bench.js';
+import { livePageBench } from './live-page-bench.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,10 +39,10 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     device: { type: 'string', default: 'cpu' },
     size: { type: 'string' },
-    only: { type: 'string', default: 'pipeline,stabilize,render,live,fused,convert,convert-midas' },
+    only: { type: 'string', default: 'pipeline,stabilize,render,live,live-page,fused,convert,convert-midas' },
   },
 });
-const SECTIONS = ['pipeline', 'stabilize', 'render', 'live', 'fused', 'convert', 'convert-midas'];
+const SECTIONS = ['pipeline', 'stabilize', 'render', 'live', 'live-page', 'fused', 'convert', 'convert-midas'];
 const only = new Set(values.only!.split(',').map((x) => x.trim()));
 for (const x of only) if (!SECTIONS.includes(x)) throw new Error(`--only takes ${SECTIONS.join(', ')}; got ${x}`);
 if (!(DEVICE_NAMES as readonly string[]).includes(values.device!)) throw new Error(`--device takes ${DEVICE_NAMES.join(', ')}; got ${values.device}`);
@@ -313,6 +314,10 @@ async function main(): Promise<void> {
     out(`  target: depth latency <= inference + 50 ms (per frame, p50): ${over.toFixed(1)} ms over -> ${over <= 50 ? 'met' : 'NOT met'}`);
   }
 
+  if (!heavy && only.has('live-page')) {
+    out('\n## live page: input picture budget, photos next to a live run');
+    await livePageBench(out, model);
+  }
   if (only.has('convert')) await convertBench(out);
   if (only.has('convert-midas')) await midasConvertBench(out, { quick: values.quick });
   rmSync(dir, { recursive: true, force: true });
