@@ -5,8 +5,8 @@
  * ffmpeg's lavfi sources, so the ratios compare like with like. `--device`
  * runs the model (bare and in the pipeline) there; `--size` sets the
  * inference size (a software WebGPU adapter needs a small one); `--only`
- * takes a comma-separated list of pipeline, stabilize, render, live, live-page, fused, convert,
- * convert-midas.
+ * takes a comma-separated list of pipeline, stabilize, render, live, live-page,
+ * fused, convert, convert-midas.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
