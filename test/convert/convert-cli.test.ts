@@ -73,6 +73,26 @@ describe('depth-video models convert', () => {
     );
   });
 
+  it('a MiDaS v3.1 family that is not converted (Next-ViT, Swin v1) is named, with the families that are', async () => {
+    const nextVit = join(dir, 'dpt_next_vit_large_384.pt');
+    writeTorchCheckpoint(nextVit, [
+      { key: 'pretrained.model.stem.0.conv.weight', dtype: 'float32', shape: [4, 3, 3, 3] },
+      { key: 'pretrained.model.features.0.mhca.group_conv3x3.weight', dtype: 'float32', shape: [4, 1, 3, 3] },
+      { key: 'scratch.layer1_rn.weight', dtype: 'float32', shape: [4, 4, 3, 3] },
+    ]);
+    expect(await refused(nextVit, 1)).toBe(
+      `depth-video: ${nextVit}: a MiDaS v3.1 Next-ViT checkpoint (dpt_next_vit_large_384): depth-video cannot convert this family; it converts depth-anything, midas-vit, midas-beit, midas-swin2, midas-levit (see \`depth-video models list\`)`,
+    );
+    const swin1 = join(dir, 'dpt_swin_large_384.pt');
+    writeTorchCheckpoint(swin1, [
+      { key: 'pretrained.model.patch_embed.proj.weight', dtype: 'float32', shape: [4, 3, 4, 4] },
+      { key: 'pretrained.model.layers.0.blocks.0.attn.relative_position_bias_table', dtype: 'float32', shape: [529, 6] },
+      { key: 'pretrained.model.layers.0.blocks.0.attn.qkv.weight', dtype: 'float32', shape: [12, 4] },
+    ]);
+    expect(await refused(swin1, 1)).toMatch(/dpt_swin_large_384\.pt: a MiDaS v3\.1 Swin \(v1\) checkpoint \(dpt_swin_large_384\): depth-video cannot convert this family; it converts .*midas-swin2/);
+    expect(existsSync(join(dir, 'dpt_swin_large_384.onnx'))).toBe(false);
+  });
+
   it('shapes that contradict the family name the key and both shapes', async () => {
     const ckpt = checkpoint('depth_anything_vits14_bad.pth', (d) => {
       const t = d.get('depth_head.scratch.refinenet2.out_conv.weight')!;
