@@ -28,6 +28,8 @@ export * from './render/index.js';
 export { DepthStabilizer, fitScaleShift, flicker, type StabilizeMode, type StabilizeOptions } from './render/stabilize.js';
 export { FfmpegEncoder, outputKind, type EncoderOptions } from './sinks/encoder.js';
 export { encoderSink } from './sinks/encoder-sink.js';
+export { encodePly, pointCloudSink, pointCloudPositions, type PointCloudSinkOptions } from './sinks/point-cloud.js';
+export { depthFromInverse, focalLength, unprojectGrid, fitInversePlane, subtractInversePlane, DEFAULT_CAMERA, type CameraModel, type InversePlane } from './render/unproject.js';
 export { probeMedia, type MediaInfo, type Rational } from './ffmpeg/probe.js';
 export { ffmpegPath } from './ffmpeg/binary.js';
 export { resolveModel, type ResolvedModel } from './models/resolve.js';

@@ -5,7 +5,8 @@
  * ffmpeg's lavfi sources, so the ratios compare like with like. `--device`
  * runs the model (bare and in the pipeline) there; `--size` sets the
  * inference size (a software WebGPU adapter needs a small one); `--only`
- * takes a comma-separated list of pipeline, stabilize, render, live, fused, convert.
+ * takes a comma-separated list of pipeline, stabilize, render, live, live-page,
+ * fused, convert, convert-midas.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +26,10 @@ import type { PreprocessSpec } from '../types.js';
 import { flickeringModel } from './flicker-scenario.js';
 import { fusedBench } from './fused.js';
 import { convertBench } from './convert-bench.js';
+import { midasConvertBench } from './midas-bench.js';
+import { median } from './stats.js';
 import { liveLatencyBench } from './live-bench.js';
+import { livePageBench } from './live-page-bench.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,10 +38,10 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     device: { type: 'string', default: 'cpu' },
     size: { type: 'string' },
-    only: { type: 'string', default: 'pipeline,stabilize,render,live,fused,convert' },
+    only: { type: 'string', default: 'pipeline,stabilize,render,live,live-page,fused,convert,convert-midas' },
   },
 });
-const SECTIONS = ['pipeline', 'stabilize', 'render', 'live', 'fused', 'convert'];
+const SECTIONS = ['pipeline', 'stabilize', 'render', 'live', 'live-page', 'fused', 'convert', 'convert-midas'];
 const only = new Set(values.only!.split(',').map((x) => x.trim()));
 for (const x of only) if (!SECTIONS.includes(x)) throw new Error(`--only takes ${SECTIONS.join(', ')}; got ${x}`);
 if (!(DEVICE_NAMES as readonly string[]).includes(values.device!)) throw new Error(`--device takes ${DEVICE_NAMES.join(', ')}; got ${values.device}`);
@@ -83,12 +87,6 @@ async function clipTensor(path: string, session: DepthSession): Promise<{ tensor
   const p = session.prepare(frame);
   frame.release();
   return { tensor: p.tensor.slice(), width: p.width, height: p.height };
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -312,7 +310,12 @@ async function main(): Promise<void> {
     out(`  target: depth latency <= inference + 50 ms (per frame, p50): ${over.toFixed(1)} ms over -> ${over <= 50 ? 'met' : 'NOT met'}`);
   }
 
+  if (!heavy && only.has('live-page')) {
+    out('\n## live page: input picture budget, photos next to a live run');
+    await livePageBench(out, model);
+  }
   if (only.has('convert')) await convertBench(out);
+  if (only.has('convert-midas')) await midasConvertBench(out, { quick: values.quick });
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -34,11 +34,12 @@ export function previewWanted(flags: Flags): boolean {
 interface ServeOptions {
   readonly live: boolean;
   readonly hub?: ReturnType<typeof previewSink>;
+  readonly photo: PhotoDepth;
   readonly keepAlive: boolean;
   readonly run: RunModelOptions;
 }
 
-/** Photos are inferred with the run's model, preprocessing and device. */
+/** Photos are inferred with the run's model, preprocessing and device (on the run's own session once it is loaded: PhotoDepth.share). */
 function photoDepth(run: RunModelOptions, io: CliIO, quiet: boolean): PhotoDepth {
   return new PhotoDepth({
     model: run.model,
@@ -62,7 +63,7 @@ async function serve(flags: Flags, io: CliIO, o: ServeOptions): Promise<PreviewS
     port: previewPort(flags.preview),
     host,
     allowExternal: explicit,
-    photo: photoDepth(o.run, io, quiet),
+    photo: o.photo,
     uploadLimit: DEFAULT_UPLOAD_LIMIT,
     keepAlive: o.keepAlive,
     log: (line) => { if (!quiet) io.stderr.write(`${line}\n`); },
@@ -112,7 +113,7 @@ export const liveExtension: CliExtension = {
       return 0;
     }
     if (flags.photoUi) {
-      const server = await serve(flags, io, { live: false, keepAlive: true, run });
+      const server = await serve(flags, io, { live: false, photo: photoDepth(run, io, flags.quiet === true), keepAlive: true, run });
       await new Promise<void>((resolve) => {
         const done = () => { process.off('SIGINT', done); process.off('SIGTERM', done); resolve(); };
         process.on('SIGINT', done);
@@ -146,7 +147,9 @@ export const liveExtension: CliExtension = {
   async sinks(ctx: ExtensionContext): Promise<FrameSink[]> {
     if (!previewWanted(ctx.flags)) return [];
     const colormap = str(ctx.flags.colormap) ?? 'inferno';
+    const photo = photoDepth(ctx.run, ctx.io, ctx.flags.quiet === true);
     const hub = previewSink({
+      photo,
       control: ctx.control,
       render: {
         colormap: isColormapName(colormap) ? colormap : 'inferno',
@@ -161,7 +164,7 @@ export const liveExtension: CliExtension = {
       uploadLimit: DEFAULT_UPLOAD_LIMIT,
     });
     // The server must not keep the process alive if the run fails before it starts.
-    const server = await serve(ctx.flags, ctx.io, { live: true, hub, keepAlive: false, run: ctx.run });
+    const server = await serve(ctx.flags, ctx.io, { live: true, hub, photo, keepAlive: false, run: ctx.run });
     hub.attach(server);
     return [hub];
   },

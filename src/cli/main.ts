@@ -17,6 +17,7 @@ import type { PipelineInput } from '../pipeline/run.js';
 import type { CliIO } from './io.js';
 import { runWithConsole } from './console.js';
 import { addPipelineOptions, buildOptions, presetFor, type PipelineFlags } from './pipeline-flags.js';
+import { addPointCloudOptions, cameraFromFlags } from './point-cloud-args.js';
 
 export type { CliIO } from './io.js';
 export { runWithConsole } from './console.js';
@@ -32,6 +33,8 @@ interface MainFlags extends PipelineFlags {
   overwrite?: boolean;
   quiet?: boolean;
   json?: boolean;
+  depthRange?: { dMin: number; dMax: number };
+  fov?: number;
 }
 
 /** Extra sinks for the main command (preview, recorder); later features register here. */
@@ -47,8 +50,9 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .description('Turn videos and images into depth video with MiDaS / DPT / Depth-Anything ONNX models.')
     .version(packageVersion())
     .argument('[input]', 'video or image file')
-    .option('-o, --out <file>', 'output video (.mp4 .mkv .webm .mov) or image (.png .jpg)');
-  addPipelineOptions(program, preset, { schedule: true })
+    .option('-o, --out <file>', 'output video (.mp4 .mkv .webm .mov), image (.png .jpg), or point cloud (.ply; frames/%05d.ply for one per frame)');
+  addPipelineOptions(program, preset, { schedule: true });
+  addPointCloudOptions(program)
     .option('--overwrite', 'replace an existing output file')
     .option('-q, --quiet', 'no progress or summary on stderr')
     .option('--json', 'print a machine-readable summary on stdout')
@@ -73,7 +77,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
         throw new DepthVideoError('USAGE', `no output given for ${label}: add --out depth.mp4 (or depth.png for an image)`);
       }
       const still = input.kind === 'file' && isStillPath(input.path);
-      const opts = { ...buildOptions(cmd, flags, runPreset, still), output: flags.out ?? null, overwrite: flags.overwrite ?? false };
+      const opts = { ...buildOptions(cmd, flags, runPreset, still), output: flags.out ?? null, overwrite: flags.overwrite ?? false, pointCloud: cameraFromFlags(flags) };
       const control = new RunControl(opts.sync ? 'sync' : 'async');
       const sinks = [];
       for (const ext of EXTENSIONS) sinks.push(...((await ext.sinks?.({ flags: all, io, control, inputLabel: label, input, run: opts })) ?? []));

@@ -1,4 +1,4 @@
-import type { ModelDescription } from '../inference/session.js';
+import type { InferenceResult, ModelDescription } from '../inference/session.js';
 import type { RenderSettings, RenderedDepth } from '../render/renderer.js';
 import type { SourceInfo } from '../sources/ffmpeg-source.js';
 import type { RgbImage, VideoFrame } from '../types.js';
@@ -30,6 +30,13 @@ export interface PipelineContext {
   readonly render: RenderSettings;
   /** The input file, when there is one (audio is carried over from it). */
   readonly inputPath: string | null;
+  /**
+   * Runs one more picture (a photo uploaded to the preview) through the run's
+   * model. It queues behind the frame being inferred, and the next frame
+   * behind it, so the run keeps every other turn instead of sharing the cores
+   * with a second model.
+   */
+  readonly infer: (img: RgbImage) => Promise<InferenceResult>;
 }
 
 /** A consumer of output frames: the encoder, the live preview, the recorder. */
@@ -39,6 +46,12 @@ export interface FrameSink {
   readonly wantsRaw?: boolean;
   /** Reads `frame.data` of every frame, dropped ones too (e.g. a preview showing the input). */
   readonly wantsInputPixels?: boolean;
+  /**
+   * Sees every frame the moment the source delivers it, before scheduling
+   * (frames the async schedule drops included), in capture order. The pixels
+   * are valid only during the call; it must not block.
+   */
+  capture?(frame: VideoFrame): void;
   /** Called once, before the first frame, when geometry and rate are known. */
   start?(ctx: PipelineContext): Promise<void> | void;
   write(out: OutputFrame): Promise<void> | void;
