@@ -6,7 +6,7 @@ import { BIN, ROOT } from '../helpers/media.js';
 import { webgpu, webgpuStatus } from '../helpers/webgpu.js';
 
 /** A 40x20 left-to-right gradient. */
-function photo(): Buffer {
+function photo(): Promise<Buffer> {
   const w = 40;
   const h = 20;
   const data = new Uint8Array(w * h * 3);
@@ -36,7 +36,7 @@ async function stop(proc: ChildProcess): Promise<void> {
 }
 
 async function postPhoto(url: string): Promise<{ status: number; body: { device?: string; error?: string; width?: number } }> {
-  const r = await fetch(`${url}api/photo?colormap=gray`, { method: 'POST', body: photo(), headers: { 'content-type': 'application/octet-stream' } });
+  const r = await fetch(`${url}api/photo?colormap=gray`, { method: 'POST', body: await photo(), headers: { 'content-type': 'application/octet-stream' } });
   return { status: r.status, body: (await r.json()) as { device?: string; error?: string; width?: number } };
 }
 
