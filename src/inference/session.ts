@@ -167,7 +167,8 @@ export class DepthSession {
     return this.send({ kind: 'tensor', id: this.nextId++, tensor, width, height }, [tensor.buffer as ArrayBuffer]);
   }
 
-  private tensorFor(n: number): Float32Array {
+  /** A buffer for an input tensor of n floats, reused from earlier runs when one fits. */
+  inputBuffer(n: number): Float32Array {
     const i = this.tensorPool.findIndex((t) => t.length === n);
     return i >= 0 ? this.tensorPool.splice(i, 1)[0]! : new Float32Array(n);
   }
@@ -181,7 +182,7 @@ export class DepthSession {
   prepare(img: RgbImage): PreparedInput {
     const t0 = performance.now();
     const size = this.inputSize(img.width, img.height);
-    const tensor = imageToTensor(img, this.model.spec, size, this.tensorFor(3 * size.width * size.height));
+    const tensor = imageToTensor(img, this.model.spec, size, this.inputBuffer(3 * size.width * size.height));
     return { tensor, width: size.width, height: size.height, preprocessMs: performance.now() - t0 };
   }
 
@@ -203,7 +204,7 @@ export class DepthSession {
     // long after inference. Anything else is copied.
     const shared = img.data.buffer instanceof SharedArrayBuffer;
     const rgb = shared ? img.data : new Uint8Array(img.data);
-    const tensor = this.tensorFor(3 * size.width * size.height);
+    const tensor = this.inputBuffer(3 * size.width * size.height);
     const transfer = [tensor.buffer as ArrayBuffer];
     if (!shared) transfer.push(rgb.buffer as ArrayBuffer);
     return this.send(

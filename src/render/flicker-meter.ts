@@ -1,6 +1,33 @@
 import type { RgbImage } from '../types.js';
 import { flicker, stillMaskFromFrames } from './stabilize.js';
 
+/** The sampling grid of a width x height frame: every `step`-th pixel of every `step`-th row. */
+export function flickerGrid(width: number, height: number, step: number): { readonly gw: number; readonly gh: number } {
+  return { gw: Math.ceil(width / step), gh: Math.ceil(height / step) };
+}
+
+/**
+ * The flicker meter's samples of one frame: its input and normalised depth
+ * at the grid points, into `outUnit` (gw * gh) and `outRgb` (gw * gh * 3).
+ * Pure, so it runs wherever the frame is rendered; FlickerMeter.addSamples
+ * then takes the frames in order.
+ */
+export function sampleFlicker(input: RgbImage, unit: Float32Array, step: number, outUnit: Float32Array, outRgb: Uint8Array): void {
+  const { width } = input;
+  const { gw, gh } = flickerGrid(input.width, input.height, step);
+  const src = input.data;
+  for (let gy = 0, k = 0; gy < gh; gy++) {
+    const row = gy * step * width;
+    for (let gx = 0; gx < gw; gx++, k++) {
+      const p = row + gx * step;
+      outUnit[k] = unit[p]!;
+      outRgb[3 * k] = src[3 * p]!;
+      outRgb[3 * k + 1] = src[3 * p + 1]!;
+      outRgb[3 * k + 2] = src[3 * p + 2]!;
+    }
+  }
+}
+
 /**
  * The run's flicker measure: the mean absolute change of the rendered,
  * normalised depth (0..1) between consecutive inferred frames, over pixels
@@ -10,54 +37,50 @@ import { flicker, stillMaskFromFrames } from './stabilize.js';
  * that is thousands of samples per frame, plenty for a mean.
  */
 export class FlickerMeter {
-  // Two sample sets, swapped each frame: the previous one is compared, then reused.
   private prevUnit = new Float32Array(0);
   private prevRgb = new Uint8Array(0);
   private curUnit = new Float32Array(0);
   private curRgb = new Uint8Array(0);
-  private havePrev = false;
+  private prevSize = '';
   private sum = 0;
   private pairs = 0;
 
-  constructor(private readonly step = 4) {}
+  constructor(readonly step = 4) {}
 
   /** Adds one inferred frame: its input and its normalised depth at frame size. */
   add(input: RgbImage, unit: Float32Array): void {
-    const { width, height } = input;
-    const s = this.step;
-    const gw = Math.ceil(width / s);
-    const gh = Math.ceil(height / s);
+    const { gw, gh } = flickerGrid(input.width, input.height, this.step);
     const n = gw * gh;
     if (this.curUnit.length !== n) {
-      // A new frame size: nothing earlier to compare with.
       this.curUnit = new Float32Array(n);
       this.curRgb = new Uint8Array(n * 3);
-      this.havePrev = false;
     }
-    const u = this.curUnit;
-    const rgb = this.curRgb;
-    for (let gy = 0, k = 0; gy < gh; gy++) {
-      const row = gy * s * width;
-      for (let gx = 0; gx < gw; gx++, k++) {
-        const p = row + gx * s;
-        u[k] = unit[p]!;
-        rgb[3 * k] = input.data[3 * p]!;
-        rgb[3 * k + 1] = input.data[3 * p + 1]!;
-        rgb[3 * k + 2] = input.data[3 * p + 2]!;
-      }
-    }
-    if (this.havePrev) {
+    sampleFlicker(input, unit, this.step, this.curUnit, this.curRgb);
+    this.addSamples(input.width, input.height, this.curUnit, this.curRgb);
+  }
+
+  /** Adds one inferred frame from its samples (sampleFlicker with this meter's step), in frame order. */
+  addSamples(width: number, height: number, unit: Float32Array, rgb: Uint8Array): void {
+    const { gw, gh } = flickerGrid(width, height, this.step);
+    const n = gw * gh;
+    const size = `${width}x${height}`;
+    // A new frame size: nothing earlier to compare with.
+    if (size === this.prevSize) {
       const mask = stillMaskFromFrames(this.prevRgb, rgb, gw, gh);
       let still = 0;
       for (const m of mask) still += m;
       if (still > 0) {
-        this.sum += flicker(this.prevUnit, u, mask);
+        this.sum += flicker(this.prevUnit, unit.subarray(0, n), mask);
         this.pairs++;
       }
     }
-    [this.prevUnit, this.curUnit] = [u, this.prevUnit.length === n ? this.prevUnit : new Float32Array(n)];
-    [this.prevRgb, this.curRgb] = [rgb, this.prevRgb.length === n * 3 ? this.prevRgb : new Uint8Array(n * 3)];
-    this.havePrev = true;
+    if (this.prevUnit.length !== n) {
+      this.prevUnit = new Float32Array(n);
+      this.prevRgb = new Uint8Array(n * 3);
+    }
+    this.prevUnit.set(unit.subarray(0, n));
+    this.prevRgb.set(rgb.subarray(0, n * 3));
+    this.prevSize = size;
   }
 
   /** Mean over all frame pairs; null when no pair had still pixels. */
