@@ -68,6 +68,7 @@ interface MainFlags {
   keepAspect?: boolean;
   device: DeviceName;
   threads?: number;
+  workers?: number;
   audio: boolean;
   lossless?: boolean;
   overwrite?: boolean;
@@ -107,6 +108,7 @@ export function buildOptions(cmd: Command, flags: MainFlags, preset: PipelinePre
     lossless: flags.lossless ?? false,
     device: fromCli('device') ? flags.device : preset.device ?? 'cpu',
     threads: flags.threads ?? preset.threads ?? undefined,
+    workers: flags.workers,
     maxFrames: flags.maxFrames,
     allowDownload: flags.download,
   };
@@ -191,6 +193,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option('--no-keep-aspect', 'squash frames to the model size')
     .addOption(new Option('--device <device>', 'execution provider').choices(['cpu', 'cuda', 'coreml', 'dml', 'auto']).default(preset.device ?? 'cpu'))
     .option('--threads <n>', 'inference threads (default: all cores)', intArg('--threads', 1, 256))
+    .option('--workers <n>', 'threads for preprocessing and rendering, 0 for the main thread (default: cores - 1, 1 to 8)', intArg('--workers', 0, 64))
     .option('--no-audio', 'drop the audio track (default: copied)')
     .option('--lossless', 'lossless RGB output (FFV1, .mkv only)')
     .option('--overwrite', 'replace an existing output file')

@@ -200,7 +200,9 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   ];
 
   const spec = session.model.spec;
-  const evenOutput = opts.output ? needsEvenSize(opts.output, opts.lossless ?? false) : false;
+  const pictures = sinks.map((s) => s.picture ?? 'rgb24');
+  // 4:2:0 pictures (an encoder's, or a sink's that reads yuv420p) need even sides.
+  const evenOutput = (opts.output ? needsEvenSize(opts.output, opts.lossless ?? false) : false) || pictures.includes('yuv420p');
   const renderer = new DepthRenderer(opts.render, spec.outputInterpolation, spec.outputAlignCorners, evenOutput);
   controlSubs.push(control.render.subscribe((patch) => renderer.update(patch)));
   const stats: ScheduleStats = newScheduleStats();
@@ -238,7 +240,6 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   const toSlot = async (f: VideoFrame): Promise<InferredSlot> => ({ inference: await infer(f), depth: null });
   // Layouts that show the input need the pixels of every frame, dropped or not.
   const keepPixels = opts.render.layout !== 'depth' || sinks.some((s) => s.wantsInputPixels);
-  const pictures = sinks.map((s) => s.picture ?? 'rgb24');
 
   const deliver = async (staged: StagedFrame): Promise<void> => {
     const out = staged.out;

@@ -1,5 +1,7 @@
 import type { RgbImage } from '../types.js';
-import { flicker, stillMaskFromFrames } from './stabilize.js';
+
+/** Largest change of any channel (0..255) for which an input pixel counts as still (stillMaskFromFrames' threshold). */
+const STILL = 6;
 
 /** The sampling grid of a width x height frame: every `step`-th pixel of every `step`-th row. */
 export function flickerGrid(width: number, height: number, step: number): { readonly gw: number; readonly gh: number } {
@@ -66,11 +68,23 @@ export class FlickerMeter {
     const size = `${width}x${height}`;
     // A new frame size: nothing earlier to compare with.
     if (size === this.prevSize) {
-      const mask = stillMaskFromFrames(this.prevRgb, rgb, gw, gh);
+      // flicker(prev, cur, stillMaskFromFrames(prev, cur)) in one pass, without the mask.
+      const pu = this.prevUnit;
+      const pr = this.prevRgb;
       let still = 0;
-      for (const m of mask) still += m;
+      let sum = 0;
+      let count = 0;
+      for (let k = 0, i = 0; k < n; k++, i += 3) {
+        if (Math.abs(pr[i] - rgb[i]) > STILL || Math.abs(pr[i + 1] - rgb[i + 1]) > STILL || Math.abs(pr[i + 2] - rgb[i + 2]) > STILL) continue;
+        still++;
+        const d = Math.abs(unit[k] - pu[k]);
+        if (d - d === 0) {
+          sum += d;
+          count++;
+        }
+      }
       if (still > 0) {
-        this.sum += flicker(this.prevUnit, unit.subarray(0, n), mask);
+        this.sum += count > 0 ? sum / count : 0;
         this.pairs++;
       }
     }
