@@ -182,7 +182,9 @@ class WorkerPool implements FrameWorkers {
 
   /**
    * A worker died (a crash in native code, out of memory): its job, and every
-   * job after it, fail with one error, since frames must come out in order.
+   * job not started yet, fail with one error. Jobs are started in frame
+   * order, so the ones still running on other workers are for earlier frames:
+   * they finish, and the run keeps every frame before the one that failed.
    */
   private fail(w: Worker, what: string): void {
     const job = this.running.get(w);
@@ -193,8 +195,6 @@ class WorkerPool implements FrameWorkers {
     }
     job?.reject(this.broken);
     for (const j of this.queue.splice(0)) j.reject(this.broken);
-    for (const j of this.running.values()) j.reject(this.broken);
-    this.running.clear();
   }
 
   async close(): Promise<void> {
