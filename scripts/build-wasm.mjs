@@ -1,5 +1,5 @@
 // Assembles src/render/kernels.wat into dist/render/kernels.wasm (run by
-// `npm run build`, `prepare` and `npm test`, after tsc).
+// `npm run build`, `prepare` and the tests' globalSetup, after tsc).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -36,3 +36,4 @@ export { detectInGraphNormalization, type InGraphNormalization } from './models/
 export { float16ToFloat32Array, float32ToFloat16Array } from './inference/float16.js';
 export * as recorder from './sinks/recorder/index.js';
 export { openCheckpoint, writeTorchCheckpoint, writeSafetensors, type Checkpoint, type TensorRef, type TensorDType } from './convert/checkpoint/index.js';
+export { convertCheckpoint, CONVERTER_FAMILIES, type ConvertOptions, type ConvertResult, type ConverterFamily } from './convert/index.js';

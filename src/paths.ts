@@ -26,3 +26,17 @@ export function generatedModelsDir(): string {
 
 export const manifestPath: string = join(packageRoot, 'models', 'manifest.json');
 export const pipelinesDir: string = join(packageRoot, 'pipelines');
+
+/**
+ * A compiled script of this package that runs on its own (a worker thread, a
+ * child process), e.g. `inference/inference-worker.js`: beside this module
+ * when running from dist/; tests run the TypeScript sources and use the
+ * build in dist/. null when it was never built.
+ */
+export function builtScript(relativeToDist: string): string | null {
+  for (const base of [dirname(fileURLToPath(import.meta.url)), join(packageRoot, 'dist')]) {
+    const p = join(base, relativeToDist);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}

@@ -1,8 +1,11 @@
 /**
- * `npm run bench [-- --model <name>] [--frames N] [--quick]`
+ * `npm run bench [-- --model <name>] [--frames N] [--quick] [--device cpu|webgpu|…] [--size px] [--only sections]`
  *
  * Everything is measured in this one run, on clips generated here with
- * ffmpeg's lavfi sources, so the ratios compare like with like.
+ * ffmpeg's lavfi sources, so the ratios compare like with like. `--device`
+ * runs the model (bare and in the pipeline) there; `--size` sets the
+ * inference size (a software WebGPU adapter needs a small one); `--only`
+ * takes a comma-separated list of pipeline, stabilize, render, live, fused, convert.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { firstValueFrom } from 'rxjs';
 import { ffmpegPath } from '../ffmpeg/binary.js';
+import { DEVICE_NAMES, type DeviceName } from '../inference/device.js';
 import { DepthSession } from '../inference/session.js';
 import { resolveModel } from '../models/resolve.js';
 import { runPipeline, type RunSummary } from '../pipeline/run.js';
@@ -18,7 +22,10 @@ import { renderMicrobench } from '../render/microbench.js';
 import { stabilizerMicrobench } from '../render/stabilize-bench.js';
 import { videoCodecArgs } from '../sinks/encoder.js';
 import { fileSource } from '../sources/file-source.js';
+import type { PreprocessSpec } from '../types.js';
 import { flickeringModel } from './flicker-scenario.js';
+import { fusedBench } from './fused.js';
+import { convertBench } from './convert-bench.js';
 import { liveLatencyBench } from './live-bench.js';
 
 const { values } = parseArgs({
@@ -26,8 +33,24 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'dpt-tiny' },
     frames: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    device: { type: 'string', default: 'cpu' },
+    size: { type: 'string' },
+    only: { type: 'string', default: 'pipeline,stabilize,render,live,fused,convert' },
   },
 });
+const SECTIONS = ['pipeline', 'stabilize', 'render', 'live', 'fused', 'convert'];
+const only = new Set(values.only!.split(',').map((x) => x.trim()));
+for (const x of only) if (!SECTIONS.includes(x)) throw new Error(`--only takes ${SECTIONS.join(', ')}; got ${x}`);
+if (!(DEVICE_NAMES as readonly string[]).includes(values.device!)) throw new Error(`--device takes ${DEVICE_NAMES.join(', ')}; got ${values.device}`);
+const device = values.device as DeviceName;
+let size = values.size ? Number(values.size) : undefined;
+/** What every session of the benchmark runs with. */
+const sessionOpts: { device: DeviceName; spec: Partial<PreprocessSpec> } = { device, spec: {} };
+function setSize(px: number | undefined): void {
+  size = px;
+  sessionOpts.spec = px ? { width: px, height: px, native: false } : {};
+}
+setSize(size);
 
 const dir = mkdtempSync(join(tmpdir(), 'dv-bench-'));
 const out = (line: string) => process.stdout.write(line + '\n');
@@ -93,7 +116,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * the mean of the bare blocks either side of it (about a second away).
  */
 async function measurePaired(path: string, width: number, modelPath: string, threads: number | undefined, every: number, bareRuns: number): Promise<{ bareFps: number; pipelineFps: number; ratios: number[]; summary: RunSummary }> {
-  const probe = await DepthSession.open(modelPath, { threads });
+  const probe = await DepthSession.open(modelPath, { threads, ...sessionOpts });
   const { tensor, width: tw, height: th } = await clipTensor(path, probe);
   // Warm-up: the first runs grow onnxruntime's memory arena and thread pool.
   for (let i = 0; i < 3; i++) await probe.runTensor(tensor.slice(), tw, th);
@@ -125,6 +148,7 @@ async function measurePaired(path: string, width: number, modelPath: string, thr
       render: { colormap: 'inferno', invert: false, highContrast: false, layout: 'depth', stabilize: 'align', stabilizeWindow: 15 },
       audio: false,
       threads,
+      ...sessionOpts,
       // Holds the pipeline between segments (the bench's only use of this seam).
       wrapInfer: (infer) => async (f) => {
         if (f.index === 0 || segFrames === every) {
@@ -202,29 +226,58 @@ function report(label: string, m: Measured, target?: string): void {
   if (target === 'overlap') out(`target: throughput set by the slowest stage, not the sum: measured ${(1000 / m.pipelineFps).toFixed(1)} ms per frame against slowest ${slowest.toFixed(1)} and sum ${sum.toFixed(1)} -> ${1000 / m.pipelineFps < (slowest + sum) / 2 ? 'met' : 'NOT met'}`);
 }
 
+/**
+ * Per-pixel work as ONNX graphs on the CPU provider and on the benchmark's
+ * device, against the WebAssembly kernels: the measurement that decides
+ * whether pre/post-processing should move onto the inference device.
+ */
+async function reportFused(spec: PreprocessSpec, on: string, net: (w: number, h: number) => { width: number; height: number }): Promise<void> {
+  out('\n## per-pixel work as ONNX graphs on the inference device vs the WebAssembly kernels (ms per frame, median)');
+  const devices = on === 'cpu' ? ['cpu'] : ['cpu', on];
+  const rows = await fusedBench(devices, spec, net, [[640, 360], [1920, 1080]], values.quick ? 3 : 7);
+  for (const r of rows) {
+    const pays = r.graphMs < r.kernelsMs;
+    out(`  ${r.stage.padEnd(4)} ${r.frame.padStart(9)} <-> ${r.net.padEnd(8)} kernels ${r.kernelsMs.toFixed(2).padStart(7)} | graph on ${r.device.padEnd(6)} ${r.graphMs.toFixed(2).padStart(8)} (first run ${r.firstRunMs.toFixed(0)} ms) | max |diff| ${r.maxDiff.toPrecision(2)} | moving it pays: ${pays ? 'yes' : 'no'}`);
+  }
+}
+
 async function main(): Promise<void> {
   const model = values.model!;
   const heavy = model === 'dpt-vits14-518';
-  const frames = Number(values.frames ?? (heavy ? 20 : values.quick ? 40 : 120));
   const { path: modelPath } = await resolveModel(model, { allowDownload: true });
-  out(`# depth-video benchmark — model ${model}, ${frames} frames per clip, ${new Date().toISOString()}`);
+  let info = await DepthSession.open(modelPath, sessionOpts);
+  await info.close();
+  // A software adapter (lavapipe) takes seconds a frame at the model's own
+  // size: its quick mode is small and short, enough to see that everything runs.
+  const softQuick = values.quick && info.model.device.adapter?.software === true;
+  if (softQuick && !size) {
+    setSize(128);
+    info = await DepthSession.open(modelPath, sessionOpts);
+    await info.close();
+  }
+  const frames = Number(values.frames ?? (heavy || softQuick ? 20 : values.quick ? 40 : 120));
+  out(`# depth-video benchmark — model ${model} on ${info.model.deviceLabel}${size ? ` at --size ${size}` : ''}, ${frames} frames per clip, ${new Date().toISOString()}`);
   out(`cpu cores: ${(await import('node:os')).cpus().length}; every number below is from this run`);
 
-  if (!heavy) {
-    const small = await clip('360p', '640x360', frames);
-    report('640x360 clip', await measure(small, 640, 360, frames, modelPath), 'ratio');
-    // On 2 cores onnxruntime's two threads and the main thread's JS compete
-    // for the same cores; with one inference thread a core is left for the
-    // rest, and the overlap of the stages shows in the ratio.
-    report('640x360 clip, onnxruntime limited to 1 thread (bare and pipeline alike)', await measure(small, 640, 360, frames, modelPath, 1));
+  if (only.has('pipeline')) {
+    if (!heavy) {
+      const small = await clip('360p', '640x360', frames);
+      report('640x360 clip', await measure(small, 640, 360, frames, modelPath), 'ratio');
+      // On 2 cores onnxruntime's two threads and the main thread's JS compete
+      // for the same cores; with one inference thread a core is left for the
+      // rest, and the overlap of the stages shows in the ratio. (CPU provider only.)
+      if (device === 'cpu') report('640x360 clip, onnxruntime limited to 1 thread (bare and pipeline alike)', await measure(small, 640, 360, frames, modelPath, 1));
+    }
+    const big = await clip('1080p', '1920x1080', heavy ? frames : Math.min(frames, 60));
+    report('1920x1080 clip', await measure(big, 1920, 1080, heavy ? frames : Math.min(frames, 60), modelPath), 'overlap');
   }
-  const big = await clip('1080p', '1920x1080', heavy ? frames : Math.min(frames, 60));
-  report('1920x1080 clip', await measure(big, 1920, 1080, heavy ? frames : Math.min(frames, 60), modelPath), 'overlap');
 
-  if (!heavy) {
+  if (only.has('fused')) await reportFused(info.model.spec, info.model.device.device, (w, h) => info.inputSize(w, h));
+
+  if (!heavy && only.has('stabilize')) {
     out('\n## temporal stabilisation');
     const stab = await stabilizerMicrobench();
-    const s = await DepthSession.open(modelPath);
+    const s = await DepthSession.open(modelPath, sessionOpts);
     const sz = s.inputSize(640, 360);
     const t = new Float32Array(3 * sz.width * sz.height);
     await s.runTensor(t.slice(), sz.width, sz.height);
@@ -247,17 +300,23 @@ async function main(): Promise<void> {
       flick[mode] = r.flicker;
     }
     out(`  flicker on a still scene with drifting scale/shift + speckle (analytic model): off ${flick.off?.toFixed(4)}, normalize ${flick.normalize?.toFixed(4)} (${((flick.normalize! / flick.off!) * 100).toFixed(0)}% of off), align ${flick.align?.toFixed(4)} (${((flick.align! / flick.off!) * 100).toFixed(0)}% of off)`);
+  }
 
+  if (!heavy && only.has('render')) {
     out('\n## per-pixel render functions (ms per call)');
     const rb = await renderMicrobench();
     for (const [k, v] of Object.entries(rb)) out(`  ${k.padEnd(48)} ${v.toFixed(2)}`);
+  }
 
+  if (!heavy && only.has('live')) {
     out('\n## live: capture-to-preview latency (640x360 lavfi camera, dpt-tiny, ws client)');
     const live = await liveLatencyBench();
     for (const [k, v] of Object.entries(live)) out(`  ${k.padEnd(40)} ${v.toFixed(1)}`);
     const over = live.live_latency_minus_inference_ms_p50!;
     out(`  target: depth latency <= inference + 50 ms (per frame, p50): ${over.toFixed(1)} ms over -> ${over <= 50 ? 'met' : 'NOT met'}`);
   }
+
+  if (only.has('convert')) await convertBench(out);
   rmSync(dir, { recursive: true, force: true });
 }
 

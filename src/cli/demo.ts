@@ -63,6 +63,7 @@ export function registerDemoCommand(program: Command, io: CliIO, setExit: (code:
           stabilizeWindow: preset.render.stabilizeWindow ?? 15,
         },
         overwrite: false,
+        device: preset.device ?? 'auto',
         allowDownload: false,
       }, io, { quiet: false, json: false });
       setExit(code);

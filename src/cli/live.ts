@@ -60,6 +60,7 @@ async function serve(flags: Flags, io: CliIO, o: ServeOptions): Promise<PreviewS
       model: str(flags.model) ?? null,
       // Before the first photo the model is not loaded; the generated ones are known by name.
       untrained: isGeneratedModelName(str(flags.model) ?? 'dpt-tiny'),
+      device: null,
       render: { colormap: isColormapName(colormap) ? colormap : 'inferno', invert: flags.invert === true, highContrast: flags.highContrast === true, layout: 'side-by-side' },
       schedule: 'async',
       recording: false,
@@ -123,8 +124,9 @@ export const liveExtension: CliExtension = {
       const source = await nodeWebcamSource({ device, size });
       return { kind: 'source', source, label: `camera ${device ?? 'default'} (node-webcam)` };
     }
-    // Async runs keep dropped frames' pixels until shown, so they need more slots.
-    const source = await webcamSource({ device, size, fps, maxInFlight: flags.sync ? 4 : 32 });
+    // Async runs keep dropped frames' pixels until shown, so they need more
+    // slots; the pipeline caps them while the schedule is sync.
+    const source = await webcamSource({ device, size, fps, maxInFlight: 32 });
     return { kind: 'source', source, label: device ?? 'camera' };
   },
 

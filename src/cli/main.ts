@@ -6,7 +6,7 @@ import { loadPreset, type PipelinePreset } from '../pipeline/preset.js';
 import { runPipeline, type PipelineOptions, type RunSummary } from '../pipeline/run.js';
 import type { FrameSink } from '../pipeline/types.js';
 import type { ColormapName, LayoutName, PreprocessSpec } from '../types.js';
-import type { DeviceName } from '../inference/device.js';
+import { DEVICE_NAMES, type DeviceName } from '../inference/device.js';
 import type { StabilizeMode } from '../render/stabilize.js';
 import { progressPrinter } from './progress.js';
 import { summaryText, UNTRAINED_BANNER } from './summary.js';
@@ -106,7 +106,7 @@ export function buildOptions(cmd: Command, flags: MainFlags, preset: PipelinePre
     overwrite: flags.overwrite ?? false,
     audio: fromCli('audio') ? flags.audio : preset.audio ?? true,
     lossless: flags.lossless ?? false,
-    device: fromCli('device') ? flags.device : preset.device ?? 'cpu',
+    device: fromCli('device') ? flags.device : preset.device ?? 'auto',
     threads: flags.threads ?? preset.threads ?? undefined,
     workers: flags.workers,
     maxFrames: flags.maxFrames,
@@ -142,6 +142,7 @@ export async function runWithConsole(opts: PipelineOptions, io: CliIO, view: { q
       hooks: {
         onModel: (m) => {
           if (m.untrained) io.stderr.write(UNTRAINED_BANNER.replace('%s', `${m.label} (${m.path})`) + '\n');
+          if (!view.quiet) io.stderr.write(`device: ${m.deviceLabel}\n`);
         },
         onWarning: (line) => { if (!view.quiet) io.stderr.write(`warning: ${line}\n`); },
         onProgress: (p) => progress.update(p),
@@ -191,7 +192,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option('--multiple-of <n>', "round input sides to a multiple of n (default: the model family's)", intArg('--multiple-of', 1, 1024))
     .option('--keep-aspect', 'keep the frame aspect ratio when resizing for the model')
     .option('--no-keep-aspect', 'squash frames to the model size')
-    .addOption(new Option('--device <device>', 'execution provider').choices(['cpu', 'cuda', 'coreml', 'dml', 'auto']).default(preset.device ?? 'cpu'))
+    .addOption(new Option('--device <device>', 'where the model runs; auto: CUDA, else a hardware WebGPU adapter, else CoreML/DirectML, else the CPU').choices([...DEVICE_NAMES]).default(preset.device ?? 'auto'))
     .option('--threads <n>', 'inference threads (default: all cores)', intArg('--threads', 1, 256))
     .option('--workers <n>', 'threads for preprocessing and rendering, 0 for the main thread (default: cores - 1, 1 to 8)', intArg('--workers', 0, 64))
     .option('--no-audio', 'drop the audio track (default: copied)')

@@ -1,8 +1,14 @@
-import type { Command } from 'commander';
-import { modelsInfo, modelsList, modelsPull, modelsVerify } from '../models/commands.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { modelsConvert, modelsInfo, modelsList, modelsPull, modelsVerify } from '../models/commands.js';
 import type { CliIO } from './main.js';
 
-/** `depth-video models list|pull|info|verify`: thin wiring over src/models. */
+function metres(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('--max-depth takes a positive number of metres, e.g. 20 or 80');
+  return n;
+}
+
+/** `depth-video models list|pull|info|verify|convert`: thin wiring over src/models. */
 export function registerModelsCommand(program: Command, io: CliIO, setExit: (code: number) => void): void {
   const models = program.command('models').description('list, download, inspect and verify depth models');
   models
@@ -19,6 +25,17 @@ export function registerModelsCommand(program: Command, io: CliIO, setExit: (cod
     .description('inputs, outputs, opset, parameter count, detected family and preprocessing')
     .option('--json', 'machine-readable on stdout')
     .action(async (f: string, o: { json?: boolean }) => setExit(await modelsInfo(f, { json: o.json, out: io.stdout, err: io.stderr })));
+  models
+    .command('convert <checkpoint>')
+    .description('convert a PyTorch checkpoint (.pth/.pt/.safetensors) to ONNX: family and config from its keys and shapes')
+    .option('-o, --out <file.onnx>', 'where to write the model (default: <checkpoint name>.onnx here)')
+    .option('--family <name>', 'the architecture, when the file name does not say (e.g. depth-anything-v1, depth-anything-v2-metric)')
+    .option('--max-depth <metres>', 'metric models: the depth the output is scaled to (20 indoor, 80 outdoor)', metres)
+    .option('--overwrite', 'replace an existing output')
+    .option('--json', 'machine-readable result on stdout')
+    .action(async (ckpt: string, o: { out?: string; family?: string; maxDepth?: number; overwrite?: boolean; json?: boolean }) =>
+      setExit(await modelsConvert(ckpt, { outFile: o.out, family: o.family, maxDepth: o.maxDepth, overwrite: o.overwrite, json: o.json, out: io.stdout, err: io.stderr })),
+    );
   models
     .command('verify')
     .description('check the sha256 of every downloaded model against the manifest')

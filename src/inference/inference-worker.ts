@@ -4,8 +4,13 @@
  * 300 ms inference would freeze decoding, pacing, encoding and the preview for
  * 300 ms. Here it blocks only this thread.
  */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { errorText } from '../errors.js';
+import { cpuFallbackNodes } from './placement.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { imageToTensor } from './preprocess.js';
 import { float16ToFloat32Array, float32ToFloat16Array } from './float16.js';
@@ -13,6 +18,30 @@ import { float16ToFloat32Array, float32ToFloat16Array } from './float16.js';
 const init = workerData as WorkerInit;
 const port = parentPort!;
 let session: ort.InferenceSession | null = null;
+let runs = 0;
+const profileDir = init.reportPlacement ? mkdtempSync(join(tmpdir(), 'depth-video-profile-')) : null;
+
+/**
+ * Test seam, honoured only under vitest: DEPTH_VIDEO_TEST_GPU_LOSS=N makes
+ * every run after the first N fail as runs on a lost GPU device do;
+ * `N:exit` ends this worker instead, as a crashing driver would.
+ */
+const gpuLoss = process.env.VITEST ? /^(\d+)(:exit)?$/.exec(process.env.DEPTH_VIDEO_TEST_GPU_LOSS ?? '') : null;
+
+/** The nodes the first run executed on the CPU provider, from onnxruntime's profile of it. */
+async function placement(): Promise<FromWorker> {
+  try {
+    await session!.endProfiling();
+    const file = readdirSync(profileDir!).find((f) => f.endsWith('.json'));
+    if (!file) return { kind: 'placement', cpuNodes: null, error: 'onnxruntime wrote no profile' };
+    return { kind: 'placement', cpuNodes: cpuFallbackNodes(JSON.parse(readFileSync(join(profileDir!, file), 'utf8')) as unknown[]) };
+  } catch (e) {
+    return { kind: 'placement', cpuNodes: null, error: errorText(e) };
+  } finally {
+    rmSync(profileDir!, { recursive: true, force: true });
+  }
+}
+
 /** An fp16 export without keep_io_types takes float16: frames are converted here, at the boundary. */
 let halfInput = false;
 /**
@@ -28,6 +57,10 @@ function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
 
 async function run(tensor: Float32Array, width: number, height: number): Promise<{ data: Float32Array; width: number; height: number }> {
   const s = session!;
+  if (gpuLoss && runs >= Number(gpuLoss[1])) {
+    if (gpuLoss[2]) process.exit(1);
+    throw new Error('WebGPU device lost (simulated by DEPTH_VIDEO_TEST_GPU_LOSS)');
+  }
   const dims = [1, 3, height, width];
   let half: Uint16Array | undefined;
   let input: ort.Tensor;
@@ -56,6 +89,7 @@ function transferable(a: Float32Array): Float32Array {
 
 port.on('message', (msg: ToWorker) => {
   if (msg.kind === 'close') {
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
     void session?.release().finally(() => process.exit(0));
     if (!session) process.exit(0);
     return;
@@ -69,19 +103,26 @@ port.on('message', (msg: ToWorker) => {
       const t1 = performance.now();
       const r = await run(msg.tensor, msg.width, msg.height);
       const t2 = performance.now();
+      if (++runs === 1 && profileDir) post(await placement());
       const depth = transferable(r.data);
       post({ kind: 'result', id: msg.id, depth, width: r.width, height: r.height, tensor: msg.tensor, preprocessMs: t1 - t0, inferenceMs: t2 - t1 },
         [depth.buffer as ArrayBuffer, msg.tensor.buffer as ArrayBuffer]);
     } catch (e) {
-      post({ kind: 'run-error', id: msg.id, message: e instanceof Error ? e.message.split('\n')[0]! : String(e), tensor: msg.tensor }, [msg.tensor.buffer as ArrayBuffer]);
+      post({ kind: 'run-error', id: msg.id, message: errorText(e), tensor: msg.tensor }, [msg.tensor.buffer as ArrayBuffer]);
     }
   })();
 });
 
+// A GPU provider that fails to load logs its own multi-line error before
+// create() throws; the failure reaches the user as one line all the same.
+if (profileDir) ort.env.logLevel = 'fatal';
 try {
   session = await ort.InferenceSession.create(init.modelPath, {
     executionProviders: [...init.providers],
     graphOptimizationLevel: 'all',
+    // On a GPU provider onnxruntime warns that "some nodes were not assigned"
+    // on every start; the profile below says which ones, once, in one line.
+    ...(profileDir ? { logSeverityLevel: 3 as const, enableProfiling: true, profileFilePrefix: join(profileDir, 'run') } : {}),
     // Spinning worker threads burn the cores that ffmpeg and the main thread
     // need between runs; on 2 cores turning it off was 300 -> 80 ms under load.
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
@@ -91,5 +132,5 @@ try {
   halfInput = meta?.isTensor === true && meta.type === 'float16';
   post({ kind: 'ready', inputNames: session.inputNames, outputNames: session.outputNames });
 } catch (e) {
-  post({ kind: 'init-error', message: e instanceof Error ? e.message.split('\n')[0]! : String(e) });
+  post({ kind: 'init-error', message: errorText(e) });
 }

@@ -1,4 +1,5 @@
 import type { PreprocessSpec } from '../types.js';
+import type { FallbackNode } from './placement.js';
 
 /** Messages between DepthSession (main thread) and the inference worker. */
 export interface WorkerInit {
@@ -6,6 +7,8 @@ export interface WorkerInit {
   readonly providers: readonly string[];
   readonly threads: number | undefined;
   readonly spec: PreprocessSpec;
+  /** Profile the first run to find nodes the GPU provider left to the CPU (GPU devices only). */
+  readonly reportPlacement: boolean;
 }
 
 export type ToWorker =
@@ -37,4 +40,6 @@ export type FromWorker =
       readonly preprocessMs: number;
       readonly inferenceMs: number;
     }
-  | { readonly kind: 'run-error'; readonly id: number; readonly message: string; readonly tensor: Float32Array };
+  | { readonly kind: 'run-error'; readonly id: number; readonly message: string; readonly tensor: Float32Array }
+  /** After the first run of a GPU session: the nodes onnxruntime ran on the CPU (or why that is unknown). */
+  | { readonly kind: 'placement'; readonly cpuNodes: readonly FallbackNode[] | null; readonly error?: string };

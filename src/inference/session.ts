@@ -1,12 +1,11 @@
-import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { DepthVideoError } from '../errors.js';
+import { DepthVideoError, errorText } from '../errors.js';
 import { detectFamily, readOnnxInfo, validateDepthIO, type OnnxInfo } from '../models/onnx-info.js';
-import { packageRoot } from '../paths.js';
+import { builtScript } from '../paths.js';
 import type { DepthMap, PreprocessSpec, RgbImage } from '../types.js';
-import { executionProvidersFor, type DeviceName } from './device.js';
+import { chooseDevice, deviceLabel, type DeviceChoice, type DeviceEnv, type DeviceName } from './device.js';
+import { fallbackReport, type FallbackNode } from './placement.js';
 import { computeInputSize, imageToTensor } from './preprocess.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
@@ -16,8 +15,10 @@ export interface DepthSessionOptions {
   readonly threads?: number;
   /** Replace parts of the detected preprocessing (flags such as --mean, --size). */
   readonly spec?: Partial<PreprocessSpec>;
-  /** Called with a warning line (e.g. device fallback). */
+  /** Called with a warning line (device fallback, nodes the GPU provider left to the CPU). */
   readonly onWarning?: (line: string) => void;
+  /** What device choice looks at (tests fake backends and adapter probes). */
+  readonly deviceEnv?: DeviceEnv;
 }
 
 export interface ModelDescription {
@@ -31,7 +32,9 @@ export interface ModelDescription {
   readonly outputName: string;
   /** Fixed input size of the graph, when it has one. */
   readonly fixedSize: { readonly width: number; readonly height: number } | null;
-  readonly providers: readonly string[];
+  readonly device: DeviceChoice;
+  /** The device in one line, e.g. `webgpu (NVIDIA H200, Vulkan driver libGLX_nvidia.so.0)`. */
+  readonly deviceLabel: string;
   readonly onnx: OnnxInfo;
 }
 
@@ -50,13 +53,28 @@ export interface InferenceResult {
   readonly inferenceMs: number;
 }
 
-/** The compiled worker script; tests running from src/ use the build in dist/. */
-function workerUrl(): URL {
-  const here = new URL('./inference-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  const built = join(packageRoot, 'dist', 'inference', 'inference-worker.js');
-  if (existsSync(built)) return new URL(`file://${built}`);
-  throw new DepthVideoError('MODEL_INVALID', `the inference worker ${built} is missing: run npm run build`);
+function workerPath(): string {
+  const path = builtScript('inference/inference-worker.js');
+  if (!path) throw new DepthVideoError('MODEL_INVALID', 'the inference worker dist/inference/inference-worker.js is missing: run npm run build');
+  return path;
+}
+
+/** Starts the inference worker and waits for its model to load. */
+async function startWorker(
+  modelPath: string,
+  device: DeviceChoice,
+  threads: number | undefined,
+  spec: PreprocessSpec,
+): Promise<{ worker: Worker; ready: Extract<FromWorker, { kind: 'ready' }> } | { failure: string }> {
+  const init: WorkerInit = { modelPath, providers: device.providers, threads, spec, reportPlacement: device.device !== 'cpu' };
+  const worker = new Worker(workerPath(), { workerData: init });
+  const ready = await new Promise<FromWorker>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  }).catch((e: unknown) => ({ kind: 'init-error' as const, message: errorText(e) }));
+  if (ready.kind === 'ready') return { worker, ready };
+  await worker.terminate();
+  return { failure: (ready.kind === 'init-error' ? ready.message : 'no answer').split('\n')[0]! };
 }
 
 interface Pending {
@@ -79,25 +97,56 @@ export class DepthSession {
    * at 1080p a fresh one per frame would be 25 MB of garbage a frame.
    */
   private readonly tensorPool: Float32Array[] = [];
+  /** Runs that returned a result. */
+  private completed = 0;
+  private fallback: readonly FallbackNode[] | null = null;
 
-  private constructor(private readonly worker: Worker, readonly model: ModelDescription) {
+  private constructor(private readonly worker: Worker, readonly model: ModelDescription, onWarning: (line: string) => void) {
+    const onGpu = model.device.device !== 'cpu';
     worker.on('message', (m: FromWorker) => {
+      if (m.kind === 'placement') {
+        this.fallback = m.cpuNodes;
+        const line = m.cpuNodes ? fallbackReport(model.device.device, m.cpuNodes) : `could not tell which nodes ${model.device.device} left to the CPU (${m.error})`;
+        if (line) onWarning(line);
+        return;
+      }
       if (m.kind !== 'result' && m.kind !== 'run-error') return;
       if (this.tensorPool.length < 3) this.tensorPool.push(m.tensor);
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
       if (m.kind === 'run-error') {
-        p.reject(new DepthVideoError('MODEL_INVALID', `${model.path}: inference failed (${m.message}); check the model or try --size with a multiple of ${model.spec.multipleOf}`, { file: model.path }));
+        p.reject(onGpu
+          ? this.gpuFailure(`inference failed (${m.message})`)
+          : new DepthVideoError('MODEL_INVALID', `${model.path}: inference failed (${m.message}); check the model or try --size with a multiple of ${model.spec.multipleOf}`, { file: model.path }));
       } else {
+        this.completed++;
         p.resolve({ depth: { width: m.width, height: m.height, data: m.depth }, preprocessMs: m.preprocessMs, inferenceMs: m.inferenceMs });
       }
     });
-    worker.on('error', (e) => this.failAll(e));
+    worker.on('error', (e) => this.failAll(onGpu ? this.gpuFailure(`the inference worker failed (${errorText(e)})`) : e));
     worker.on('exit', (code) => {
       this.exited = true;
-      if (!this.closed) this.failAll(new DepthVideoError('MODEL_INVALID', `${model.path}: the inference worker stopped (exit ${code}); the model may need more memory than is free`, { file: model.path }));
+      if (this.closed) return;
+      this.failAll(onGpu
+        ? this.gpuFailure(`the inference worker stopped (exit ${code})`)
+        : new DepthVideoError('MODEL_INVALID', `${model.path}: the inference worker stopped (exit ${code}); the model may need more memory than is free`, { file: model.path }));
     });
+  }
+
+  /**
+   * A GPU session that stops mid-run: a lost device (driver reset, GPU
+   * removed, out of GPU memory) or a crashed driver. Nothing can be retried
+   * on that device, so the run ends and its output so far is kept.
+   */
+  private gpuFailure(what: string): DepthVideoError {
+    const when = this.completed ? `after ${this.completed} frame${this.completed === 1 ? '' : 's'}` : 'on the first frame';
+    return new DepthVideoError('DEVICE_LOST', `${this.model.deviceLabel}: ${what} ${when}: the GPU was lost or ran out of memory; check its driver, or rerun with --device cpu`, { file: this.model.path });
+  }
+
+  /** Nodes the GPU provider left to the CPU, known after the first run (null before, or on the CPU). */
+  get cpuFallbackNodes(): readonly FallbackNode[] | null {
+    return this.fallback;
   }
 
   private failAll(e: unknown): void {
@@ -106,7 +155,9 @@ export class DepthSession {
   }
 
   static async open(path: string, opts: DepthSessionOptions = {}): Promise<DepthSession> {
-    const info = await readOnnxInfo(path);
+    // The adapter probe (a child process) overlaps reading the model.
+    const [info, chosen] = await Promise.all([readOnnxInfo(path), chooseDevice(opts.device ?? 'cpu', opts.deviceEnv)]);
+    let device = chosen;
     validateDepthIO(info);
     const detected = detectFamily(info, basename(path));
     const dims = info.inputs[0]!.dims;
@@ -120,19 +171,22 @@ export class DepthSession {
       }
       spec = { ...spec, width: fixedSize.width, height: fixedSize.height, keepAspect: false, native: false };
     }
-    const { providers, warning } = executionProvidersFor(opts.device ?? 'cpu');
-    if (warning) opts.onWarning?.(warning);
-    const init: WorkerInit = { modelPath: path, providers, threads: opts.threads, spec };
-    const worker = new Worker(workerUrl(), { workerData: init });
-    const ready = await new Promise<FromWorker>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    }).catch((e: unknown) => ({ kind: 'init-error' as const, message: e instanceof Error ? e.message : String(e) }));
-    if (ready.kind !== 'ready') {
-      await worker.terminate();
-      const why = ready.kind === 'init-error' ? ready.message : 'no answer';
-      throw new DepthVideoError('MODEL_INVALID', `${path}: onnxruntime cannot load it (${why.split('\n')[0]}); check the file or re-download it`, { file: path });
+    const onWarning = opts.onWarning ?? (() => {});
+    if (device.warning) onWarning(device.warning);
+    let started = await startWorker(path, device, opts.threads, spec);
+    if ('failure' in started && device.requested === 'auto' && device.device !== 'cpu') {
+      // auto never turns a GPU that will not start into a failed run.
+      onWarning(`--device auto: ${deviceLabel(device)} did not start (${started.failure}), running on the CPU`);
+      device = { ...(await chooseDevice('cpu')), requested: 'auto' };
+      started = await startWorker(path, device, opts.threads, spec);
     }
+    if ('failure' in started) {
+      if (device.device !== 'cpu') {
+        throw new DepthVideoError('DEVICE', `${path}: onnxruntime cannot start it on ${deviceLabel(device)} (${started.failure}); rerun with --device cpu`, { file: path });
+      }
+      throw new DepthVideoError('MODEL_INVALID', `${path}: onnxruntime cannot load it (${started.failure}); check the file or re-download it`, { file: path });
+    }
+    const { worker, ready } = started;
     return new DepthSession(worker, {
       path,
       label: info.metadata['depth_video.name'] ?? basename(path, '.onnx'),
@@ -142,9 +196,10 @@ export class DepthSession {
       inputName: ready.inputNames[0]!,
       outputName: ready.outputNames[0]!,
       fixedSize,
-      providers,
+      device,
+      deviceLabel: deviceLabel(device),
       onnx: info,
-    });
+    }, onWarning);
   }
 
   /** The network's input size for a frame of this size. */

@@ -1,4 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
+import { basename, extname, resolve as resolvePath } from 'node:path';
+import { convertCheckpoint } from '../convert/index.js';
 import { DepthVideoError, isDepthVideoError } from '../errors.js';
 import { modelsDir } from '../paths.js';
 import { sha256File } from './download.js';
@@ -23,6 +25,16 @@ export interface PullOptions extends ModelsCommandOptions {
 }
 
 type Status = 'present' | 'missing' | 'export-needed';
+
+/** Runs `work` with a progress line on `err`, closed however `work` ends. */
+async function withProgress<T>(label: string, err: NodeJS.WriteStream, work: (onProgress: (done: number, total: number | undefined) => void) => Promise<T>): Promise<T> {
+  const progress = createProgress(label, err);
+  try {
+    return await work((d, t) => progress.update(d, t));
+  } finally {
+    progress.done();
+  }
+}
 
 /** Every file the manifest knows, variants included: one row each, named as `--model` takes it. */
 function fileRows(manifest: Manifest, dir: string) {
@@ -74,21 +86,17 @@ export async function modelsList(opts: ModelsCommandOptions = {}, out: NodeJS.Wr
 export async function modelsPull(name: string, opts: PullOptions = {}): Promise<number> {
   const out = opts.out ?? process.stdout;
   const err = opts.err ?? process.stderr;
-  const progress = createProgress(`pulling ${name}`, err);
-  let result;
-  try {
-    result = await resolveModel(name, {
+  const result = await withProgress(`pulling ${name}`, err, (onProgress) =>
+    resolveModel(name, {
       allowDownload: true,
       dir: opts.dir,
       manifest: opts.manifest,
       signal: opts.signal,
       fetchImpl: opts.fetchImpl,
-      onProgress: (d, t) => progress.update(d, t),
+      onProgress,
       onWarning: (line) => err.write(`warning: ${line}\n`),
-    });
-  } finally {
-    progress.done();
-  }
+    }),
+  );
   const size = statSync(result.path).size;
   const check = !result.fetched
     ? 'already present, not downloaded again; `depth-video models verify` checks it'
@@ -183,5 +191,34 @@ export async function modelsVerify(opts: ModelsCommandOptions = {}): Promise<num
       { file: bad[0].file },
     );
   }
+  return 0;
+}
+
+export interface ConvertCommandOptions extends ModelsCommandOptions {
+  /** The .onnx to write; default: the checkpoint's name with .onnx, in the current folder. */
+  outFile?: string;
+  family?: string;
+  maxDepth?: number;
+  overwrite?: boolean;
+}
+
+/** `models convert`: a checkpoint to ONNX, with progress on stderr and one summary line on stdout. */
+export async function modelsConvert(checkpoint: string, opts: ConvertCommandOptions = {}): Promise<number> {
+  const out = opts.out ?? process.stdout;
+  const err = opts.err ?? process.stderr;
+  const target = resolvePath(opts.outFile ?? `${basename(checkpoint, extname(checkpoint))}.onnx`);
+  const r = await withProgress(`converting ${basename(checkpoint)}`, err, (onProgress) =>
+    convertCheckpoint(checkpoint, { out: target, family: opts.family, maxDepth: opts.maxDepth, overwrite: opts.overwrite, onProgress }),
+  );
+  if (opts.json) {
+    out.write(JSON.stringify(r, null, 2) + '\n');
+    return 0;
+  }
+  const size = formatBytes(statSync(r.out).size + (r.dataPath ? statSync(r.dataPath).size : 0));
+  out.write(
+    `converted ${basename(checkpoint)}: ${r.variant} (${r.chosenBy}), ${r.summary}, ` +
+      `${r.parameterCount.toLocaleString('en-US')} parameters, ${r.seconds.toFixed(1)} s -> ${r.out} (${size}${r.dataPath ? `, weights in ${basename(r.dataPath)}` : ''})\n`,
+  );
+  for (const note of r.notes) err.write(`note: ${note}\n`);
   return 0;
 }

@@ -3,6 +3,7 @@ import { basename, join, resolve as resolvePath } from 'node:path';
 import { DepthVideoError } from '../errors.js';
 import { modelsDir } from '../paths.js';
 import { ensureGeneratedModel, GENERATED_MODELS, isGeneratedModelName } from '../inference/generate/index.js';
+import { ensureConverted, isCheckpointFile } from './converted.js';
 import { downloadFile } from './download.js';
 import {
   closeNames,
@@ -44,7 +45,7 @@ export interface ResolvedModel {
 }
 
 function looksLikePath(s: string): boolean {
-  return /\.onnx$/i.test(s) || s.includes('/') || s.includes('\\');
+  return /\.onnx$/i.test(s) || isCheckpointFile(s) || s.includes('/') || s.includes('\\');
 }
 
 function isFile(p: string): boolean {
@@ -84,8 +85,9 @@ function byHand(url: string | null, file: string): string {
 
 /**
  * Turns what a user typed after --model into a file on disk: a path is taken
- * as is, a generated test model is built, a manifest name is looked up in the
- * models folder and pulled when allowed.
+ * as is, a PyTorch checkpoint (.pth/.pt/.safetensors) is converted into the
+ * models cache on first use, a generated test model is built, a manifest name
+ * is looked up in the models folder and pulled when allowed.
  */
 export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Promise<ResolvedModel> {
   const manifest = opts.manifest ?? loadManifest();
@@ -94,9 +96,13 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Pr
     if (!isFile(path)) {
       throw new DepthVideoError(
         'MODEL_MISSING',
-        `model file ${nameOrPath} does not exist; give the path of an .onnx file or a name from \`depth-video models list\``,
+        `model file ${nameOrPath} does not exist; give the path of an .onnx file, a PyTorch checkpoint or a name from \`depth-video models list\``,
         { file: nameOrPath },
       );
+    }
+    if (isCheckpointFile(path)) {
+      const dir = join(opts.dir ?? modelsDir(), 'converted');
+      return { path: await ensureConverted(path, { dir, onNote: opts.onWarning, onProgress: opts.onProgress }), entry: null, download: null, fetched: false };
     }
     return { path, entry: entryForFile(basename(path), manifest), download: null, fetched: false };
   }

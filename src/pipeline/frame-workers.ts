@@ -1,11 +1,8 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DepthVideoError, errorText } from '../errors.js';
 import { imageToTensor } from '../inference/preprocess.js';
-import { packageRoot } from '../paths.js';
+import { builtScript } from '../paths.js';
 import { renderPixels, type PixelJob, type PixelTargets } from '../render/frame-pixels.js';
 import type { PreprocessSpec, RgbImage } from '../types.js';
 
@@ -50,13 +47,10 @@ export function defaultFrameWorkers(): number {
   return Math.max(1, Math.min(8, availableParallelism() - 1));
 }
 
-/** The compiled worker script; tests running from src/ use the build in dist/. */
-function workerUrl(): URL {
-  const here = new URL('./frame-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  const built = join(packageRoot, 'dist', 'pipeline', 'frame-worker.js');
-  if (existsSync(built)) return new URL(`file://${built}`);
-  throw new DepthVideoError('PIPELINE_CONFIG', `the frame worker ${built} is missing: run npm run build`);
+function workerPath(): string {
+  const path = builtScript('pipeline/frame-worker.js');
+  if (!path) throw new DepthVideoError('PIPELINE_CONFIG', 'the frame worker dist/pipeline/frame-worker.js is missing: run npm run build');
+  return path;
 }
 
 /** The worker count to use: the one asked for (checked), else the default. */
@@ -120,9 +114,9 @@ class WorkerPool implements FrameWorkers {
   private closing = false;
 
   constructor(readonly count: number) {
-    const url = workerUrl();
+    const path = workerPath();
     for (let i = 0; i < count; i++) {
-      const w = new Worker(url);
+      const w = new Worker(path);
       // Idle workers must not keep a finished program alive.
       w.unref();
       w.on('message', (m: FromFrameWorker) => this.done(w, m));

@@ -1,14 +1,15 @@
 import { performance } from 'node:perf_hooks';
-import { asapScheduler, concatMap, defer, from, lastValueFrom, map, observeOn, defaultIfEmpty } from 'rxjs';
+import { asapScheduler, concatMap, defer, filter, from, lastValueFrom, map, observeOn, defaultIfEmpty } from 'rxjs';
 import { DepthVideoError, isDepthVideoError } from '../errors.js';
 import { probeMedia, type MediaInfo } from '../ffmpeg/probe.js';
 import type { DeviceName } from '../inference/device.js';
+import type { FallbackNode } from '../inference/placement.js';
 import { DepthSession, type InferenceResult, type ModelDescription, type PreparedInput } from '../inference/session.js';
 import { resolveModel } from '../models/resolve.js';
 import { DepthRenderer, type RenderSettings } from '../render/renderer.js';
 import { FlickerMeter } from '../render/flicker-meter.js';
 import { pictureSize } from '../render/frame-pixels.js';
-import { scheduleFrames, newScheduleStats, type ScheduleStats } from '../schedule/scheduler.js';
+import { scheduleFrames, newScheduleStats, type Scheduled, type ScheduleStats } from '../schedule/scheduler.js';
 import { RunControl } from './control.js';
 import { encoderSink } from '../sinks/encoder-sink.js';
 import { needsEvenSize } from '../sinks/encoder.js';
@@ -41,6 +42,7 @@ export interface PipelineOptions {
   /** Copy the input's audio into the output (default true). */
   readonly audio?: boolean;
   readonly lossless?: boolean;
+  /** Default 'cpu' (the CLI's default is 'auto'). */
   readonly device?: DeviceName;
   readonly threads?: number;
   /**
@@ -87,6 +89,7 @@ export interface RunSummary {
   readonly input: string;
   readonly output: string | null;
   readonly model: { readonly label: string; readonly path: string; readonly family: string; readonly untrained: boolean };
+  readonly device: RunDevice;
   readonly frames: { readonly read: number; readonly inferred: number; readonly dropped: number; readonly written: number };
   readonly schedule: 'async' | 'sync';
   readonly maxWaiting: number;
@@ -118,8 +121,32 @@ export interface RunSummary {
   readonly warnings: readonly string[];
 }
 
-/** Frames alive at once in sync mode with no frame workers; each worker adds one, so renders can overlap. */
-const SYNC_MAX_IN_FLIGHT = 4;
+/**
+ * Frames alive at once in sync mode: memory flat in video length, and a live
+ * view at most this many inferences behind. For files each frame worker adds
+ * one, so renders can overlap (syncMaxInFlight).
+ */
+export const SYNC_MAX_IN_FLIGHT = 4;
+/** A paced file's frames alive at once in async mode (dropped frames wait behind the inference to be written). */
+const ASYNC_MAX_IN_FLIGHT = 64;
+
+/** Frames alive at once in sync mode with this many frame workers. */
+export function syncMaxInFlight(workers: number): number {
+  return SYNC_MAX_IN_FLIGHT + workers;
+}
+
+export interface RunDevice {
+  /** What was asked for (--device). */
+  readonly requested: DeviceName;
+  /** What ran: cpu, webgpu, cuda, coreml or dml. */
+  readonly name: string;
+  /** One line, e.g. `webgpu (NVIDIA H200, Vulkan driver libGLX_nvidia.so.0)`. */
+  readonly label: string;
+  /** The WebGPU adapter's name and whether it renders in software. */
+  readonly adapter: { readonly name: string; readonly driver: string | null; readonly software: boolean | null } | null;
+  /** Nodes the GPU provider had no kernel for, run on the CPU (null: CPU run, or not known). */
+  readonly cpuFallback: readonly FallbackNode[] | null;
+}
 
 /** Runs source → scheduler → inference → render → sinks and resolves with the summary. */
 export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
@@ -141,7 +168,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   }
   const replaces = chk?.replaces ?? false;
 
-  const { path: modelPath } = await resolveModel(opts.model, { allowDownload: opts.allowDownload ?? true, signal: opts.signal });
+  const { path: modelPath } = await resolveModel(opts.model, { allowDownload: opts.allowDownload ?? true, signal: opts.signal, onWarning: warn });
   if (opts.signal?.aborted) throw new DepthVideoError('INTERRUPTED', 'stopped before the model was loaded');
   const session = await DepthSession.open(modelPath, { device: opts.device, threads: opts.threads, spec: opts.spec, onWarning: warn });
   try {
@@ -183,9 +210,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   const workerCount = frameWorkerCount(opts.workers);
 
   const source: FrameSource = opts.input.kind === 'file'
-    // In sync mode every frame alive is decoded, being prepared, inferred,
-    // rendered or written: one more per frame worker lets renders overlap.
-    ? fileSource(opts.input.path, { pace: !opts.sync && !still, maxInFlight: opts.sync ? SYNC_MAX_IN_FLIGHT + workerCount : 64, maxFrames: opts.maxFrames })
+    ? fileSource(opts.input.path, { pace: !opts.sync && !still, maxInFlight: ASYNC_MAX_IN_FLIGHT, maxFrames: opts.maxFrames })
     : opts.input.source;
 
   const control = opts.control ?? new RunControl(opts.sync ? 'sync' : 'async');
@@ -197,6 +222,11 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const controlSubs = [
     control.stop.subscribe(() => { stoppedByControl = true; source.stop(); }),
+    // Sync infers every frame the source lets through, so the frames alive
+    // are the lag behind the camera; async drops instead, and keeps dropped
+    // frames' pixels until they are shown, so it needs the source's full count.
+    // A file has no camera to lag behind: one more frame per worker lets its renders overlap.
+    control.schedule.subscribe((mode) => source.limitInFlight?.(mode !== 'sync' ? null : opts.input.kind === 'file' ? syncMaxInFlight(workerCount) : SYNC_MAX_IN_FLIGHT)),
   ];
 
   const spec = session.model.spec;
@@ -237,7 +267,21 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     return r;
   };
   const infer = opts.wrapInfer ? opts.wrapInfer(baseInfer) : baseInfer;
-  const toSlot = async (f: VideoFrame): Promise<InferredSlot> => ({ inference: await infer(f), depth: null });
+  // A lost GPU ends the run as Ctrl-C does: reading stops, the frames
+  // inferred before it are still rendered and written, the frames after it
+  // (null slots) are let go, and the error comes once the output is finished.
+  let gpuLost: DepthVideoError | null = null;
+  const toSlot = async (f: VideoFrame): Promise<InferredSlot | null> => {
+    if (gpuLost) return null;
+    try {
+      return { inference: await infer(f), depth: null };
+    } catch (e) {
+      if (!isDepthVideoError(e) || e.code !== 'DEVICE_LOST') throw e;
+      gpuLost ??= e;
+      source.stop();
+      return null;
+    }
+  };
   // Layouts that show the input need the pixels of every frame, dropped or not.
   const keepPixels = opts.render.layout !== 'depth' || sinks.some((s) => s.wantsInputPixels);
 
@@ -292,6 +336,11 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     // Rendering waits for the next macrotask, by which time the next frame's
     // inference is already running on onnxruntime's threads: the two overlap.
     observeOn(asapScheduler),
+    filter((s): s is Scheduled<InferredSlot> => {
+      if (s.result) return true;
+      s.frame.release();
+      return false;
+    }),
     // Renders start here, in order, and run side by side on the workers;
     // the sinks take the frames one at a time, in order.
     map((s) => stage.submit(s)),
@@ -312,11 +361,13 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     await workers.close();
   }
   const mainMs = performance.eventLoopUtilization(loop0).active;
-  // A worker that died ends the run as Ctrl-C does: the frames before it are
-  // finished and playable, and the error says so.
+  // A frame worker that died ends the run as Ctrl-C does: the frames before
+  // it are finished and playable, and the error says so.
   const crashed = isDepthVideoError(failed) && failed.code === 'WORKER' ? failed : null;
   if (crashed) failed = null;
-  const interrupted = (opts.signal?.aborted ?? false) || stoppedByControl || crashed !== null;
+  // (Set in a callback, which TypeScript's narrowing does not follow.)
+  const lost = gpuLost as DepthVideoError | null;
+  const interrupted = (opts.signal?.aborted ?? false) || stoppedByControl || lost !== null || crashed !== null;
   // Every sink gets its turn to finish (or abort) even when another one
   // fails, and the worker is always closed; the first error is reported.
   for (const s of sinks) {
@@ -327,8 +378,9 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     }
   }
   if (failed) throw failed;
+  const kept = opts.output ? `; the ${written} frame${written === 1 ? '' : 's'} before it ${written === 1 ? 'is' : 'are'} in ${opts.output}` : '';
+  if (lost) throw new DepthVideoError('DEVICE_LOST', lost.message + kept, { file: lost.file, cause: lost });
   if (crashed) {
-    const kept = opts.output ? `; the ${written} frame${written === 1 ? '' : 's'} before it ${written === 1 ? 'is' : 'are'} in ${opts.output}` : '';
     throw new DepthVideoError('WORKER', `${crashed.message}${kept}; run again, or with --workers 0 to render on the main thread`, { file: opts.output ?? undefined, cause: crashed });
   }
 
@@ -347,6 +399,13 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     input: inputLabel,
     output: opts.output,
     model: { label: session.model.label, path: session.model.path, family: session.model.family, untrained: session.model.untrained },
+    device: {
+      requested: session.model.device.requested,
+      name: session.model.device.device,
+      label: session.model.deviceLabel,
+      adapter: session.model.device.adapter,
+      cpuFallback: session.cpuFallbackNodes,
+    },
     frames: { read: stats.framesIn, inferred: stats.inferred, dropped: stats.dropped, written },
     schedule: control.schedule.value,
     maxWaiting: stats.maxWaiting,

@@ -55,6 +55,8 @@ export interface HelloMessage {
   readonly source: string | null;
   readonly model: string | null;
   readonly untrained: boolean;
+  /** Where the model runs, e.g. `webgpu (NVIDIA H200, …)`; null before it is loaded. */
+  readonly device: string | null;
   readonly render: RenderState;
   readonly schedule: ScheduleMode;
   readonly recording: boolean;

@@ -14,6 +14,8 @@ export const DEFAULT_PREVIEW_HOST = '127.0.0.1';
 
 /** Frames a client may have in flight (sent, not yet handed to its socket) before it skips frames. */
 export const MAX_CLIENT_QUEUE = 2;
+/** Messages of any kind a client may have in flight: control messages and pongs are small, but a client that never reads must not queue them either. */
+const MAX_CONTROL_QUEUE = MAX_CLIENT_QUEUE + 2;
 
 export interface PreviewServerOptions {
   readonly port?: number;
@@ -33,6 +35,8 @@ export interface PreviewServerOptions {
   readonly staticDir?: string;
   /** false: the server alone does not keep the process running (a failed run must still exit). */
   readonly keepAlive?: boolean;
+  /** How often clients are pinged; one that has not answered the previous ping is dropped (default 15 s). */
+  readonly heartbeatMs?: number;
 }
 
 export interface BroadcastResult {
@@ -45,6 +49,8 @@ export interface PreviewServer {
   readonly host: string;
   readonly port: number;
   readonly clientCount: number;
+  /** Bytes queued in this process for each client (sent, not yet taken by its socket): what a slow viewer costs. */
+  clientBacklogs(): number[];
   /** Sends one encoded frame to every client that keeps up; never waits. */
   broadcastFrame(msg: Buffer): BroadcastResult;
   broadcast(m: ServerMessage): void;
@@ -245,7 +251,8 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const m = isBinary ? null : parseClientMessage(data.toString());
       if (!m) { logOnce('garbage', 'preview: ignored a malformed message from a browser (further ones are ignored silently)'); return; }
-      if (m.type === 'ping') { safeSend(c, JSON.stringify({ type: 'pong', t: m.t } satisfies ServerMessage)); return; }
+      // A client that sends pings and never reads gets no pongs, rather than a growing queue of them.
+      if (m.type === 'ping') { sendControl(c, JSON.stringify({ type: 'pong', t: m.t } satisfies ServerMessage)); return; }
       try { opts.onMessage?.(m); } catch (e) { logOnce(`handler:${errorText(e)}`, `preview: a control failed: ${errorText(e)}`); }
     });
     ws.on('error', (e) => { logOnce(`wserr:${e.message}`, `preview: dropped a client that sent invalid WebSocket data (${e.message})`); ws.terminate(); });
@@ -260,7 +267,7 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
       c.alive = false;
       try { c.ws.ping(); } catch { /* closing already */ }
     }
-  }, 15_000);
+  }, opts.heartbeatMs ?? 15_000);
   heartbeat.unref();
 
   function safeSend(c: Client, data: string | Buffer): boolean {
@@ -268,6 +275,10 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
     c.pending++;
     c.ws.send(data, { binary: typeof data !== 'string' }, () => { c.pending--; });
     return true;
+  }
+
+  function sendControl(c: Client, text: string): void {
+    if (c.pending < MAX_CONTROL_QUEUE) safeSend(c, text);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -299,6 +310,7 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
     host,
     port,
     get clientCount() { return clients.size; },
+    clientBacklogs: () => [...clients].map((c) => c.ws.bufferedAmount),
     broadcastFrame(msg: Buffer): BroadcastResult {
       let sent = 0;
       let skipped = 0;
@@ -315,8 +327,7 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
     },
     broadcast(m: ServerMessage) {
       const s = JSON.stringify(m);
-      // Control messages are small and rare; a client already full skips them too.
-      for (const c of clients) if (c.pending < MAX_CLIENT_QUEUE + 2) safeSend(c, s);
+      for (const c of clients) sendControl(c, s);
     },
     async close() {
       if (closed) return;

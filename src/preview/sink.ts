@@ -153,26 +153,27 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
 
   const state = () => ({ render, schedule: opts.control.schedule.value, recording });
 
+  const hello = (): HelloMessage => ({
+    type: 'hello',
+    live: true,
+    source: ctxInfo?.source.label ?? null,
+    model: ctxInfo?.model.label ?? null,
+    untrained: ctxInfo?.model.untrained ?? false,
+    device: ctxInfo?.model.deviceLabel ?? null,
+    ...state(),
+    canRecord: !!opts.recorder,
+    colormaps: COLORMAP_NAMES,
+    colormapTables: colormapTables(),
+    uploadLimitBytes: opts.uploadLimit ?? DEFAULT_UPLOAD_LIMIT,
+  });
+
   return {
     name: 'preview',
     wantsInputPixels: true,
     // The page gets colour-table indices from the unit depth, not a picture.
     picture: 'none',
     attach(s: PreviewServer) { server = s; },
-    hello(): HelloMessage {
-      return {
-        type: 'hello',
-        live: true,
-        source: ctxInfo?.source.label ?? null,
-        model: ctxInfo?.model.label ?? null,
-        untrained: ctxInfo?.model.untrained ?? false,
-        ...state(),
-        canRecord: !!opts.recorder,
-        colormaps: COLORMAP_NAMES,
-        colormapTables: colormapTables(),
-        uploadLimitBytes: opts.uploadLimit ?? DEFAULT_UPLOAD_LIMIT,
-      };
-    },
+    hello,
     onMessage(m: ClientMessage) {
       switch (m.type) {
         case 'render': {
@@ -198,7 +199,12 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
       }
       server?.broadcast({ type: 'state', ...state() });
     },
-    start(ctx: PipelineContext) { ctxInfo = ctx; },
+    start(ctx: PipelineContext) {
+      ctxInfo = ctx;
+      // Viewers that connected while the model was loading got a hello
+      // without source, model and device: they get the full one now.
+      server?.broadcast(hello());
+    },
     write(out: OutputFrame) {
       read++;
       capture.tick(out.frame.captureTime);

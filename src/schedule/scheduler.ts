@@ -28,8 +28,9 @@ export interface ScheduleOptions {
   /**
    * `async`: the session works on one frame and at most one more waits; a
    * newer frame replaces the waiting one (latest wins), which is dropped.
-   * `sync`: every frame waits its turn. Read on every frame, so the live
-   * preview can switch modes while running.
+   * `sync`: every frame waits its turn. Read on every frame and before
+   * every inference, so the live preview can switch modes while running;
+   * after a switch to async, latest wins from the next inference on.
    */
   readonly mode: () => ScheduleMode;
   /**
@@ -89,14 +90,33 @@ export function scheduleFrames<R>(infer: (f: VideoFrame) => Promise<R>, opts: Sc
         if (sourceDone && !busy && waiting.length === 0 && order.length === 0) subscriber.complete();
       };
 
+      // Latest wins: frames overtaken by a newer one are dropped. A dropped
+      // frame's slot goes back to the source after the caller has queued what
+      // it needs, because a release may let the source emit again at once.
+      const drop = (stale: Entry<R>[]) => {
+        for (const old of stale) {
+          old.state = 'dropped';
+          stats.dropped++;
+          droppedSinceInferred++;
+        }
+      };
+      const release = (stale: Entry<R>[]) => {
+        if (!opts.keepDroppedPixels) for (const old of stale) old.frame.release();
+      };
+
       const startNext = () => {
-        const e = waiting.shift();
-        if (!e) return;
+        if (!waiting.length) return;
+        // After a switch from sync to async, the frames still queued from
+        // sync mode are stale too: only the newest is inferred.
+        const stale = waiting.length > 1 && opts.mode() === 'async' ? waiting.splice(0, waiting.length - 1) : [];
+        drop(stale);
+        const e = waiting.shift()!;
         busy = true;
         e.state = 'inferring';
         e.droppedBefore = droppedSinceInferred;
         droppedSinceInferred = 0;
         const running = infer(e.frame);
+        release(stale);
         if (opts.prefetch && waiting.length && opts.mode() === 'sync') opts.prefetch(waiting[0]!.frame);
         running.then(
           (r) => {
@@ -120,17 +140,11 @@ export function scheduleFrames<R>(infer: (f: VideoFrame) => Promise<R>, opts: Sc
           stats.framesIn++;
           const e: Entry<R> = { frame, state: 'waiting', droppedBefore: 0 };
           order.push(e);
-          // Latest wins: in async mode everything still waiting is now stale.
-          // The new frame is queued before the stale ones are released,
-          // because a release may let the source emit again right away.
+          // In async mode everything still waiting is now stale.
           const stale = opts.mode() === 'async' ? waiting.splice(0) : [];
           waiting.push(e);
-          for (const old of stale) {
-            old.state = 'dropped';
-            stats.dropped++;
-            droppedSinceInferred++;
-            if (!opts.keepDroppedPixels) old.frame.release();
-          }
+          drop(stale);
+          release(stale);
           if (busy) {
             stats.maxWaiting = Math.max(stats.maxWaiting, waiting.length);
             // Every frame waiting in sync mode will be inferred: its input can be prepared now.

@@ -29,6 +29,14 @@ export interface FrameSource {
   /** Damage seen so far (corrupt data, truncation, a camera that went away), in the order reported. */
   readonly damage: readonly SourceDamage[];
   readonly framesRead: number;
+  /**
+   * Caps the frames alive at once below the source's own maxInFlight from
+   * now on (null lifts the cap). Lowering it emits nothing until enough of
+   * the frames already alive are released. A sync run queues every frame
+   * the source lets through, so this cap is its lag; sources without slots
+   * need not implement it.
+   */
+  limitInFlight?(n: number | null): void;
 }
 
 export interface SourceDamage {
@@ -100,6 +108,8 @@ const OUTPUT_SIZE = /Stream #0:0.*: Video: rawvideo[^\n]*?, (\d+)x(\d+)/;
 export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
   const maxInFlight = Math.max(1, opts.maxInFlight ?? 4);
   const damage: SourceDamage[] = [];
+  let cap = maxInFlight;
+  let capChanged: (() => void) | null = null;
   let framesRead = 0;
   let stopRequested: (() => void) | null = null;
   let stopEarly = false;
@@ -175,7 +185,7 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
 
     const flow = () => {
       if (finished) return;
-      const wantMore = alive + ready.length < maxInFlight && ready.length < 2;
+      const wantMore = alive + ready.length < cap && ready.length < 2;
       if (wantMore) proc.stdout.resume();
       else proc.stdout.pause();
     };
@@ -215,7 +225,7 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
 
     const pumpOnce = () => {
       if (finished) return;
-      while (ready.length && alive < maxInFlight) {
+      while (ready.length && alive < cap) {
         if (stopEarly) break;
         const head = ready[0]!;
         const p = ptsOf(head.index);
@@ -357,8 +367,10 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
       stopEarly = true;
       pump();
     };
+    capChanged = pump;
 
     return () => {
+      capChanged = null;
       if (paceTimer) clearTimeout(paceTimer);
       finished = true;
       if (!exited) proc.kill('SIGKILL');
@@ -370,6 +382,10 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
     info,
     stop: () => { stopEarly = true; stopRequested?.(); },
     get damage() { return damage; },
+    limitInFlight: (n: number | null) => {
+      cap = n === null ? maxInFlight : Math.max(1, Math.min(n, maxInFlight));
+      capChanged?.();
+    },
     get framesRead() { return framesRead; },
   };
 }

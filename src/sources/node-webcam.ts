@@ -35,6 +35,8 @@ interface NodeWebcamModule {
 export interface NodeWebcamOptions {
   readonly device?: string;
   readonly size?: { readonly width: number; readonly height: number };
+  /** Stills alive at once (taken, not yet released); no still is taken beyond it (default 32; sync runs cap it lower). */
+  readonly maxInFlight?: number;
 }
 
 /** A camera through node-webcam (still after still), decoded by ffmpeg. */
@@ -57,6 +59,12 @@ export async function nodeWebcamSource(opts: NodeWebcamOptions = {}): Promise<Fr
   const shotPath = join(shotDir, 'shot');
   let stopped = false;
   let framesRead = 0;
+  const maxInFlight = Math.max(1, opts.maxInFlight ?? 32);
+  let cap = maxInFlight;
+  let alive = 0;
+  // Resolved when a still is released or the cap rises: the loop may take the next one.
+  let wake: (() => void) | null = null;
+  const nudge = () => { wake?.(); wake = null; };
   let resolveInfo!: (i: SourceInfo) => void;
   let rejectInfo!: (e: unknown) => void;
   const info = new Promise<SourceInfo>((res, rej) => { resolveInfo = res; rejectInfo = rej; });
@@ -79,23 +87,36 @@ export async function nodeWebcamSource(opts: NodeWebcamOptions = {}): Promise<Fr
     const t0 = performance.now();
     (async () => {
       while (!stopped && !sub.closed) {
+        // Like the ffmpeg sources: a still is only taken while a slot is free,
+        // so a model slower than the camera holds memory and lag in check.
+        while (alive >= cap && !stopped && !sub.closed) await new Promise<void>((r) => { wake = r; });
+        if (stopped || sub.closed) break;
         const jpeg = await shoot();
         const img = await decodeImage(jpeg, 4096).catch((e: unknown) => {
           throw new DepthVideoError('WEBCAM', `${label}: the camera returned a picture that cannot be decoded (${errorText(e)}); check the device`);
         });
         const now = performance.now();
         if (framesRead === 0) resolveInfo({ label, width: img.width, height: img.height, frameRate: null, timeBase: { num: 1, den: 1000 }, live: true });
-        sub.next({ index: framesRead++, pts: Math.round(now - t0) / 1000, width: img.width, height: img.height, data: img.data, captureTime: now, release: () => undefined });
+        let released = false;
+        alive++;
+        sub.next({
+          index: framesRead++, pts: Math.round(now - t0) / 1000, width: img.width, height: img.height, data: img.data, captureTime: now,
+          release: () => { if (released) return; released = true; alive--; nudge(); },
+        });
       }
       sub.complete();
     })().catch((e: unknown) => { rejectInfo(e); sub.error(e); }).finally(() => { void rm(shotDir, { recursive: true, force: true }); });
-    return () => { stopped = true; };
+    return () => { stopped = true; nudge(); };
   });
 
   return {
     frames$,
     info,
-    stop: () => { stopped = true; },
+    stop: () => { stopped = true; nudge(); },
+    limitInFlight: (n: number | null) => {
+      cap = n === null ? maxInFlight : Math.max(1, Math.min(n, maxInFlight));
+      nudge();
+    },
     damage: [],
     get framesRead() { return framesRead; },
   };

@@ -19,7 +19,7 @@ export interface WebcamOptions {
   readonly device?: string;
   readonly size?: { readonly width: number; readonly height: number };
   readonly fps?: number;
-  /** Frames alive at once (see ffmpegSource); async runs keep dropped frames' pixels for the preview. */
+  /** Frames alive at once (see ffmpegSource; sync runs cap it lower): async runs keep dropped frames' pixels for the preview. */
   readonly maxInFlight?: number;
   /** For tests: pretend to be another platform when building arguments. */
   readonly platform?: WebcamPlatform;
@@ -205,6 +205,7 @@ function liveSource(inner: FrameSource, device: string): FrameSource {
     info: inner.info,
     stop: () => { stopped = true; inner.stop(); },
     get damage() { return damage.length ? damage : inner.damage; },
+    limitInFlight: (n: number | null) => inner.limitInFlight?.(n),
     get framesRead() { return inner.framesRead; },
   };
 }

@@ -36,7 +36,7 @@ describe('models commands through the CLI', () => {
     const clip = makeClip(join(dir, 'c.mp4'), 'testsrc2=size=64x48:rate=5:duration=1');
     const r = await runCli([clip, '--out', join(dir, 'o.mp4'), '--model', 'analytic', '--device', 'coreml']);
     expect(r.code).toBe(1);
-    expect(errorLine(r.stderr)).toMatch(/execution provider coreml is not available in this onnxruntime-node \(available: cpu.*\).*or use --device cpu/);
+    expect(errorLine(r.stderr)).toMatch(/^depth-video: --device coreml: the coreml execution provider is not available in this onnxruntime-node \(available: cpu[^)]*\); CoreML is only in the macOS builds of onnxruntime-node, or use --device cpu$/);
   });
 
   it('models list shows each variant under its model, with the published sizes', async () => {

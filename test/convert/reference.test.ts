@@ -10,7 +10,8 @@ import {
   writeReferenceCheckpoint,
 } from '../../src/convert/checkpoint/index.js';
 import { tempDir } from '../helpers/media.js';
-import { DA_V2_PTH, MIDAS_REFERENCE, skipReason } from './helpers.js';
+import { requireOrSkip } from '../helpers/prerequisites.js';
+import { DA_V2_PTH, MIDAS_REFERENCE } from './helpers.js';
 
 /** The README's lowbias32, written out with BigInt arithmetic mod 2^32 (independent of the Math.imul version). */
 function readmeHash(index: number, i: number): number {
@@ -38,7 +39,7 @@ describe('keys.json generator', () => {
   });
 });
 
-describe.skipIf(!existsSync(DA_V2_PTH))(`the official Depth-Anything-V2 ViT-S checkpoint format ${skipReason(DA_V2_PTH)}`, () => {
+requireOrSkip(`the official Depth-Anything-V2 ViT-S checkpoint ${DA_V2_PTH}`, existsSync(DA_V2_PTH)).describe('the official Depth-Anything-V2 ViT-S checkpoint format', () => {
   it('opens with its keys, float32, 24,785,089 parameters, and values that match the raw records', () => {
     const ck = openCheckpoint(DA_V2_PTH);
     try {
@@ -76,7 +77,7 @@ describe.skipIf(!existsSync(DA_V2_PTH))(`the official Depth-Anything-V2 ViT-S ch
 
 const MIDAS = existsSync(MIDAS_REFERENCE) ? readdirSync(MIDAS_REFERENCE).filter((d) => existsSync(join(MIDAS_REFERENCE, d, 'keys.json'))) : [];
 
-describe.skipIf(MIDAS.length === 0)(`MiDaS reference state dicts rebuilt from keys.json ${skipReason(MIDAS_REFERENCE)}`, () => {
+requireOrSkip(`the MiDaS reference keys.json files in ${MIDAS_REFERENCE}`, MIDAS.length > 0).describe('MiDaS reference state dicts rebuilt from keys.json', () => {
   it('every keys.json: hash-filled keys in order, computed buffers left out, parameter count as listed', () => {
     expect(MIDAS.sort()).toEqual(['beit-base-384', 'dpt-hybrid-384', 'dpt-large-384', 'levit-224', 'swin2-tiny-256']);
     for (const name of MIDAS) {

@@ -13,7 +13,7 @@ import {
 import { RandomAccessFile } from '../../src/convert/checkpoint/file.js';
 import { ZipArchive } from '../../src/convert/checkpoint/zip.js';
 import { tempDir } from '../helpers/media.js';
-import { hasPython, thrown } from './helpers.js';
+import { python, thrown } from './helpers.js';
 
 // Edge values per dtype, as the bits or numbers the file holds, with the float32 each must read as.
 const F16 = Uint16Array.from([0x0000, 0x8000, 0x0001, 0x03ff, 0x0400, 0x3c00, 0xc000, 0x7bff, 0x7c00, 0xfc00, 0x3555]);
@@ -178,7 +178,7 @@ describe('write → read round trips', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.partial'))).toEqual([]);
   });
 
-  it.skipIf(!hasPython)('Python reads the written zip (CRCs, names) and unpickles data.pkl to the same state dict with torch stand-ins', () => {
+  python.it('Python reads the written zip (CRCs, names) and unpickles data.pkl to the same state dict with torch stand-ins', () => {
     const path = join(dir, 'py.pth');
     writeTorchCheckpoint(path, [
       { key: 'enc.w', dtype: 'float32', shape: [2, 2], data: Float32Array.from([1, 2, 3, 4]) },

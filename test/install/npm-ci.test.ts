@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../helpers/media.js';
+import { requireOrSkip } from '../helpers/prerequisites.js';
 
 /**
  * A fresh clone installs silently: no warning about the project's own npm
@@ -16,13 +17,12 @@ const npm = (args: string[], cwd: string, timeout: number) =>
 const isClone = existsSync(join(ROOT, '.git'));
 const reachable = isClone && npm(['ping'], ROOT, 20_000).status === 0;
 // In CI the registry must be there: a skip would hide a broken install.
-const skip = !isClone ? 'not a git checkout, nothing to clone' : !reachable && process.env.CI !== 'true' ? 'the npm registry is unreachable' : null;
-if (skip) console.warn(`skipping the npm ci test: ${skip}`);
+const clonable = requireOrSkip('a git checkout (to clone) and a reachable npm registry', isClone && reachable);
 
 /** npm's warning lines, less deprecation notices about dependencies (not about this project). */
 const warnings = (out: string) => out.split('\n').filter((l) => /^npm warn/i.test(l) && !/^npm warn deprecated /i.test(l));
 
-describe.skipIf(skip !== null)('npm ci in a fresh clone', () => {
+clonable.describe('npm ci in a fresh clone', () => {
   it('prints no warnings about the project\'s configuration, denies onnxruntime-node\'s script and runs the allowed ones', () => {
     const dir = join(tempDir('dv-clone-'), 'depth-video');
     const clone = spawnSync('git', ['clone', '-q', ROOT, dir], { encoding: 'utf8' });

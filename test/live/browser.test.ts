@@ -1,15 +1,16 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { ensureGeneratedModel } from '../../src/inference/generate/index.js';
-import { packageRoot } from '../../src/paths.js';
-import { startLive, sleep, type LiveRun } from './helpers.js';
+import { requireOrSkip, requireProgram, sharedDir } from '../helpers/prerequisites.js';
+import { CHROMIUM, launchChromium, startLive, sleep, type LiveRun } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const MEDIA = join(packageRoot, '..', 'shared', 'media');
+const chromiumPresent = requireProgram(CHROMIUM, 'apt-get install chromium');
+const MEDIA = sharedDir('media');
 // The smallest real photo: this run's upload limit is small on purpose.
 const photo = existsSync(MEDIA) ? readdirSync(MEDIA).filter((f) => f.endsWith('.jpg')).sort((a, b) => statSync(join(MEDIA, a)).size - statSync(join(MEDIA, b)).size)[0] : undefined;
+const photoPresent = requireOrSkip(`a .jpg photo in ${MEDIA}`, photo !== undefined);
 
 /** Mean colour and a coarse fingerprint of the depth canvas. */
 async function depthPixels(page: Page): Promise<{ mean: [number, number, number]; sig: number[]; nonBlank: number }> {
@@ -29,7 +30,7 @@ async function depthPixels(page: Page): Promise<{ mean: [number, number, number]
   });
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('preview page in Chromium', () => {
+chromiumPresent.describe('preview page in Chromium', () => {
   let browser: Browser;
   let run: LiveRun;
   let page: Page;
@@ -37,8 +38,7 @@ describe.skipIf(!existsSync(CHROMIUM))('preview page in Chromium', () => {
 
   beforeAll(async () => {
     await ensureGeneratedModel('analytic');
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu'] });
+    browser = await launchChromium();
     run = await startLive({ model: 'analytic', photoModel: 'analytic', uploadLimit: UPLOAD_LIMIT });
     page = await browser.newPage();
     await page.goto(run.server.url);
@@ -82,6 +82,8 @@ describe.skipIf(!existsSync(CHROMIUM))('preview page in Chromium', () => {
     // The analytic model is a test model: the page must say so loudly.
     expect(await page.isVisible('#untrained')).toBe(true);
     expect(await page.textContent('#untrained')).toMatch(/UNTRAINED TEST MODEL/);
+    // Where the model runs (the library's default device is the CPU).
+    expect(await page.textContent('#stat-device')).toBe('cpu');
   });
 
   it('a colormap click changes the rendered colours', async () => {
@@ -100,7 +102,7 @@ describe.skipIf(!existsSync(CHROMIUM))('preview page in Chromium', () => {
     expect(Math.abs(after.mean[0] - after.mean[2])).toBeLessThan(12);
   });
 
-  it.skipIf(!photo)('a real photo gives a depth image of the same aspect', async () => {
+  photoPresent.it('a real photo gives a depth image of the same aspect', async () => {
     const file = join(MEDIA, photo!);
     expect(statSync(file).size).toBeLessThan(UPLOAD_LIMIT);
     await page.setInputFiles('#file', file);

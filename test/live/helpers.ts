@@ -1,3 +1,5 @@
+import { connect, type Socket } from 'node:net';
+import type { Browser } from 'playwright-core';
 import { RunControl } from '../../src/pipeline/control.js';
 import { runPipeline, type RunSummary } from '../../src/pipeline/run.js';
 import { PhotoDepth } from '../../src/preview/photo.js';
@@ -14,14 +16,15 @@ export interface LiveRun {
 }
 
 /** A live run in this process: lavfi camera → model → preview on an ephemeral port. */
-export async function startLive(opts: { model: string; graph?: string; uploadLimit?: number; photoModel?: string }): Promise<LiveRun> {
-  const control = new RunControl('async');
+export async function startLive(opts: { model: string; graph?: string; uploadLimit?: number; photoModel?: string; sync?: boolean; heartbeatMs?: number }): Promise<LiveRun> {
+  const control = new RunControl(opts.sync ? 'sync' : 'async');
   const logs: string[] = [];
   const hub = previewSink({ control, render: { colormap: 'inferno', invert: false, highContrast: false, layout: 'side-by-side' }, forwardLayout: true, uploadLimit: opts.uploadLimit });
   const server = await startPreviewServer({
     port: 0,
     photo: opts.photoModel ? new PhotoDepth(opts.photoModel, false) : null,
     uploadLimit: opts.uploadLimit,
+    heartbeatMs: opts.heartbeatMs,
     hello: () => hub.hello(),
     onMessage: (m) => hub.onMessage(m),
     log: (l) => logs.push(l),
@@ -32,7 +35,7 @@ export async function startLive(opts: { model: string; graph?: string; uploadLim
     input: { kind: 'source', source, label: 'test camera' },
     output: null,
     model: opts.model,
-    sync: false,
+    sync: opts.sync ?? false,
     render: { colormap: 'inferno', invert: false, highContrast: false, layout: 'depth', stabilize: 'off', stabilizeWindow: 15 },
     allowDownload: false,
     threads: 1,
@@ -45,4 +48,28 @@ export async function startLive(opts: { model: string; graph?: string; uploadLim
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Debian's Chromium, driven by playwright-core (.ci/run installs it). */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Headless Chromium as the browser tests drive it. */
+export async function launchChromium(): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu'] });
+}
+
+/** A WebSocket client that completes the handshake on /ws and then never reads a byte (its socket is paused). */
+export function stalledClient(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1', () => {
+      sock.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      sock.once('data', (d) => {
+        if (!String(d).startsWith('HTTP/1.1 101')) reject(new Error(`handshake failed: ${String(d)}`));
+        sock.pause();
+        resolve(sock);
+      });
+    });
+    sock.on('error', reject);
+  });
 }

@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { downloadFile, partialPath } from '../../src/models/download.js';
-import { DepthVideoError } from '../../src/errors.js';
-import { startBlobServer } from './helpers.js';
+import { caught, startBlobServer } from './helpers.js';
 
 const blob = randomBytes(300_000);
 const blobSha = createHash('sha256').update(blob).digest('hex');
@@ -27,16 +26,6 @@ afterEach(() => {
 function tmp(): string {
   dir = mkdtempSync(join(tmpdir(), 'dv-dl-'));
   return dir;
-}
-
-async function caught(p: Promise<unknown>): Promise<DepthVideoError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DepthVideoError);
-    return e as DepthVideoError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('downloadFile', () => {

@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import onnx from 'onnx-proto';
+import { expect } from 'vitest';
+import { DepthVideoError } from '../../src/errors.js';
 import { GraphBuilder } from '../../src/inference/generate/graph.js';
 
 export interface SeenRequest {
@@ -101,6 +103,17 @@ export function buildTinyModel(opts: {
     },
   });
   return onnx.onnx.ModelProto.encode(model).finish();
+}
+
+/** The DepthVideoError a promise rejects with (fails the test if it resolves or rejects otherwise). */
+export async function caught(p: Promise<unknown>): Promise<DepthVideoError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(DepthVideoError);
+    return e as DepthVideoError;
+  }
+  throw new Error('expected a rejection');
 }
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406];

@@ -30,9 +30,9 @@ export function runCli(args: string[], cwd = root): CliResult {
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 
-/** Starts the CLI without waiting (for the kill test). */
-export function spawnCli(args: string[], cwd = root) {
-  return spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts the CLI without waiting (for the kill tests); `group`: in its own process group, so its ffmpeg children can be killed with it. */
+export function spawnCli(args: string[], cwd = root, env: NodeJS.ProcessEnv = {}, group = false) {
+  return spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
 }
 
 function ffmpegRaw(path: string, pixFmt: string): Buffer {
@@ -101,6 +101,12 @@ export function parseNpy(path: string): { descr: string; fortran: boolean; shape
   const data = new Float32Array(bytes.length / 4);
   for (let i = 0; i < data.length; i++) data[i] = bytes.readFloatLE(i * 4);
   return { descr, fortran, shape, data, headerLen: dataStart };
+}
+
+/** Only the complete lines (ending in a newline): a killed writer may leave a torn last line, which readers ignore. */
+export function readCompleteJsonl(path: string): Array<Record<string, unknown>> {
+  const text = readFileSync(path, 'utf8');
+  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 export function readJsonl(path: string): Array<Record<string, unknown>> {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { countFrames, decodeGray16, makeClip, parseNpy, readJsonl, runCli, spawnCli, tempDir } from './helpers.js';
+import { countFrames, decodeGray16, makeClip, parseNpy, readCompleteJsonl, runCli, spawnCli, tempDir } from './helpers.js';
 
 const W = 96;
 const H = 64;
@@ -36,8 +36,7 @@ describe('a run killed with SIGKILL while recording', () => {
     expect(manifest.segments).toEqual([{ startFrame: 0, endFrame: null }]);
 
     // Only whole lines count; a torn last line is the one thing a kill may leave.
-    const text = readFileSync(join(rec, 'frames.jsonl'), 'utf8');
-    const lines = readJsonl(join(rec, 'frames.jsonl')).slice(0, text.split('\n').length - 1);
+    const lines = readCompleteJsonl(join(rec, 'frames.jsonl'));
     expect(lines.length).toBeGreaterThanOrEqual(4);
     expect(lines.length).toBeLessThan(200);
     for (const l of lines) {

@@ -8,7 +8,7 @@ import { tempDir } from './helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** A child process running the built recorder (npm test builds dist/ first), so it can be SIGKILLed. */
+/** A child process running the built recorder (the tests' globalSetup builds dist/ first), so it can be SIGKILLed. */
 function buildChildModules(out: string): void {
   writeFileSync(join(out, 'package.json'), '{"type":"module"}');
   writeFileSync(join(out, 'child.js'), `

@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNpy, writeNpy } from '../../src/sinks/recorder/index.js';
+import { requirePython } from '../helpers/prerequisites.js';
 import { rng, tempDir } from './helpers.js';
 
-const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
+const numpy = requirePython('numpy', 'apt-get install python3-numpy');
 
 function sample(h: number, w: number): Float32Array {
   const r = rng(42);
@@ -47,7 +48,7 @@ describe('npy', () => {
     expect(Array.from(readNpy(file).data)).toEqual([1, 2, 3]);
   });
 
-  it.skipIf(!hasNumpy)('is loaded by numpy.load with the same values, and reads numpy-written files', () => {
+  numpy.it('is loaded by numpy.load with the same values, and reads numpy-written files', () => {
     const dir = tempDir('npynp');
     const ours = join(dir, 'ours.npy');
     const theirs = join(dir, 'theirs.npy');

@@ -32,7 +32,21 @@ describe('FlickerMeter', () => {
     expect(m.value).toBe(0);
   });
 
-  it('samples every step-th pixel and starts over when the frame size changes', () => {
+  it('samples every step-th pixel of every step-th row', () => {
+    // 16x8 with step 4: the grid is x in {0,4,8,12}, y in {0,4}, 8 of 128 pixels.
+    const onGrid = (i: number) => (i % W) % 4 === 0 && Math.floor(i / W) % 4 === 0;
+    const m = new FlickerMeter(4);
+    m.add(frame(100), unit(0.5));
+    // Depth moves by 0.4 on the grid only: the mean over the samples is 0.4
+    // (over every pixel it would be 0.4 * 8 / 128 = 0.025).
+    m.add(frame(100), unit(0.5).map((v, i) => (onGrid(i) ? 0.9 : v)));
+    expect(m.value!).toBeCloseTo(0.4, 6);
+    // Depth moves off the grid only: the samples saw no change.
+    m.add(frame(100), unit(0.1).map((v, i) => (onGrid(i) ? 0.9 : v)));
+    expect(m.value!).toBeCloseTo(0.2, 6);
+  });
+
+  it('starts over when the frame size changes', () => {
     const m = new FlickerMeter(4);
     m.add(frame(1), unit(0));
     m.add({ width: 8, height: 8, data: new Uint8Array(8 * 8 * 3).fill(1) }, new Float32Array(64).fill(1));

@@ -77,13 +77,19 @@ describe('WebAssembly resampling kernels', () => {
     }
   }
 
-  it('resizeAndNormalize: one pass equals resizeDepth then normalizeDepth, NaN and out-of-range included', () => {
+  it('resizeAndNormalize: one pass equals resizeDepth then normalizeDepth; a NaN zeroes exactly its footprint; lo is subtracted first', () => {
     const rand = mulberry32(5);
+    const lo = 0.5;
+    const hi = 6;
+    const zeros = (a: Float32Array) => Array.from(a).flatMap((v, i) => (v === 0 ? [i] : []));
     for (const [w, h, W, H] of frames) {
-      const data = new Float32Array(w * h).map(() => rand() * 10 - 2);
+      // Values well inside (lo, hi), even after the cubic's overshoot, so the
+      // only zeros the output may hold are the NaN's footprint.
+      const data = new Float32Array(w * h).map(() => 2 + rand() * 2);
+      const clean = data.slice();
       data[3] = NaN;
       for (const interp of ['bicubic', 'bilinear'] as const) {
-        const { wasm, ts } = both(() => resizeAndNormalize({ width: w, height: h, data }, W, H, interp, false, 0.5, 6));
+        const { wasm, ts } = both(() => resizeAndNormalize({ width: w, height: h, data }, W, H, interp, false, lo, hi));
         let worst = 0;
         for (let i = 0; i < ts.length; i++) {
           expect(wasm[i], `${w}x${h} -> ${W}x${H} at ${i}`).toBeGreaterThanOrEqual(0);
@@ -91,10 +97,27 @@ describe('WebAssembly resampling kernels', () => {
           worst = Math.max(worst, Math.abs(wasm[i]! - ts[i]!));
         }
         expect(worst, `${w}x${h} -> ${W}x${H} ${interp}`).toBeLessThan(1e-5);
-        // The NaN spreads to its neighbours through the taps and lands on 0 in both.
-        expect(Array.from(ts).some((v, i) => v === 0 && wasm[i] === 0)).toBe(true);
+        // The NaN spreads to its neighbours through the taps and lands on 0 in
+        // both, at the same pixels; without it nothing is 0.
+        const withoutNan = both(() => resizeAndNormalize({ width: w, height: h, data: clean }, W, H, interp, false, lo, hi));
+        expect(zeros(withoutNan.wasm)).toEqual([]);
+        expect(zeros(withoutNan.ts)).toEqual([]);
+        expect(zeros(ts).length, `${w}x${h} -> ${W}x${H} ${interp}`).toBeGreaterThan(0);
+        expect(zeros(wasm)).toEqual(zeros(ts));
       }
     }
+    // A flat map resamples to itself, so the value is the formula's (v - lo) / (hi - lo).
+    const flat = { width: 7, height: 5, data: new Float32Array(35).fill(3.25) };
+    for (const interp of ['bicubic', 'bilinear'] as const) {
+      const { wasm, ts } = both(() => resizeAndNormalize(flat, 19, 11, interp, false, lo, hi));
+      for (const v of [...wasm, ...ts]) expect(v).toBeCloseTo((3.25 - lo) / (hi - lo), 5);
+    }
+    // Out of range: both clamp the same pixels to 0 and 1.
+    const wide = new Float32Array(37 * 23).map(() => rand() * 10 - 2);
+    const { wasm: cw, ts: ct } = both(() => resizeAndNormalize({ width: 37, height: 23, data: wide }, 50, 31, 'bicubic', false, lo, hi));
+    expect(zeros(cw)).toEqual(zeros(ct));
+    expect(Array.from(cw).filter((v) => v === 1).length).toBe(Array.from(ct).filter((v) => v === 1).length);
+    expect(zeros(ct).length).toBeGreaterThan(0);
     // A flat range has no order to show: all zeros, kernels or not.
     expect(Array.from(resizeAndNormalize({ width: 2, height: 2, data: Float32Array.of(1, 2, 3, 4) }, 5, 5, 'bicubic', false, 3, 3))).toEqual(new Array(25).fill(0));
   });

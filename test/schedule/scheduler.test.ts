@@ -16,12 +16,12 @@ function manualInfer() {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
-async function run(mode: ScheduleMode, arrivals: (src: Subject<VideoFrame>, step: () => Promise<void>) => Promise<void>, keepDroppedPixels = false) {
+async function run(mode: ScheduleMode | (() => ScheduleMode), arrivals: (src: Subject<VideoFrame>, step: () => Promise<void>) => Promise<void>, keepDroppedPixels = false) {
   const released = new Set<number>();
   const { calls, infer } = manualInfer();
   const stats = newScheduleStats();
   const src = new Subject<VideoFrame>();
-  const out = lastValueFrom(src.pipe(scheduleFrames(infer, { mode: () => mode, keepDroppedPixels, stats }), toArray()));
+  const out = lastValueFrom(src.pipe(scheduleFrames(infer, { mode: typeof mode === 'function' ? mode : () => mode, keepDroppedPixels, stats }), toArray()));
   let next = 0;
   // One step: the oldest running inference finishes with "r<index>".
   const step = async () => {
@@ -102,6 +102,59 @@ describe('scheduleFrames', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(items.map((i) => i.frame.index)).toEqual([...Array(items.length).keys()]);
     expect(stats.dropped).toBe(stats.framesIn - stats.inferred);
+  });
+
+  it('async -> sync while running: every frame from the switch on is inferred, the waiting one included', async () => {
+    let mode: ScheduleMode = 'async';
+    const { items, stats, inferredIndices } = await run(() => mode, async (src, step) => {
+      src.next(0); // starts at once
+      src.next(1); src.next(2); src.next(3); // async: 1 and 2 dropped, 3 waits
+      mode = 'sync';
+      src.next(4); src.next(5); // sync: both queue behind 3
+      await step(); // 0 done -> 3
+      await step(); // 3 done -> 4
+      src.next(6);
+    });
+    expect(inferredIndices).toEqual([0, 3, 4, 5, 6]);
+    expect(items.map((i) => [i.frame.index, i.result])).toEqual([[0, 'r0'], [1, 'r0'], [2, 'r0'], [3, 'r3'], [4, 'r4'], [5, 'r5'], [6, 'r6']]);
+    expect(stats.dropped).toBe(2);
+    expect(stats.maxWaiting).toBe(3);
+  });
+
+  it('sync -> async while running: latest wins from the next inference on, frames queued in sync included', async () => {
+    let mode: ScheduleMode = 'sync';
+    const { items, stats, inferredIndices, released } = await run(() => mode, async (src, step) => {
+      src.next(0); // starts at once
+      src.next(1); src.next(2); src.next(3); // sync: all three queue
+      mode = 'async';
+      await step(); // 0 done -> the newest, 3, not the oldest queued one
+      src.next(4); src.next(5); // 4 dropped, 5 waits
+      await step(); // 3 done -> 5
+    });
+    expect(inferredIndices).toEqual([0, 3, 5]);
+    expect(items.map((i) => [i.frame.index, i.result, i.inferred])).toEqual([
+      [0, 'r0', true], [1, 'r0', false], [2, 'r0', false], [3, 'r3', true], [4, 'r3', false], [5, 'r5', true],
+    ]);
+    expect(items.map((i) => i.droppedBefore)).toEqual([0, 0, 0, 2, 0, 1]);
+    expect(stats).toEqual({ framesIn: 6, inferred: 3, dropped: 3, maxWaiting: 3 });
+    // The stale frames gave their slots back when they were dropped.
+    expect([...released].sort()).toEqual([1, 2, 4]);
+  });
+
+  it('sync -> async -> sync: each frame is handled by the mode in force when it arrives or is picked', async () => {
+    let mode: ScheduleMode = 'sync';
+    const { inferredIndices, items } = await run(() => mode, async (src, step) => {
+      src.next(0); src.next(1); src.next(2);
+      await step(); // sync: 0 done -> 1
+      mode = 'async';
+      src.next(3); // async: 2 is dropped, 3 waits
+      mode = 'sync';
+      src.next(4); // sync: 4 queues behind 3
+      await step(); // 1 done -> 3
+      await step(); // 3 done -> 4
+    });
+    expect(inferredIndices).toEqual([0, 1, 3, 4]);
+    expect(items.map((i) => i.inferred)).toEqual([true, true, false, true, true]);
   });
 
   it('an inference error ends the stream with that error', async () => {

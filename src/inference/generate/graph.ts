@@ -4,6 +4,11 @@ import onnx from 'onnx-proto';
  * A small ONNX graph builder. Learned weights become initializers (so the
  * initializer element count *is* the parameter count); fixed helper values
  * (reshape targets, scalars) become Constant nodes so they never inflate it.
+ *
+ * An initializer's values are either in memory (generated models) or read
+ * only when the model is written (`DeferredValues`, e.g. a checkpoint
+ * tensor on disk), so a converter never holds more than one tensor at a time;
+ * see onnx-writer.ts.
  */
 
 export const OPSET = 17;
@@ -35,8 +40,48 @@ function bytesOf(data: Float32Array | BigInt64Array): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/** Float32 values read when the model is written, one tensor at a time. */
+export type DeferredValues = () => Promise<Float32Array>;
+
+/** One learned tensor: its values now, or a way to read them later. */
+export interface Initializer {
+  readonly name: string;
+  readonly dims: readonly number[];
+  readonly values: Float32Array | DeferredValues;
+}
+
+/** Everything but the initializers' values, in the form protobufjs encodes. */
+export interface GraphParts {
+  readonly name: string;
+  readonly nodes: readonly onnx.onnx.INodeProto[];
+  readonly inputs: readonly onnx.onnx.IValueInfoProto[];
+  readonly outputs: readonly onnx.onnx.IValueInfoProto[];
+  readonly initializers: readonly Initializer[];
+}
+
+export interface ModelOptions {
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly docString?: string;
+}
+
+/** The ModelProto fields around the graph (the same for in-memory and streamed writing). */
+export function modelHeader(opts: ModelOptions): onnx.onnx.IModelProto {
+  return {
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: '', version: OPSET }],
+    producerName: 'depth-video',
+    producerVersion: '1',
+    docString: opts.docString ?? '',
+    metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
+  };
+}
+
+export function elementCount(dims: readonly number[]): number {
+  return dims.reduce((a, b) => a * b, 1);
+}
+
 function tensor(name: string, dims: readonly number[], data: Float32Array | BigInt64Array): onnx.onnx.ITensorProto {
-  const count = dims.reduce((a, b) => a * b, 1);
+  const count = elementCount(dims);
   if (count !== data.length) throw new Error(`tensor ${name}: dims ${dims.join('x')} need ${count} values, got ${data.length}`);
   return {
     name,
@@ -59,12 +104,16 @@ function attribute(name: string, v: AttrValue): onnx.onnx.IAttributeProto {
   return { name, type: A.FLOATS, floats: [...tagged.value] };
 }
 
-function valueInfo(name: string, dims: readonly Dim[]): onnx.onnx.IValueInfoProto {
+/** Element types of graph inputs and outputs (float unless said otherwise). */
+export type ElemType = 'float' | 'int32' | 'uint8';
+const ELEM: Record<ElemType, number> = { float: T.FLOAT, int32: T.INT32, uint8: T.UINT8 };
+
+function valueInfo(name: string, dims: readonly Dim[], elem: ElemType): onnx.onnx.IValueInfoProto {
   return {
     name,
     type: {
       tensorType: {
-        elemType: T.FLOAT,
+        elemType: ELEM[elem],
         shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
       },
     },
@@ -73,7 +122,7 @@ function valueInfo(name: string, dims: readonly Dim[]): onnx.onnx.IValueInfoProt
 
 export class GraphBuilder {
   private readonly nodes: onnx.onnx.INodeProto[] = [];
-  private readonly initializers: onnx.onnx.ITensorProto[] = [];
+  private readonly initializers: Initializer[] = [];
   private readonly inputs: onnx.onnx.IValueInfoProto[] = [];
   private readonly outputs: onnx.onnx.IValueInfoProto[] = [];
   private readonly used = new Set<string>();
@@ -95,24 +144,31 @@ export class GraphBuilder {
     return n;
   }
 
-  input(name: string, dims: readonly Dim[]): string {
+  input(name: string, dims: readonly Dim[], elem: ElemType = 'float'): string {
     this.used.add(name);
-    this.inputs.push(valueInfo(name, dims));
+    this.inputs.push(valueInfo(name, dims, elem));
     return name;
   }
 
   /** Declares a graph output; `value` is renamed to `name` with an Identity. */
-  output(value: string, name: string, dims: readonly Dim[]): string {
+  output(value: string, name: string, dims: readonly Dim[], elem: ElemType = 'float'): string {
     if (value !== name) this.node('Identity', [value], { outputs: [name] });
-    this.outputs.push(valueInfo(name, dims));
+    this.outputs.push(valueInfo(name, dims, elem));
     return name;
   }
 
-  /** A learned float tensor (an initializer). */
-  param(name: string, dims: readonly number[], data: Float32Array): string {
+  /**
+   * A learned float tensor (an initializer). Deferred values are read when
+   * the model is written and must then have exactly `dims` elements.
+   */
+  param(name: string, dims: readonly number[], values: Float32Array | DeferredValues): string {
+    const count = elementCount(dims);
+    if (values instanceof Float32Array && values.length !== count) {
+      throw new Error(`tensor ${name}: dims ${dims.join('x')} need ${count} values, got ${values.length}`);
+    }
     const n = this.fresh(name);
-    this.initializers.push(tensor(n, dims, data));
-    this.params += data.length;
+    this.initializers.push({ name: n, dims: [...dims], values });
+    this.params += count;
     return n;
   }
 
@@ -149,21 +205,20 @@ export class GraphBuilder {
     return this.node(op, inputs, { attrs, name })[0];
   }
 
-  toBytes(opts: { metadata?: Readonly<Record<string, string>>; docString?: string } = {}): Uint8Array {
+  /** The graph as built so far, for a writer (see onnx-writer.ts). */
+  parts(): GraphParts {
+    return { name: this.name, nodes: this.nodes, inputs: this.inputs, outputs: this.outputs, initializers: this.initializers };
+  }
+
+  /** The whole model in memory; only for graphs whose values are all in memory (generated models). */
+  toBytes(opts: ModelOptions = {}): Uint8Array {
+    const initializer = this.initializers.map((t) => {
+      if (!(t.values instanceof Float32Array)) throw new Error(`initializer ${t.name} is read lazily: write the model with writeModel()`);
+      return tensor(t.name, t.dims, t.values);
+    });
     const model: onnx.onnx.IModelProto = {
-      irVersion: IR_VERSION,
-      opsetImport: [{ domain: '', version: OPSET }],
-      producerName: 'depth-video',
-      producerVersion: '1',
-      docString: opts.docString ?? '',
-      graph: {
-        name: this.name,
-        node: this.nodes,
-        initializer: this.initializers,
-        input: this.inputs,
-        output: this.outputs,
-      },
-      metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
+      ...modelHeader(opts),
+      graph: { name: this.name, node: this.nodes, initializer, input: this.inputs, output: this.outputs },
     };
     return onnx.onnx.ModelProto.encode(model).finish();
   }

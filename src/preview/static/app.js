@@ -145,6 +145,7 @@
         $('limit').textContent = ' (at most ' + Math.round(uploadLimit / 1048576) + ' MB)';
         document.body.classList.toggle('no-live', !m.live);
         $('untrained').hidden = !m.untrained;
+        $('stat-device').textContent = m.device || '–';
         $('record').hidden = !m.canRecord;
         $('source').textContent = m.source ? m.source + (m.model ? ' · ' + m.model + (m.untrained ? ' (untrained test model)' : '') : '') : '';
         setStatus(m.live ? 'live' : 'photo mode', 'live');

@@ -73,3 +73,38 @@ export const nodeFs: RecorderFs = {
     }
   },
 };
+
+/**
+ * Test seam for the crash tests. DEPTH_VIDEO_TEST_PAUSE=<op>:<path part>:<n>
+ * (op writeFile or appendFile) makes the n-th such write to a path containing
+ * <path part> write the first half of its data, say so on stderr
+ * ("depth-video test pause: <op> <path>") and freeze the process right there,
+ * so that the test's SIGKILL lands inside the write itself, whatever file it
+ * is and however the recorder names it.
+ */
+export function pausingFs(inner: RecorderFs, spec: string): RecorderFs {
+  const m = /^(writeFile|appendFile):([^:]+):(\d+)$/.exec(spec);
+  if (!m) throw new Error(`DEPTH_VIDEO_TEST_PAUSE=${spec}: expected writeFile|appendFile:<path part>:<n>`);
+  const [, op, part, nth] = m;
+  let seen = 0;
+  const halfThenFreeze = async (path: string, data: Uint8Array | string): Promise<void> => {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    const half = bytes.subarray(0, bytes.length >> 1);
+    await (op === 'writeFile' ? fsp.writeFile(path, half) : fsp.appendFile(path, half, { flag: 'a' }));
+    // stderr is synchronous on a pipe, so the line is out before the freeze.
+    process.stderr.write(`depth-video test pause: ${op} ${path}\n`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  };
+  const hit = (name: string, path: string) => name === op && path.includes(part!) && ++seen === Number(nth);
+  return {
+    ...inner,
+    writeFile: (p, d) => (hit('writeFile', p) ? halfThenFreeze(p, d) : inner.writeFile(p, d)),
+    appendFile: (p, d) => (hit('appendFile', p) ? halfThenFreeze(p, d) : inner.appendFile(p, d)),
+  };
+}
+
+/** The file layer recorders use unless given one: the disk, or the crash tests' pausing seam. */
+export function defaultRecorderFs(): RecorderFs {
+  const spec = process.env.DEPTH_VIDEO_TEST_PAUSE;
+  return spec ? pausingFs(nodeFs, spec) : nodeFs;
+}

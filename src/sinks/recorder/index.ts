@@ -24,7 +24,9 @@
  * readRecording ignores and reports. No fsync: this protects against a killed
  * process, not against power loss. With ffv1 the line is appended once ffmpeg's pipe
  * accepted the frame, so after a crash the mkv may hold fewer frames than the jsonl;
- * readRecording counts them and reports the difference.
+ * readRecording counts them and reports the difference. The crash tests freeze
+ * the recorder halfway through a chosen write (DEPTH_VIDEO_TEST_PAUSE, see fs.ts)
+ * and kill it there.
  *
  * Overwrite: a non-empty dir is refused unless overwrite; with overwrite only
  * manifest.json, frames.jsonl, depth.mkv, our temp files and NNNNNN.png / NNNNNN.npy

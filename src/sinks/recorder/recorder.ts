@@ -1,6 +1,6 @@
 import { basename, extname, join, resolve } from 'node:path';
 import { DepthVideoError, errorText } from '../../errors.js';
-import { nodeFs, type RecorderFs } from './fs.js';
+import { defaultRecorderFs, type RecorderFs } from './fs.js';
 import { Ffv1Encoder, gray16leBytes } from './ffv1.js';
 import { encodeNpy } from './npy.js';
 import { filterRows16, pngFromFiltered } from './png16.js';
@@ -82,7 +82,7 @@ export class Recorder {
   }
 
   static async create(dir: string, opts: RecorderOptions): Promise<Recorder> {
-    const fs = opts.fs ?? nodeFs;
+    const fs = opts.fs ?? defaultRecorderFs();
     const abs = resolve(dir);
     const kind = await fs.isDirectory(abs).catch(() => null);
     if (kind === false) throw new DepthVideoError('OUTPUT_DIR', `${abs} is a file, not a directory: choose another --record dir`, { file: abs });

@@ -1,6 +1,6 @@
-import { normalArray } from '../random.js';
-import type { DptConfig } from './config.js';
-import { conv, resizeTo, spatialShape, type Ctx } from './layers.js';
+import { float } from '../graph.js';
+import { conv, resizeTo, spatialShape, weight, type Ctx } from './layers.js';
+import type { VitConfig } from './vit.js';
 
 export interface Embedded {
   /** [1, 1 + h*w, E]: class token followed by the patch tokens, position embeddings added. */
@@ -11,31 +11,58 @@ export interface Embedded {
 
 /**
  * Patch embedding, class token and position embeddings (paper Fig. 1, left:
- * "Embed"). The learned position embeddings cover the training grid
- * (inputSize / patchSize per side); like DINOv2's interpolate_pos_encoding,
- * they are resized bicubically to whatever grid the input has, so any
- * H, W that are multiples of the patch size work.
+ * "Embed"). The learned position embeddings, stored as PyTorch stores them
+ * ([1, 1 + G*G, E], class token first), cover the training grid G x G; they
+ * are resized bicubically to whatever grid the input has, so any H, W that
+ * are multiples of the patch size work.
  */
-export function embed(ctx: Ctx, c: DptConfig, image: string): Embedded {
+export function embed(ctx: Ctx, v: VitConfig, image: string): Embedded {
   const g = ctx.g;
-  const E = c.embedDim;
-  const p = c.patchSize;
-  const G = c.inputSize / p;
+  const E = v.embedDim;
+  const p = v.patchSize;
+  const G = v.posGrid;
 
   // Kernel = stride = p: one linear projection per non-overlapping patch.
   const patches = conv(ctx, image, 'patch_embed.proj', 3, E, p, { stride: p, std: Math.sqrt(1 / (3 * p * p)) });
   const grid = spatialShape(ctx, patches);
   const patchTokens = toTokens(ctx, patches);
 
-  const clsToken = g.param('cls_token', [1, 1, E], normalArray(ctx.rng, E, 0.02));
+  const clsToken = weight(ctx, { name: 'cls_token', dims: [1, 1, E], init: { std: 0.02 } });
   const tokens = g.op('Concat', [clsToken, patchTokens], { axis: 1 }, 'tokens');
 
-  const clsPos = g.param('pos_embed.cls', [1, 1, E], normalArray(ctx.rng, E, 0.02));
-  // Stored as an NCHW map so Resize can interpolate it over the grid directly.
-  const gridPos = g.param('pos_embed.grid', [1, E, G, G], normalArray(ctx.rng, E * G * G, 0.02));
-  const gridPosHere = toTokens(ctx, resizeTo(ctx, gridPos, E, grid, 'bicubic'));
-  const pos = g.op('Concat', [clsPos, gridPosHere], { axis: 1 }, 'pos_embed');
-  return { tokens: g.op('Add', [tokens, pos], undefined, 'embedded'), grid };
+  const pos = weight(ctx, { name: 'pos_embed', dims: [1, 1 + G * G, E], init: { std: 0.02 } });
+  const axis1 = g.constI64([1]);
+  const clsPos = g.op('Slice', [pos, g.constI64([0]), g.constI64([1]), axis1], undefined, 'pos_embed.cls');
+  const gridTokens = g.op('Slice', [pos, g.constI64([1]), g.constI64([1 + G * G]), axis1], undefined, 'pos_embed.grid');
+  // As an NCHW map, so Resize can interpolate it over the grid directly.
+  const gridPos = g.op('Transpose', [g.op('Reshape', [gridTokens, g.constI64([1, G, G, E])])], { perm: [0, 3, 1, 2] }, 'pos_embed.map');
+  const resized = v.posEmbedResize === 'dinov2' ? dinov2Resize(ctx, v, gridPos, grid, image) : resizeTo(ctx, gridPos, E, grid, 'bicubic');
+  const posHere = g.op('Concat', [clsPos, toTokens(ctx, resized)], { axis: 1 }, 'pos_embed');
+  return { tokens: g.op('Add', [tokens, posHere], undefined, 'embedded'), grid };
+}
+
+/**
+ * DINOv2's interpolate_pos_encoding: F.interpolate(scale_factor=((h + 0.1) / G,
+ * (w + 0.1) / G), mode='bicubic', antialias=False). The scale factor, not the
+ * output size, sets the sampling positions, so this is not a resize to h x w
+ * (even at h = G the positions shift by a fraction of a patch). A square
+ * image with the training grid returns the embeddings untouched, done here
+ * with a scale of exactly 1. (onnxruntime also copies when a Resize keeps
+ * every size, but the ONNX operator does not promise that.)
+ */
+function dinov2Resize(ctx: Ctx, v: VitConfig, map: string, grid: string, image: string): string {
+  const g = ctx.g;
+  const G = v.posGrid;
+  const gridF = g.op('Cast', [grid], { to: 1 /* FLOAT */ });
+  const scaled = g.op('Div', [g.op('Add', [gridF, g.constF([0.1], [])]), g.constF([G], [])], undefined, 'pos_scale');
+  const pixels = g.op('Shape', [image], { start: 2, end: 4 }, 'image_hw');
+  const [ph, pw] = g.node('Split', [pixels], { attrs: { axis: 0 }, count: 2, name: 'image_hw' });
+  const square = g.op('Equal', [ph, pw]);
+  const trainingGrid = g.op('Equal', [g.op('ReduceProd', [grid], { keepdims: 1 }), g.constI64([G * G])]);
+  const untouched = g.op('And', [square, trainingGrid], undefined, 'pos_untouched');
+  const hw = g.op('Where', [untouched, g.constF([1, 1]), scaled]);
+  const scales = g.op('Concat', [g.constF([1, 1]), hw], { axis: 0 }, 'scales');
+  return g.op('Resize', [map, '', scales], { mode: 'cubic', coordinate_transformation_mode: 'half_pixel', cubic_coeff_a: float(-0.75) }, 'pos_resize');
 }
 
 /** [1, E, h, w] map -> [1, h*w, E] tokens (row-major over the grid). */

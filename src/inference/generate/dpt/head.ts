@@ -1,29 +1,49 @@
-import { filled } from '../random.js';
-import type { DptConfig } from './config.js';
-import { conv, relu, resizeTo, spatialShape, type Ctx } from './layers.js';
+import { conv, relu, resizeTo, spatialShape, upsample, weight, type Ctx } from './layers.js';
+
+export interface HeadConfig {
+  /** Channels coming in from the finest fusion block (MiDaS's head_features_1). */
+  readonly features: number;
+  /** Channels of the last hidden conv (head_features_2: 32; LeViT 8). */
+  readonly hidden: number;
+  /**
+   * `input`: to the input's H x W (Depth-Anything: patch_h * 14 x patch_w * 14);
+   * `x2`: twice the finest map (MiDaS v3's Interpolate(scale_factor=2)).
+   */
+  readonly upsample: 'input' | 'x2';
+  /**
+   * `relu`: the trained models' non-negative output. `sigmoid`: metric
+   * Depth-Anything V2, sigmoid times `maxDepth` metres. `calibrated`: the
+   * generated models (see depthHead).
+   */
+  readonly output: { readonly kind: 'relu' } | { readonly kind: 'sigmoid'; readonly maxDepth: number } | { readonly kind: 'calibrated' };
+}
 
 /**
  * Monocular depth head (paper section 3, "Monocular depth estimation"):
- * 3x3 conv to features/2, upsample to the input size (x2 from the finest
- * fusion output for patch 16), 3x3 conv to 32, ReLU, 1x1 conv to 1, ReLU.
+ * 3x3 conv to features/2, upsample, 3x3 conv to `hidden`, ReLU, 1x1 conv
+ * to 1, then the output activation. Returns [1, H, W].
  *
- * A trained head learns where to put its output so the final ReLU keeps
- * most pixels; random weights do not, so before that ReLU the map is
- * normalised over the image and shifted by a learned-style affine
+ * `calibrated`: a trained head learns where to put its output so the final
+ * ReLU keeps most pixels; random weights do not, so before that ReLU the
+ * map is normalised over the image and shifted by a learned-style affine
  * (scale 1, shift 2.5). The result is positive almost everywhere and still
- * follows the image. Returns [1, H, W].
+ * follows the image.
  */
-export function depthHead(ctx: Ctx, c: DptConfig, path: string, image: string): string {
+export function depthHead(ctx: Ctx, h: HeadConfig, path: string, image: string): string {
   const g = ctx.g;
-  const half = c.features / 2;
-  const a = conv(ctx, path, 'head.0', c.features, half, 3, { pad: 1 });
-  const up = resizeTo(ctx, a, half, spatialShape(ctx, image), 'bilinear-align');
-  const b = relu(ctx, conv(ctx, up, 'head.2', half, 32, 3, { pad: 1 }));
-  const d = conv(ctx, b, 'head.4', 32, 1, 1);
-  const normalised = g.op('MeanVarianceNormalization', [d], { axes: [0, 2, 3] }, 'head.normalise');
-  const scale = g.param('head.affine.scale', [1], filled(1, 1));
-  const shift = g.param('head.affine.shift', [1], filled(1, 2.5));
-  const shifted = g.op('Add', [g.op('Mul', [normalised, scale]), shift], undefined, 'head.affine');
-  const positive = relu(ctx, shifted);
-  return g.op('Squeeze', [positive, g.constI64([1])], undefined, 'depth_map');
+  const half = h.features / 2;
+  const a = conv(ctx, path, 'head.0', h.features, half, 3, { pad: 1 });
+  const up = h.upsample === 'x2' ? upsample(ctx, a, 2) : resizeTo(ctx, a, half, spatialShape(ctx, image), 'bilinear-align');
+  const b = relu(ctx, conv(ctx, up, 'head.2', half, h.hidden, 3, { pad: 1 }));
+  const d = conv(ctx, b, 'head.4', h.hidden, 1, 1);
+  let out: string;
+  if (h.output.kind === 'relu') out = relu(ctx, d);
+  else if (h.output.kind === 'sigmoid') out = g.op('Mul', [g.op('Sigmoid', [d]), g.constF([h.output.maxDepth], [])], undefined, 'head.metres');
+  else {
+    const normalised = g.op('MeanVarianceNormalization', [d], { axes: [0, 2, 3] }, 'head.normalise');
+    const scale = weight(ctx, { name: 'head.affine.scale', dims: [1], init: { fill: 1 } });
+    const shift = weight(ctx, { name: 'head.affine.shift', dims: [1], init: { fill: 2.5 } });
+    out = relu(ctx, g.op('Add', [g.op('Mul', [normalised, scale]), shift], undefined, 'head.affine'));
+  }
+  return g.op('Squeeze', [out, g.constI64([1])], undefined, 'depth_map');
 }

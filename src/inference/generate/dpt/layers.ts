@@ -1,16 +1,24 @@
 import { float, GraphBuilder, type Attrs } from '../graph.js';
-import { filled, normalArray, type Rng } from '../random.js';
+import type { WeightRequest, WeightSource } from './weights.js';
 
-/** Builder plus the seeded random stream every layer draws its weights from. */
+/** Builder plus the source every layer takes its learned tensors from. */
 export interface Ctx {
   readonly g: GraphBuilder;
-  readonly rng: Rng;
+  readonly weights: WeightSource;
 }
+
+/** A learned tensor by its DPT name (see weights.ts). */
+export function weight(ctx: Ctx, request: WeightRequest): string {
+  return ctx.weights.take(ctx.g, request);
+}
+
+const ZERO = { fill: 0 } as const;
+const ONE = { fill: 1 } as const;
 
 /** Linear layer on [..., inF] tokens: MatMul with a [inF, outF] weight, plus bias. */
 export function linear(ctx: Ctx, x: string, name: string, inF: number, outF: number, std = 0.02): string {
-  const w = ctx.g.param(`${name}.weight`, [inF, outF], normalArray(ctx.rng, inF * outF, std));
-  const b = ctx.g.param(`${name}.bias`, [outF], filled(outF, 0));
+  const w = weight(ctx, { name: `${name}.weight`, dims: [inF, outF], init: { std }, transposed: true });
+  const b = weight(ctx, { name: `${name}.bias`, dims: [outF], init: ZERO });
   return ctx.g.op('Add', [ctx.g.op('MatMul', [x, w], undefined, name), b], undefined, name);
 }
 
@@ -21,7 +29,11 @@ export interface NormParams {
 }
 
 export function layerNormParams(ctx: Ctx, name: string, dim: number): NormParams {
-  return { name, scale: ctx.g.param(`${name}.weight`, [dim], filled(dim, 1)), bias: ctx.g.param(`${name}.bias`, [dim], filled(dim, 0)) };
+  return {
+    name,
+    scale: weight(ctx, { name: `${name}.weight`, dims: [dim], init: ONE }),
+    bias: weight(ctx, { name: `${name}.bias`, dims: [dim], init: ZERO }),
+  };
 }
 
 export function applyLayerNorm(ctx: Ctx, x: string, p: NormParams): string {
@@ -50,17 +62,17 @@ export interface ConvOpts {
 
 export function conv(ctx: Ctx, x: string, name: string, inC: number, outC: number, k: number, o: ConvOpts = {}): string {
   const std = o.std ?? Math.sqrt(2 / (inC * k * k));
-  const w = ctx.g.param(`${name}.weight`, [outC, inC, k, k], normalArray(ctx.rng, outC * inC * k * k, std));
+  const w = weight(ctx, { name: `${name}.weight`, dims: [outC, inC, k, k], init: { std } });
   const inputs = [x, w];
-  if (o.bias ?? true) inputs.push(ctx.g.param(`${name}.bias`, [outC], filled(outC, 0)));
+  if (o.bias ?? true) inputs.push(weight(ctx, { name: `${name}.bias`, dims: [outC], init: ZERO }));
   const pad = o.pad ?? 0;
   return ctx.g.op('Conv', inputs, { kernel_shape: [k, k], strides: [o.stride ?? 1, o.stride ?? 1], pads: [pad, pad, pad, pad] }, name);
 }
 
 /** Transposed conv with kernel = stride, i.e. each input pixel paints a k x k block. */
 export function convTranspose(ctx: Ctx, x: string, name: string, inC: number, outC: number, k: number): string {
-  const w = ctx.g.param(`${name}.weight`, [inC, outC, k, k], normalArray(ctx.rng, inC * outC * k * k, Math.sqrt(2 / inC)));
-  const b = ctx.g.param(`${name}.bias`, [outC], filled(outC, 0));
+  const w = weight(ctx, { name: `${name}.weight`, dims: [inC, outC, k, k], init: { std: Math.sqrt(2 / inC) } });
+  const b = weight(ctx, { name: `${name}.bias`, dims: [outC], init: ZERO });
   return ctx.g.op('ConvTranspose', [x, w, b], { kernel_shape: [k, k], strides: [k, k] }, name);
 }
 

@@ -1,31 +1,39 @@
-import type { DptConfig } from './config.js';
-import { gelu, layerNorm, linear, type Ctx } from './layers.js';
+import { gelu, layerNorm, linear, weight, type Ctx } from './layers.js';
+import type { VitConfig } from './vit.js';
 
 /**
  * One ViT transformer block (paper Fig. 1, "Transformer"): pre-LayerNorm
- * multi-head self-attention and MLP, each wrapped in a residual connection.
+ * multi-head self-attention and feed-forward network, each wrapped in a
+ * residual connection, each optionally scaled per channel (LayerScale).
  */
-export function transformerBlock(ctx: Ctx, c: DptConfig, x: string, index: number): string {
+export function transformerBlock(ctx: Ctx, v: VitConfig, x: string, index: number): string {
   const g = ctx.g;
   const name = `blocks.${index}`;
-  const attn = selfAttention(ctx, c, layerNorm(ctx, x, `${name}.norm1`, c.embedDim), `${name}.attn`);
+  const attn = layerScale(ctx, v, selfAttention(ctx, v, layerNorm(ctx, x, `${name}.norm1`, v.embedDim), `${name}.attn`), `${name}.ls1`);
   const afterAttn = g.op('Add', [x, attn], undefined, `${name}.res1`);
-  const mlpOut = mlp(ctx, c, layerNorm(ctx, afterAttn, `${name}.norm2`, c.embedDim), `${name}.mlp`);
-  return g.op('Add', [afterAttn, mlpOut], undefined, `${name}.res2`);
+  const normed = layerNorm(ctx, afterAttn, `${name}.norm2`, v.embedDim);
+  const ffnOut = layerScale(ctx, v, v.ffn === 'mlp' ? mlp(ctx, v, normed, `${name}.mlp`) : swiglu(ctx, v, normed, `${name}.mlp`), `${name}.ls2`);
+  return g.op('Add', [afterAttn, ffnOut], undefined, `${name}.res2`);
 }
 
-function selfAttention(ctx: Ctx, c: DptConfig, x: string, name: string): string {
+function layerScale(ctx: Ctx, v: VitConfig, x: string, name: string): string {
+  if (!v.layerScale) return x;
+  const gamma = weight(ctx, { name: `${name}.gamma`, dims: [v.embedDim], init: { fill: 1 } });
+  return ctx.g.op('Mul', [x, gamma], undefined, name);
+}
+
+function selfAttention(ctx: Ctx, v: VitConfig, x: string, name: string): string {
   const g = ctx.g;
-  const E = c.embedDim;
-  const headDim = E / c.heads;
-  // One fused projection for q, k and v, split afterwards, as timm stores it.
+  const E = v.embedDim;
+  const headDim = E / v.heads;
+  // One fused projection for q, k and v, split afterwards, as timm and DINOv2 store it.
   const qkv = linear(ctx, x, `${name}.qkv`, E, 3 * E);
-  const [q, k, v] = g.node('Split', [qkv], { attrs: { axis: 2 }, count: 3, name: `${name}.qkv_split` });
-  const headShape = g.constI64([0, -1, c.heads, headDim]);
+  const [q, k, val] = g.node('Split', [qkv], { attrs: { axis: 2 }, count: 3, name: `${name}.qkv_split` });
+  const headShape = g.constI64([0, -1, v.heads, headDim]);
   const split = (t: string, perm: number[]): string => g.op('Transpose', [g.op('Reshape', [t, headShape])], { perm });
   const qh = split(q, [0, 2, 1, 3]); // [1, heads, T, d]
   const kt = split(k, [0, 2, 3, 1]); // [1, heads, d, T]
-  const vh = split(v, [0, 2, 1, 3]); // [1, heads, T, d]
+  const vh = split(val, [0, 2, 1, 3]); // [1, heads, T, d]
   const scores = g.op('Mul', [g.op('MatMul', [qh, kt]), g.constF([1 / Math.sqrt(headDim)], [])], undefined, `${name}.scores`);
   const weights = g.op('Softmax', [scores], { axis: -1 }, `${name}.softmax`);
   const heads = g.op('Transpose', [g.op('MatMul', [weights, vh])], { perm: [0, 2, 1, 3] });
@@ -33,8 +41,16 @@ function selfAttention(ctx: Ctx, c: DptConfig, x: string, name: string): string 
   return linear(ctx, merged, `${name}.proj`, E, E);
 }
 
-function mlp(ctx: Ctx, c: DptConfig, x: string, name: string): string {
-  const hidden = c.embedDim * c.mlpRatio;
-  const h = gelu(ctx, linear(ctx, x, `${name}.fc1`, c.embedDim, hidden));
-  return linear(ctx, h, `${name}.fc2`, hidden, c.embedDim);
+function mlp(ctx: Ctx, v: VitConfig, x: string, name: string): string {
+  const h = gelu(ctx, linear(ctx, x, `${name}.fc1`, v.embedDim, v.mlpHidden));
+  return linear(ctx, h, `${name}.fc2`, v.mlpHidden, v.embedDim);
+}
+
+/** DINOv2's SwiGLUFFN (ViT-G): w12 gives [x1, x2]; SiLU(x1) * x2 goes through w3. */
+function swiglu(ctx: Ctx, v: VitConfig, x: string, name: string): string {
+  const g = ctx.g;
+  const x12 = linear(ctx, x, `${name}.w12`, v.embedDim, 2 * v.mlpHidden);
+  const [x1, x2] = g.node('Split', [x12], { attrs: { axis: -1 }, count: 2, name: `${name}.chunk` });
+  const silu = g.op('Mul', [x1, g.op('Sigmoid', [x1])], undefined, `${name}.silu`);
+  return linear(ctx, g.op('Mul', [silu, x2], undefined, `${name}.gate`), `${name}.w3`, v.mlpHidden, v.embedDim);
 }

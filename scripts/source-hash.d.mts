@@ -1,0 +1,3 @@
+export declare const ROOT: string;
+export declare const STAMP: string;
+export declare function sourceHash(): string;

@@ -1,0 +1,75 @@
+import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { convertCheckpoint, CONVERTER_VERSION, CONVERTER_VERSION_KEY, SOURCE_SHA256_KEY } from '../convert/index.js';
+import { readOnnxMetadata } from '../inference/generate/metadata.js';
+import { sha256File } from './download.js';
+
+/** Checkpoint files `--model` converts on first use (by extension; the content is checked when read). */
+export function isCheckpointFile(path: string): boolean {
+  return /\.(pth|pt|safetensors)$/i.test(path);
+}
+
+export interface ConvertedCacheOptions {
+  /** The cache folder (default: `converted/` in the models folder). */
+  readonly dir: string;
+  /** One line for the user when a conversion starts, and the family's notes. */
+  readonly onNote?: (line: string) => void;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Hashing a 1 GB checkpoint takes seconds, so the sha256 of a file is
+ * remembered under (real path, size, mtime): a second run finds the
+ * converted model without reading the checkpoint. The sha256 stays the real
+ * key, so the same weights under two names are converted once.
+ */
+type HashIndex = Record<string, string>;
+
+function readIndex(path: string): HashIndex {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    return parsed && typeof parsed === 'object' ? (parsed as HashIndex) : {};
+  } catch {
+    return {}; // missing or damaged: hashes are recomputed
+  }
+}
+
+async function checkpointSha256(checkpoint: string, indexPath: string): Promise<string> {
+  const st = statSync(checkpoint);
+  const key = `${realpathSync(checkpoint)}|${st.size}|${st.mtimeMs}`;
+  const known = readIndex(indexPath)[key];
+  if (known) return known;
+  const sha256 = await sha256File(checkpoint);
+  // Re-read just before writing so concurrent runs lose at most their own entry; temp + rename keeps the file whole.
+  const index = { ...readIndex(indexPath), [key]: sha256 };
+  const tmp = `${indexPath}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, JSON.stringify(index, null, 1));
+  renameSync(tmp, indexPath);
+  return sha256;
+}
+
+function isCurrent(onnx: string, sha256: string): boolean {
+  try {
+    const meta = readOnnxMetadata(onnx);
+    return meta[SOURCE_SHA256_KEY] === sha256 && meta[CONVERTER_VERSION_KEY] === String(CONVERTER_VERSION);
+  } catch {
+    return false; // missing or unreadable: convert again
+  }
+}
+
+/**
+ * The ONNX conversion of `checkpoint` in the cache (`<sha256>.onnx`),
+ * converting it on first use. A model converted by an older converter is
+ * converted again.
+ */
+export async function ensureConverted(checkpoint: string, opts: ConvertedCacheOptions): Promise<string> {
+  mkdirSync(opts.dir, { recursive: true });
+  const sha256 = await checkpointSha256(checkpoint, join(opts.dir, 'sha256-index.json'));
+  const onnx = join(opts.dir, `${sha256}.onnx`);
+  if (isCurrent(onnx, sha256)) return onnx;
+  opts.onNote?.(`converting ${checkpoint} to ONNX on first use (cached as ${onnx})`);
+  const result = await convertCheckpoint(checkpoint, { out: onnx, overwrite: true, sha256, onProgress: opts.onProgress });
+  opts.onNote?.(`converted: ${result.variant} (${result.chosenBy}), ${result.summary}, in ${result.seconds.toFixed(1)} s`);
+  for (const note of result.notes) opts.onNote?.(note);
+  return onnx;
+}

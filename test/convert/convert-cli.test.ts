@@ -1,0 +1,116 @@
+import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeTorchCheckpoint } from '../../src/convert/checkpoint/index.js';
+import { readOnnxMetadata } from '../../src/inference/generate/metadata.js';
+import { errorLine, runCli, tempDir } from '../helpers/media.js';
+import { randomStateDict, type DaShape } from './depth-anything/state-dict.js';
+import { writeZip } from './helpers.js';
+
+const dir = tempDir('dv-convert-cli-');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** V1-shaped (the last four blocks are hooked), small enough to convert in a second. */
+const SMALL: DaShape = { embedDim: 384, depth: 4, posGrid: 4, features: 16, outChannels: [8, 16, 32, 32] };
+
+function checkpoint(name: string, change?: (dict: ReturnType<typeof randomStateDict>) => void): string {
+  const dict = randomStateDict(SMALL);
+  change?.(dict);
+  const path = join(dir, name);
+  writeTorchCheckpoint(path, [...dict].map(([key, t]) => ({ key, dtype: 'float32' as const, shape: t.shape, data: t.values })), { overwrite: true });
+  return path;
+}
+
+/** Runs `models convert` into a fresh folder and checks the refusal: one line, the exit code, nothing written. */
+async function refused(ckpt: string, code: number, extra: string[] = []): Promise<string> {
+  const outDir = tempDir('dv-convert-out-');
+  try {
+    const r = await runCli(['models', 'convert', ckpt, '--out', join(outDir, 'm.onnx'), ...extra]);
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stdout).toBe('');
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('depth-video:'));
+    expect(errors).toHaveLength(1);
+    expect(readdirSync(outDir)).toEqual([]);
+    return errorLine(r.stderr);
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+describe('depth-video models convert', () => {
+  it('converts, says which variant it chose and why, and prints one summary line', async () => {
+    const ckpt = checkpoint('depth_anything_vits14.pth');
+    const out = join(dir, 'v1.onnx');
+    const r = await runCli(['models', 'convert', ckpt, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^converted depth_anything_vits14\.pth: depth-anything-v1 \(from the file name depth_anything_vits14\.pth\), ViT-S\/14 \(width 384, 4 blocks, 6 heads, MLP 1536\), hooks 0,1,2,3, features 16, out_channels 8\/16\/32\/32, [\d,]+ parameters, [\d.]+ s -> .*v1\.onnx \(\d.* MB\)\n$/,
+    );
+    expect(r.stderr).toMatch(/converting depth_anything_vits14\.pth: 100%/);
+    expect(readOnnxMetadata(out)['depth_video.variant']).toBe('depth-anything-v1');
+
+    // --family overrides the name.
+    const v2 = await runCli(['models', 'convert', ckpt, '--out', join(dir, 'v2.onnx'), '--family', 'depth-anything-v2-metric', '--max-depth', '20']);
+    expect(v2.code).toBe(1);
+    expect(errorLine(v2.stderr)).toMatch(/4 transformer blocks, but ViT-S hooks block 11; the checkpoint does not match Depth-Anything v2-metric/);
+  });
+
+  it('a truncated checkpoint: exit 3, download again', async () => {
+    const ckpt = checkpoint('truncated.pth');
+    truncateSync(ckpt, Math.floor(readFileSync(ckpt).length / 2));
+    expect(await refused(ckpt, 3)).toMatch(/truncated\.pth: the file is truncated or damaged .*; download it again$/);
+  });
+
+  it('a zip that is not a checkpoint', async () => {
+    const zip = join(dir, 'photos.pth');
+    writeZip(zip, { 'photos/readme.txt': 'hello' });
+    expect(await refused(zip, 1)).toMatch(/photos\.pth: /);
+  });
+
+  it('a pickle naming a foreign global is refused, named and not run', async () => {
+    const marker = join(dir, 'ran');
+    const cmd = `touch ${marker}`;
+    // torch.save layout, but data.pkl is posix.system(cmd).
+    const pickle = Buffer.concat([Buffer.from('\x80\x02cposix\nsystem\nX', 'latin1'), Buffer.from(Uint32Array.of(cmd.length).buffer), Buffer.from(cmd, 'latin1'), Buffer.from('\x85R.', 'latin1')]);
+    const evil = join(dir, 'evil.pth');
+    writeZip(evil, { 'evil/data.pkl': pickle, 'evil/version': '3\n' });
+    expect(await refused(evil, 1)).toMatch(/evil\.pth: refused to load: the pickle asks for posix\.system/);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('an unknown architecture lists the first unrecognised keys and the known families', async () => {
+    const ckpt = join(dir, 'resnet.pth');
+    writeTorchCheckpoint(ckpt, [
+      { key: 'conv1.weight', dtype: 'float32', shape: [8, 3, 7, 7] },
+      { key: 'bn1.running_mean', dtype: 'float32', shape: [8] },
+    ]);
+    expect(await refused(ckpt, 1)).toBe(
+      `depth-video: ${ckpt}: unknown architecture: first unrecognised keys conv1.weight, bn1.running_mean; known families: depth-anything (--family depth-anything | depth-anything-v1 | depth-anything-v2 | depth-anything-v2-metric)`,
+    );
+  });
+
+  it('shapes that contradict the family name the key and both shapes', async () => {
+    const ckpt = checkpoint('depth_anything_vits14_bad.pth', (d) => {
+      const t = d.get('depth_head.scratch.refinenet2.out_conv.weight')!;
+      d.set('depth_head.scratch.refinenet2.out_conv.weight', { ...t, shape: [16, 8, 1, 2], values: t.values });
+    });
+    expect(await refused(ckpt, 1)).toMatch(
+      /depth_head\.scratch\.refinenet2\.out_conv\.weight is \[16, 8, 1, 2\] but depth-anything-v1 ViT-S\/14 .* needs \[16, 16, 1, 1\]; the shapes contradict the family/,
+    );
+    // A V2 file name with a V1-deep encoder contradicts V2's hooked blocks.
+    expect(await refused(checkpoint('depth_anything_v2_vits.pth'), 1)).toMatch(/4 transformer blocks, but ViT-S hooks block 11/);
+  });
+
+  it('an existing output is kept without --overwrite, replaced with it', async () => {
+    const ckpt = checkpoint('depth_anything_vits14.pth');
+    const out = join(dir, 'exists.onnx');
+    writeFileSync(out, 'mine');
+    const r = await runCli(['models', 'convert', ckpt, '--out', out]);
+    expect(r.code).toBe(1);
+    expect(errorLine(r.stderr)).toBe(`depth-video: ${out} already exists; pass --overwrite to replace it or choose another --out`);
+    expect(readFileSync(out, 'utf8')).toBe('mine');
+    const again = await runCli(['models', 'convert', ckpt, '--out', out, '--overwrite']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(readOnnxMetadata(out)['depth_video.family']).toBe('depth-anything');
+  });
+});
