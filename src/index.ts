@@ -12,7 +12,7 @@
 export * from './types.js';
 export { DepthVideoError, isDepthVideoError, type ErrorCode } from './errors.js';
 export { runPipeline, type PipelineOptions, type PipelineInput, type PipelineHooks, type ProgressInfo, type RunSummary } from './pipeline/run.js';
-export type { FrameSink, OutputFrame, PipelineContext } from './pipeline/types.js';
+export type { FrameDepth, FrameSink, OutputFrame, PipelineContext } from './pipeline/types.js';
 export { loadPreset, parsePreset, type PipelinePreset } from './pipeline/preset.js';
 export { ffmpegSource, type FrameSource, type SourceDamage, type SourceInfo, type FfmpegSourceOptions } from './sources/ffmpeg-source.js';
 export { fileSource, type FileSourceOptions } from './sources/file-source.js';

@@ -77,6 +77,14 @@ async function startWorker(
   return { failure: (ready.kind === 'init-error' ? ready.message : 'no answer').split('\n')[0]! };
 }
 
+/**
+ * Input tensors kept for reuse. In sync mode every frame waiting for the
+ * session is prepared ahead (on the frame workers), so as many are in flight
+ * as frames are alive (4 plus one per worker); a pool smaller than that lets
+ * tensors fall to the garbage collector and be allocated again every frame.
+ */
+const MAX_POOLED_INPUTS = 12;
+
 interface Pending {
   resolve(r: InferenceResult): void;
   reject(e: unknown): void;
@@ -111,7 +119,7 @@ export class DepthSession {
         return;
       }
       if (m.kind !== 'result' && m.kind !== 'run-error') return;
-      if (this.tensorPool.length < 3) this.tensorPool.push(m.tensor);
+      if (this.tensorPool.length < MAX_POOLED_INPUTS) this.tensorPool.push(m.tensor);
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
