@@ -1,7 +1,6 @@
 import type { ColormapName, DepthMap, Interpolation, LayoutName, RgbImage } from '../types.js';
 import { renderPixels, type PixelSettings } from './frame-pixels.js';
 import { composeLayout, padToEven } from './layout.js';
-import { resizeDepth } from './resize.js';
 import { DepthStabilizer, type StabilizeMode, type StabilizedDepth } from './stabilize.js';
 
 export interface RenderSettings {
@@ -67,11 +66,6 @@ export class DepthRenderer {
       this.stabilizer = this.makeStabilizer(next);
     }
     this.settingsValue = next;
-  }
-
-  /** Upsampled raw prediction at frame size (for float32 recordings). */
-  upsampleRaw(depth: DepthMap, width: number, height: number): Float32Array {
-    return resizeDepth(depth, width, height, this.interpolation, this.alignCorners).data;
   }
 
   /** The settings renderPixels needs, as they are now. */
