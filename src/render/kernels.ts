@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
 import type { RgbImage } from '../types.js';
 import type { TapTable } from './resize.js';
+import type { YuvTable } from './yuv.js';
 
 /**
  * The WebAssembly SIMD kernels (kernels.wat) and the memory
@@ -162,6 +163,37 @@ export function wasmRgbToPlanes(
   return true;
 }
 
+/** Where a float plane and its resampling passes live in the module's memory. */
+interface PlaneRegions {
+  readonly src: number;
+  readonly tmp: number;
+  readonly out: number;
+  readonly taps: ReturnType<typeof tapRegions>;
+}
+
+function planeRegions(m: Layout, inW: number, inH: number, width: number, height: number, tx: TapTable, ty: TapTable): PlaneRegions {
+  return { src: m.alloc(inW * inH * 4), tmp: m.alloc(inH * width * 4), out: m.alloc(width * height * 4), taps: tapRegions(m, taps4(tx, 4), taps4(ty, 1)) };
+}
+
+/** Copies the plane in and runs both passes; with `normalize`, the vertical pass also normalises and clamps. */
+function resamplePlane(
+  k: KernelExports,
+  buf: ArrayBuffer,
+  r: PlaneRegions,
+  srcData: Float32Array,
+  inW: number,
+  inH: number,
+  width: number,
+  height: number,
+  normalize?: { readonly lo: number; readonly hi: number },
+): void {
+  put(buf, r.src, srcData.length === inW * inH ? srcData : srcData.subarray(0, inW * inH));
+  r.taps.write(buf);
+  k.rowsF32(r.src, inW, inH, r.tmp, width, r.taps.xi, r.taps.xw);
+  if (normalize) k.columns(r.tmp, width, height, r.out, r.taps.yi, r.taps.yw, -normalize.lo, 1 / (normalize.hi - normalize.lo), 1);
+  else k.columns(r.tmp, width, height, r.out, r.taps.yi, r.taps.yw, 0, 1, 0);
+}
+
 /**
  * One float plane resampled to width x height into dst; with `normalize`,
  * each result also becomes clamp((v - lo) / (hi - lo), 0, 1) (NaN -> 0) in
@@ -180,20 +212,11 @@ export function wasmResizePlane(
 ): boolean {
   const k = wasmKernels();
   if (!k) return false;
-  const x4 = taps4(tx, 4);
-  const y4 = taps4(ty, 1);
   const m = new Layout();
-  const src = m.alloc(inW * inH * 4);
-  const tmp = m.alloc(inH * width * 4);
-  const out = m.alloc(width * height * 4);
-  const taps = tapRegions(m, x4, y4);
+  const r = planeRegions(m, inW, inH, width, height, tx, ty);
   const buf = m.commit(k.memory);
-  put(buf, src, srcData.length === inW * inH ? srcData : srcData.subarray(0, inW * inH));
-  taps.write(buf);
-  k.rowsF32(src, inW, inH, tmp, width, taps.xi, taps.xw);
-  if (normalize) k.columns(tmp, width, height, out, taps.yi, taps.yw, -normalize.lo, 1 / (normalize.hi - normalize.lo), 1);
-  else k.columns(tmp, width, height, out, taps.yi, taps.yw, 0, 1, 0);
-  dst.set(new Float32Array(buf, out, width * height));
+  resamplePlane(k, buf, r, srcData, inW, inH, width, height, normalize);
+  dst.set(new Float32Array(buf, r.out, width * height));
   return true;
 }
 
@@ -245,7 +268,7 @@ export function wasmColormapToYuv420p(
   unit: Float32Array,
   width: number,
   height: number,
-  table: { readonly y: Uint8Array; readonly u: Int32Array; readonly v: Int32Array },
+  table: YuvTable,
   tables: YuvKernelTables,
   invert: boolean,
   outWidth: number,
@@ -291,7 +314,7 @@ function indicesToYuv(
   src: number,
   width: number,
   height: number,
-  table: { readonly y: Uint8Array; readonly u: Int32Array; readonly v: Int32Array },
+  table: YuvTable,
   tables: YuvKernelTables,
   invert: boolean,
   outWidth: number,
@@ -337,7 +360,7 @@ export function wasmRenderYuv420p(
   lo: number,
   hi: number,
   unitOut: Float32Array,
-  table: { readonly y: Uint8Array; readonly u: Int32Array; readonly v: Int32Array },
+  table: YuvTable,
   tables: YuvKernelTables,
   invert: boolean,
   outWidth: number,
@@ -346,21 +369,13 @@ export function wasmRenderYuv420p(
 ): boolean {
   const k = wasmKernels();
   if (!k) return false;
-  const x4 = taps4(tx, 4);
-  const y4 = taps4(ty, 1);
   const m = new Layout();
-  const src = m.alloc(inW * inH * 4);
-  const tmp = m.alloc(inH * width * 4);
-  const unit = m.alloc(width * height * 4);
-  const taps = tapRegions(m, x4, y4);
+  const plane = planeRegions(m, inW, inH, width, height, tx, ty);
   const regions = yuvRegions(m, outWidth, outHeight);
   const buf = m.commit(k.memory);
-  put(buf, src, depth.length === inW * inH ? depth : depth.subarray(0, inW * inH));
-  taps.write(buf);
-  k.rowsF32(src, inW, inH, tmp, width, taps.xi, taps.xw);
-  k.columns(tmp, width, height, unit, taps.yi, taps.yw, -lo, 1 / (hi - lo), 1);
-  unitOut.set(new Float32Array(buf, unit, width * height));
-  indicesToYuv(k, buf, unit, width, height, table, tables, invert, outWidth, outHeight, regions, out);
+  resamplePlane(k, buf, plane, depth, inW, inH, width, height, { lo, hi });
+  unitOut.set(new Float32Array(buf, plane.out, width * height));
+  indicesToYuv(k, buf, plane.out, width, height, table, tables, invert, outWidth, outHeight, regions, out);
   return true;
 }
 
