@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'WEBCAM'
   | 'PORT_IN_USE'
   | 'RECORDING'
+  | 'REDIS'
   | 'INTERRUPTED'
   | 'CHECKPOINT_INVALID'
   | 'CHECKPOINT_REFUSED'

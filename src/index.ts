@@ -11,6 +11,8 @@
  */
 export * from './types.js';
 export { DepthVideoError, isDepthVideoError, type ErrorCode } from './errors.js';
+export { runBatch, type BatchOptions, type BatchHooks, type BatchPlan, type BatchProgress, type BatchSummary, type FileReport, type FileStatus } from './batch/run.js';
+export { validateFileOptions, optionsHash, type FileOptions } from './batch/options.js';
 export { runPipeline, type PipelineOptions, type PipelineInput, type PipelineHooks, type ProgressInfo, type RunSummary } from './pipeline/run.js';
 export type { FrameDepth, FrameSink, OutputFrame, PipelineContext } from './pipeline/types.js';
 export { loadPreset, parsePreset, type PipelinePreset } from './pipeline/preset.js';
@@ -26,6 +28,8 @@ export * from './render/index.js';
 export { DepthStabilizer, fitScaleShift, flicker, type StabilizeMode, type StabilizeOptions } from './render/stabilize.js';
 export { FfmpegEncoder, outputKind, type EncoderOptions } from './sinks/encoder.js';
 export { encoderSink } from './sinks/encoder-sink.js';
+export { encodePly, pointCloudSink, pointCloudPositions, type PointCloudSinkOptions } from './sinks/point-cloud.js';
+export { depthFromInverse, focalLength, unprojectGrid, fitInversePlane, subtractInversePlane, DEFAULT_CAMERA, type CameraModel, type InversePlane } from './render/unproject.js';
 export { probeMedia, type MediaInfo, type Rational } from './ffmpeg/probe.js';
 export { ffmpegPath } from './ffmpeg/binary.js';
 export { resolveModel, type ResolvedModel } from './models/resolve.js';

@@ -5,7 +5,7 @@
  * ffmpeg's lavfi sources, so the ratios compare like with like. `--device`
  * runs the model (bare and in the pipeline) there; `--size` sets the
  * inference size (a software WebGPU adapter needs a small one); `--only`
- * takes a comma-separated list of pipeline, ceiling, stabilize, render, live, fused, convert
+ * takes a comma-separated list of pipeline, ceiling, stabilize, render, live, live-page, fused, convert
  * (`npm run bench -- --only ceiling --quick` runs the ceiling alone, in about a minute).
  */
 import { spawn } from 'node:child_process';
@@ -29,6 +29,7 @@ import { ceilingBench } from './ceiling.js';
 import { fusedBench } from './fused.js';
 import { convertBench } from './convert-bench.js';
 import { liveLatencyBench } from './live-bench.js';
+import { livePageBench } from './live-page-bench.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,10 +38,10 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     device: { type: 'string', default: 'cpu' },
     size: { type: 'string' },
-    only: { type: 'string', default: 'pipeline,ceiling,stabilize,render,live,fused,convert' },
+    only: { type: 'string', default: 'pipeline,ceiling,stabilize,render,live,live-page,fused,convert' },
   },
 });
-const SECTIONS = ['pipeline', 'ceiling', 'stabilize', 'render', 'live', 'fused', 'convert'];
+const SECTIONS = ['pipeline', 'ceiling', 'stabilize', 'render', 'live', 'live-page', 'fused', 'convert'];
 const only = new Set(values.only!.split(',').map((x) => x.trim()));
 for (const x of only) if (!SECTIONS.includes(x)) throw new Error(`--only takes ${SECTIONS.join(', ')}; got ${x}`);
 if (!(DEVICE_NAMES as readonly string[]).includes(values.device!)) throw new Error(`--device takes ${DEVICE_NAMES.join(', ')}; got ${values.device}`);
@@ -328,6 +329,10 @@ async function main(): Promise<void> {
     out(`  target: depth latency <= inference + 50 ms (per frame, p50): ${over.toFixed(1)} ms over -> ${over <= 50 ? 'met' : 'NOT met'}`);
   }
 
+  if (!heavy && only.has('live-page')) {
+    out('\n## live page: input picture budget, photos next to a live run');
+    await livePageBench(out, model);
+  }
   if (only.has('convert')) await convertBench(out);
   rmSync(dir, { recursive: true, force: true });
 }

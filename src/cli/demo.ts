@@ -6,8 +6,8 @@ import type { Command } from 'commander';
 import { DepthVideoError } from '../errors.js';
 import { ffmpegPath } from '../ffmpeg/binary.js';
 import { loadPreset } from '../pipeline/preset.js';
-import type { CliIO } from './main.js';
-import { runWithConsole } from './main.js';
+import type { CliIO } from './io.js';
+import { runWithConsole } from './console.js';
 
 /**
  * Writes a short synthetic clip with ffmpeg's lavfi sources: a moving test

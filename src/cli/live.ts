@@ -34,7 +34,12 @@ export function previewWanted(flags: Flags): boolean {
 interface ServeOptions {
   readonly live: boolean;
   readonly hub?: ReturnType<typeof previewSink>;
+  readonly photo: PhotoDepth;
   readonly keepAlive: boolean;
+}
+
+function photoDepth(flags: Flags): PhotoDepth {
+  return new PhotoDepth(str(flags.model) ?? 'dpt-tiny', flags.download !== false);
 }
 
 async function serve(flags: Flags, io: CliIO, o: ServeOptions): Promise<PreviewServer> {
@@ -49,7 +54,7 @@ async function serve(flags: Flags, io: CliIO, o: ServeOptions): Promise<PreviewS
     port: previewPort(flags.preview),
     host,
     allowExternal: explicit,
-    photo: new PhotoDepth(str(flags.model) ?? 'dpt-tiny', flags.download !== false),
+    photo: o.photo,
     uploadLimit: DEFAULT_UPLOAD_LIMIT,
     keepAlive: o.keepAlive,
     log: (line) => { if (!quiet) io.stderr.write(`${line}\n`); },
@@ -99,7 +104,7 @@ export const liveExtension: CliExtension = {
       return 0;
     }
     if (flags.photoUi) {
-      const server = await serve(flags, io, { live: false, keepAlive: true });
+      const server = await serve(flags, io, { live: false, photo: photoDepth(flags), keepAlive: true });
       await new Promise<void>((resolve) => {
         const done = () => { process.off('SIGINT', done); process.off('SIGTERM', done); resolve(); };
         process.on('SIGINT', done);
@@ -133,7 +138,9 @@ export const liveExtension: CliExtension = {
   async sinks(ctx: ExtensionContext): Promise<FrameSink[]> {
     if (!previewWanted(ctx.flags)) return [];
     const colormap = str(ctx.flags.colormap) ?? 'inferno';
+    const photo = photoDepth(ctx.flags);
     const hub = previewSink({
+      photo,
       control: ctx.control,
       render: {
         colormap: isColormapName(colormap) ? colormap : 'inferno',
@@ -148,7 +155,7 @@ export const liveExtension: CliExtension = {
       uploadLimit: DEFAULT_UPLOAD_LIMIT,
     });
     // The server must not keep the process alive if the run fails before it starts.
-    const server = await serve(ctx.flags, ctx.io, { live: true, hub, keepAlive: false });
+    const server = await serve(ctx.flags, ctx.io, { live: true, hub, photo, keepAlive: false });
     hub.attach(server);
     return [hub];
   },

@@ -1,3 +1,4 @@
+import type { BatchProgress } from '../batch/run.js';
 import type { ProgressInfo } from '../pipeline/run.js';
 
 function clock(sec: number): string {
@@ -7,36 +8,74 @@ function clock(sec: number): string {
   return `${m}:${String(s % 60).padStart(2, '0')}`;
 }
 
+function bar(fraction: number, width: number): string {
+  return width > 0 ? `[${'#'.repeat(Math.round(Math.min(1, fraction) * width)).padEnd(width, '.')}] ` : '';
+}
+
 /** One progress line: frames done/total, fps, ETA (pure, for the bar and the plain lines). */
 export function progressText(p: ProgressInfo, width = 24): string {
   const total = p.total && p.total >= p.done ? p.total : null;
   const eta = total && p.fps > 0 ? clock((total - p.done) / p.fps) : '--:--';
-  const bar = total && width > 0 ? `[${'#'.repeat(Math.round((p.done / total) * width)).padEnd(width, '.')}] ` : '';
-  return `${bar}${p.done}${total ? `/${total}` : ''} frames  ${p.fps.toFixed(1)} fps  ETA ${eta}`;
+  return `${total ? bar(p.done / total, width) : ''}${p.done}${total ? `/${total}` : ''} frames  ${p.fps.toFixed(1)} fps  ETA ${eta}`;
 }
 
 /**
- * A bar redrawn in place on a terminal; plain lines every few seconds when
+ * A batch's line: files and frames, the ETA from the frames still expected.
+ * The bar follows frames (files differ in length); without any stated
+ * duration it follows files.
+ */
+export function batchProgressText(p: BatchProgress, width = 24): string {
+  const total = p.frames && p.frames >= p.framesDone ? p.frames : null;
+  const eta = total && p.fps > 0 ? clock((total - p.framesDone) / p.fps) : '--:--';
+  const fraction = total ? p.framesDone / total : p.files ? p.filesDone / p.files : 0;
+  return `${bar(fraction, width)}${p.filesDone}/${p.files} files  ${p.framesDone}${total ? `/${total}` : ''} frames  ${p.fps.toFixed(1)} fps  ETA ${eta}`;
+}
+
+export interface StatusLine {
+  /** Redraws the status (at most every 100 ms on a terminal, 2 s in a log); `text` gets the bar width. */
+  update(text: (barWidth: number) => string, force?: boolean): void;
+  /** Prints a line of its own above the status. */
+  print(line: string): void;
+  done(): void;
+}
+
+/**
+ * A line redrawn in place on a terminal; plain lines every few seconds when
  * stderr is a file or a pipe, so logs stay readable.
  */
-export function progressPrinter(stream: NodeJS.WriteStream, quiet: boolean): { update(p: ProgressInfo): void; done(): void } {
+export function statusLine(stream: NodeJS.WriteStream, quiet: boolean): StatusLine {
   let last = 0;
   let drawn = false;
   const tty = stream.isTTY === true;
   return {
-    update(p) {
+    update(text, force = false) {
       if (quiet) return;
       const now = performance.now();
-      if (now - last < (tty ? 100 : 2000) && p.done !== p.total) return;
+      if (now - last < (tty ? 100 : 2000) && !force) return;
       last = now;
       if (tty) {
-        stream.write(`\r${progressText(p)}\x1b[K`);
+        stream.write(`\r${text(24)}\x1b[K`);
         drawn = true;
-      } else stream.write(`progress: ${progressText(p, 0)}\n`);
+      } else stream.write(`progress: ${text(0)}\n`);
+    },
+    print(line) {
+      stream.write(drawn ? `\r\x1b[K${line}\n` : `${line}\n`);
+      // On a terminal the status comes back at the next update; a log keeps its pace.
+      if (drawn) last = 0;
+      drawn = false;
     },
     done() {
       if (drawn) stream.write('\n');
       drawn = false;
     },
+  };
+}
+
+/** The single-file progress bar. */
+export function progressPrinter(stream: NodeJS.WriteStream, quiet: boolean): { update(p: ProgressInfo): void; done(): void } {
+  const line = statusLine(stream, quiet);
+  return {
+    update: (p) => line.update((w) => progressText(p, w), p.done === p.total),
+    done: () => line.done(),
   };
 }

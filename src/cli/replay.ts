@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { Option, type Command } from 'commander';
 import { promises as fsp } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import type { Subscription } from 'rxjs';
 import { DepthVideoError, errorText } from '../errors.js';
 import { ffmpegPath } from '../ffmpeg/binary.js';
 import type { Rational } from '../ffmpeg/probe.js';
@@ -10,7 +11,11 @@ import { applyColormap, COLORMAP_NAMES, getColormap } from '../render/colormap.j
 import { padToEven } from '../render/layout.js';
 import { FfmpegEncoder, needsEvenSize } from '../sinks/encoder.js';
 import { readDepth16, readRaw, readRecording, type FrameRecord, type LoadedRecording, type RecordingSegment } from '../sinks/recorder/index.js';
-import type { ColormapName } from '../types.js';
+import { cameraModelProblem, DEFAULT_CAMERA, type CameraModel } from '../render/unproject.js';
+import { encodePly, framePath, isFramePattern, plyComments, pointCloudPositions, writeFileAtomic } from '../sinks/point-cloud.js';
+import { fileSource } from '../sources/file-source.js';
+import type { ColormapName, VideoFrame } from '../types.js';
+import { addPointCloudOptions, cameraFromFlags } from './point-cloud-args.js';
 import type { CliIO } from './main.js';
 
 /**
@@ -25,6 +30,8 @@ export interface ReplayOptions {
   readonly colormap: ColormapName;
   readonly invert: boolean;
   readonly overwrite: boolean;
+  /** Near/far distances and field of view of `.ply` outputs. */
+  readonly camera?: CameraModel;
 }
 
 export interface ReplayResult {
@@ -150,12 +157,125 @@ function megabytes(bytes: number): string {
 
 const MKV_NAME = 'depth.mkv';
 
-/** Renders a recording dir to a colour video; throws only when nothing could be rendered. */
+/**
+ * Calls emit with the normalised depth (0..1, near = 1) of every readable
+ * recorded frame, in order; what cannot be read is added to problems.
+ * Returns how many frames were emitted.
+ */
+async function forEachRecordedDepth(abs: string, rec: LoadedRecording, problems: string[], emit: (unit: Float32Array, f: FrameRecord) => Promise<void>): Promise<number> {
+  const { manifest, frames } = rec;
+  const first = frames[0]!;
+  let emitted = 0;
+  if (frames.some((f) => f.depth === MKV_NAME)) {
+    // readRecording already checked every listed mkvFrame is in the file.
+    const byPos = new Map(frames.map((f) => [f.mkvFrame ?? -1, f]));
+    let pos = 0;
+    for await (const d of streamGray16(join(abs, MKV_NAME), first.width, first.height)) {
+      const f = byPos.get(pos);
+      if (f) { await emit(unitFrom16(d), f); emitted++; }
+      pos++;
+    }
+    if (emitted < frames.length) problems.push(`${MKV_NAME} decoded to only ${emitted} of the ${frames.length} listed frames`);
+    return emitted;
+  }
+  for (const f of frames) {
+    if (f.width !== first.width || f.height !== first.height) {
+      problems.push(`frame ${f.index} is ${f.width}x${f.height}, not ${first.width}x${first.height} like the first frame: skipped`);
+      continue;
+    }
+    let unit: Float32Array;
+    try {
+      unit = f.depth !== undefined ? unitFrom16(await readDepth16(abs, f, manifest)) : unitFromRaw(readRaw(abs, f), f.rawMin, f.rawMax);
+    } catch (e) {
+      problems.push(`frame ${f.index} could not be read: ${errorText(e)}`);
+      continue;
+    }
+    await emit(unit, f);
+    emitted++;
+  }
+  return emitted;
+}
+
+/**
+ * The frames of the recorded input, decoded as the recording run decoded
+ * them (same source, same indices), visited in increasing index order: the
+ * colours of replayed point clouds.
+ */
+class InputFrames {
+  private readonly queue: VideoFrame[] = [];
+  private wake: (() => void) | null = null;
+  private ended = false;
+  private readonly sub: Subscription;
+
+  constructor(path: string) {
+    this.sub = fileSource(path, { maxInFlight: 2 }).frames$.subscribe({
+      next: (f) => { this.queue.push(f); this.wake?.(); },
+      error: () => { this.ended = true; this.wake?.(); },
+      complete: () => { this.ended = true; this.wake?.(); },
+    });
+  }
+
+  /** Frame `index`, valid until the next call; null when the input has no such frame. */
+  async at(index: number): Promise<VideoFrame | null> {
+    for (;;) {
+      while (this.queue.length && this.queue[0]!.index < index) this.queue.shift()!.release();
+      if (this.queue.length) return this.queue[0]!.index === index ? this.queue[0]! : null;
+      if (this.ended) return null;
+      await new Promise<void>((r) => { this.wake = r; });
+      this.wake = null;
+    }
+  }
+
+  close(): void {
+    for (const f of this.queue.splice(0)) f.release();
+    this.sub.unsubscribe();
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await fsp.stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** One PLY per recorded frame; colours from the recorded input when it is a file here, else from the colour map. */
+async function replayPointClouds(abs: string, rec: LoadedRecording, opts: ReplayOptions, problems: string[]): Promise<number> {
+  const { manifest } = rec;
+  const camera = opts.camera ?? DEFAULT_CAMERA;
+  const problem = cameraModelProblem(camera);
+  if (problem) throw new DepthVideoError('USAGE', `${opts.out}: ${problem}`, { file: opts.out });
+  const inputPath = manifest.input?.path;
+  const input = inputPath && (await isFile(inputPath)) ? new InputFrames(inputPath) : null;
+  if (!input) problems.push(`the recorded input ${inputPath ?? '(unknown)'} is not a file here: points are coloured by the ${opts.colormap} colour map`);
+  const lut = getColormap(opts.colormap);
+  const model = { label: manifest.model?.name ?? '?', untrained: manifest.model?.untrained ?? false };
+  let positions: Float32Array | undefined;
+  try {
+    return await forEachRecordedDepth(abs, rec, problems, async (unit, f) => {
+      const frame = await input?.at(f.index);
+      const matches = frame && frame.width === f.width && frame.height === f.height;
+      if (input && !matches) problems.push(`frame ${f.index} is not in ${inputPath} at ${f.width}x${f.height}: coloured by the colour map`);
+      const rgb = matches ? frame.data : applyColormap(unit, lut, undefined, opts.invert);
+      positions = pointCloudPositions(unit, f.width, f.height, camera, positions);
+      const ply = encodePly(positions, rgb, f.width * f.height, plyComments(camera, f.width, f.height, `${abs} frame ${f.index}`, model));
+      await writeFileAtomic(framePath(opts.out, f.index), ply);
+    });
+  } finally {
+    input?.close();
+  }
+}
+
+/** Renders a recording dir to a colour video, or to one point cloud per frame; throws only when nothing could be rendered. */
 export async function replayRecording(dir: string, opts: ReplayOptions): Promise<ReplayResult> {
   const abs = resolve(dir);
   const chk = await checkOutput(opts.out, { overwrite: opts.overwrite });
-  if (chk.kind !== 'video') {
-    throw new DepthVideoError('OUTPUT_FORMAT', `${opts.out}: replay writes a video; use .mp4, .mkv, .webm or .mov`, { file: opts.out });
+  if (chk.kind === 'pointcloud' && !isFramePattern(opts.out)) {
+    throw new DepthVideoError('OUTPUT_FORMAT', `${opts.out}: a recording holds many frames, one point cloud each: give a pattern such as ${join(dirname(opts.out), '%05d.ply')}`, { file: opts.out });
+  }
+  if (chk.kind === 'image') {
+    throw new DepthVideoError('OUTPUT_FORMAT', `${opts.out}: replay writes a video (.mp4, .mkv, .webm, .mov) or point clouds (frames/%05d.ply)`, { file: opts.out });
   }
   const rec: LoadedRecording = await readRecording(abs);
   const { manifest, frames } = rec;
@@ -164,51 +284,32 @@ export async function replayRecording(dir: string, opts: ReplayOptions): Promise
     throw new DepthVideoError('RECORDING', `${abs} holds no complete frame to replay${problems.length ? ` (${groupProblems(problems).join('; ')})` : ''}`, { file: abs });
   }
   const frameRate = recordedFrameRate(frames, manifest.segments ?? [], manifest.input?.frameRate ?? null);
+  const nothingRead = () => new DepthVideoError('RECORDING', `no frame of ${abs} could be read: ${groupProblems(problems).join('; ')}`, { file: abs });
+  if (chk.kind === 'pointcloud') {
+    const written = await replayPointClouds(abs, rec, opts, problems);
+    if (written === 0) throw nothingRead();
+    return { framesWritten: written, framesListed: frames.length, frameRate, problems: groupProblems(problems), complete: problems.length === 0 };
+  }
   const first = frames[0]!;
   const even = needsEvenSize(opts.out, false);
   const size = even ? { width: first.width + (first.width & 1), height: first.height + (first.height & 1) } : { width: first.width, height: first.height };
   const lut = getColormap(opts.colormap);
   const encoder = new FfmpegEncoder({ output: opts.out, width: size.width, height: size.height, frameRate, viaTemp: chk.replaces });
   let written = 0;
-  const emit = async (unit: Float32Array) => {
-    const rgb = { width: first.width, height: first.height, data: applyColormap(unit, lut, undefined, opts.invert) };
-    // Evenly spaced at the recording's rate, so paused segments do not stall playback.
-    await encoder.write(even ? padToEven(rgb) : rgb, (written * frameRate.den) / frameRate.num);
-    written++;
-  };
   try {
-    if (frames.some((f) => f.depth === MKV_NAME)) {
-      // readRecording already checked every listed mkvFrame is in the file.
-      const byPos = new Map(frames.map((f) => [f.mkvFrame ?? -1, f]));
-      let pos = 0;
-      for await (const d of streamGray16(join(abs, MKV_NAME), first.width, first.height)) {
-        if (byPos.has(pos)) await emit(unitFrom16(d));
-        pos++;
-      }
-      if (written < frames.length) problems.push(`${MKV_NAME} decoded to only ${written} of the ${frames.length} listed frames`);
-    } else {
-      for (const f of frames) {
-        if (f.width !== first.width || f.height !== first.height) {
-          problems.push(`frame ${f.index} is ${f.width}x${f.height}, not ${first.width}x${first.height} like the first frame: skipped`);
-          continue;
-        }
-        let unit: Float32Array;
-        try {
-          unit = f.depth !== undefined ? unitFrom16(await readDepth16(abs, f, manifest)) : unitFromRaw(readRaw(abs, f), f.rawMin, f.rawMax);
-        } catch (e) {
-          problems.push(`frame ${f.index} could not be read: ${errorText(e)}`);
-          continue;
-        }
-        await emit(unit);
-      }
-    }
+    written = await forEachRecordedDepth(abs, rec, problems, async (unit) => {
+      const rgb = { width: first.width, height: first.height, data: applyColormap(unit, lut, undefined, opts.invert) };
+      // Evenly spaced at the recording's rate, so paused segments do not stall playback.
+      await encoder.write(even ? padToEven(rgb) : rgb, (written * frameRate.den) / frameRate.num);
+      written++;
+    });
   } catch (e) {
     await encoder.abort();
     throw e;
   }
   if (written === 0) {
     await encoder.abort();
-    throw new DepthVideoError('RECORDING', `no frame of ${abs} could be read: ${groupProblems(problems).join('; ')}`, { file: abs });
+    throw nothingRead();
   }
   await encoder.finish();
   return { framesWritten: written, framesListed: frames.length, frameRate, problems: groupProblems(problems), complete: problems.length === 0 };
@@ -251,16 +352,17 @@ export async function recordingInfo(dir: string): Promise<{ lines: string[]; jso
 }
 
 export function registerReplayCommand(program: Command, io: CliIO, setExit: (code: number) => void): void {
-  program
+  const cmd = program
     .command('replay <recording-dir>')
     .description('render a recording (--record) to a colour video, or summarise it with --info')
-    .option('-o, --out <file>', 'video to write (.mp4 .mkv .webm .mov)')
+    .option('-o, --out <file>', 'video to write (.mp4 .mkv .webm .mov), or frames/%05d.ply for one point cloud per frame')
     .addOption(new Option('--colormap <name>', 'colour table').choices([...COLORMAP_NAMES]).default('inferno'))
     .option('--invert', 'far = bright instead of near = bright', false)
     .option('--overwrite', 'replace an existing output file')
     .option('--info', 'summarise the recording: frames, segments, size, model, complete or not, problems')
-    .option('--json', 'with --info: machine-readable summary on stdout')
-    .action(async (dir: string, o: { out?: string; colormap: ColormapName; invert: boolean; overwrite?: boolean; info?: boolean; json?: boolean }) => {
+    .option('--json', 'with --info: machine-readable summary on stdout');
+  addPointCloudOptions(cmd)
+    .action(async (dir: string, o: { out?: string; colormap: ColormapName; invert: boolean; overwrite?: boolean; info?: boolean; json?: boolean; depthRange?: { dMin: number; dMax: number }; fov?: number }) => {
       if (o.info) {
         const info = await recordingInfo(dir);
         io.stdout.write(o.json ? `${JSON.stringify(info.json)}\n` : `${info.lines.join('\n')}\n`);
@@ -268,9 +370,9 @@ export function registerReplayCommand(program: Command, io: CliIO, setExit: (cod
         return;
       }
       if (!o.out) throw new DepthVideoError('USAGE', `no output given: depth-video replay ${dir} --out depth.mp4 (or --info)`);
-      const r = await replayRecording(dir, { out: o.out, colormap: o.colormap, invert: o.invert, overwrite: o.overwrite ?? false });
+      const r = await replayRecording(dir, { out: o.out, colormap: o.colormap, invert: o.invert, overwrite: o.overwrite ?? false, camera: cameraFromFlags(o) });
       const fps = (r.frameRate.num / r.frameRate.den).toFixed(3);
-      io.stderr.write(`replayed ${r.framesWritten} frame(s) to ${o.out} at ${fps} fps\n`);
+      io.stderr.write(isFramePattern(o.out) ? `replayed ${r.framesWritten} frame(s) to point clouds ${o.out}\n` : `replayed ${r.framesWritten} frame(s) to ${o.out} at ${fps} fps\n`);
       if (!r.complete) {
         io.stderr.write(`replay: the recording is incomplete; rendered the ${r.framesWritten} readable frame(s) of the ${r.framesListed} complete ones listed:\n`);
         for (const p of r.problems) io.stderr.write(`  ${p}\n`);

@@ -1,7 +1,8 @@
-import { open, rm, stat } from 'node:fs/promises';
-import { dirname, extname, join, resolve } from 'node:path';
+import { open, readdir, rm, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { DepthVideoError } from '../errors.js';
 import { outputKind, type OutputKind } from '../sinks/encoder.js';
+import { framePatternRegExp, isFramePattern } from '../sinks/point-cloud.js';
 
 /**
  * Whether two paths name one file: the same device and inode once links are
@@ -48,6 +49,15 @@ export async function checkOutput(output: string, opts: { overwrite: boolean; in
     await rm(probe, { force: true });
   } catch {
     throw new DepthVideoError('OUTPUT_DIR', `output folder ${dir} is not writable: choose another --out path or fix its permissions`, { file: output });
+  }
+  if (kind === 'pointcloud' && isFramePattern(output)) {
+    // One file per frame: any file the pattern could make counts as existing output.
+    const re = framePatternRegExp(output);
+    const clash = (await readdir(dir)).sort().find((n) => re.test(n));
+    if (clash && !opts.overwrite) {
+      throw new DepthVideoError('OUTPUT_EXISTS', `${dir} already holds ${clash}, which ${basename(output)} would write: pass --overwrite to replace such files, or choose another folder`, { file: output });
+    }
+    return { kind, replaces: clash !== undefined };
   }
   let replaces = false;
   try {

@@ -30,19 +30,23 @@ export interface PipelinePreset {
 
 let validator: ValidateFunction | null = null;
 
-function validate(): ValidateFunction {
-  if (validator) return validator;
+/** Compiles a JSON schema with ajv (presets, batch and job options). */
+export function compileSchema(schema: object): ValidateFunction {
   // ajv ships CommonJS with a default export; createRequire avoids the interop dance.
   const require = createRequire(import.meta.url);
   const AjvCtor = require('ajv') as { default: new (o: object) => { compile(s: object): ValidateFunction } };
-  const schema = JSON.parse(readFileSync(join(pipelinesDir, 'schema.json'), 'utf8')) as object;
-  validator = new AjvCtor.default({ allErrors: false, strict: false }).compile(schema);
+  return new AjvCtor.default({ allErrors: false, strict: false }).compile(schema);
+}
+
+function validate(): ValidateFunction {
+  validator ??= compileSchema(JSON.parse(readFileSync(join(pipelinesDir, 'schema.json'), 'utf8')) as object);
   return validator;
 }
 
-function describe(err: ErrorObject | undefined): string {
+/** ajv's first error as words: the field (dotted, or `root`) and what is wrong with it. */
+export function describeSchemaError(err: ErrorObject | undefined, root: string): string {
   if (!err) return 'invalid';
-  const where = err.instancePath ? err.instancePath.slice(1).replace(/\//g, '.') : 'preset';
+  const where = err.instancePath ? err.instancePath.slice(1).replace(/\//g, '.') : root;
   if (err.keyword === 'enum') return `${where} must be one of ${(err.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   if (err.keyword === 'additionalProperties') return `${where} has an unknown field "${(err.params as { additionalProperty: string }).additionalProperty}"`;
   return `${where} ${err.message ?? 'is invalid'}`;
@@ -57,7 +61,7 @@ export function parsePreset(text: string, file: string): PipelinePreset {
     throw new DepthVideoError('PIPELINE_CONFIG', `${file} is not valid JSON (${(e as Error).message}): fix the preset`, { file });
   }
   const v = validate();
-  if (!v(data)) throw new DepthVideoError('PIPELINE_CONFIG', `${file}: ${describe(v.errors?.[0])}; see pipelines/schema.json`, { file });
+  if (!v(data)) throw new DepthVideoError('PIPELINE_CONFIG', `${file}: ${describeSchemaError(v.errors?.[0], 'preset')}; see pipelines/schema.json`, { file });
   return data as PipelinePreset;
 }
 

@@ -1,5 +1,6 @@
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { asapScheduler, concatMap, defer, filter, from, lastValueFrom, map, observeOn, defaultIfEmpty } from 'rxjs';
+import { asapScheduler, concatMap, defer, filter, from, lastValueFrom, map, observeOn, defaultIfEmpty, tap } from 'rxjs';
 import { DepthVideoError, isDepthVideoError } from '../errors.js';
 import { probeMedia, type MediaInfo } from '../ffmpeg/probe.js';
 import type { DeviceName } from '../inference/device.js';
@@ -12,7 +13,9 @@ import { pictureSize } from '../render/frame-pixels.js';
 import { scheduleFrames, newScheduleStats, type Scheduled, type ScheduleStats } from '../schedule/scheduler.js';
 import { RunControl } from './control.js';
 import { encoderSink } from '../sinks/encoder-sink.js';
-import { needsEvenSize } from '../sinks/encoder.js';
+import { needsEvenSize, outputKind } from '../sinks/encoder.js';
+import { isFramePattern, pointCloudSink } from '../sinks/point-cloud.js';
+import { cameraModelProblem, DEFAULT_CAMERA, type CameraModel } from '../render/unproject.js';
 import type { FrameSource, SourceInfo } from '../sources/ffmpeg-source.js';
 import { fileSource } from '../sources/file-source.js';
 import type { PreprocessSpec, VideoFrame } from '../types.js';
@@ -33,6 +36,11 @@ export interface PipelineOptions {
   readonly output: string | null;
   /** A manifest name, a generated model name, or a path to an .onnx file. */
   readonly model: string;
+  /**
+   * An open session to run on instead of loading `model` (and `device`,
+   * `threads`, `spec`); the caller closes it. A batch reuses one across files.
+   */
+  readonly session?: DepthSession;
   /** true: every frame (`--sync`); false: drop while busy, latest wins. */
   readonly sync: boolean;
   readonly render: RenderSettings;
@@ -53,6 +61,8 @@ export interface PipelineOptions {
   readonly maxFrames?: number;
   /** Pull a named model on first use when it is missing. */
   readonly allowDownload?: boolean;
+  /** Near/far distances and field of view of `.ply` outputs (defaults in render/unproject.ts). */
+  readonly pointCloud?: CameraModel;
   /** More sinks: the live preview, the recorder. */
   readonly sinks?: readonly FrameSink[];
   /** Aborting ends the run cleanly (like Ctrl-C): outputs are finished, a summary is returned. */
@@ -166,16 +176,32 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   if (chk?.kind === 'image' && media && !media.still) {
     throw new DepthVideoError('OUTPUT_FORMAT', `${opts.output}: the input ${inputLabel} is a video; give a video output (.mp4, .mkv, .webm)`, { file: opts.output ?? undefined });
   }
+  if (chk?.kind === 'pointcloud') checkPointCloudRun(opts, media, inputLabel);
   const replaces = chk?.replaces ?? false;
+  const pre: Prelude = { media, inputLabel, replaces, warnings, t0 };
+  if (opts.session) return runWithSession(opts, opts.session, pre);
 
   const { path: modelPath } = await resolveModel(opts.model, { allowDownload: opts.allowDownload ?? true, signal: opts.signal, onWarning: warn });
   if (opts.signal?.aborted) throw new DepthVideoError('INTERRUPTED', 'stopped before the model was loaded');
   const session = await DepthSession.open(modelPath, { device: opts.device, threads: opts.threads, spec: opts.spec, onWarning: warn });
   try {
-    return await runWithSession(opts, session, { media, inputLabel, replaces, warnings, t0 });
+    return await runWithSession(opts, session, pre);
   } finally {
     await session.close();
   }
+}
+
+/** A point cloud run that cannot give what was asked fails before decoding. */
+function checkPointCloudRun(opts: PipelineOptions, media: MediaInfo | null, inputLabel: string): void {
+  const out = opts.output!;
+  if (!isFramePattern(out) && !media?.still) {
+    throw new DepthVideoError('OUTPUT_FORMAT', `${out}: the input ${inputLabel} is a video, which makes one point cloud per frame: give a pattern such as ${join(dirname(out), '%05d.ply')}`, { file: out });
+  }
+  if (opts.render.highContrast) {
+    throw new DepthVideoError('USAGE', `${out}: --high-contrast reshapes the depth and would bend the point cloud; drop it for .ply outputs`, { file: out });
+  }
+  const problem = cameraModelProblem(opts.pointCloud ?? DEFAULT_CAMERA);
+  if (problem) throw new DepthVideoError('USAGE', `${out}: ${problem}`, { file: out });
 }
 
 /** What runPipeline learned before the model was loaded. */
@@ -197,7 +223,9 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   opts.hooks?.onModel?.(session.model);
 
   const sinks: FrameSink[] = [];
-  if (opts.output) {
+  if (opts.output && outputKind(opts.output) === 'pointcloud') {
+    sinks.push(pointCloudSink({ output: opts.output, camera: opts.pointCloud ?? DEFAULT_CAMERA }));
+  } else if (opts.output) {
     sinks.push(encoderSink({
       output: opts.output,
       audio: opts.audio !== false && media?.audio && !still && opts.input.kind === 'file' ? { path: opts.input.path, codec: media.audio.codec } : null,
@@ -301,6 +329,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
           firstPts: out.frame.pts,
           render: renderer.settings,
           inputPath: opts.input.kind === 'file' ? opts.input.path : null,
+          infer: (img) => session.infer(img),
         };
         opts.hooks?.onStart?.({ ...ctx, expectedFrames });
         for (const s of sinks) await s.start?.(ctx);
@@ -331,7 +360,9 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     wants: { rgb: pictures.includes('rgb24'), yuv: pictures.includes('yuv420p'), raw: wantsRaw },
     flicker: flickerMeter,
   });
+  const capturing = sinks.filter((s) => s.capture);
   const flow$ = defer(() => source.frames$).pipe(
+    tap((f) => { for (const s of capturing) s.capture!(f); }),
     scheduleFrames(toSlot, { mode: () => control.schedule.value, keepDroppedPixels: keepPixels, stats, prefetch }),
     // Rendering waits for the next macrotask, by which time the next frame's
     // inference is already running on onnxruntime's threads: the two overlap.

@@ -1,4 +1,4 @@
-import type { ModelDescription } from '../inference/session.js';
+import type { InferenceResult, ModelDescription } from '../inference/session.js';
 import type { RenderSettings } from '../render/renderer.js';
 import type { SourceInfo } from '../sources/ffmpeg-source.js';
 import type { RgbImage, VideoFrame, Yuv420pImage } from '../types.js';
@@ -51,6 +51,13 @@ export interface PipelineContext {
   readonly render: RenderSettings;
   /** The input file, when there is one (audio is carried over from it). */
   readonly inputPath: string | null;
+  /**
+   * Runs one more picture (a photo uploaded to the preview) through the run's
+   * model. It queues behind the frame being inferred, and the next frame
+   * behind it, so the run keeps every other turn instead of sharing the cores
+   * with a second model.
+   */
+  readonly infer: (img: RgbImage) => Promise<InferenceResult>;
 }
 
 /** A consumer of output frames: the encoder, the live preview, the recorder. */
@@ -66,6 +73,12 @@ export interface FrameSink {
    * between) or neither ('none').
    */
   readonly picture?: 'rgb24' | 'yuv420p' | 'none';
+  /**
+   * Sees every frame the moment the source delivers it, before scheduling
+   * (frames the async schedule drops included), in capture order. The pixels
+   * are valid only during the call; it must not block.
+   */
+  capture?(frame: VideoFrame): void;
   /** Called once, before the first frame, when geometry and rate are known. */
   start?(ctx: PipelineContext): Promise<void> | void;
   write(out: OutputFrame): Promise<void> | void;

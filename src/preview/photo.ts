@@ -1,19 +1,28 @@
 import { spawn } from 'node:child_process';
-import { deflateSync } from 'node:zlib';
+import { setPriority } from 'node:os';
+import { promisify } from 'node:util';
+import { deflate } from 'node:zlib';
 import { DepthVideoError, errorText } from '../errors.js';
 import { ffmpegPath } from '../ffmpeg/binary.js';
-import { DepthSession } from '../inference/session.js';
+import { DepthSession, type InferenceResult, type ModelDescription } from '../inference/session.js';
 import { resolveModel } from '../models/resolve.js';
-import { toUint16 } from '../render/colormap.js';
+import { applyColormap, getColormap, toUint16 } from '../render/colormap.js';
+import { equalizeHistogram } from '../render/equalize.js';
 import { DepthRenderer } from '../render/renderer.js';
 import { encodePng16, pngChunk } from '../sinks/recorder/png16.js';
 import type { ColormapName, RgbImage } from '../types.js';
+import { previewDepth } from './protocol.js';
 
 /** Default upload limit of the photo page: big enough for a phone's full-size JPEG. */
 export const DEFAULT_UPLOAD_LIMIT = 25 * 1024 * 1024;
 
 /** Photos are scaled so their long side is at most this before inference (keeps the aspect). */
 export const PHOTO_MAX_SIDE = 2048;
+
+/** Widest depth grid of a photo's 3D view (the page's mesh; the photo itself is its texture). */
+export const PHOTO_GRID_MAX_WIDTH = 640;
+
+const deflateAsync = promisify(deflate);
 
 export type ImageKind = 'jpeg' | 'png' | 'webp' | 'gif' | 'bmp' | 'tiff';
 
@@ -37,6 +46,8 @@ export function decodeImage(bytes: Uint8Array, maxSide = PHOTO_MAX_SIDE): Promis
   return new Promise((resolve, reject) => {
     const scale = `scale=w='if(gte(iw,ih),min(${maxSide},iw),-1)':h='if(gte(iw,ih),-1,min(${maxSide},ih))'`;
     const proc = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', '-loglevel', 'info', '-i', 'pipe:0', '-frames:v', '1', '-vf', scale, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // A photo waits a little longer rather than taking cores from a live run.
+    try { if (proc.pid) setPriority(proc.pid, 10); } catch { /* not allowed here: it runs at normal priority */ }
     const out: Buffer[] = [];
     let err = '';
     proc.stdout.on('data', (c: Buffer) => out.push(c));
@@ -60,8 +71,8 @@ export function decodeImage(bytes: Uint8Array, maxSide = PHOTO_MAX_SIDE): Promis
 }
 
 
-/** 8-bit RGB PNG (the coloured depth download). */
-export function encodePngRgb8(img: RgbImage): Buffer {
+/** 8-bit RGB PNG (the coloured depth download); deflated on libuv's pool, not on the event loop. */
+export async function encodePngRgb8(img: RgbImage): Promise<Buffer> {
   const stride = img.width * 3;
   const raw = Buffer.alloc((stride + 1) * img.height);
   for (let y = 0; y < img.height; y++) {
@@ -74,7 +85,7 @@ export function encodePngRgb8(img: RgbImage): Buffer {
   ihdr[8] = 8;
   ihdr[9] = 2; // truecolour
   const sig = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
-  return Buffer.concat([sig, pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(raw, { level: 6 })), pngChunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([sig, pngChunk('IHDR', ihdr), pngChunk('IDAT', await deflateAsync(raw, { level: 6 })), pngChunk('IEND', new Uint8Array(0))]);
 }
 
 export interface PhotoSettings {
@@ -91,20 +102,42 @@ export interface PhotoResult {
   readonly colorPng: Buffer;
   /** Normalised depth (1 = near), 16-bit grayscale PNG. */
   readonly grayPng16: Buffer;
+  /** V (0 = far, 255 = near) at most PHOTO_GRID_MAX_WIDTH wide, for the page's 3D view. */
+  readonly grid: { readonly width: number; readonly height: number; readonly indices: Uint8Array };
   readonly inferenceMs: number;
 }
 
+/** A model to run photos on: a session of their own, or a live run's (see share). */
+export interface PhotoModel {
+  infer(img: RgbImage): Promise<InferenceResult>;
+  readonly model: ModelDescription;
+}
+
 /**
- * Depth of single uploaded photos, for the page's photo mode. It has its own
- * session (opened on the first photo) so a live run's scheduler is never
- * held up by an upload.
+ * Depth of single uploaded photos, for the page's photo mode. During a live
+ * run photos go through the run's own model (share), where they queue
+ * between live frames: a second model in another thread would take the cores
+ * the live frames need (measured 5 -> 1.5 frames a second while a photo ran).
+ * Otherwise it opens a session of its own on the first photo.
  */
 export class PhotoDepth {
   private session: Promise<DepthSession> | null = null;
+  private shared: PhotoModel | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private busy = 0;
 
   constructor(private readonly model: string, private readonly allowDownload: boolean) {}
+
+  /** Runs photos on a live run's model from now on (null: back to a session of its own). */
+  share(m: PhotoModel | null): void {
+    this.shared = m;
+  }
+
+  /** Photos accepted and not finished yet. */
+  get inProgress(): number {
+    return this.busy;
+  }
 
   private open(): Promise<DepthSession> {
     if (this.closed) return Promise.reject(new DepthVideoError('USAGE', 'the preview is shutting down'));
@@ -115,7 +148,8 @@ export class PhotoDepth {
 
   /** Runs one photo; photos are processed one at a time. */
   process(bytes: Uint8Array, settings: PhotoSettings): Promise<PhotoResult> {
-    const run = this.chain.then(() => this.run(bytes, settings));
+    this.busy++;
+    const run = this.chain.then(() => this.run(bytes, settings)).finally(() => { this.busy--; });
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -124,16 +158,23 @@ export class PhotoDepth {
     const kind = sniffImage(bytes);
     if (!kind) throw new DepthVideoError('INPUT_NOT_MEDIA', 'not an image');
     const img = await decodeImage(bytes);
-    const session = await this.open();
-    const r = await session.infer(img);
-    const spec = session.model.spec;
-    const renderer = new DepthRenderer({ ...settings, layout: 'depth', stabilize: 'off', stabilizeWindow: 1 }, spec.outputInterpolation, spec.outputAlignCorners, false);
+    const m = this.shared ?? (await this.open());
+    const r = await m.infer(img);
+    const spec = m.model.spec;
+    // Rendered without equalisation first: the 3D grid needs V itself.
+    const renderer = new DepthRenderer({ ...settings, highContrast: false, layout: 'depth', stabilize: 'off', stabilizeWindow: 1 }, spec.outputInterpolation, spec.outputAlignCorners, false);
     const d = renderer.renderDepth(r.depth, img.width, img.height);
+    const grid = previewDepth(d.unit, img.width, img.height, false, PHOTO_GRID_MAX_WIDTH);
+    let { unit, depthRgb } = d;
+    if (settings.highContrast) {
+      unit = equalizeHistogram(unit, 1024, unit);
+      depthRgb = { ...depthRgb, data: applyColormap(unit, getColormap(settings.colormap), depthRgb.data, settings.invert) };
+    }
     const [colorPng, grayPng16] = await Promise.all([
-      Promise.resolve(encodePngRgb8(d.depthRgb)),
-      encodePng16(img.width, img.height, toUint16(d.unit)),
+      encodePngRgb8(depthRgb),
+      encodePng16(img.width, img.height, toUint16(unit)),
     ]);
-    return { width: img.width, height: img.height, kind, colorPng, grayPng16, inferenceMs: r.inferenceMs };
+    return { width: img.width, height: img.height, kind, colorPng, grayPng16, grid, inferenceMs: r.inferenceMs };
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,39 @@
-import { COLORMAP_NAMES, getColormap } from '../render/colormap.js';
+import { COLORMAP_NAMES, colormapIndices, getColormap } from '../render/colormap.js';
 import type { ColormapName, ScheduleMode } from '../types.js';
+
+/** Widest picture (input and depth) sent to the page; wider ones are decimated (the page scales them to the view anyway). */
+export const PREVIEW_MAX_WIDTH = 960;
+
+/** The size a frame is sent at: every `step`-th pixel of every `step`-th row when it is wider than maxWidth. */
+export function previewSize(width: number, height: number, maxWidth = PREVIEW_MAX_WIDTH): { width: number; height: number; step: number } {
+  const step = Math.max(1, Math.ceil(width / maxWidth));
+  return { width: Math.ceil(width / step), height: Math.ceil(height / step), step };
+}
+
+/**
+ * The depth as the page receives it: colour-table indices at previewSize.
+ * The map was upsampled from the (smaller) inference size, so dropping
+ * pixels loses nothing the model saw, and a 1080p camera costs 518 KB a
+ * frame instead of 2 MB.
+ */
+export function previewDepth(unit: Float32Array, width: number, height: number, invert: boolean, maxWidth = PREVIEW_MAX_WIDTH): { width: number; height: number; indices: Uint8Array } {
+  const { width: w, height: h, step } = previewSize(width, height, maxWidth);
+  if (step === 1) return { width, height, indices: colormapIndices(unit, invert) };
+  const kept = new Float32Array(w * h);
+  for (let y = 0, k = 0; y < h; y++) {
+    const row = y * step * width;
+    for (let x = 0; x < w; x++, k++) kept[k] = unit[row + x * step]!;
+  }
+  return { width: w, height: h, indices: colormapIndices(kept, invert) };
+}
 
 /**
  * The preview's wire format. Frames are binary messages:
  *   u32 little-endian header length | header JSON (utf-8) | payload
  * Two parts travel separately, each encoded once for every viewer:
- *  - `input`: a JPEG of the camera picture, from one persistent encoder.
+ *  - `input`: a JPEG of the camera picture at previewSize, from one
+ *    persistent encoder, as the camera delivers it (within the sink's
+ *    INPUT_BUDGET), not with the depth.
  *  - `depth`: width x height bytes, each pixel's colour-table index
  *    (`colormapIndices`: 0 = far, 255 = near), coloured in the page with the
  *    tables sent in the hello. Depth leaves the moment it is rendered (no
@@ -26,7 +54,10 @@ export interface FrameHeader {
   readonly depthAgeMs: number;
   /** The server's performance.now() at capture (same-process latency benchmarks). */
   readonly captureTime: number;
+  /** Depth parts: always true. Input parts leave at capture, before anyone knows: false. */
   readonly inferred: boolean;
+  /** Depth parts: the indices are far = 255 (--invert), so V = 1 - index/255. */
+  readonly inverted?: boolean;
   readonly stats: PreviewStats;
 }
 
@@ -40,6 +71,8 @@ export interface PreviewStats {
   readonly previewFps: number;
   /** Frames the preview itself skipped (encoder busy). */
   readonly previewSkipped: number;
+  /** Photos being worked on: they take turns with the live frames on the model. */
+  readonly photosInProgress: number;
 }
 
 export interface RenderState {

@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { DepthVideoError, errorText } from '../errors.js';
 import { packageRoot } from '../paths.js';
@@ -51,8 +54,12 @@ export interface PreviewServer {
   readonly clientCount: number;
   /** Bytes queued in this process for each client (sent, not yet taken by its socket): what a slow viewer costs. */
   clientBacklogs(): number[];
-  /** Sends one encoded frame to every client that keeps up; never waits. */
-  broadcastFrame(msg: Buffer): BroadcastResult;
+  /**
+   * Sends one encoded frame to every client that keeps up; never waits.
+   * `yieldSlot` (camera pictures) leaves one of a client's slots free, so a
+   * viewer that falls behind skips pictures before it skips depth.
+   */
+  broadcastFrame(msg: Buffer, opts?: { readonly yieldSlot?: boolean }): BroadcastResult;
   broadcast(m: ServerMessage): void;
   close(): Promise<void>;
 }
@@ -69,12 +76,41 @@ export function isLoopback(host: string): boolean {
   return host === '::1' || host === '0:0:0:0:0:0:0:1';
 }
 
-const STATIC: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
-  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
-};
+const HTML = 'text/html; charset=utf-8';
+const JS = 'text/javascript; charset=utf-8';
+const SVG = 'image/svg+xml';
+
+/** three.js's ES module build, from node_modules: the page works offline, no CDN. */
+function threeDir(): string {
+  return dirname(createRequire(import.meta.url).resolve('three'));
+}
+
+/** The depth-to-3D module the PLY writer uses, as compiled (it imports nothing, so it runs in the browser as it is). */
+function unprojectFile(): string {
+  const here = fileURLToPath(new URL('../render/unproject.js', import.meta.url));
+  return existsSync(here) ? here : join(packageRoot, 'dist', 'render', 'unproject.js');
+}
+
+/** What the server hands out by path: files of the page, plus the two modules it imports from elsewhere. */
+function staticFiles(staticDir: string): Record<string, { path: string; type: string; cache?: string }> {
+  const page = (file: string, type: string) => ({ path: join(staticDir, file), type });
+  const three = threeDir();
+  // A package version's files never change: the browser may keep them a day.
+  const vendor = (file: string) => ({ path: join(three, file), type: JS, cache: 'max-age=86400' });
+  return {
+    '/': page('index.html', HTML),
+    '/index.html': page('index.html', HTML),
+    '/app.js': page('app.js', JS),
+    '/view3d.js': page('view3d.js', JS),
+    '/style.css': page('style.css', 'text/css; charset=utf-8'),
+    '/favicon.svg': page('favicon.svg', SVG),
+    // Browsers ask for /favicon.ico whatever the page says; the same picture answers.
+    '/favicon.ico': page('favicon.svg', SVG),
+    '/lib/unproject.js': { path: unprojectFile(), type: JS },
+    '/vendor/three.module.js': vendor('three.module.js'),
+    '/vendor/three.core.js': vendor('three.core.js'),
+  };
+}
 
 const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'self'; img-src 'self' blob: data:; connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'",
@@ -122,6 +158,7 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
     throw new DepthVideoError('USAGE', `refusing to serve the preview on ${host}: it would show the camera to the network; pass --host ${host} explicitly to allow it`);
   }
   const staticDir = opts.staticDir ?? join(packageRoot, 'src', 'preview', 'static');
+  const files = staticFiles(staticDir);
   const limit = opts.uploadLimit ?? DEFAULT_UPLOAD_LIMIT;
   const log = opts.log ?? (() => undefined);
   const logged = new Set<string>();
@@ -163,7 +200,11 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
         invert: url.searchParams.get('invert') === 'true',
         highContrast: url.searchParams.get('highContrast') === 'true',
       });
-      sendJson(res, 200, { width: r.width, height: r.height, kind: r.kind, inferenceMs: r.inferenceMs, color: r.colorPng.toString('base64'), gray16: r.grayPng16.toString('base64') });
+      sendJson(res, 200, {
+        width: r.width, height: r.height, kind: r.kind, inferenceMs: r.inferenceMs,
+        color: r.colorPng.toString('base64'), gray16: r.grayPng16.toString('base64'),
+        grid: { width: r.grid.width, height: r.grid.height, indices: Buffer.from(r.grid.indices).toString('base64') },
+      });
     } catch (e) {
       sendJson(res, 422, { error: errorText(e) });
     }
@@ -218,11 +259,14 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
       sendJson(res, 200, { uploadLimitBytes: limit, colormaps: COLORMAP_NAMES, photo: !!opts.photo });
       return;
     }
-    const entry = req.method === 'GET' || req.method === 'HEAD' ? STATIC[url.pathname] : undefined;
+    const entry = req.method === 'GET' || req.method === 'HEAD' ? files[url.pathname] : undefined;
     if (!entry) { sendJson(res, 404, { error: 'not found' }); return; }
-    readFile(join(staticDir, entry.file)).then(
-      (data) => { res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': entry.type, 'content-length': data.length }); res.end(req.method === 'HEAD' ? undefined : data); },
-      () => sendJson(res, 500, { error: `${entry.file} is missing from ${staticDir}` }),
+    readFile(entry.path).then(
+      (data) => {
+        res.writeHead(200, { ...SECURITY_HEADERS, ...(entry.cache ? { 'cache-control': entry.cache } : {}), 'content-type': entry.type, 'content-length': data.length });
+        res.end(req.method === 'HEAD' ? undefined : data);
+      },
+      () => sendJson(res, 500, { error: `${entry.path} is missing: reinstall depth-video (npm ci builds it)` }),
     );
   });
 
@@ -311,12 +355,13 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
     port,
     get clientCount() { return clients.size; },
     clientBacklogs: () => [...clients].map((c) => c.ws.bufferedAmount),
-    broadcastFrame(msg: Buffer): BroadcastResult {
+    broadcastFrame(msg: Buffer, o = {}): BroadcastResult {
+      const limit = o.yieldSlot ? MAX_CLIENT_QUEUE - 1 : MAX_CLIENT_QUEUE;
       let sent = 0;
       let skipped = 0;
       for (const c of clients) {
         // A slow viewer skips frames; nothing piles up for it beyond its socket buffer.
-        if (c.ws.readyState !== WebSocket.OPEN || c.pending >= MAX_CLIENT_QUEUE || c.ws.bufferedAmount > MAX_CLIENT_QUEUE * msg.length) {
+        if (c.ws.readyState !== WebSocket.OPEN || c.pending >= limit || c.ws.bufferedAmount > limit * msg.length) {
           skipped++;
           continue;
         }

@@ -1,51 +1,23 @@
 import type { RunControl } from '../pipeline/control.js';
 import type { FrameSink, OutputFrame, PipelineContext } from '../pipeline/types.js';
 import type { RenderSettings } from '../render/renderer.js';
-import { COLORMAP_NAMES, colormapIndices } from '../render/colormap.js';
-import type { RgbImage } from '../types.js';
+import { COLORMAP_NAMES } from '../render/colormap.js';
+import type { VideoFrame } from '../types.js';
 import { JpegEncoder } from './jpeg-encoder.js';
-import { DEFAULT_UPLOAD_LIMIT } from './photo.js';
-import { colormapTables, encodeFrameMessage, type ClientMessage, type HelloMessage, type PreviewStats, type RenderState } from './protocol.js';
+import { DEFAULT_UPLOAD_LIMIT, type PhotoDepth } from './photo.js';
+import { colormapTables, encodeFrameMessage, previewDepth, previewSize, type ClientMessage, type HelloMessage, type PreviewStats, type RenderState } from './protocol.js';
+import { InputBudget, RateMeter, type InputBudgetOptions } from './rates.js';
 import type { PreviewServer } from './server.js';
 
-/** Rate over the last few events, from their timestamps (ms). */
-export class RateMeter {
-  private times: number[] = [];
-  constructor(private readonly window = 30) {}
-  tick(t: number): void {
-    this.times.push(t);
-    if (this.times.length > this.window) this.times.shift();
-  }
-  get fps(): number {
-    const n = this.times.length;
-    if (n < 2) return 0;
-    const span = this.times[n - 1]! - this.times[0]!;
-    return span > 0 ? ((n - 1) * 1000) / span : 0;
-  }
-}
-
-/** Widest depth picture sent to the page; wider ones are decimated (the page scales it to the view anyway). */
-export const PREVIEW_DEPTH_MAX_WIDTH = 960;
-
 /**
- * The depth as the page receives it: colour-table indices, every `step`-th
- * pixel of every `step`-th row when the frame is wider than maxWidth. The
- * map was upsampled from the (smaller) inference size, so dropping pixels
- * loses nothing the model saw, and a 1080p camera costs 518 KB a frame
- * instead of 2 MB.
+ * The input picture's budget: at most 30 pictures a second and 1.5 MB/s
+ * (12 Mbit/s) per viewer, 8 MB/s for all viewers together, at previewSize
+ * (frames wider than 960 px are scaled down by 2 or 3, like the depth). At
+ * JPEG -q:v 6 a picture of 50 KB or less keeps a 30 fps camera's rate for
+ * one viewer; 80 KB ones come 19 times a second; 50 viewers of 40 KB
+ * pictures get 4 a second each.
  */
-export function previewDepth(unit: Float32Array, width: number, height: number, invert: boolean, maxWidth = PREVIEW_DEPTH_MAX_WIDTH): { width: number; height: number; indices: Uint8Array } {
-  const step = Math.max(1, Math.ceil(width / maxWidth));
-  if (step === 1) return { width, height, indices: colormapIndices(unit, invert) };
-  const w = Math.ceil(width / step);
-  const h = Math.ceil(height / step);
-  const kept = new Float32Array(w * h);
-  for (let y = 0, k = 0; y < h; y++) {
-    const row = y * step * width;
-    for (let x = 0; x < w; x++, k++) kept[k] = unit[row + x * step]!;
-  }
-  return { width: w, height: h, indices: colormapIndices(kept, invert) };
-}
+export const INPUT_BUDGET: InputBudgetOptions = { maxFps: 30, maxBytesPerSecond: 1.5 * 1024 * 1024, maxTotalBytesPerSecond: 8 * 1024 * 1024 };
 
 export interface PreviewSinkOptions {
   readonly control: RunControl;
@@ -56,6 +28,9 @@ export interface PreviewSinkOptions {
   readonly recorder?: { readonly recording: boolean } | null;
   readonly uploadLimit?: number;
   readonly jpegQuality?: number;
+  readonly inputBudget?: InputBudgetOptions;
+  /** The page's photo mode: while the run lasts, photos take turns on its model. */
+  readonly photo?: PhotoDepth | null;
 }
 
 interface FrameMeta {
@@ -64,7 +39,6 @@ interface FrameMeta {
   readonly width: number;
   readonly height: number;
   readonly depthCaptureTime: number;
-  readonly inferred: boolean;
 }
 
 /** What the page's controls and greeting need from the preview sink. */
@@ -92,8 +66,10 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
     server?.broadcast({ type: 'state', ...state() });
   });
   let ctxInfo: PipelineContext | null = null;
+  // From capture timestamps (pts): frames delivered in a burst after a stall
+  // or a sync-to-async switch would read as hundreds of frames a second.
   const capture = new RateMeter();
-  const inference = new RateMeter(10);
+  const inference = new RateMeter();
   const preview = new RateMeter();
   let read = 0;
   let inferred = 0;
@@ -109,14 +85,17 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
     framesDropped: read - inferred,
     previewFps: preview.fps,
     previewSkipped: skipped,
+    photosInProgress: opts.photo?.inProgress ?? 0,
   });
 
+  const budget = new InputBudget(opts.inputBudget ?? INPUT_BUDGET);
+  let lastInferredCapture = 0;
   const encoder = new JpegEncoder<FrameMeta>((jpeg, meta) => {
-    if (!server) return;
-    if (candidate && !scheduled) { scheduled = true; setImmediate(encodeLatest); }
     const now = performance.now();
+    if (waiting) { waiting = false; startEncode(now); }
+    if (!server) return;
     preview.tick(now);
-    server.broadcastFrame(encodeFrameMessage({
+    const { sent } = server.broadcastFrame(encodeFrameMessage({
       type: 'frame',
       part: 'input',
       index: meta.index,
@@ -125,20 +104,30 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
       ageMs: now - meta.captureTime,
       depthAgeMs: now - meta.depthCaptureTime,
       captureTime: meta.captureTime,
-      inferred: meta.inferred,
+      inferred: false,
       stats: stats(),
-    }, jpeg));
+    }, jpeg), { yieldSlot: true });
+    budget.delivered(now, jpeg.length, sent);
   }, { quality: opts.jpegQuality ?? 6, maxPending: 1 });
 
-  let lastInferredCapture = 0;
-  let candidate: { input: RgbImage; meta: FrameMeta } | null = null;
-  let scheduled = false;
-  const encodeLatest = () => {
-    scheduled = false;
-    if (!candidate || encoder.pending >= 1) return; // the encoder's callback retries
-    const c = candidate;
-    candidate = null;
-    if (!encoder.encode(c.input.data, c.input.width, c.input.height, c.meta)) skipped++;
+  // Two picture buffers, reused: the encoder reads one while the newest
+  // capture waits in the other (latest wins), so no frame is allocated.
+  let encoding = new Uint8Array(0);
+  let spare = new Uint8Array(0);
+  let waiting = false;
+  // The picture in `spare`: its frame size, and what its message will say (sent size included).
+  let held = { frameWidth: 0, frameHeight: 0, meta: null as FrameMeta | null };
+  const holdInSpare = (f: VideoFrame) => {
+    if (spare.length !== f.data.length) spare = new Uint8Array(f.data.length);
+    spare.set(f.data);
+    const { width, height } = previewSize(f.width, f.height);
+    held = { frameWidth: f.width, frameHeight: f.height, meta: { index: f.index, captureTime: f.captureTime, depthCaptureTime: lastInferredCapture, width, height } };
+  };
+  const startEncode = (now: number) => {
+    [encoding, spare] = [spare, encoding];
+    const meta = held.meta!;
+    if (encoder.encode(encoding, held.frameWidth, held.frameHeight, meta, meta)) budget.started(now);
+    else skipped++;
   };
 
   const sendDepth = (s: PreviewServer, out: OutputFrame) => {
@@ -147,7 +136,7 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
     const age = now - out.frame.captureTime;
     s.broadcastFrame(encodeFrameMessage({
       type: 'frame', part: 'depth', index: out.frame.index, width, height,
-      ageMs: age, depthAgeMs: age, captureTime: out.frame.captureTime, inferred: true, stats: stats(),
+      ageMs: age, depthAgeMs: age, captureTime: out.frame.captureTime, inferred: true, inverted: render.invert, stats: stats(),
     }, indices));
   };
 
@@ -169,7 +158,6 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
 
   return {
     name: 'preview',
-    wantsInputPixels: true,
     // The page gets colour-table indices from the unit depth, not a picture.
     picture: 'none',
     attach(s: PreviewServer) { server = s; },
@@ -204,30 +192,30 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
       // Viewers that connected while the model was loading got a hello
       // without source, model and device: they get the full one now.
       server?.broadcast(hello());
+      opts.photo?.share({ infer: ctx.infer, model: ctx.model });
+    },
+    capture(f: VideoFrame) {
+      capture.tick(f.pts * 1000);
+      if (!server || server.clientCount === 0) return;
+      const now = performance.now();
+      if (waiting) skipped++; // a newer capture replaces the one waiting
+      else if (!budget.admit(now)) return;
+      holdInSpare(f);
+      if (encoder.pending === 0) startEncode(now);
+      else waiting = true;
     },
     write(out: OutputFrame) {
       read++;
-      capture.tick(out.frame.captureTime);
-      if (out.inferred) {
-        inferred++;
-        lastInferenceMs = out.inferenceMs;
-        lastInferredCapture = out.frame.captureTime;
-        inference.tick(performance.now());
-      }
-      if (!server || server.clientCount === 0) return;
-      if (out.inferred) sendDepth(server, out);
-      // Frames reach sinks in bursts (dropped frames wait behind the inference
-      // before them); only the newest of a burst is worth encoding. The input
-      // pixels are copied because the frame's slot is reused after write().
-      if (candidate) skipped++;
-      candidate = {
-        input: { width: out.frame.width, height: out.frame.height, data: Uint8Array.from(out.frame.data) },
-        meta: { index: out.frame.index, captureTime: out.frame.captureTime, depthCaptureTime: lastInferredCapture, width: out.frame.width, height: out.frame.height, inferred: out.inferred },
-      };
-      if (!scheduled) { scheduled = true; setImmediate(encodeLatest); }
+      if (!out.inferred) return;
+      inferred++;
+      lastInferenceMs = out.inferenceMs;
+      lastInferredCapture = out.frame.captureTime;
+      inference.tick(performance.now());
+      if (server && server.clientCount > 0) sendDepth(server, out);
     },
     async finish(interrupted: boolean) {
-      candidate = null;
+      waiting = false;
+      opts.photo?.share(null);
       encoder.close();
       server?.broadcast({ type: 'end', reason: interrupted ? 'stopped' : 'the input ended' });
       // Let the goodbye leave before the sockets are torn down.
@@ -235,6 +223,7 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
       await server?.close();
     },
     async abort() {
+      opts.photo?.share(null);
       encoder.close();
       server?.broadcast({ type: 'end', reason: 'the run failed' });
       await server?.close();

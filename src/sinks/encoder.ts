@@ -9,7 +9,7 @@ import type { Rational } from '../ffmpeg/probe.js';
 import { yuv420pSize } from '../render/yuv.js';
 import type { RgbImage, Yuv420pImage } from '../types.js';
 
-export type OutputKind = 'video' | 'image';
+export type OutputKind = 'video' | 'image' | 'pointcloud';
 
 interface ContainerRule {
   readonly kind: OutputKind;
@@ -46,7 +46,8 @@ export function outputKind(path: string): OutputKind {
   const ext = extname(path).toLowerCase();
   if (VIDEO_EXT[ext]) return 'video';
   if (IMAGE_EXT.has(ext)) return 'image';
-  throw new DepthVideoError('OUTPUT_FORMAT', `${path}: unknown output type "${ext || '(no extension)'}": use .mp4, .mkv, .webm or .mov for video, .png or .jpg for images`, { file: path });
+  if (ext === '.ply') return 'pointcloud';
+  throw new DepthVideoError('OUTPUT_FORMAT', `${path}: unknown output type "${ext || '(no extension)'}": use .mp4, .mkv, .webm or .mov for video, .png or .jpg for images, .ply for a point cloud`, { file: path });
 }
 
 /** True when the encoder for this output needs even width and height (4:2:0 chroma). */

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { RunControl } from '../../src/pipeline/control.js';
-import { runPipeline, type RunSummary } from '../../src/pipeline/run.js';
+import { runPipeline, type PipelineOptions, type RunSummary } from '../../src/pipeline/run.js';
 import { PhotoDepth } from '../../src/preview/photo.js';
 import { startPreviewServer, type PreviewServer } from '../../src/preview/server.js';
 import { previewSink } from '../../src/preview/sink.js';
@@ -16,13 +16,16 @@ export interface LiveRun {
 }
 
 /** A live run in this process: lavfi camera → model → preview on an ephemeral port. */
-export async function startLive(opts: { model: string; graph?: string; uploadLimit?: number; photoModel?: string; sync?: boolean; heartbeatMs?: number }): Promise<LiveRun> {
+export async function startLive(opts: { model: string; graph?: string; uploadLimit?: number; photoModel?: string; sync?: boolean; heartbeatMs?: number; wrapInfer?: PipelineOptions['wrapInfer']; recordButton?: boolean }): Promise<LiveRun> {
   const control = new RunControl(opts.sync ? 'sync' : 'async');
   const logs: string[] = [];
-  const hub = previewSink({ control, render: { colormap: 'inferno', invert: false, highContrast: false, layout: 'side-by-side' }, forwardLayout: true, uploadLimit: opts.uploadLimit });
+  const photo = opts.photoModel ? new PhotoDepth(opts.photoModel, false) : null;
+  const hub = previewSink({ control, render: { colormap: 'inferno', invert: false, highContrast: false, layout: 'side-by-side' }, forwardLayout: true, uploadLimit: opts.uploadLimit, photo,
+    // The page's record button, with nothing behind it (no recorder sink).
+    recorder: opts.recordButton ? { recording: false } : null });
   const server = await startPreviewServer({
     port: 0,
-    photo: opts.photoModel ? new PhotoDepth(opts.photoModel, false) : null,
+    photo,
     uploadLimit: opts.uploadLimit,
     heartbeatMs: opts.heartbeatMs,
     hello: () => hub.hello(),
@@ -41,6 +44,7 @@ export async function startLive(opts: { model: string; graph?: string; uploadLim
     threads: 1,
     control,
     sinks: [hub],
+    wrapInfer: opts.wrapInfer,
   });
   done.catch(() => undefined);
   return { server, control, done, logs, stop: () => { control.stop.next(); return done; } };
@@ -53,10 +57,14 @@ export function sleep(ms: number): Promise<void> {
 /** Debian's Chromium, driven by playwright-core (.ci/run installs it). */
 export const CHROMIUM = '/usr/bin/chromium';
 
-/** Headless Chromium as the browser tests drive it. */
+/**
+ * Headless Chromium as the browser tests drive it. WebGL (the page's 3D
+ * view) runs on ANGLE's SwiftShader, software GL, on machines with a GPU and
+ * without one alike; Chromium 137+ wants --enable-unsafe-swiftshader for it.
+ */
 export async function launchChromium(): Promise<Browser> {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu'] });
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'] });
 }
 
 /** A WebSocket client that completes the handshake on /ws and then never reads a byte (its socket is paused). */

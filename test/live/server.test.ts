@@ -9,6 +9,7 @@ import { JpegSplitter } from '../../src/preview/jpeg-encoder.js';
 import { parseClientMessage, type ClientMessage } from '../../src/preview/protocol.js';
 import { startPreviewServer } from '../../src/preview/server.js';
 import { describeDevices, parseDeviceList, webcamInputArgs, webcamSource } from '../../src/sources/webcam.js';
+import { stalledClient } from './helpers.js';
 
 describe('preview server binding', () => {
   it('refuses a non-loopback address unless asked', async () => {
@@ -55,6 +56,29 @@ describe('preview socket', () => {
     expect(s.clientCount).toBe(1);
     again.close();
     await s.close();
+  });
+
+  it('a viewer that falls behind skips camera pictures before it skips depth', async () => {
+    const s = await startPreviewServer({ port: 0, log: () => {} });
+    const sock = await stalledClient(s.port);
+    try {
+      await expect.poll(() => s.clientCount).toBe(1);
+      // Far larger than a loopback socket buffer, so a message stays queued
+      // in this process while the viewer reads nothing.
+      const big = Buffer.alloc(32 << 20, 7);
+      const picture = () => s.broadcastFrame(big, { yieldSlot: true }).sent;
+      const depth = () => s.broadcastFrame(big).sent;
+      expect(picture()).toBe(1);
+      // One slot is left for depth: the next picture waits, the depth goes.
+      expect(picture()).toBe(0);
+      expect(depth()).toBe(1);
+      // Both slots taken: now everything is skipped.
+      expect(depth()).toBe(0);
+      expect(picture()).toBe(0);
+    } finally {
+      sock.destroy();
+      await s.close();
+    }
   });
 
   it('rejects a socket opened from another site', async () => {
@@ -115,9 +139,9 @@ describe('photo uploads', () => {
       expect(text.status).toBe(415);
       expect((await text.json()).error).toMatch(/not an image/);
       // A form post (what another site could send without a preflight) is refused.
-      const form = await fetch(`http://127.0.0.1:${s.port}/api/photo`, { method: 'POST', body: gradient(60, 30), headers: { 'content-type': 'text/plain' } });
+      const form = await fetch(`http://127.0.0.1:${s.port}/api/photo`, { method: 'POST', body: await gradient(60, 30), headers: { 'content-type': 'text/plain' } });
       expect(form.status).toBe(415);
-      const ok = await post(gradient(60, 30));
+      const ok = await post(await gradient(60, 30));
       expect(ok.status).toBe(200);
       const body = (await ok.json()) as { width: number; height: number; color: string; gray16: string };
       expect([body.width, body.height]).toEqual([60, 30]);

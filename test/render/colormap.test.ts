@@ -12,7 +12,7 @@ import {
 import { decodeTable, PUBLISHED_TABLES_HEX } from '../../src/render/colormap-data.js';
 import type { ColormapName } from '../../src/types.js';
 import { colormapTables } from '../../src/preview/protocol.js';
-import { previewDepth } from '../../src/preview/sink.js';
+import { previewDepth } from '../../src/preview/protocol.js';
 import { mulberry32 } from '../../src/inference/generate/random.js';
 
 function entry(lut: Uint8Array, i: number): number[] {

@@ -1,5 +1,8 @@
-// depth-video preview page: plain JS so it needs no build step.
-'use strict';
+// depth-video preview page: plain ES modules, no build step.
+import { DEFAULT_D_MAX, DEFAULT_D_MIN, DEFAULT_FOV_DEG } from '/lib/unproject.js';
+import { DepthView } from './view3d.js';
+
+// The page's state stays in this closure.
 (function () {
   const $ = (id) => document.getElementById(id);
   const inputCanvas = $('input-canvas');
@@ -20,6 +23,32 @@
   let latencyAvg = null;
   let recording = false;
   let ended = false;
+  let live = false;
+  let photoUploads = 0; // this page's uploads in flight
+
+  // The 3D views share one camera model (controls below); each has its own orbit.
+  const model3d = { dMin: DEFAULT_D_MIN, dMax: DEFAULT_D_MAX, fovDeg: DEFAULT_FOV_DEG, removePlane: false };
+  $('d-min').value = String(DEFAULT_D_MIN);
+  $('d-max').value = String(DEFAULT_D_MAX);
+  $('fov').value = String(DEFAULT_FOV_DEG);
+  $('fov-value').textContent = DEFAULT_FOV_DEG + '°';
+  const views = { live: null, photo: null };
+  let webgl = true;
+  function view(name) {
+    if (!views[name] && webgl) {
+      try {
+        views[name] = new DepthView($(name === 'live' ? 'view3d-canvas' : 'photo3d-canvas'), model3d);
+      } catch (e) {
+        // No WebGL (blocked, or no GPU and no software fallback): the 2D views still work.
+        console.warn('preview: no 3D view', e);
+        webgl = false;
+        for (const f of document.querySelectorAll('.view3d')) f.hidden = true;
+        $('view3d-controls').disabled = true;
+      }
+    }
+    return views[name];
+  }
+  let lastView = 'live';
 
   function send(msg) {
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
@@ -37,7 +66,7 @@
     $('invert').checked = !!settings.invert;
     $('high-contrast').checked = !!settings.highContrast;
     $('layout').value = settings.layout === 'stacked' ? 'side-by-side' : settings.layout;
-    $('views').className = 'views layout-' + $('layout').value;
+    $('views').className = 'views layout-' + $('layout').value + ($('show3d').checked ? '' : ' no-3d');
     if (schedule) $('schedule').value = schedule;
     recording = !!rec;
     $('record').classList.toggle('on', recording);
@@ -80,6 +109,10 @@
     if (payload.length !== header.width * header.height) return;
     depth = { width: header.width, height: header.height, indices: payload };
     paintDepth();
+    if ($('show3d').checked) {
+      // The indices say near = 255 unless the colours are inverted.
+      view('live')?.setDepth(payload, header.width, header.height, header.inverted ? -1 / 255 : 1 / 255, header.inverted ? 1 : 0);
+    }
     framesDrawn++;
     // The server's age at send + half a round trip + colouring here: no clock sync needed.
     const latency = header.depthAgeMs + rtt / 2 + (performance.now() - receivedAt);
@@ -97,6 +130,7 @@
       if (inputCanvas.width !== header.width || inputCanvas.height !== header.height) { inputCanvas.width = header.width; inputCanvas.height = header.height; }
       inputCtx.drawImage(bmp, 0, 0);
       bmp.close();
+      if ($('show3d').checked) view('live')?.setTexture(inputCanvas, false);
       updateStats(header.stats);
     } catch (e) {
       console.warn('preview: could not draw a frame', e);
@@ -109,6 +143,7 @@
   function fmt(x, digits) { return Number.isFinite(x) ? x.toFixed(digits) : '–'; }
 
   function updateStats(s) {
+    $('photo-busy').hidden = !(live && !ended && (s.photosInProgress > 0 || photoUploads > 0));
     const now = performance.now();
     if (now - lastStatsAt < 200) return;
     lastStatsAt = now;
@@ -120,6 +155,19 @@
     $('stat-read').textContent = String(s.framesRead);
     $('stat-latency').textContent = fmt(latencyAvg, 0);
     document.body.dataset.framesDrawn = String(framesDrawn);
+  }
+
+  /** After the run ends nothing on the page can change it: say so by disabling what would. */
+  function endRun(text) {
+    ended = true;
+    setStatus(text, 'ended');
+    document.body.classList.add('ended');
+    $('live-controls').disabled = true;
+    $('stop').disabled = true;
+    $('stop-confirm').hidden = true;
+    $('file').disabled = true;
+    $('drop').classList.add('disabled');
+    $('photo-busy').hidden = true;
   }
 
   function connect() {
@@ -141,9 +189,11 @@
       const m = JSON.parse(ev.data);
       if (m.type === 'hello') {
         uploadLimit = m.uploadLimitBytes;
+        live = m.live;
         for (const [name, b64] of Object.entries(m.colormapTables || {})) tables[name] = base64Bytes(b64);
         $('limit').textContent = ' (at most ' + Math.round(uploadLimit / 1048576) + ' MB)';
         document.body.classList.toggle('no-live', !m.live);
+        if (!m.live) lastView = 'photo';
         $('untrained').hidden = !m.untrained;
         $('stat-device').textContent = m.device || '–';
         $('record').hidden = !m.canRecord;
@@ -156,12 +206,11 @@
       } else if (m.type === 'pong') {
         rtt = performance.now() - m.t;
       } else if (m.type === 'end') {
-        ended = true;
-        setStatus('ended: ' + m.reason, 'ended');
+        endRun('ended: ' + m.reason);
       }
     };
     ws.onclose = () => {
-      if (!ended) setStatus('disconnected', 'ended');
+      if (!ended) endRun('disconnected');
     };
   }
 
@@ -180,16 +229,54 @@
   $('high-contrast').addEventListener('change', (e) => renderChange({ highContrast: e.target.checked }));
   $('layout').addEventListener('change', (e) => {
     settings.layout = e.target.value;
-    $('views').className = 'views layout-' + e.target.value;
+    applyState(settings, null, recording);
     send({ type: 'render', patch: { layout: e.target.value } });
   });
   $('schedule').addEventListener('change', (e) => send({ type: 'schedule', mode: e.target.value }));
   $('record').addEventListener('click', () => send({ type: 'record', on: !recording }));
-  $('stop').addEventListener('click', () => send({ type: 'stop' }));
+  // Stopping ends the run for good: it asks first.
+  $('stop').addEventListener('click', () => { $('stop-confirm').hidden = false; $('stop').hidden = true; $('stop-yes').focus(); });
+  $('stop-no').addEventListener('click', () => { $('stop-confirm').hidden = true; $('stop').hidden = false; });
+  $('stop-yes').addEventListener('click', () => {
+    $('stop-confirm').hidden = true;
+    $('stop').hidden = false;
+    $('stop').disabled = true;
+    setStatus('stopping…', 'ended');
+    send({ type: 'stop' });
+  });
   setInterval(() => send({ type: 'ping', t: performance.now() }), 2000);
+
+  // 3D controls: one camera model for both views.
+  function model3dChange() {
+    const dMin = Number($('d-min').value);
+    const dMax = Number($('d-max').value);
+    const fov = Number($('fov').value);
+    $('fov-value').textContent = fov + '°';
+    const ok = dMin > 0 && dMax > dMin;
+    $('d-min').setCustomValidity(ok ? '' : 'near must be above 0 and below far');
+    $('d-max').setCustomValidity(ok ? '' : 'far must be above near');
+    if (!ok) return;
+    Object.assign(model3d, { dMin, dMax, fovDeg: fov, removePlane: $('remove-plane').checked });
+    for (const v of Object.values(views)) if (v) v.setModel(model3d);
+  }
+  for (const id of ['d-min', 'd-max', 'fov', 'remove-plane']) $(id).addEventListener('input', model3dChange);
+  $('show3d').addEventListener('change', () => applyState(settings, null, recording));
+  for (const f of document.querySelectorAll('.view3d')) f.addEventListener('pointerenter', () => { lastView = f.dataset.view; });
+  function save3d(name) {
+    const v = views[name];
+    if (v) v.save(name === 'photo' ? (lastPhotoName || 'photo') + '-3d.png' : 'depth-3d.png');
+  }
+  for (const b of document.querySelectorAll('.save3d')) b.addEventListener('click', () => save3d(b.dataset.view));
+  document.addEventListener('keydown', (e) => {
+    // Only where an 's' could be typed does it stay a letter (no field here takes text, but a browser extension might add one).
+    const typing = e.target.isContentEditable || (e.target instanceof HTMLInputElement && ['text', 'search', 'email', 'url', 'password'].includes(e.target.type));
+    if (e.key !== 's' || e.ctrlKey || e.metaKey || e.altKey || typing) return;
+    save3d(lastView);
+  });
 
   // Photo mode: works with or without a live stream.
   let lastPhoto = null;
+  let lastPhotoName = '';
   const urls = [];
 
   function showMessage(text) {
@@ -204,6 +291,19 @@
     return u;
   }
 
+  /** A refused file leaves nothing of the previous photo: no depth, no links, nothing a colour click could re-send. */
+  function clearPhoto() {
+    lastPhoto = null;
+    lastPhotoName = '';
+    $('photo-result').hidden = true;
+    $('photo-depth').removeAttribute('src');
+    $('download-color').removeAttribute('href');
+    $('download-gray16').removeAttribute('href');
+    $('photo-info').textContent = '';
+    while (urls.length) URL.revokeObjectURL(urls.pop());
+    views.photo?.clear();
+  }
+
   // Only the newest request's answer is shown: a colour change while an
   // older upload is still working must not be overwritten by that older one.
   let photoRequest = 0;
@@ -211,6 +311,7 @@
   async function uploadPhoto(file) {
     const mine = ++photoRequest;
     if (file.size > uploadLimit) {
+      clearPhoto();
       showMessage('"' + file.name + '" is ' + (file.size / 1048576).toFixed(1) + ' MB; photos may be at most ' + Math.round(uploadLimit / 1048576) + ' MB.');
       return;
     }
@@ -219,21 +320,26 @@
     const q = new URLSearchParams({ colormap: settings.colormap, invert: String(settings.invert), highContrast: String(settings.highContrast) });
     let res;
     let body;
+    photoUploads++;
+    $('photo-busy').hidden = !live || ended;
     try {
       res = await fetch('/api/photo?' + q, { method: 'POST', body: file, headers: { 'content-type': 'application/octet-stream' } });
       body = await res.json();
     } catch (e) {
-      if (mine === photoRequest) showMessage('The upload failed: ' + e.message);
+      if (mine === photoRequest) { clearPhoto(); showMessage('The upload failed: ' + e.message); }
       return;
+    } finally {
+      photoUploads--;
+      if (!photoUploads) $('photo-busy').hidden = true;
     }
     if (mine !== photoRequest) return;
     if (!res.ok) {
-      lastPhoto = null;
-      $('photo-result').hidden = true;
+      clearPhoto();
       showMessage('"' + file.name + '" was rejected: ' + body.error);
       return;
     }
     lastPhoto = file;
+    lastPhotoName = file.name.replace(/\.[^.]*$/, '') || 'photo';
     while (urls.length) URL.revokeObjectURL(urls.pop());
     const img = $('photo-depth');
     img.src = pngUrl(body.color);
@@ -241,11 +347,21 @@
     img.dataset.height = String(body.height);
     $('download-color').href = urls[0];
     $('download-gray16').href = pngUrl(body.gray16);
-    const base = file.name.replace(/\.[^.]*$/, '') || 'photo';
-    $('download-color').download = base + '-depth.png';
-    $('download-gray16').download = base + '-depth16.png';
+    $('download-color').download = lastPhotoName + '-depth.png';
+    $('download-gray16').download = lastPhotoName + '-depth16.png';
     $('photo-info').textContent = body.width + '×' + body.height + ', ' + body.inferenceMs.toFixed(0) + ' ms';
     $('photo-result').hidden = false;
+    const v = view('photo');
+    if (v) {
+      v.setDepth(base64Bytes(body.grid.indices), body.grid.width, body.grid.height, 1 / 255, 0);
+      try {
+        // WebGL cannot flip an ImageBitmap on upload: it comes flipped instead.
+        const bmp = await createImageBitmap(file, { imageOrientation: 'flipY' });
+        if (mine === photoRequest) v.setTexture(bmp);
+      } catch (e) {
+        console.warn('preview: the browser cannot show this photo as a texture', e);
+      }
+    }
   }
 
   $('file').addEventListener('change', (e) => { const f = e.target.files[0]; if (f) uploadPhoto(f); });
@@ -256,7 +372,7 @@
     e.preventDefault();
     drop.classList.remove('over');
     const f = e.dataTransfer.files[0];
-    if (f) uploadPhoto(f);
+    if (f && !ended) uploadPhoto(f);
   });
 
   applyState(settings, 'async', false);

@@ -1,0 +1,141 @@
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { FrameSink, OutputFrame, PipelineContext } from '../pipeline/types.js';
+import { unprojectGrid, type CameraModel } from '../render/unproject.js';
+
+/**
+ * Coloured point clouds as binary little-endian PLY: one vertex per pixel,
+ * row by row (so the grid can be recovered), x y z float32 then red green
+ * blue uchar, 15 bytes a vertex. Every pixel is valid: V is clamped to 0..1,
+ * so every depth lies in [dMin, dMax].
+ */
+
+const FRAME_PATTERN = /%0?\d*d/;
+
+/** True for outputs with one file per frame, such as frames/%05d.ply. */
+export function isFramePattern(path: string): boolean {
+  return FRAME_PATTERN.test(basename(path));
+}
+
+/** The file of frame `index` of a pattern (printf %d, %05d). */
+export function framePath(pattern: string, index: number): string {
+  const name = basename(pattern).replace(FRAME_PATTERN, (m) => {
+    const width = Number(m.slice(1, -1) || '0');
+    return String(index).padStart(width, '0');
+  });
+  return join(dirname(pattern), name);
+}
+
+/** A regular expression matching the files a pattern makes (to find ones already there). */
+export function framePatternRegExp(pattern: string): RegExp {
+  const [before, after] = basename(pattern).split(FRAME_PATTERN) as [string, string];
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${esc(before)}\\d+${esc(after)}$`);
+}
+
+export const PLY_BYTES_PER_VERTEX = 15;
+
+/** The ASCII header; comments must be single lines. */
+export function plyHeader(vertices: number, comments: readonly string[]): string {
+  return [
+    'ply',
+    'format binary_little_endian 1.0',
+    ...comments.map((c) => `comment ${c.replace(/[\r\n]+/g, ' ')}`),
+    `element vertex ${vertices}`,
+    'property float x',
+    'property float y',
+    'property float z',
+    'property uchar red',
+    'property uchar green',
+    'property uchar blue',
+    'end_header',
+    '',
+  ].join('\n');
+}
+
+/** A whole PLY file from packed positions (x y z) and packed RGB colours. */
+export function encodePly(positions: Float32Array, rgb: Uint8Array, vertices: number, comments: readonly string[]): Buffer {
+  if (positions.length < vertices * 3 || rgb.length < vertices * 3) throw new RangeError(`encodePly: ${vertices} vertices need ${vertices * 3} positions and colours`);
+  const header = Buffer.from(plyHeader(vertices, comments), 'ascii');
+  const out = Buffer.allocUnsafe(header.length + vertices * PLY_BYTES_PER_VERTEX);
+  header.copy(out, 0);
+  for (let i = 0, o = header.length; i < vertices; i++, o += PLY_BYTES_PER_VERTEX) {
+    out.writeFloatLE(positions[i * 3]!, o);
+    out.writeFloatLE(positions[i * 3 + 1]!, o + 4);
+    out.writeFloatLE(positions[i * 3 + 2]!, o + 8);
+    out[o + 12] = rgb[i * 3]!;
+    out[o + 13] = rgb[i * 3 + 1]!;
+    out[o + 14] = rgb[i * 3 + 2]!;
+  }
+  return out;
+}
+
+/** Header lines that say where a cloud came from and how to read it. */
+export function plyComments(m: CameraModel, width: number, height: number, source: string, model: { label: string; untrained: boolean }): string[] {
+  return [
+    `depth-video point cloud of ${source}`,
+    `model ${model.label}${model.untrained ? ' - UNTRAINED TEST MODEL: generated weights, NOT real depth' : ''}`,
+    `depth = 1 / (V * (1/dmin - 1/dmax) + 1/dmax), V = normalised inverse depth; dmin ${m.dMin} dmax ${m.dMax}`,
+    `pinhole camera at the origin, horizontal fov ${m.fovDeg} deg, x right, y up, looking down -z`,
+    `one vertex per pixel, row by row: ${width}x${height}`,
+  ];
+}
+
+/** Writes beside the target and renames: a reader never sees half a file, and a replaced one is swapped whole. */
+export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Positions of every pixel of a normalised depth map (V, 0..1, near = 1).
+ * `positions` is reused when it is large enough.
+ */
+export function pointCloudPositions(unit: Float32Array, width: number, height: number, m: CameraModel, positions?: Float32Array): Float32Array {
+  const out = positions && positions.length >= width * height * 3 ? positions : new Float32Array(width * height * 3);
+  return unprojectGrid(unit, width, height, width, height, 1, m, out);
+}
+
+export interface PointCloudSinkOptions {
+  /** One file (a still input) or a pattern such as frames/%05d.ply (one per inferred frame, named by frame index). */
+  readonly output: string;
+  readonly camera: CameraModel;
+}
+
+/**
+ * Writes a point cloud of every inferred frame: the frame's own pixels as
+ * colours and its normalised depth (as rendered, stabilised for video) as V.
+ * Each file goes through a temp name, so an interrupted run leaves only
+ * whole files.
+ */
+export function pointCloudSink(opts: PointCloudSinkOptions): FrameSink & { readonly filesWritten: number } {
+  const pattern = isFramePattern(opts.output);
+  let ctx: PipelineContext | null = null;
+  let positions: Float32Array | undefined;
+  let files = 0;
+  return {
+    name: 'point-cloud',
+    // Positions come from the unit depth and colours from the input frame.
+    picture: 'none',
+    wantsInputPixels: true,
+    get filesWritten() { return files; },
+    start(c: PipelineContext) { ctx = c; },
+    async write(out: OutputFrame) {
+      if (!out.inferred) return;
+      const { width, height } = out.frame;
+      positions = pointCloudPositions(out.depth.unit, width, height, opts.camera, positions);
+      const comments = plyComments(opts.camera, width, height, ctx?.inputPath ?? ctx?.source.label ?? 'input', ctx?.model ?? { label: '?', untrained: false });
+      // The frame's pixels are only valid during write(): encode before awaiting.
+      const ply = encodePly(positions, out.frame.data, width * height, comments);
+      await writeFileAtomic(pattern ? framePath(opts.output, out.frame.index) : opts.output, ply);
+      files++;
+    },
+    finish() { positions = undefined; },
+  };
+}
