@@ -133,7 +133,8 @@ export class RenderStage {
     const { width: w, height: h } = frame;
     const out = pictureSize(settings.layout, w, h, settings.evenOutput);
     const n = w * h;
-    const grid = flicker ? flickerGrid(w, h, flicker.step) : null;
+    const flickerStep = flicker?.stepFor(w, h) ?? 0;
+    const grid = flicker ? flickerGrid(w, h, flickerStep) : null;
     const g = grid ? grid.gw * grid.gh : 0;
 
     const r = new Regions();
@@ -154,7 +155,7 @@ export class RenderStage {
       settings, width: w, height: h,
       depth: { map: { width: inference.depth.width, height: inference.depth.height, data: st.data }, raw: inference.depth.data, lo: st.lo, hi: st.hi },
       frame: flicker || settings.layout !== 'depth' ? frame.data : null,
-      flickerStep: flicker?.step ?? 0,
+      flickerStep,
     };
     const targets: PixelTargets = { unit, raw, depthRgb, rgb: picture.image?.data ?? null, yuv: picture.yuv?.data ?? null, flickerUnit: samples?.unit ?? null, flickerRgb: samples?.rgb ?? null };
     const done = workers.render(job, targets, frame.index).then((res): FrameDepth => {

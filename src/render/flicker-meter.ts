@@ -30,13 +30,17 @@ export function sampleFlicker(input: RgbImage, unit: Float32Array, step: number,
   }
 }
 
+/** At most this many samples a frame: 1080p on the step-4 grid. */
+const MAX_SAMPLES = 130_000;
+
 /**
  * The run's flicker measure: the mean absolute change of the rendered,
  * normalised depth (0..1) between consecutive inferred frames, over pixels
  * whose input did not change (every channel within ±6 of 255). It is taken
  * on a grid of every `step`-th pixel in both directions (default 4: 1/16 of
- * the pixels), which keeps it well under a millisecond at 1080p; over a run
- * that is thousands of samples per frame, plenty for a mean.
+ * the pixels; wider above 1080p, so that a 4K frame also gives about 130,000
+ * samples). The frames' comparison runs in frame order on the main thread,
+ * so its cost must not grow with the frame: 2 ms at 1080p here.
  */
 export class FlickerMeter {
   private prevUnit = new Float32Array(0);
@@ -49,21 +53,29 @@ export class FlickerMeter {
 
   constructor(readonly step = 4) {}
 
+  /** The grid step for frames of this size: `step`, or wider when that would exceed the sample budget. */
+  stepFor(width: number, height: number): number {
+    let step = this.step;
+    while (Math.ceil(width / step) * Math.ceil(height / step) > MAX_SAMPLES) step++;
+    return step;
+  }
+
   /** Adds one inferred frame: its input and its normalised depth at frame size. */
   add(input: RgbImage, unit: Float32Array): void {
-    const { gw, gh } = flickerGrid(input.width, input.height, this.step);
+    const step = this.stepFor(input.width, input.height);
+    const { gw, gh } = flickerGrid(input.width, input.height, step);
     const n = gw * gh;
     if (this.curUnit.length !== n) {
       this.curUnit = new Float32Array(n);
       this.curRgb = new Uint8Array(n * 3);
     }
-    sampleFlicker(input, unit, this.step, this.curUnit, this.curRgb);
+    sampleFlicker(input, unit, step, this.curUnit, this.curRgb);
     this.addSamples(input.width, input.height, this.curUnit, this.curRgb);
   }
 
-  /** Adds one inferred frame from its samples (sampleFlicker with this meter's step), in frame order. */
+  /** Adds one inferred frame from its samples (sampleFlicker with stepFor(width, height)), in frame order. */
   addSamples(width: number, height: number, unit: Float32Array, rgb: Uint8Array): void {
-    const { gw, gh } = flickerGrid(width, height, this.step);
+    const { gw, gh } = flickerGrid(width, height, this.stepFor(width, height));
     const n = gw * gh;
     const size = `${width}x${height}`;
     // A new frame size: nothing earlier to compare with.
