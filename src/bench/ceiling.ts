@@ -7,6 +7,7 @@ import { ensureGeneratedModel } from '../inference/generate/index.js';
 import { packageRoot } from '../paths.js';
 import type { RunSummary } from '../pipeline/run.js';
 import { videoCodecArgs } from '../sinks/encoder.js';
+import { median } from './stats.js';
 
 /**
  * The ceiling: how fast the `--sync` pipeline can go when inference costs
@@ -58,12 +59,6 @@ function timed(cmd: string, args: readonly string[]): Promise<Timed> {
     });
   });
 }
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 function taskset(cores: number | null, cmd: string, args: readonly string[]): [string, string[]] {
   return cores === null ? [cmd, [...args]] : ['taskset', ['-c', Array.from({ length: cores }, (_, i) => i).join(','), cmd, ...args]];

@@ -5,14 +5,9 @@ import * as ort from 'onnxruntime-node';
 import { convertCheckpoint } from '../convert/index.js';
 import { ensureGeneratedModel } from '../inference/generate/index.js';
 import { packageRoot } from '../paths.js';
+import { median } from './stats.js';
 
 const REFERENCE = join(packageRoot, '..', 'shared', 'reference', 'depth-anything-v2-vits', 'depth_anything_v2_vits.pth');
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /**
  * Conversion of the reference Depth-Anything-V2-Small checkpoint, and its

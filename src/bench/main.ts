@@ -5,8 +5,9 @@
  * ffmpeg's lavfi sources, so the ratios compare like with like. `--device`
  * runs the model (bare and in the pipeline) there; `--size` sets the
  * inference size (a software WebGPU adapter needs a small one); `--only`
- * takes a comma-separated list of pipeline, ceiling, stabilize, render, live, live-page, fused, convert
- * (`npm run bench -- --only ceiling --quick` runs the ceiling alone, in about a minute).
+ * takes a comma-separated list of pipeline, ceiling, stabilize, render, live,
+ * live-page, fused, convert, convert-midas (`npm run bench -- --only ceiling
+ * --quick` runs the ceiling alone, in about a minute).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,6 +29,8 @@ import { flickeringModel } from './flicker-scenario.js';
 import { ceilingBench } from './ceiling.js';
 import { fusedBench } from './fused.js';
 import { convertBench } from './convert-bench.js';
+import { midasConvertBench } from './midas-bench.js';
+import { median } from './stats.js';
 import { liveLatencyBench } from './live-bench.js';
 import { livePageBench } from './live-page-bench.js';
 
@@ -38,10 +41,10 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     device: { type: 'string', default: 'cpu' },
     size: { type: 'string' },
-    only: { type: 'string', default: 'pipeline,ceiling,stabilize,render,live,live-page,fused,convert' },
+    only: { type: 'string', default: 'pipeline,ceiling,stabilize,render,live,live-page,fused,convert,convert-midas' },
   },
 });
-const SECTIONS = ['pipeline', 'ceiling', 'stabilize', 'render', 'live', 'live-page', 'fused', 'convert'];
+const SECTIONS = ['pipeline', 'ceiling', 'stabilize', 'render', 'live', 'live-page', 'fused', 'convert', 'convert-midas'];
 const only = new Set(values.only!.split(',').map((x) => x.trim()));
 for (const x of only) if (!SECTIONS.includes(x)) throw new Error(`--only takes ${SECTIONS.join(', ')}; got ${x}`);
 if (!(DEVICE_NAMES as readonly string[]).includes(values.device!)) throw new Error(`--device takes ${DEVICE_NAMES.join(', ')}; got ${values.device}`);
@@ -91,12 +94,6 @@ async function clipTensor(path: string, session: DepthSession): Promise<{ tensor
   const p = session.prepare(frame);
   frame.release();
   return { tensor: p.tensor.slice(), width: p.width, height: p.height };
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -334,6 +331,7 @@ async function main(): Promise<void> {
     await livePageBench(out, model);
   }
   if (only.has('convert')) await convertBench(out);
+  if (only.has('convert-midas')) await midasConvertBench(out, { quick: values.quick });
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -98,8 +98,9 @@ export function planConversion(dict: StateDict, file: string, opts: Pick<Convert
   const describe = `${plan.variant} ${plan.summary}`;
   const graph = new GraphBuilder(plan.variant);
   const weights = new CheckpointWeights(dict, plan.keyMap, file, describe);
-  const image = graph.input('image', [1, 3, 'H', 'W']);
-  graph.output(plan.build({ g: graph, weights }, image), 'depth', [1, 'H', 'W']);
+  const [H, W] = plan.inputSize ? [plan.inputSize.height, plan.inputSize.width] : ['H', 'W'];
+  const image = graph.input('image', [1, 3, H, W]);
+  graph.output(plan.build({ g: graph, weights }, image), 'depth', [1, H, W]);
   const extra = weights.unexplained();
   if (extra.length) {
     throw new DepthVideoError(

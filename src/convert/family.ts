@@ -13,6 +13,11 @@ export interface ConverterFamily {
   readonly name: string;
   /** `--family` values it answers to, e.g. depth-anything-v1. */
   readonly variants: readonly string[];
+  /**
+   * The preprocessing families (depth_video.family) its conversions carry,
+   * so a manifest row with only a PyTorch checkpoint is known to be convertible.
+   */
+  readonly produces: readonly FamilyName[];
   /** Whether a state dict with these keys is this family's. */
   detect(keys: ReadonlySet<string>): boolean;
   /** Whether this family has a use (or a known non-use) for the key; the rest are "unrecognised". */
@@ -46,6 +51,8 @@ export interface FamilyPlan {
   readonly runtimeFamily: FamilyName;
   /** How the family's reference code prepares frames and brings the depth back. */
   readonly spec: PreprocessSpec;
+  /** A fixed input the graph is built for (SwinV2, LeViT); absent: any H x W the spec allows. */
+  readonly inputSize?: { readonly width: number; readonly height: number };
   readonly output: OutputKind;
   /** Lines the user should read (an assumption made, how to view metric depth). */
   readonly notes: readonly string[];

@@ -1,14 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
-import { basename, extname, resolve as resolvePath } from 'node:path';
+import { basename, extname, join, resolve as resolvePath } from 'node:path';
 import { convertCheckpoint } from '../convert/index.js';
 import { DepthVideoError, isDepthVideoError } from '../errors.js';
 import { modelsDir } from '../paths.js';
 import { sha256File } from './download.js';
-import { DEFAULT_VARIANT, loadManifest, variantsOf, type Manifest } from './manifest.js';
+import { DEFAULT_VARIANT, downloadFileName, inputBehaviour, loadManifest, variantsOf, type Manifest } from './manifest.js';
 import { describeInGraphNormalization } from './graph-normalization.js';
 import { detectFamily, readOnnxInfo, validateDepthIO, type TensorInfo } from './onnx-info.js';
 import { createProgress, formatBytes } from './progress.js';
-import { GENERATED_MODEL_NAMES, modelFilePath, modelRef, resolveModel } from './resolve.js';
+import { GENERATED_MODEL_NAMES, modelRef, resolveModel } from './resolve.js';
 
 /** Shared by the models subcommands; streams and folders are swappable for tests. */
 export interface ModelsCommandOptions {
@@ -40,13 +40,15 @@ async function withProgress<T>(label: string, err: NodeJS.WriteStream, work: (on
 function fileRows(manifest: Manifest, dir: string) {
   return manifest.models.flatMap((m) =>
     variantsOf(m).map((v) => {
-      const file = modelFilePath(m.name, dir, v.variant);
+      const file = join(dir, downloadFileName(m.name, v));
       const status: Status = existsSync(file) ? 'present' : v.url ? 'missing' : 'export-needed';
       return {
         name: modelRef(m.name, v.variant),
         model: m.name,
         variant: v.variant,
         family: m.family,
+        input: inputBehaviour(m.spec),
+        checkpoint: v.checkpoint === true,
         status,
         sizeBytes: v.sizeBytes,
         approxSizeBytes: v.approxSizeBytes,
@@ -70,13 +72,15 @@ export async function modelsList(opts: ModelsCommandOptions = {}, out: NodeJS.Wr
   }
   const label = (r: (typeof rows)[number]): string => (r.variant === DEFAULT_VARIANT ? r.name : `  ${r.name}`);
   const w = Math.max(...rows.map((r) => label(r).length));
+  const iw = Math.max(...rows.map((r) => r.input.length));
   out.write(`models folder: ${dir}\n`);
-  out.write(`${'NAME'.padEnd(w)}  ${'FAMILY'.padEnd(15)}  ${'STATUS'.padEnd(13)}  ${'SIZE'.padStart(9)}  LICENCE\n`);
+  out.write(`${'NAME'.padEnd(w)}  ${'FAMILY'.padEnd(15)}  ${'INPUT'.padEnd(iw)}  ${'STATUS'.padEnd(13)}  ${'SIZE'.padStart(9)}  LICENCE\n`);
   for (const r of rows) {
     // ~ marks the publisher's rounded listing size; exact sizes have no mark.
     const size = r.sizeBytes ? formatBytes(r.sizeBytes) : r.approxSizeBytes ? `~${formatBytes(r.approxSizeBytes)}` : '?';
     const lic = r.restricted ? `${r.license} (non-commercial)` : r.license;
-    out.write(`${label(r).padEnd(w)}  ${r.family.padEnd(15)}  ${r.status.padEnd(13)}  ${size.padStart(9)}  ${lic}${r.verified ? '' : '  [no checksum]'}\n`);
+    const source = r.checkpoint ? '  [PyTorch checkpoint, converted on first use]' : '';
+    out.write(`${label(r).padEnd(w)}  ${r.family.padEnd(15)}  ${r.input.padEnd(iw)}  ${r.status.padEnd(13)}  ${size.padStart(9)}  ${lic}${r.verified ? '' : '  [no checksum]'}${source}\n`);
   }
   out.write(`variants (fp16, quantized, q4f16, …) are picked with --model <name>:<variant>\n`);
   out.write(`generated test models (untrained, built on demand): ${GENERATED_MODEL_NAMES.join(', ')}\n`);

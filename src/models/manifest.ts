@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DepthVideoError, errorText } from '../errors.js';
 import { manifestPath } from '../paths.js';
 import type { PreprocessSpec } from '../types.js';
+import { canConvertTo } from '../convert/registry.js';
 import { isFamilyName, type FamilyName } from '../inference/families.js';
 
 export interface ManifestAlternative {
@@ -27,7 +28,11 @@ export interface ManifestEntry {
   readonly family: FamilyName;
   /** ONNX download (the fp32 variant); null when only a PyTorch checkpoint is published. */
   readonly url: string | null;
+  /** The official PyTorch checkpoint: pulled and converted when `url` is null and the converter knows the family. */
   readonly pytorchUrl?: string;
+  /** Of the checkpoint, where published (sizeBytes and sha256 are the ONNX download's). */
+  readonly pytorchSizeBytes?: number | null;
+  readonly pytorchSha256?: string | null;
   readonly sizeBytes: number | null;
   readonly approxSizeBytes?: number | null;
   readonly sha256: string | null;
@@ -101,12 +106,25 @@ export interface VariantDownload {
   readonly sizeBytes: number | null;
   readonly approxSizeBytes: number | null;
   readonly sha256: string | null;
+  /** The file is the official PyTorch checkpoint, converted to ONNX on first use (into the models cache). */
+  readonly checkpoint?: boolean;
+}
+
+/**
+ * The default file of an entry: its ONNX export, or, when only a PyTorch
+ * checkpoint is published and the converter knows the family, the checkpoint.
+ */
+function defaultDownload(entry: ManifestEntry): VariantDownload {
+  if (entry.url === null && entry.pytorchUrl !== undefined && canConvertTo(entry.family)) {
+    return { variant: DEFAULT_VARIANT, url: entry.pytorchUrl, sizeBytes: entry.pytorchSizeBytes ?? null, approxSizeBytes: null, sha256: entry.pytorchSha256 ?? null, checkpoint: true };
+  }
+  return { variant: DEFAULT_VARIANT, url: entry.url, sizeBytes: entry.sizeBytes, approxSizeBytes: entry.approxSizeBytes ?? null, sha256: entry.sha256 };
 }
 
 /** Every file of an entry, the default first. */
 export function variantsOf(entry: ManifestEntry): VariantDownload[] {
   return [
-    { variant: DEFAULT_VARIANT, url: entry.url, sizeBytes: entry.sizeBytes, approxSizeBytes: entry.approxSizeBytes ?? null, sha256: entry.sha256 },
+    defaultDownload(entry),
     ...Object.entries(entry.variants ?? {}).map(([variant, v]) => ({
       variant,
       url: v.url,
@@ -129,6 +147,21 @@ export function splitModelRef(ref: string): { name: string; variant: string | nu
 /** `<name>.onnx` for the default variant, `<name>.<variant>.onnx` for the others. */
 export function variantFileName(name: string, variant: string = DEFAULT_VARIANT): string {
   return variant === DEFAULT_VARIANT ? `${name}.onnx` : `${name}.${variant}.onnx`;
+}
+
+/** The file a download is kept as in the models folder: `<name>.pt` for a checkpoint. */
+export function downloadFileName(name: string, d: VariantDownload): string {
+  return d.checkpoint ? `${name}.pt` : variantFileName(name, d.variant);
+}
+
+/**
+ * How the pipeline sizes frames for a spec, in a few words: a dynamic input
+ * (kept aspect, sides rounded to a multiple) or a fixed, squashed one.
+ */
+export function inputBehaviour(s: PreprocessSpec): string {
+  if (s.native) return 'native frame size';
+  if (s.keepAspect && s.multipleOf > 1) return `dynamic x${s.multipleOf}, aspect kept (${s.resizeMethod.replace('_', ' ')} ${s.width})`;
+  return `fixed ${s.width}x${s.height}, squashed`;
 }
 
 /** Entry whose file name (`<name>.onnx` or `<name>.<variant>.onnx`) matches, for files found on disk. */

@@ -11,8 +11,8 @@ import {
   entryForFile,
   findEntry,
   loadManifest,
+  downloadFileName,
   splitModelRef,
-  variantFileName,
   variantsOf,
   type Manifest,
   type ManifestEntry,
@@ -54,10 +54,6 @@ function isFile(p: string): boolean {
   } catch {
     return false;
   }
-}
-
-export function modelFilePath(name: string, dir: string = modelsDir(), variant: string = DEFAULT_VARIANT): string {
-  return join(dir, variantFileName(name, variant));
 }
 
 /** How a user names one file of an entry: the bare name for the default variant. */
@@ -125,15 +121,20 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Pr
   const download = pickVariant(entry, variant);
   const ref = modelRef(entry.name, download.variant);
 
-  const file = modelFilePath(entry.name, opts.dir ?? modelsDir(), download.variant);
-  if (existsSync(file)) return { path: file, entry, download, fetched: false };
+  const dir = opts.dir ?? modelsDir();
+  const file = join(dir, downloadFileName(entry.name, download));
+  // A checkpoint is converted once into the same cache as `--model <file.pt>` (keyed by its sha256).
+  const ready = async (fetched: boolean): Promise<ResolvedModel> => ({
+    path: download.checkpoint ? await ensureConverted(file, { dir: join(dir, 'converted'), onNote: opts.onWarning, onProgress: opts.onProgress }) : file,
+    entry,
+    download,
+    fetched,
+  });
+  if (existsSync(file)) return ready(false);
 
   if (!download.url) {
-    throw new DepthVideoError(
-      'MODEL_MISSING',
-      `no ONNX file is published for ${entry.name}: export ${entry.pytorchUrl ?? 'the official checkpoint'} to ONNX and save it as ${file}`,
-      { file },
-    );
+    const what = entry.pytorchUrl ? `depth-video cannot convert ${entry.family} checkpoints yet: export ${entry.pytorchUrl}` : 'export the official checkpoint';
+    throw new DepthVideoError('MODEL_MISSING', `no ONNX file is published for ${entry.name}: ${what} to ONNX and save it as ${file}`, { file });
   }
   if (!opts.allowDownload) {
     throw new DepthVideoError(
@@ -150,5 +151,5 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Pr
     signal: opts.signal,
     fetchImpl: opts.fetchImpl,
   });
-  return { path: file, entry, download, fetched: true };
+  return ready(true);
 }

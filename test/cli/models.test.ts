@@ -42,8 +42,16 @@ describe('models commands through the CLI', () => {
   it('models list shows each variant under its model, with the published sizes', async () => {
     const r = await runCli(['models', 'list'], { env: { DEPTH_VIDEO_MODELS: tempDir() } });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/\ndepth-anything-v2-small\s+depth-anything\s+missing\s+99\.1 MB\s+Apache-2\.0\n/);
-    expect(r.stdout).toMatch(/\n {2}depth-anything-v2-small:q4f16\s+depth-anything\s+missing\s+~19\.1 MB\s+Apache-2\.0\s+\[no checksum\]\n/);
+    expect(r.stdout).toMatch(/\ndepth-anything-v2-small\s+depth-anything\s+dynamic x14, aspect kept \(lower bound 518\)\s+missing\s+99\.1 MB\s+Apache-2\.0\n/);
+    expect(r.stdout).toMatch(/\n {2}depth-anything-v2-small:q4f16\s+depth-anything\s+dynamic x14, aspect kept \(lower bound 518\)\s+missing\s+~19\.1 MB\s+Apache-2\.0\s+\[no checksum\]\n/);
+    // Each row's input-size behaviour; the MiDaS v3.0/v3.1 checkpoints are pulled and converted.
+    expect(r.stdout).toMatch(/\nmidas-v21-small-256\s+midas-v21-small\s+fixed 256x256, squashed\s+missing\s/);
+    expect(r.stdout).toMatch(/\nmidas-v31-beit-large-512\s+beit-512\s+dynamic x32, aspect kept \(minimal 512\)\s+missing\s+\?\s+MIT {2}\[no checksum\] {2}\[PyTorch checkpoint, converted on first use\]\n/);
+    expect(r.stdout).toMatch(/\nmidas-v30-dpt-hybrid-384\s+dpt\s+dynamic x32, aspect kept \(minimal 384\)\s+missing\s.*\[PyTorch checkpoint, converted on first use\]\n/);
+    // SwinV2 and LeViT: fixed inputs, squashed as model_loader.py does (keep_aspect_ratio = False).
+    for (const [name, family, size] of [['midas-v31-swin2-tiny-256', 'swin2-256', 256], ['midas-v31-swin2-large-384', 'swin2-384', 384], ['midas-v31-levit-224', 'levit-224', 224]] as const) {
+      expect(r.stdout).toMatch(new RegExp(`\\n${name}\\s+${family}\\s+fixed ${size}x${size}, squashed\\s+missing\\s+\\?\\s+MIT {2}\\[no checksum\\] {2}\\[PyTorch checkpoint, converted on first use\\]\\n`));
+    }
     expect(r.stdout).toMatch(/\n {2}depth-anything-v2-small:fp16\s.*~49\.6 MB/);
     expect(r.stdout).toMatch(/\n {2}dpt-large-384:q4f16\s.*~239 MB/);
   });

@@ -1,11 +1,11 @@
-import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeTorchCheckpoint } from '../../src/convert/checkpoint/index.js';
 import { readOnnxMetadata } from '../../src/inference/generate/metadata.js';
 import { errorLine, runCli, tempDir } from '../helpers/media.js';
 import { randomStateDict, type DaShape } from './depth-anything/state-dict.js';
-import { writeZip } from './helpers.js';
+import { refused, writeZip } from './helpers.js';
 
 const dir = tempDir('dv-convert-cli-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,22 +19,6 @@ function checkpoint(name: string, change?: (dict: ReturnType<typeof randomStateD
   const path = join(dir, name);
   writeTorchCheckpoint(path, [...dict].map(([key, t]) => ({ key, dtype: 'float32' as const, shape: t.shape, data: t.values })), { overwrite: true });
   return path;
-}
-
-/** Runs `models convert` into a fresh folder and checks the refusal: one line, the exit code, nothing written. */
-async function refused(ckpt: string, code: number, extra: string[] = []): Promise<string> {
-  const outDir = tempDir('dv-convert-out-');
-  try {
-    const r = await runCli(['models', 'convert', ckpt, '--out', join(outDir, 'm.onnx'), ...extra]);
-    expect(r.code, r.stderr).toBe(code);
-    expect(r.stdout).toBe('');
-    const errors = r.stderr.split('\n').filter((l) => l.startsWith('depth-video:'));
-    expect(errors).toHaveLength(1);
-    expect(readdirSync(outDir)).toEqual([]);
-    return errorLine(r.stderr);
-  } finally {
-    rmSync(outDir, { recursive: true, force: true });
-  }
 }
 
 describe('depth-video models convert', () => {
@@ -85,8 +69,28 @@ describe('depth-video models convert', () => {
       { key: 'bn1.running_mean', dtype: 'float32', shape: [8] },
     ]);
     expect(await refused(ckpt, 1)).toBe(
-      `depth-video: ${ckpt}: unknown architecture: first unrecognised keys conv1.weight, bn1.running_mean; known families: depth-anything (--family depth-anything | depth-anything-v1 | depth-anything-v2 | depth-anything-v2-metric)`,
+      `depth-video: ${ckpt}: unknown architecture: first unrecognised keys conv1.weight, bn1.running_mean; known families: depth-anything (--family depth-anything | depth-anything-v1 | depth-anything-v2 | depth-anything-v2-metric); midas-vit (--family midas-vit); midas-beit (--family midas-beit); midas-swin2 (--family midas-swin2); midas-levit (--family midas-levit)`,
     );
+  });
+
+  it('a MiDaS v3.1 family that is not converted (Next-ViT, Swin v1) is named, with the families that are', async () => {
+    const nextVit = join(dir, 'dpt_next_vit_large_384.pt');
+    writeTorchCheckpoint(nextVit, [
+      { key: 'pretrained.model.stem.0.conv.weight', dtype: 'float32', shape: [4, 3, 3, 3] },
+      { key: 'pretrained.model.features.0.mhca.group_conv3x3.weight', dtype: 'float32', shape: [4, 1, 3, 3] },
+      { key: 'scratch.layer1_rn.weight', dtype: 'float32', shape: [4, 4, 3, 3] },
+    ]);
+    expect(await refused(nextVit, 1)).toBe(
+      `depth-video: ${nextVit}: a MiDaS v3.1 Next-ViT checkpoint (dpt_next_vit_large_384): depth-video cannot convert this family; it converts depth-anything, midas-vit, midas-beit, midas-swin2, midas-levit (see \`depth-video models list\`)`,
+    );
+    const swin1 = join(dir, 'dpt_swin_large_384.pt');
+    writeTorchCheckpoint(swin1, [
+      { key: 'pretrained.model.patch_embed.proj.weight', dtype: 'float32', shape: [4, 3, 4, 4] },
+      { key: 'pretrained.model.layers.0.blocks.0.attn.relative_position_bias_table', dtype: 'float32', shape: [529, 6] },
+      { key: 'pretrained.model.layers.0.blocks.0.attn.qkv.weight', dtype: 'float32', shape: [12, 4] },
+    ]);
+    expect(await refused(swin1, 1)).toMatch(/dpt_swin_large_384\.pt: a MiDaS v3\.1 Swin \(v1\) checkpoint \(dpt_swin_large_384\): depth-video cannot convert this family; it converts .*midas-swin2/);
+    expect(existsSync(join(dir, 'dpt_swin_large_384.onnx'))).toBe(false);
   });
 
   it('shapes that contradict the family name the key and both shapes', async () => {

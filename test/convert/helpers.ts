@@ -1,8 +1,10 @@
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { DepthVideoError } from '../../src/errors.js';
 import { writeAtomically } from '../../src/convert/checkpoint/out-file.js';
 import { ZipWriter } from '../../src/convert/checkpoint/zip-writer.js';
+import { errorLine, runCli, tempDir } from '../helpers/media.js';
 import { requirePython, sharedDir } from '../helpers/prerequisites.js';
 
 export const REFERENCE = sharedDir('reference');
@@ -32,4 +34,20 @@ export function thrown(fn: () => unknown): DepthVideoError {
     return err;
   }
   throw new Error('expected an error, none was thrown');
+}
+
+/** Runs `models convert` into a fresh folder and checks the refusal: one line, the exit code, nothing written. */
+export async function refused(ckpt: string, code: number, extra: string[] = []): Promise<string> {
+  const outDir = tempDir('dv-convert-out-');
+  try {
+    const r = await runCli(['models', 'convert', ckpt, '--out', join(outDir, 'm.onnx'), ...extra]);
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stdout).toBe('');
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('depth-video:'));
+    expect(errors).toHaveLength(1);
+    expect(readdirSync(outDir)).toEqual([]);
+    return errorLine(r.stderr);
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
 }

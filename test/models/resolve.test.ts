@@ -27,7 +27,8 @@ beforeAll(async () => {
       entry('good-model', { url: `${server.base}/blob`, sha256: sha, sizeBytes: blob.length }),
       entry('bad-sum', { url: `${server.base}/blob`, sha256: '00'.repeat(32) }),
       entry('nc-model', { url: `${server.base}/blob`, license: 'CC-BY-NC-4.0', restricted: true, restrictedReason: 'non-commercial only' }),
-      entry('export-only', { pytorchUrl: 'https://example.invalid/w.pt' }),
+      // MiDaS v2.1's MidasNet: no converter family makes its checkpoints into ONNX.
+      entry('export-only', { family: 'midas-v21', pytorchUrl: 'https://example.invalid/w.pt' }),
     ],
   };
 });
@@ -56,10 +57,10 @@ describe('resolveModel', () => {
     });
   });
 
-  it('an entry without ONNX says to export the checkpoint', async () => {
+  it('an entry without ONNX whose checkpoint cannot be converted says to export it', async () => {
     await expect(resolveModel('export-only', { allowDownload: true, dir: join(root, 'c'), manifest })).rejects.toMatchObject({
       code: 'MODEL_MISSING',
-      message: expect.stringContaining('https://example.invalid/w.pt'),
+      message: `no ONNX file is published for export-only: depth-video cannot convert midas-v21 checkpoints yet: export https://example.invalid/w.pt to ONNX and save it as ${join(root, 'c', 'export-only.onnx')}`,
     });
   });
 

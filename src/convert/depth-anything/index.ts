@@ -40,6 +40,7 @@ const REQUIRED = ['pretrained.cls_token', 'pretrained.pos_embed', 'pretrained.pa
 export const depthAnything: ConverterFamily = {
   name: 'depth-anything',
   variants: ['depth-anything', 'depth-anything-v1', 'depth-anything-v2', 'depth-anything-v2-metric'],
+  produces: ['depth-anything'],
   detect: (keys) => REQUIRED.every((k) => keys.has(k)),
   knows: (key) => /^(pretrained|depth_head)\./.test(key),
   plan(dict: StateDict, opts: PlanOptions): FamilyPlan {

@@ -32,19 +32,33 @@ export function generatedVit(c: DptConfig): VitConfig {
   };
 }
 
+/** How an encoder's blocks are tapped and fed, where encoders differ. */
+export interface VitEncoderOptions {
+  /**
+   * Put the hooked outputs through one shared final LayerNorm, as DINOv2-based
+   * DPTs (Depth-Anything) take their intermediate layers (default). MiDaS
+   * hooks the blocks' raw outputs.
+   */
+  readonly finalNorm?: boolean;
+  /** The patch map, when the encoder makes it (see embed). */
+  readonly patches?: string;
+  /** Each block's attention bias, given the runtime patch grid (BEiT). */
+  readonly attentionBias?: (block: number, grid: string) => string;
+}
+
 /**
- * ViT blocks with the hooked outputs taken after one shared final LayerNorm,
- * as DINOv2-based DPTs (Depth-Anything) take their intermediate layers.
- * Returns the normalised tokens of each hooked block and the patch grid.
+ * ViT blocks and the tokens of the hooked ones. Returns the tokens of each
+ * hooked block and the patch grid.
  */
-export function vitEncoder(ctx: Ctx, v: VitConfig, hooks: readonly number[], image: string): { hooked: string[]; grid: string } {
-  const { tokens, grid } = embed(ctx, v, image);
+export function vitEncoder(ctx: Ctx, v: VitConfig, hooks: readonly number[], image: string, opts: VitEncoderOptions = {}): { hooked: string[]; grid: string } {
+  const { tokens, grid } = embed(ctx, v, image, opts.patches);
   const raw: string[] = [];
   let x = tokens;
   for (let i = 0; i < v.depth; i++) {
-    x = transformerBlock(ctx, v, x, i);
+    x = transformerBlock(ctx, v, x, i, opts.attentionBias?.(i, grid));
     if (hooks.includes(i)) raw.push(x);
   }
+  if (opts.finalNorm === false) return { hooked: raw, grid };
   const norm = layerNormParams(ctx, 'norm', v.embedDim);
   return { hooked: raw.map((h) => applyLayerNorm(ctx, h, norm)), grid };
 }

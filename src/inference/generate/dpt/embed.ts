@@ -13,22 +13,26 @@ export interface Embedded {
  * Patch embedding, class token and position embeddings (paper Fig. 1, left:
  * "Embed"). The learned position embeddings, stored as PyTorch stores them
  * ([1, 1 + G*G, E], class token first), cover the training grid G x G; they
- * are resized bicubically to whatever grid the input has, so any H, W that
- * are multiples of the patch size work.
+ * are resized to whatever grid the input has, so any H, W that are multiples
+ * of the patch size work.
+ *
+ * `patches`: the patch map [1, E, h, w] when the encoder makes it another way
+ * than one conv over the image (the hybrid ViT's ResNet stem, hybrid.ts).
  */
-export function embed(ctx: Ctx, v: VitConfig, image: string): Embedded {
+export function embed(ctx: Ctx, v: VitConfig, image: string, patches?: string): Embedded {
   const g = ctx.g;
   const E = v.embedDim;
   const p = v.patchSize;
   const G = v.posGrid;
 
   // Kernel = stride = p: one linear projection per non-overlapping patch.
-  const patches = conv(ctx, image, 'patch_embed.proj', 3, E, p, { stride: p, std: Math.sqrt(1 / (3 * p * p)) });
-  const grid = spatialShape(ctx, patches);
-  const patchTokens = toTokens(ctx, patches);
+  const map = patches ?? conv(ctx, image, 'patch_embed.proj', 3, E, p, { stride: p, std: Math.sqrt(1 / (3 * p * p)) });
+  const grid = spatialShape(ctx, map);
+  const patchTokens = toTokens(ctx, map);
 
   const clsToken = weight(ctx, { name: 'cls_token', dims: [1, 1, E], init: { std: 0.02 } });
   const tokens = g.op('Concat', [clsToken, patchTokens], { axis: 1 }, 'tokens');
+  if (v.posEmbedResize === 'none') return { tokens, grid };
 
   const pos = weight(ctx, { name: 'pos_embed', dims: [1, 1 + G * G, E], init: { std: 0.02 } });
   const axis1 = g.constI64([1]);
@@ -36,7 +40,7 @@ export function embed(ctx: Ctx, v: VitConfig, image: string): Embedded {
   const gridTokens = g.op('Slice', [pos, g.constI64([1]), g.constI64([1 + G * G]), axis1], undefined, 'pos_embed.grid');
   // As an NCHW map, so Resize can interpolate it over the grid directly.
   const gridPos = g.op('Transpose', [g.op('Reshape', [gridTokens, g.constI64([1, G, G, E])])], { perm: [0, 3, 1, 2] }, 'pos_embed.map');
-  const resized = v.posEmbedResize === 'dinov2' ? dinov2Resize(ctx, v, gridPos, grid, image) : resizeTo(ctx, gridPos, E, grid, 'bicubic');
+  const resized = v.posEmbedResize === 'dinov2' ? dinov2Resize(ctx, v, gridPos, grid, image) : resizeTo(ctx, gridPos, E, grid, v.posEmbedResize);
   const posHere = g.op('Concat', [clsPos, toTokens(ctx, resized)], { axis: 1 }, 'pos_embed');
   return { tokens: g.op('Add', [tokens, posHere], undefined, 'embedded'), grid };
 }

@@ -17,9 +17,16 @@ const ONE = { fill: 1 } as const;
 
 /** Linear layer on [..., inF] tokens: MatMul with a [inF, outF] weight, plus bias. */
 export function linear(ctx: Ctx, x: string, name: string, inF: number, outF: number, std = 0.02): string {
-  const w = weight(ctx, { name: `${name}.weight`, dims: [inF, outF], init: { std }, transposed: true });
+  // The weight is taken first: generated models draw their values in this order.
+  const product = linearNoBias(ctx, x, name, inF, outF, std);
   const b = weight(ctx, { name: `${name}.bias`, dims: [outF], init: ZERO });
-  return ctx.g.op('Add', [ctx.g.op('MatMul', [x, w], undefined, name), b], undefined, name);
+  return ctx.g.op('Add', [product, b], undefined, name);
+}
+
+/** nn.Linear(bias=False): MatMul with a [inF, outF] weight. */
+export function linearNoBias(ctx: Ctx, x: string, name: string, inF: number, outF: number, std = 0.02): string {
+  const w = weight(ctx, { name: `${name}.weight`, dims: [inF, outF], init: { std }, transposed: true });
+  return ctx.g.op('MatMul', [x, w], undefined, name);
 }
 
 export interface NormParams {
@@ -36,12 +43,13 @@ export function layerNormParams(ctx: Ctx, name: string, dim: number): NormParams
   };
 }
 
-export function applyLayerNorm(ctx: Ctx, x: string, p: NormParams): string {
-  return ctx.g.op('LayerNormalization', [x, p.scale, p.bias], { axis: -1, epsilon: 1e-6 }, p.name);
+/** `eps`: 1e-6 as timm's ViTs and DINOv2 set it; plain nn.LayerNorm (Swin) has 1e-5. */
+export function applyLayerNorm(ctx: Ctx, x: string, p: NormParams, eps = 1e-6): string {
+  return ctx.g.op('LayerNormalization', [x, p.scale, p.bias], { axis: -1, epsilon: float(eps) }, p.name);
 }
 
-export function layerNorm(ctx: Ctx, x: string, name: string, dim: number): string {
-  return applyLayerNorm(ctx, x, layerNormParams(ctx, name, dim));
+export function layerNorm(ctx: Ctx, x: string, name: string, dim: number, eps = 1e-6): string {
+  return applyLayerNorm(ctx, x, layerNormParams(ctx, name, dim), eps);
 }
 
 /** Exact (erf) GELU, as ViT uses; opset 17 has no Gelu op, onnxruntime fuses this pattern. */
@@ -86,16 +94,22 @@ export function spatialShape(ctx: Ctx, x: string): string {
 }
 
 /** Resize an NCHW map to `hw` (an int64 [h, w] from spatialShape), keeping `channels`. */
-export function resizeTo(ctx: Ctx, x: string, channels: number, hw: string, mode: 'bilinear-align' | 'bicubic'): string {
+export function resizeTo(ctx: Ctx, x: string, channels: number, hw: string, mode: ResizeMode): string {
   const g = ctx.g;
   const sizes = g.op('Concat', [g.constI64([1, channels]), hw], { axis: 0 }, 'sizes');
-  const attrs: Attrs =
-    mode === 'bilinear-align'
-      ? { mode: 'linear', coordinate_transformation_mode: 'align_corners' }
-      : // PyTorch's bicubic (a = -0.75, half-pixel centres), as DINOv2's interpolate_pos_encoding uses.
-        { mode: 'cubic', coordinate_transformation_mode: 'half_pixel', cubic_coeff_a: float(-0.75) };
-  return g.op('Resize', [x, '', '', sizes], attrs, 'resize');
+  return g.op('Resize', [x, '', '', sizes], RESIZE_ATTRS[mode], 'resize');
 }
+
+/** F.interpolate modes: `bilinear-align` align_corners=True, `bilinear` and `bicubic` align_corners=False. */
+export type ResizeMode = 'bilinear-align' | 'bilinear' | 'bicubic';
+
+const RESIZE_ATTRS: Readonly<Record<ResizeMode, Attrs>> = {
+  'bilinear-align': { mode: 'linear', coordinate_transformation_mode: 'align_corners' },
+  // Half-pixel centres, as PyTorch's bilinear without align_corners (MiDaS _resize_pos_embed, BEiT's bias table).
+  bilinear: { mode: 'linear', coordinate_transformation_mode: 'half_pixel' },
+  // PyTorch's bicubic (a = -0.75, half-pixel centres), as DINOv2's interpolate_pos_encoding uses.
+  bicubic: { mode: 'cubic', coordinate_transformation_mode: 'half_pixel', cubic_coeff_a: float(-0.75) },
+};
 
 /** Resize an NCHW map by an integer factor (bilinear, align_corners like DPT's Interpolate). */
 export function upsample(ctx: Ctx, x: string, factor: number): string {

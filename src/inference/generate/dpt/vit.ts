@@ -19,9 +19,17 @@ export interface VitConfig {
   readonly posGrid: number;
   /**
    * How they are brought to the input's grid: `bicubic` resizes to the grid
-   * exactly; `dinov2` does what DINOv2's interpolate_pos_encoding does
+   * exactly; `bilinear` too, bilinearly (MiDaS's `_resize_pos_embed` for timm
+   * ViTs); `dinov2` does what DINOv2's interpolate_pos_encoding does
    * (bicubic by the scale factor (grid + 0.1) / posGrid, and no resize at
-   * all for a square input of the training grid).
+   * all for a square input of the training grid). `none`: the encoder has no
+   * absolute position embeddings (BEiT biases each block's attention instead).
    */
-  readonly posEmbedResize: 'bicubic' | 'dinov2';
+  readonly posEmbedResize: 'bicubic' | 'bilinear' | 'dinov2' | 'none';
+  /**
+   * Attention input biases: `qkv` one fused bias (timm ViT, DINOv2);
+   * `qv` separate q and v biases and none for k (BEiT's q_bias, v_bias).
+   * Default `qkv`.
+   */
+  readonly qkvBias?: 'qkv' | 'qv';
 }
