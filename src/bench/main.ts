@@ -187,12 +187,16 @@ async function measurePaired(path: string, width: number, modelPath: string, thr
 async function measure(path: string, width: number, height: number, frames: number, modelPath: string, threads?: number): Promise<Measured> {
   const { bareFps, pipelineFps, ratios, summary } = await measurePaired(path, width, modelPath, threads, 10, 4);
 
+  // Each ffmpeg stage as the pipeline runs it: decoding to RGB24, encoding from yuv420p.
   const raw = join(dir, `raw-${width}.rgb`);
+  const yuv = join(dir, `raw-${width}.yuv`);
   const decode = await ffmpeg(['-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-vsync', 'passthrough', raw]);
+  await ffmpeg(['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-i', raw, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', yuv]);
   const codec = videoCodecArgs('x.mp4', { num: 30, den: 1 }, false);
-  const encode = await ffmpeg(['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', '30', '-i', raw, ...codec, join(dir, `enc-${width}.mp4`)]);
+  const encode = await ffmpeg(['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-framerate', '30', '-i', yuv, ...codec, join(dir, `enc-${width}.mp4`)]);
   const transcode = await ffmpeg(['-i', path, ...codec, join(dir, `tx-${width}.mp4`)]);
   rmSync(raw, { force: true });
+  rmSync(yuv, { force: true });
   return {
     bareFps,
     pipelineFps,
