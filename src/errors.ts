@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'PIPELINE_CONFIG'
   | 'USAGE'
   | 'FFMPEG'
+  /** A worker thread of the pipeline stopped. */
+  | 'WORKER'
   | 'WEBCAM'
   | 'PORT_IN_USE'
   | 'RECORDING'

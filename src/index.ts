@@ -14,7 +14,7 @@ export { DepthVideoError, isDepthVideoError, type ErrorCode } from './errors.js'
 export { runBatch, type BatchOptions, type BatchHooks, type BatchPlan, type BatchProgress, type BatchSummary, type FileReport, type FileStatus } from './batch/run.js';
 export { validateFileOptions, optionsHash, type FileOptions } from './batch/options.js';
 export { runPipeline, type PipelineOptions, type PipelineInput, type PipelineHooks, type ProgressInfo, type RunSummary } from './pipeline/run.js';
-export type { FrameSink, OutputFrame, PipelineContext } from './pipeline/types.js';
+export type { FrameDepth, FrameSink, OutputFrame, PipelineContext } from './pipeline/types.js';
 export { loadPreset, parsePreset, type PipelinePreset } from './pipeline/preset.js';
 export { ffmpegSource, type FrameSource, type SourceDamage, type SourceInfo, type FfmpegSourceOptions } from './sources/ffmpeg-source.js';
 export { fileSource, type FileSourceOptions } from './sources/file-source.js';

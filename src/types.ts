@@ -5,6 +5,17 @@ export interface RgbImage {
   readonly data: Uint8Array; // width * height * 3
 }
 
+/**
+ * A picture in planar yuv420p: the Y plane (width x height), then U and V
+ * (width/2 x height/2 each); both sides even. depth-video writes BT.601
+ * limited range (see render/yuv.ts).
+ */
+export interface Yuv420pImage {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array;
+}
+
 /** One frame from a source, with its place on the input timeline. */
 export interface VideoFrame extends RgbImage {
   /** 0-based position in decode (= presentation) order. */

@@ -5,8 +5,9 @@
  * ffmpeg's lavfi sources, so the ratios compare like with like. `--device`
  * runs the model (bare and in the pipeline) there; `--size` sets the
  * inference size (a software WebGPU adapter needs a small one); `--only`
- * takes a comma-separated list of pipeline, stabilize, render, live, live-page,
- * fused, convert, convert-midas.
+ * takes a comma-separated list of pipeline, ceiling, stabilize, render, live,
+ * live-page, fused, convert, convert-midas (`npm run bench -- --only ceiling
+ * --quick` runs the ceiling alone, in about a minute).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import { videoCodecArgs } from '../sinks/encoder.js';
 import { fileSource } from '../sources/file-source.js';
 import type { PreprocessSpec } from '../types.js';
 import { flickeringModel } from './flicker-scenario.js';
+import { ceilingBench } from './ceiling.js';
 import { fusedBench } from './fused.js';
 import { convertBench } from './convert-bench.js';
 import { midasConvertBench } from './midas-bench.js';
@@ -38,10 +40,10 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     device: { type: 'string', default: 'cpu' },
     size: { type: 'string' },
-    only: { type: 'string', default: 'pipeline,stabilize,render,live,live-page,fused,convert,convert-midas' },
+    only: { type: 'string', default: 'pipeline,ceiling,stabilize,render,live,live-page,fused,convert,convert-midas' },
   },
 });
-const SECTIONS = ['pipeline', 'stabilize', 'render', 'live', 'live-page', 'fused', 'convert', 'convert-midas'];
+const SECTIONS = ['pipeline', 'ceiling', 'stabilize', 'render', 'live', 'live-page', 'fused', 'convert', 'convert-midas'];
 const only = new Set(values.only!.split(',').map((x) => x.trim()));
 for (const x of only) if (!SECTIONS.includes(x)) throw new Error(`--only takes ${SECTIONS.join(', ')}; got ${x}`);
 if (!(DEVICE_NAMES as readonly string[]).includes(values.device!)) throw new Error(`--device takes ${DEVICE_NAMES.join(', ')}; got ${values.device}`);
@@ -77,7 +79,8 @@ interface Measured {
   pipelineFps: number;
   /** pipeline / bare for each segment, against the bare blocks either side of it. */
   ratios: number[];
-  ms: { decode: number; preprocess: number; inference: number; render: number; encode: number; transcode: number };
+  ms: { decode: number; preprocess: number; inference: number; render: number; encode: number; transcode: number; main: number };
+  workers: number;
   inputSize: string;
 }
 
@@ -180,12 +183,16 @@ async function measurePaired(path: string, width: number, modelPath: string, thr
 async function measure(path: string, width: number, height: number, frames: number, modelPath: string, threads?: number): Promise<Measured> {
   const { bareFps, pipelineFps, ratios, summary } = await measurePaired(path, width, modelPath, threads, 10, 4);
 
+  // Each ffmpeg stage as the pipeline runs it: decoding to RGB24, encoding from yuv420p.
   const raw = join(dir, `raw-${width}.rgb`);
+  const yuv = join(dir, `raw-${width}.yuv`);
   const decode = await ffmpeg(['-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-vsync', 'passthrough', raw]);
+  await ffmpeg(['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-i', raw, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', yuv]);
   const codec = videoCodecArgs('x.mp4', { num: 30, den: 1 }, false);
-  const encode = await ffmpeg(['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', '30', '-i', raw, ...codec, join(dir, `enc-${width}.mp4`)]);
+  const encode = await ffmpeg(['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-framerate', '30', '-i', yuv, ...codec, join(dir, `enc-${width}.mp4`)]);
   const transcode = await ffmpeg(['-i', path, ...codec, join(dir, `tx-${width}.mp4`)]);
   rmSync(raw, { force: true });
+  rmSync(yuv, { force: true });
   return {
     bareFps,
     pipelineFps,
@@ -198,14 +205,20 @@ async function measure(path: string, width: number, height: number, frames: numb
       render: summary.meanMs.render,
       encode: encode / frames,
       transcode: transcode / frames,
+      main: summary.meanMs.main,
     },
+    workers: summary.workers,
   };
 }
 
 function report(label: string, m: Measured, target?: string): void {
-  const stages = { decode: m.ms.decode, 'preprocess (main)': m.ms.preprocess, 'inference (worker)': m.ms.inference, 'render (main)': m.ms.render, 'encode (ffmpeg)': m.ms.encode };
+  const on = m.workers ? `${m.workers} frame worker${m.workers === 1 ? '' : 's'}` : 'main';
+  const stages = { decode: m.ms.decode, [`preprocess (${on})`]: m.ms.preprocess, 'inference (worker)': m.ms.inference, [`render (${on})`]: m.ms.render, 'encode (ffmpeg)': m.ms.encode };
   const sum = Object.values(stages).reduce((a, b) => a + b, 0);
-  const slowest = Math.max(m.ms.preprocess + m.ms.inference, m.ms.decode, m.ms.render, m.ms.encode);
+  // Preprocessing runs beside inference on the frame workers (sync mode), and
+  // renders of several frames run at once: each divides by the workers.
+  const share = Math.max(1, m.workers);
+  const slowest = Math.max(m.ms.inference, m.ms.preprocess / share, m.ms.decode, m.ms.render / share, m.ms.encode, m.ms.main);
   out(`\n## ${label} (inference at ${m.inputSize})`);
   out(`bare session.run          ${f1(m.bareFps)} frames/s (${m.ratios.length + 1} blocks between the segments)`);
   out(`full --sync pipeline      ${f1(m.pipelineFps)} frames/s (${m.ratios.length} segments of 10 frames)`);
@@ -213,6 +226,7 @@ function report(label: string, m: Measured, target?: string): void {
   out(`ffmpeg decode+encode only ${f1(1000 / m.ms.transcode)} frames/s`);
   out('where a frame\'s time goes (ms):');
   for (const [k, v] of Object.entries(stages)) out(`  ${k.padEnd(22)} ${v.toFixed(1)}`);
+  out(`  main thread busy       ${m.ms.main.toFixed(1)}  (scheduling, stabiliser, decoder input, encoder feed)`);
   out(`  sum of stages          ${sum.toFixed(1)}  -> ${f1(1000 / sum)} frames/s if run one after another`);
   out(`  slowest stage          ${slowest.toFixed(1)}  -> ${f1(1000 / slowest)} frames/s if fully overlapped`);
   out(`  measured               ${(1000 / m.pipelineFps).toFixed(1)}  (${f1(m.pipelineFps)} frames/s)`);
@@ -265,6 +279,8 @@ async function main(): Promise<void> {
     const big = await clip('1080p', '1920x1080', heavy ? frames : Math.min(frames, 60));
     report('1920x1080 clip', await measure(big, 1920, 1080, heavy ? frames : Math.min(frames, 60), modelPath), 'overlap');
   }
+
+  if (only.has('ceiling')) await ceilingBench({ dir, quick: values.quick!, out });
 
   if (only.has('fused')) await reportFused(info.model.spec, info.model.device.device, (w, h) => info.inputSize(w, h));
 

@@ -60,6 +60,7 @@ export interface PipelineFlags {
   maxDepth?: number;
   device: DeviceName;
   threads?: number;
+  workers?: number;
   audio: boolean;
   lossless?: boolean;
   maxFrames?: number;
@@ -93,6 +94,7 @@ export function addPipelineOptions(cmd: Command, preset: PipelinePreset, opts: {
     .option('--max-depth <metres>', `with --model <file.pth>: ${MAX_DEPTH_HELP}`, metresArg)
     .addOption(new Option('--device <device>', 'where the model runs; auto: CUDA, else a hardware WebGPU adapter, else CoreML/DirectML, else the CPU').choices([...DEVICE_NAMES]).default(preset.device ?? 'auto'))
     .option('--threads <n>', 'inference threads (default: all cores)', intArg('--threads', 1, 256))
+    .option('--workers <n>', 'threads for preprocessing and rendering, 0 for the main thread (default: cores - 1, 1 to 8)', intArg('--workers', 0, 64))
     .option('--no-audio', 'drop the audio track (default: copied)')
     .option('--lossless', 'lossless RGB output (FFV1, .mkv only)')
     .option('--max-frames <n>', 'stop after n frames', intArg('--max-frames', 1, 1e9))
@@ -146,6 +148,7 @@ export function buildOptions(cmd: Command, flags: PipelineFlags, preset: Pipelin
     lossless: flags.lossless ?? false,
     device: fromCli('device') ? flags.device : preset.device ?? 'auto',
     threads: flags.threads ?? preset.threads ?? undefined,
+    workers: flags.workers,
     maxFrames: flags.maxFrames,
     allowDownload: flags.download,
   };

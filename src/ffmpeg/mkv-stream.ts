@@ -38,9 +38,10 @@ const strEl = (id: number, s: string): Buffer => el(id, Buffer.from(s, 'latin1')
 const FOURCC: Record<MkvPixelFormat, readonly number[]> = {
   gray16le: [0x59, 0x31, 0x00, 0x10], // 'Y1\0\x10'
   rgb24: [0x52, 0x47, 0x42, 0x18], // 'RGB\x18'
+  yuv420p: [0x49, 0x34, 0x32, 0x30], // 'I420'
 };
 
-export type MkvPixelFormat = 'gray16le' | 'rgb24';
+export type MkvPixelFormat = 'gray16le' | 'rgb24' | 'yuv420p';
 
 /** EBML header + Segment (unknown size, as live streams do) + Info + Tracks. */
 export function mkvStreamHeader(width: number, height: number, pixelFormat: MkvPixelFormat): Buffer {

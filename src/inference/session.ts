@@ -80,6 +80,14 @@ async function startWorker(
   return { failure: (ready.kind === 'init-error' ? ready.message : 'no answer').split('\n')[0]! };
 }
 
+/**
+ * Input tensors kept for reuse. In sync mode every frame waiting for the
+ * session is prepared ahead (on the frame workers), so as many are in flight
+ * as frames are alive (4 plus one per worker); a pool smaller than that lets
+ * tensors fall to the garbage collector and be allocated again every frame.
+ */
+const MAX_POOLED_INPUTS = 12;
+
 interface Pending {
   resolve(r: InferenceResult): void;
   reject(e: unknown): void;
@@ -114,7 +122,7 @@ export class DepthSession {
         return;
       }
       if (m.kind !== 'result' && m.kind !== 'run-error') return;
-      if (this.tensorPool.length < 3) this.tensorPool.push(m.tensor);
+      if (this.tensorPool.length < MAX_POOLED_INPUTS) this.tensorPool.push(m.tensor);
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
@@ -226,7 +234,8 @@ export class DepthSession {
     return this.send({ kind: 'tensor', id: this.nextId++, tensor, width, height }, [tensor.buffer as ArrayBuffer]);
   }
 
-  private tensorFor(n: number): Float32Array {
+  /** A buffer for an input tensor of n floats, reused from earlier runs when one fits. */
+  inputBuffer(n: number): Float32Array {
     const i = this.tensorPool.findIndex((t) => t.length === n);
     return i >= 0 ? this.tensorPool.splice(i, 1)[0]! : new Float32Array(n);
   }
@@ -240,7 +249,7 @@ export class DepthSession {
   prepare(img: RgbImage): PreparedInput {
     const t0 = performance.now();
     const size = this.inputSize(img.width, img.height);
-    const tensor = imageToTensor(img, this.model.spec, size, this.tensorFor(3 * size.width * size.height));
+    const tensor = imageToTensor(img, this.model.spec, size, this.inputBuffer(3 * size.width * size.height));
     return { tensor, width: size.width, height: size.height, preprocessMs: performance.now() - t0 };
   }
 
@@ -262,7 +271,7 @@ export class DepthSession {
     // long after inference. Anything else is copied.
     const shared = img.data.buffer instanceof SharedArrayBuffer;
     const rgb = shared ? img.data : new Uint8Array(img.data);
-    const tensor = this.tensorFor(3 * size.width * size.height);
+    const tensor = this.inputBuffer(3 * size.width * size.height);
     const transfer = [tensor.buffer as ArrayBuffer];
     if (!shared) transfer.push(rgb.buffer as ArrayBuffer);
     return this.send(

@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { asapScheduler, concatMap, defer, filter, from, lastValueFrom, map, observeOn, defaultIfEmpty, tap } from 'rxjs';
 import { DepthVideoError, isDepthVideoError } from '../errors.js';
 import { probeMedia, type MediaInfo } from '../ffmpeg/probe.js';
@@ -7,8 +8,9 @@ import type { FallbackNode } from '../inference/placement.js';
 import { DepthSession, type InferenceResult, type ModelDescription, type PreparedInput } from '../inference/session.js';
 import type { CheckpointChoice } from '../models/converted.js';
 import { resolveModel } from '../models/resolve.js';
-import { DepthRenderer, type RenderSettings, type RenderedDepth } from '../render/renderer.js';
+import { DepthRenderer, type RenderSettings } from '../render/renderer.js';
 import { FlickerMeter } from '../render/flicker-meter.js';
+import { pictureSize } from '../render/frame-pixels.js';
 import { scheduleFrames, newScheduleStats, type Scheduled, type ScheduleStats } from '../schedule/scheduler.js';
 import { RunControl } from './control.js';
 import { encoderSink } from '../sinks/encoder-sink.js';
@@ -17,9 +19,11 @@ import { isFramePattern, pointCloudSink } from '../sinks/point-cloud.js';
 import { cameraModelProblem, DEFAULT_CAMERA, type CameraModel } from '../render/unproject.js';
 import type { FrameSource, SourceInfo } from '../sources/ffmpeg-source.js';
 import { fileSource } from '../sources/file-source.js';
-import type { PreprocessSpec, RgbImage, VideoFrame } from '../types.js';
+import type { PreprocessSpec, VideoFrame } from '../types.js';
 import { checkOutput } from './output-check.js';
 import { damageText } from './damage.js';
+import { frameWorkerCount, startFrameWorkers } from './frame-workers.js';
+import { RenderStage, type InferredSlot, type StagedFrame } from './render-stage.js';
 import type { FrameSink, OutputFrame, PipelineContext } from './types.js';
 import { counted, nounFor } from '../count.js';
 
@@ -53,6 +57,11 @@ export interface PipelineOptions {
   /** Default 'cpu' (the CLI's default is 'auto'). */
   readonly device?: DeviceName;
   readonly threads?: number;
+  /**
+   * Threads for preprocessing and rendering (see frame-workers.ts); 0 does
+   * that work on the main thread. Default: the cores but one, 1 to 8.
+   */
+  readonly workers?: number;
   readonly maxFrames?: number;
   /** Pull a named model on first use when it is missing. */
   readonly allowDownload?: boolean;
@@ -65,7 +74,11 @@ export interface PipelineOptions {
   /** Steering while running (preview controls, record toggle); its schedule overrides `sync`. */
   readonly control?: RunControl;
   readonly hooks?: PipelineHooks;
-  /** Lets a test slow down or observe inference without touching the model (test-only seam). */
+  /**
+   * Lets a test slow down or observe inference without touching the model
+   * (test-only seam). The pipeline owns the prediction it returns: its
+   * buffer may be handed to a render thread.
+   */
   readonly wrapInfer?: (infer: (f: VideoFrame) => Promise<InferenceResult>) => (f: VideoFrame) => Promise<InferenceResult>;
 }
 
@@ -96,8 +109,15 @@ export interface RunSummary {
   readonly maxWaiting: number;
   readonly inputSize: { readonly width: number; readonly height: number } | null;
   readonly frameSize: { readonly width: number; readonly height: number } | null;
-  /** Mean milliseconds per inferred frame for each stage on the main thread. */
-  readonly meanMs: { readonly preprocess: number; readonly inference: number; readonly render: number; readonly sinks: number };
+  /**
+   * Mean milliseconds of each stage: preprocess and inference per inferred
+   * frame, render and sinks per written frame, wherever they ran (the frame
+   * workers, the inference worker; sinks: waiting for every sink to take the
+   * frame). `main`: the main thread's busy time per written frame.
+   */
+  readonly meanMs: { readonly preprocess: number; readonly inference: number; readonly render: number; readonly sinks: number; readonly main: number };
+  /** Frame worker threads (0: preprocessing and rendering ran on the main thread). */
+  readonly workers: number;
   readonly wallMs: number;
   readonly fps: number;
   /**
@@ -115,10 +135,19 @@ export interface RunSummary {
   readonly warnings: readonly string[];
 }
 
-/** Frames alive at once in sync mode: memory flat in video length, and a live view at most this many inferences behind. */
+/**
+ * Frames alive at once in sync mode: memory flat in video length, and a live
+ * view at most this many inferences behind. For files each frame worker adds
+ * one, so renders can overlap (syncMaxInFlight).
+ */
 export const SYNC_MAX_IN_FLIGHT = 4;
 /** A paced file's frames alive at once in async mode (dropped frames wait behind the inference to be written). */
 const ASYNC_MAX_IN_FLIGHT = 64;
+
+/** Frames alive at once in sync mode with this many frame workers. */
+export function syncMaxInFlight(workers: number): number {
+  return SYNC_MAX_IN_FLIGHT + workers;
+}
 
 export interface RunDevice {
   /** What was asked for (--device). */
@@ -131,14 +160,6 @@ export interface RunDevice {
   readonly adapter: { readonly name: string; readonly driver: string | null; readonly software: boolean | null } | null;
   /** Nodes the GPU provider had no kernel for, run on the CPU (null: CPU run, or not known). */
   readonly cpuFallback: readonly FallbackNode[] | null;
-}
-
-interface Slot {
-  readonly inference: InferenceResult;
-  rendered: RenderedDepth | null;
-  raw: Float32Array | null;
-  /** The output picture when it does not depend on the frame (depth-only layout), shared by repeats. */
-  composed: RgbImage | null;
 }
 
 /** Runs source → scheduler → inference → render → sinks and resolves with the summary. */
@@ -218,6 +239,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   }
   sinks.push(...(opts.sinks ?? []));
   const wantsRaw = sinks.some((s) => s.wantsRaw);
+  const workerCount = frameWorkerCount(opts.workers);
 
   const source: FrameSource = opts.input.kind === 'file'
     ? fileSource(opts.input.path, { pace: !opts.sync && !still, maxInFlight: ASYNC_MAX_IN_FLIGHT, maxFrames: opts.maxFrames })
@@ -235,16 +257,19 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     // Sync infers every frame the source lets through, so the frames alive
     // are the lag behind the camera; async drops instead, and keeps dropped
     // frames' pixels until they are shown, so it needs the source's full count.
-    control.schedule.subscribe((mode) => source.limitInFlight?.(mode === 'sync' ? SYNC_MAX_IN_FLIGHT : null)),
+    // A file has no camera to lag behind: one more frame per worker lets its renders overlap.
+    control.schedule.subscribe((mode) => source.limitInFlight?.(mode !== 'sync' ? null : opts.input.kind === 'file' ? syncMaxInFlight(workerCount) : SYNC_MAX_IN_FLIGHT)),
   ];
 
   const spec = session.model.spec;
-  const evenOutput = opts.output ? needsEvenSize(opts.output, opts.lossless ?? false) : false;
+  const pictures = sinks.map((s) => s.picture ?? 'rgb24');
+  // 4:2:0 pictures (an encoder's, or a sink's that reads yuv420p) need even sides.
+  const evenOutput = (opts.output ? needsEvenSize(opts.output, opts.lossless ?? false) : false) || pictures.includes('yuv420p');
   const renderer = new DepthRenderer(opts.render, spec.outputInterpolation, spec.outputAlignCorners, evenOutput, session.model.output);
   controlSubs.push(control.render.subscribe((patch) => renderer.update(patch)));
   const stats: ScheduleStats = newScheduleStats();
   const flickerMeter = new FlickerMeter();
-  const ms = { preprocess: 0, inference: 0, render: 0, sinks: 0 };
+  const ms = { preprocess: 0, inference: 0, sinks: 0 };
   let written = 0;
   let firstPts: number | null = null;
   let lastPts: number | null = null;
@@ -253,16 +278,22 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   let sourceInfo: SourceInfo | null = null;
   let inputSize: { width: number; height: number } | null = null;
 
-  // Inputs prepared ahead (sync mode): frame index -> tensor.
-  const prepared = new Map<number, PreparedInput>();
+  // Inputs prepared ahead (sync mode), on the frame workers: frame index -> tensor.
+  const prepared = new Map<number, Promise<PreparedInput>>();
   const prefetch = (f: VideoFrame) => {
-    if (!prepared.has(f.index)) prepared.set(f.index, session.prepare(f));
+    if (prepared.has(f.index)) return;
+    const size = session.inputSize(f.width, f.height);
+    const p = workers.prepare(f, spec, size, session.inputBuffer(3 * size.width * size.height), f.index)
+      .then((r): PreparedInput => ({ tensor: r.tensor, width: size.width, height: size.height, preprocessMs: r.ms }));
+    // Awaited when its frame is inferred; a frame dropped after it was prepared never is.
+    p.catch(() => undefined);
+    prepared.set(f.index, p);
   };
   const baseInfer = async (f: VideoFrame): Promise<InferenceResult> => {
     const input = prepared.get(f.index);
     // Also forget inputs of frames dropped after they were prepared (mode switched to async).
     for (const k of prepared.keys()) if (k <= f.index) prepared.delete(k);
-    const r = input ? await session.run(input) : await session.infer(f);
+    const r = input ? await session.run(await input) : await session.infer(f);
     ms.preprocess += r.preprocessMs;
     ms.inference += r.inferenceMs;
     return r;
@@ -272,10 +303,10 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   // inferred before it are still rendered and written, the frames after it
   // (null slots) are let go, and the error comes once the output is finished.
   let gpuLost: DepthVideoError | null = null;
-  const toSlot = async (f: VideoFrame): Promise<Slot | null> => {
+  const toSlot = async (f: VideoFrame): Promise<InferredSlot | null> => {
     if (gpuLost) return null;
     try {
-      return { inference: await infer(f), rendered: null, raw: null, composed: null };
+      return { inference: await infer(f), depth: null };
     } catch (e) {
       if (!isDepthVideoError(e) || e.code !== 'DEVICE_LOST') throw e;
       gpuLost ??= e;
@@ -286,33 +317,10 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   // Layouts that show the input need the pixels of every frame, dropped or not.
   const keepPixels = opts.render.layout !== 'depth' || sinks.some((s) => s.wantsInputPixels);
 
-  const render = (s: Scheduled<Slot>): OutputFrame => {
-    const r0 = performance.now();
-    const { frame } = s;
-    const slot = s.result;
-    if (s.inferred) {
-      if (wantsRaw) slot.raw = renderer.upsampleRaw(slot.inference.depth, frame.width, frame.height);
-      slot.rendered = renderer.renderDepth(slot.inference.depth, frame.width, frame.height);
-      flickerMeter.add(frame, slot.rendered.unit);
-    }
-    const depth = slot.rendered!;
-    // Repeats of a depth-only picture reuse it rather than padding it again.
-    const image = keepPixels ? renderer.compose(frame, depth.depthRgb) : (slot.composed ??= renderer.compose(null, depth.depthRgb));
-    ms.render += performance.now() - r0;
-    return {
-      frame,
-      image,
-      inferred: s.inferred,
-      depth,
-      raw: s.inferred ? slot.raw : null,
-      inferenceMs: slot.inference.inferenceMs,
-      droppedBefore: s.droppedBefore,
-      inputSize: { width: slot.inference.depth.width, height: slot.inference.depth.height },
-    };
-  };
-
-  const deliver = async (out: OutputFrame): Promise<void> => {
+  const deliver = async (staged: StagedFrame): Promise<void> => {
+    const out = staged.out;
     try {
+      if (staged.flicker) flickerMeter.addSamples(out.frame.width, out.frame.height, staged.flicker.unit, staged.flicker.rgb);
       if (!started) {
         started = true;
         sourceInfo = await source.info;
@@ -321,7 +329,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
           source: sourceInfo,
           model: session.model,
           inputSize: out.inputSize,
-          outputSize: { width: out.image.width, height: out.image.height },
+          outputSize: pictureSize(renderer.settings.layout, out.frame.width, out.frame.height, evenOutput),
           firstPts: out.frame.pts,
           render: renderer.settings,
           inputPath: opts.input.kind === 'file' ? opts.input.path : null,
@@ -344,10 +352,18 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
       const elapsed = performance.now() - t0;
       opts.hooks?.onProgress?.({ done: written, total: expectedFrames, elapsedMs: elapsed, fps: written / (elapsed / 1000) });
     } finally {
+      staged.release();
       out.frame.release();
     }
   };
 
+  const workers = startFrameWorkers(workerCount);
+  const stage = new RenderStage({
+    renderer,
+    workers,
+    wants: { rgb: pictures.includes('rgb24'), yuv: pictures.includes('yuv420p'), raw: wantsRaw },
+    flicker: flickerMeter,
+  });
   const capturing = sinks.filter((s) => s.capture);
   const flow$ = defer(() => source.frames$).pipe(
     tap((f) => { for (const s of capturing) s.capture!(f); }),
@@ -355,16 +371,19 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     // Rendering waits for the next macrotask, by which time the next frame's
     // inference is already running on onnxruntime's threads: the two overlap.
     observeOn(asapScheduler),
-    filter((s): s is Scheduled<Slot> => {
+    filter((s): s is Scheduled<InferredSlot> => {
       if (s.result) return true;
       s.frame.release();
       return false;
     }),
-    map(render),
-    concatMap((out) => from(deliver(out))),
+    // Renders start here, in order, and run side by side on the workers;
+    // the sinks take the frames one at a time, in order.
+    map((s) => stage.submit(s)),
+    concatMap((staged) => from(staged.then(deliver))),
     defaultIfEmpty(undefined),
   );
 
+  const loop0 = performance.eventLoopUtilization();
   let failed: unknown = null;
   try {
     await lastValueFrom(flow$);
@@ -373,10 +392,17 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     for (const sub of controlSubs) sub.unsubscribe();
+    stage.close();
+    await workers.close();
   }
+  const mainMs = performance.eventLoopUtilization(loop0).active;
+  // A frame worker that died ends the run as Ctrl-C does: the frames before
+  // it are finished and playable, and the error says so.
+  const crashed = isDepthVideoError(failed) && failed.code === 'WORKER' ? failed : null;
+  if (crashed) failed = null;
   // (Set in a callback, which TypeScript's narrowing does not follow.)
   const lost = gpuLost as DepthVideoError | null;
-  const interrupted = (opts.signal?.aborted ?? false) || stoppedByControl || lost !== null;
+  const interrupted = (opts.signal?.aborted ?? false) || stoppedByControl || lost !== null || crashed !== null;
   // Every sink gets its turn to finish (or abort) even when another one
   // fails, and the worker is always closed; the first error is reported.
   for (const s of sinks) {
@@ -387,9 +413,10 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     }
   }
   if (failed) throw failed;
-  if (lost) {
-    const kept = opts.output ? `; the ${counted(written, 'frame')} before it ${nounFor(written, 'is', 'are')} in ${opts.output}` : '';
-    throw new DepthVideoError('DEVICE_LOST', lost.message + kept, { file: lost.file, cause: lost });
+  const kept = opts.output ? `; the ${counted(written, 'frame')} before it ${nounFor(written, 'is', 'are')} in ${opts.output}` : '';
+  if (lost) throw new DepthVideoError('DEVICE_LOST', lost.message + kept, { file: lost.file, cause: lost });
+  if (crashed) {
+    throw new DepthVideoError('WORKER', `${crashed.message}${kept}; run again, or with --workers 0 to render on the main thread`, { file: opts.output ?? undefined, cause: crashed });
   }
 
   if (written === 0 && !interrupted) {
@@ -419,7 +446,14 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     maxWaiting: stats.maxWaiting,
     inputSize,
     frameSize: sourceInfo ? { width: (sourceInfo as SourceInfo).width, height: (sourceInfo as SourceInfo).height } : null,
-    meanMs: { preprocess: ms.preprocess / n, inference: ms.inference / n, render: ms.render / Math.max(1, written), sinks: ms.sinks / Math.max(1, written) },
+    meanMs: {
+      preprocess: ms.preprocess / n,
+      inference: ms.inference / n,
+      render: stage.renderMs / Math.max(1, written),
+      sinks: ms.sinks / Math.max(1, written),
+      main: mainMs / Math.max(1, written),
+    },
+    workers: workers.count,
     wallMs,
     fps: written / (wallMs / 1000),
     peakRssMiB: process.resourceUsage().maxRSS / 1024,

@@ -1,17 +1,38 @@
 import type { InferenceResult, ModelDescription } from '../inference/session.js';
-import type { RenderSettings, RenderedDepth } from '../render/renderer.js';
+import type { RenderSettings } from '../render/renderer.js';
 import type { SourceInfo } from '../sources/ffmpeg-source.js';
-import type { RgbImage, VideoFrame } from '../types.js';
+import type { RgbImage, VideoFrame, Yuv420pImage } from '../types.js';
 
-/** What every sink receives for every frame, in input order. */
+/** The depth a frame is shown with, at frame size. */
+export interface FrameDepth {
+  readonly width: number;
+  readonly height: number;
+  /** Normalised depth, 0..1 (1 = near), as coloured. */
+  readonly unit: Float32Array;
+  /** Colour range applied to the (aligned) prediction. */
+  readonly lo: number;
+  readonly hi: number;
+  readonly rawMin: number;
+  readonly rawMax: number;
+  /** The stabiliser reset its reference on this frame (first frame or scene cut). */
+  readonly reset: boolean;
+}
+
+/**
+ * What every sink receives for every frame, in input order. The pictures and
+ * arrays live in buffers the pipeline reuses once every sink's write() has
+ * finished: a sink that keeps any of them longer must copy it.
+ */
 export interface OutputFrame {
   readonly frame: VideoFrame;
-  /** The composed output picture (layout), even-sized when the encoder needs it. */
-  readonly image: RgbImage;
+  /** The composed output picture (layout), even-sized when the encoder needs it; null unless a sink asked for RGB (`FrameSink.picture`). */
+  readonly image: RgbImage | null;
+  /** The same picture as yuv420p (BT.601 limited range); null unless a sink asked for it. */
+  readonly yuv: Yuv420pImage | null;
   /** True when this frame was inferred; false when it repeats the latest depth (async drop). */
   readonly inferred: boolean;
   /** The depth shown (this frame's own when inferred). */
-  readonly depth: RenderedDepth;
+  readonly depth: FrameDepth;
   /** Raw prediction upsampled to frame size; only on inferred frames, only when a sink asked for it. */
   readonly raw: Float32Array | null;
   readonly inferenceMs: number;
@@ -46,6 +67,12 @@ export interface FrameSink {
   readonly wantsRaw?: boolean;
   /** Reads `frame.data` of every frame, dropped ones too (e.g. a preview showing the input). */
   readonly wantsInputPixels?: boolean;
+  /**
+   * The output picture it reads: `image` (rgb24, the default), `yuv`
+   * (yuv420p, what 4:2:0 encoders take, made without an RGB picture in
+   * between) or neither ('none').
+   */
+  readonly picture?: 'rgb24' | 'yuv420p' | 'none';
   /**
    * Sees every frame the moment the source delivers it, before scheduling
    * (frames the async schedule drops included), in capture order. The pixels

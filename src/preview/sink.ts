@@ -131,7 +131,7 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
   };
 
   const sendDepth = (s: PreviewServer, out: OutputFrame) => {
-    const { width, height, indices } = previewDepth(out.depth.unit, out.depth.depthRgb.width, out.depth.depthRgb.height, render.invert);
+    const { width, height, indices } = previewDepth(out.depth.unit, out.depth.width, out.depth.height, render.invert);
     const now = performance.now();
     const age = now - out.frame.captureTime;
     s.broadcastFrame(encodeFrameMessage({
@@ -158,6 +158,8 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
 
   return {
     name: 'preview',
+    // The page gets colour-table indices from the unit depth, not a picture.
+    picture: 'none',
     attach(s: PreviewServer) { server = s; },
     hello,
     onMessage(m: ClientMessage) {

@@ -1,63 +1,112 @@
 import type { RgbImage } from '../types.js';
-import { flicker, stillMaskFromFrames } from './stabilize.js';
+
+/** Largest change of any channel (0..255) for which an input pixel counts as still (stillMaskFromFrames' threshold). */
+const STILL = 6;
+
+/** The sampling grid of a width x height frame: every `step`-th pixel of every `step`-th row. */
+export function flickerGrid(width: number, height: number, step: number): { readonly gw: number; readonly gh: number } {
+  return { gw: Math.ceil(width / step), gh: Math.ceil(height / step) };
+}
+
+/**
+ * The flicker meter's samples of one frame: its input and normalised depth
+ * at the grid points, into `outUnit` (gw * gh) and `outRgb` (gw * gh * 3).
+ * Pure, so it runs wherever the frame is rendered; FlickerMeter.addSamples
+ * then takes the frames in order.
+ */
+export function sampleFlicker(input: RgbImage, unit: Float32Array, step: number, outUnit: Float32Array, outRgb: Uint8Array): void {
+  const { width } = input;
+  const { gw, gh } = flickerGrid(input.width, input.height, step);
+  const src = input.data;
+  for (let gy = 0, k = 0; gy < gh; gy++) {
+    const row = gy * step * width;
+    for (let gx = 0; gx < gw; gx++, k++) {
+      const p = row + gx * step;
+      outUnit[k] = unit[p]!;
+      outRgb[3 * k] = src[3 * p]!;
+      outRgb[3 * k + 1] = src[3 * p + 1]!;
+      outRgb[3 * k + 2] = src[3 * p + 2]!;
+    }
+  }
+}
+
+/** At most this many samples a frame: 1080p on the step-4 grid. */
+const MAX_SAMPLES = 130_000;
 
 /**
  * The run's flicker measure: the mean absolute change of the rendered,
  * normalised depth (0..1) between consecutive inferred frames, over pixels
  * whose input did not change (every channel within ±6 of 255). It is taken
  * on a grid of every `step`-th pixel in both directions (default 4: 1/16 of
- * the pixels), which keeps it well under a millisecond at 1080p; over a run
- * that is thousands of samples per frame, plenty for a mean.
+ * the pixels; wider above 1080p, so that a 4K frame also gives about 130,000
+ * samples). The frames' comparison runs in frame order on the main thread,
+ * so its cost must not grow with the frame: 2 ms at 1080p here.
  */
 export class FlickerMeter {
-  // Two sample sets, swapped each frame: the previous one is compared, then reused.
   private prevUnit = new Float32Array(0);
   private prevRgb = new Uint8Array(0);
   private curUnit = new Float32Array(0);
   private curRgb = new Uint8Array(0);
-  private havePrev = false;
+  private prevSize = '';
   private sum = 0;
   private pairs = 0;
 
-  constructor(private readonly step = 4) {}
+  constructor(readonly step = 4) {}
+
+  /** The grid step for frames of this size: `step`, or wider when that would exceed the sample budget. */
+  stepFor(width: number, height: number): number {
+    let step = this.step;
+    while (Math.ceil(width / step) * Math.ceil(height / step) > MAX_SAMPLES) step++;
+    return step;
+  }
 
   /** Adds one inferred frame: its input and its normalised depth at frame size. */
   add(input: RgbImage, unit: Float32Array): void {
-    const { width, height } = input;
-    const s = this.step;
-    const gw = Math.ceil(width / s);
-    const gh = Math.ceil(height / s);
+    const step = this.stepFor(input.width, input.height);
+    const { gw, gh } = flickerGrid(input.width, input.height, step);
     const n = gw * gh;
     if (this.curUnit.length !== n) {
-      // A new frame size: nothing earlier to compare with.
       this.curUnit = new Float32Array(n);
       this.curRgb = new Uint8Array(n * 3);
-      this.havePrev = false;
     }
-    const u = this.curUnit;
-    const rgb = this.curRgb;
-    for (let gy = 0, k = 0; gy < gh; gy++) {
-      const row = gy * s * width;
-      for (let gx = 0; gx < gw; gx++, k++) {
-        const p = row + gx * s;
-        u[k] = unit[p]!;
-        rgb[3 * k] = input.data[3 * p]!;
-        rgb[3 * k + 1] = input.data[3 * p + 1]!;
-        rgb[3 * k + 2] = input.data[3 * p + 2]!;
-      }
-    }
-    if (this.havePrev) {
-      const mask = stillMaskFromFrames(this.prevRgb, rgb, gw, gh);
+    sampleFlicker(input, unit, step, this.curUnit, this.curRgb);
+    this.addSamples(input.width, input.height, this.curUnit, this.curRgb);
+  }
+
+  /** Adds one inferred frame from its samples (sampleFlicker with stepFor(width, height)), in frame order. */
+  addSamples(width: number, height: number, unit: Float32Array, rgb: Uint8Array): void {
+    const { gw, gh } = flickerGrid(width, height, this.stepFor(width, height));
+    const n = gw * gh;
+    const size = `${width}x${height}`;
+    // A new frame size: nothing earlier to compare with.
+    if (size === this.prevSize) {
+      // flicker(prev, cur, stillMaskFromFrames(prev, cur)) in one pass, without the mask.
+      const pu = this.prevUnit;
+      const pr = this.prevRgb;
       let still = 0;
-      for (const m of mask) still += m;
+      let sum = 0;
+      let count = 0;
+      for (let k = 0, i = 0; k < n; k++, i += 3) {
+        if (Math.abs(pr[i] - rgb[i]) > STILL || Math.abs(pr[i + 1] - rgb[i + 1]) > STILL || Math.abs(pr[i + 2] - rgb[i + 2]) > STILL) continue;
+        still++;
+        const d = Math.abs(unit[k] - pu[k]);
+        if (d - d === 0) {
+          sum += d;
+          count++;
+        }
+      }
       if (still > 0) {
-        this.sum += flicker(this.prevUnit, u, mask);
+        this.sum += count > 0 ? sum / count : 0;
         this.pairs++;
       }
     }
-    [this.prevUnit, this.curUnit] = [u, this.prevUnit.length === n ? this.prevUnit : new Float32Array(n)];
-    [this.prevRgb, this.curRgb] = [rgb, this.prevRgb.length === n * 3 ? this.prevRgb : new Uint8Array(n * 3)];
-    this.havePrev = true;
+    if (this.prevUnit.length !== n) {
+      this.prevUnit = new Float32Array(n);
+      this.prevRgb = new Uint8Array(n * 3);
+    }
+    this.prevUnit.set(unit.subarray(0, n));
+    this.prevRgb.set(rgb.subarray(0, n * 3));
+    this.prevSize = size;
   }
 
   /** Mean over all frame pairs; null when no pair had still pixels. */

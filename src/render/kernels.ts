@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
 import type { RgbImage } from '../types.js';
 import type { TapTable } from './resize.js';
+import type { YuvTable } from './yuv.js';
 
 /**
  * The WebAssembly SIMD kernels (kernels.wat) and the memory
@@ -15,6 +16,10 @@ interface KernelExports {
   rowsRgb(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number, rowUsed: number, row: number): void;
   rowsF32(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number): void;
   range(src: number, n: number, out: number): void;
+  indices(src: number, n: number, dst: number, invert: number): void;
+  yuvRowsFromIndices(idx: number, n: number, tabY: number, tabU: number, tabV: number, dstY: number, cu: number, cv: number): void;
+  yuvRowsFromRgb(rgb: number, n: number, coef: number, dstY: number, cu: number, cv: number): void;
+  chromaColumns(src: number, cw: number, h: number, taps: number, dst: number): void;
 }
 
 /** Where `npm run build` puts the assembled module (also found when running from src/). */
@@ -158,6 +163,37 @@ export function wasmRgbToPlanes(
   return true;
 }
 
+/** Where a float plane and its resampling passes live in the module's memory. */
+interface PlaneRegions {
+  readonly src: number;
+  readonly tmp: number;
+  readonly out: number;
+  readonly taps: ReturnType<typeof tapRegions>;
+}
+
+function planeRegions(m: Layout, inW: number, inH: number, width: number, height: number, tx: TapTable, ty: TapTable): PlaneRegions {
+  return { src: m.alloc(inW * inH * 4), tmp: m.alloc(inH * width * 4), out: m.alloc(width * height * 4), taps: tapRegions(m, taps4(tx, 4), taps4(ty, 1)) };
+}
+
+/** Copies the plane in and runs both passes; with `normalize`, the vertical pass also normalises and clamps. */
+function resamplePlane(
+  k: KernelExports,
+  buf: ArrayBuffer,
+  r: PlaneRegions,
+  srcData: Float32Array,
+  inW: number,
+  inH: number,
+  width: number,
+  height: number,
+  normalize?: { readonly lo: number; readonly hi: number },
+): void {
+  put(buf, r.src, srcData.length === inW * inH ? srcData : srcData.subarray(0, inW * inH));
+  r.taps.write(buf);
+  k.rowsF32(r.src, inW, inH, r.tmp, width, r.taps.xi, r.taps.xw);
+  if (normalize) k.columns(r.tmp, width, height, r.out, r.taps.yi, r.taps.yw, -normalize.lo, 1 / (normalize.hi - normalize.lo), 1);
+  else k.columns(r.tmp, width, height, r.out, r.taps.yi, r.taps.yw, 0, 1, 0);
+}
+
 /**
  * One float plane resampled to width x height into dst; with `normalize`,
  * each result also becomes clamp((v - lo) / (hi - lo), 0, 1) (NaN -> 0) in
@@ -176,20 +212,170 @@ export function wasmResizePlane(
 ): boolean {
   const k = wasmKernels();
   if (!k) return false;
-  const x4 = taps4(tx, 4);
-  const y4 = taps4(ty, 1);
   const m = new Layout();
-  const src = m.alloc(inW * inH * 4);
-  const tmp = m.alloc(inH * width * 4);
-  const out = m.alloc(width * height * 4);
-  const taps = tapRegions(m, x4, y4);
+  const r = planeRegions(m, inW, inH, width, height, tx, ty);
   const buf = m.commit(k.memory);
-  put(buf, src, srcData.length === inW * inH ? srcData : srcData.subarray(0, inW * inH));
-  taps.write(buf);
-  k.rowsF32(src, inW, inH, tmp, width, taps.xi, taps.xw);
-  if (normalize) k.columns(tmp, width, height, out, taps.yi, taps.yw, -normalize.lo, 1 / (normalize.hi - normalize.lo), 1);
-  else k.columns(tmp, width, height, out, taps.yi, taps.yw, 0, 1, 0);
-  dst.set(new Float32Array(buf, out, width * height));
+  resamplePlane(k, buf, r, srcData, inW, inH, width, height, normalize);
+  dst.set(new Float32Array(buf, r.out, width * height));
+  return true;
+}
+
+/** What the yuv420p kernels need from yuv.ts: the chroma taps, and the matrix or a colour table's entries. */
+export interface YuvKernelTables {
+  readonly taps: Int32Array;
+  /** RY GY BY RU GU BU RV GV BV in Q15 (RGB input). */
+  readonly coef: Int32Array;
+}
+
+/** The vertical chroma pass of both planes, from rows already in the module's memory. */
+function chromaPlanes(k: KernelExports, buf: ArrayBuffer, cu: number, cv: number, taps: number, dst: number, w: number, h: number, t: Int32Array): void {
+  put(buf, taps, t);
+  const cw = w >> 1;
+  k.chromaColumns(cu, cw, h, taps, dst + w * h);
+  k.chromaColumns(cv, cw, h, taps, dst + w * h + cw * (h >> 1));
+}
+
+/** yuv.ts's rgbToYuv420p in the kernels (even size); false when they are unavailable. */
+export function wasmRgbToYuv420p(img: RgbImage, tables: YuvKernelTables, out: Uint8Array): boolean {
+  const k = wasmKernels();
+  if (!k) return false;
+  const { width: w, height: h } = img;
+  const n = w * h;
+  const bytes = n + 2 * (w >> 1) * (h >> 1);
+  const m = new Layout();
+  const src = m.alloc(n * 3);
+  const coef = m.alloc(36);
+  const taps = m.alloc(32);
+  const cu = m.alloc(n * 2);
+  const cv = m.alloc(n * 2);
+  const dst = m.alloc(bytes);
+  const buf = m.commit(k.memory);
+  put(buf, src, img.data.length === n * 3 ? img.data : img.data.subarray(0, n * 3));
+  put(buf, coef, tables.coef);
+  k.yuvRowsFromRgb(src, n, coef, dst, cu, cv);
+  chromaPlanes(k, buf, cu, cv, taps, dst, w, h, tables.taps);
+  out.set(new Uint8Array(buf, dst, bytes));
+  return true;
+}
+
+/**
+ * yuv.ts's colormapToYuv420p in the kernels: indices of `unit` (width x
+ * height), padded to outWidth x outHeight by repeating the last column and
+ * row, then Y by lookup and chroma from the table's entries. False when
+ * the kernels are unavailable.
+ */
+export function wasmColormapToYuv420p(
+  unit: Float32Array,
+  width: number,
+  height: number,
+  table: YuvTable,
+  tables: YuvKernelTables,
+  invert: boolean,
+  outWidth: number,
+  outHeight: number,
+  out: Uint8Array,
+): boolean {
+  const k = wasmKernels();
+  if (!k) return false;
+  const m = new Layout();
+  const src = m.alloc(width * height * 4);
+  const regions = yuvRegions(m, outWidth, outHeight);
+  const buf = m.commit(k.memory);
+  put(buf, src, unit.length === width * height ? unit : unit.subarray(0, width * height));
+  indicesToYuv(k, buf, src, width, height, table, tables, invert, outWidth, outHeight, regions, out);
+  return true;
+}
+
+interface YuvRegions {
+  readonly idx: number;
+  readonly tabY: number;
+  readonly tabU: number;
+  readonly tabV: number;
+  readonly taps: number;
+  readonly cu: number;
+  readonly cv: number;
+  readonly dst: number;
+  readonly bytes: number;
+}
+
+function yuvRegions(m: Layout, w: number, h: number): YuvRegions {
+  const n = w * h;
+  const bytes = n + 2 * (w >> 1) * (h >> 1);
+  return {
+    idx: m.alloc(n), tabY: m.alloc(256), tabU: m.alloc(1024), tabV: m.alloc(1024), taps: m.alloc(32),
+    cu: m.alloc(n * 2), cv: m.alloc(n * 2), dst: m.alloc(bytes), bytes,
+  };
+}
+
+/** Float unit picture at `src` in the module's memory -> padded indices -> yuv420p copied to `out`. */
+function indicesToYuv(
+  k: KernelExports,
+  buf: ArrayBuffer,
+  src: number,
+  width: number,
+  height: number,
+  table: YuvTable,
+  tables: YuvKernelTables,
+  invert: boolean,
+  outWidth: number,
+  outHeight: number,
+  r: YuvRegions,
+  out: Uint8Array,
+): void {
+  const inv = invert ? 1 : 0;
+  if (outWidth === width) {
+    k.indices(src, width * height, r.idx, inv);
+  } else {
+    const bytes = new Uint8Array(buf);
+    for (let y = 0; y < height; y++) {
+      const d = r.idx + y * outWidth;
+      k.indices(src + y * width * 4, width, d, inv);
+      bytes[d + width] = bytes[d + width - 1]!;
+    }
+  }
+  if (outHeight > height) new Uint8Array(buf).copyWithin(r.idx + height * outWidth, r.idx + (height - 1) * outWidth, r.idx + height * outWidth);
+  put(buf, r.tabY, table.y);
+  put(buf, r.tabU, table.u);
+  put(buf, r.tabV, table.v);
+  k.yuvRowsFromIndices(r.idx, outWidth * outHeight, r.tabY, r.tabU, r.tabV, r.dst, r.cu, r.cv);
+  chromaPlanes(k, buf, r.cu, r.cv, r.taps, r.dst, outWidth, outHeight, tables.taps);
+  out.set(new Uint8Array(buf, r.dst, r.bytes));
+}
+
+/**
+ * The renderer's whole per-pixel path for a yuv420p output in one visit to
+ * the module: upsample the prediction and normalise it by lo/hi (as
+ * wasmResizePlane), copy that unit picture out to `unitOut`, and colour it
+ * straight into yuv420p (as wasmColormapToYuv420p) while it is still in the
+ * module's memory. False when the kernels are unavailable.
+ */
+export function wasmRenderYuv420p(
+  depth: Float32Array,
+  inW: number,
+  inH: number,
+  width: number,
+  height: number,
+  tx: TapTable,
+  ty: TapTable,
+  lo: number,
+  hi: number,
+  unitOut: Float32Array,
+  table: YuvTable,
+  tables: YuvKernelTables,
+  invert: boolean,
+  outWidth: number,
+  outHeight: number,
+  out: Uint8Array,
+): boolean {
+  const k = wasmKernels();
+  if (!k) return false;
+  const m = new Layout();
+  const plane = planeRegions(m, inW, inH, width, height, tx, ty);
+  const regions = yuvRegions(m, outWidth, outHeight);
+  const buf = m.commit(k.memory);
+  resamplePlane(k, buf, plane, depth, inW, inH, width, height, { lo, hi });
+  unitOut.set(new Float32Array(buf, plane.out, width * height));
+  indicesToYuv(k, buf, plane.out, width, height, table, tables, invert, outWidth, outHeight, regions, out);
   return true;
 }
 

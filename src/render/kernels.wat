@@ -215,4 +215,190 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $tail)))
     (f32.store (local.get $out) (local.get $mn))
-    (f32.store offset=4 (local.get $out) (local.get $mx))))
+    (f32.store offset=4 (local.get $out) (local.get $mx)))
+
+  ;; Colour-table indices of normalised depth, as applyColormap picks them:
+  ;; floor(clamp(invert ? 1 - v : v, 0, 1) * 255 + 0.5), NaN -> 0. The sums
+  ;; are in f64, as the TypeScript rule computes them, so the indices agree
+  ;; exactly (in f32, v * 255 + 0.5 can round across a .5 boundary).
+  (func (export "indices") (param $src i32) (param $n i32) (param $dst i32) (param $invert i32)
+    (local $i i32) (local $end i32) (local $lo v128) (local $hi v128) (local $v v128) (local $s f64)
+    (local.set $end (i32.and (local.get $n) (i32.const -4)))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $v (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
+        (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+        (if (local.get $invert)
+          (then
+            (local.set $lo (f64x2.sub (v128.const f64x2 1 1) (local.get $lo)))
+            (local.set $hi (f64x2.sub (v128.const f64x2 1 1) (local.get $hi)))))
+        ;; pmax(0, v) is v only when 0 < v, so NaN becomes 0; then pmin(1, .) caps it.
+        (local.set $lo (i32x4.trunc_sat_f64x2_u_zero (f64x2.add (v128.const f64x2 0.5 0.5) (f64x2.mul (v128.const f64x2 255 255)
+          (f64x2.pmin (v128.const f64x2 1 1) (f64x2.pmax (v128.const f64x2 0 0) (local.get $lo)))))))
+        (local.set $hi (i32x4.trunc_sat_f64x2_u_zero (f64x2.add (v128.const f64x2 0.5 0.5) (f64x2.mul (v128.const f64x2 255 255)
+          (f64x2.pmin (v128.const f64x2 1 1) (f64x2.pmax (v128.const f64x2 0 0) (local.get $hi)))))))
+        ;; Bytes 0 and 4 of each half hold the two indices: gather them into 4 bytes.
+        (v128.store32_lane 0 (i32.add (local.get $dst) (local.get $i))
+          (i8x16.shuffle 0 4 16 20 0 0 0 0 0 0 0 0 0 0 0 0 (local.get $lo) (local.get $hi)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $vec)))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $s (f64.promote_f32 (f32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2))))))
+        (if (local.get $invert) (then (local.set $s (f64.sub (f64.const 1) (local.get $s)))))
+        (local.set $s
+          (select
+            (select (local.get $s) (f64.const 1) (f64.lt (local.get $s) (f64.const 1)))
+            (f64.const 0)
+            (f64.gt (local.get $s) (f64.const 0))))
+        (i32.store8 (i32.add (local.get $dst) (local.get $i))
+          (i32.trunc_f64_u (f64.add (f64.mul (local.get $s) (f64.const 255)) (f64.const 0.5))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail))))
+
+  ;; yuv.ts's first pass from colour-table indices (an even-sized index
+  ;; picture of `w` x `h`): the Y plane by table lookup ($tabY: 256 bytes),
+  ;; and for each pixel pair the Q6 chroma (tabU[a] + tabU[b] + 128 << 16 +
+  ;; 1 << 9) >> 10 into the i32 rows at $cu/$cv ($tabU/$tabV: 256 i32 each).
+  (func (export "yuvRowsFromIndices")
+    (param $idx i32) (param $n i32) (param $tabY i32) (param $tabU i32) (param $tabV i32)
+    (param $dstY i32) (param $cu i32) (param $cv i32)
+    (local $i i32) (local $a i32) (local $b i32) (local $c i32)
+    (block $done
+      (loop $pair
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $a (i32.load8_u (i32.add (local.get $idx) (local.get $i))))
+        (local.set $b (i32.load8_u offset=1 (i32.add (local.get $idx) (local.get $i))))
+        (i32.store8 (i32.add (local.get $dstY) (local.get $i)) (i32.load8_u (i32.add (local.get $tabY) (local.get $a))))
+        (i32.store8 offset=1 (i32.add (local.get $dstY) (local.get $i)) (i32.load8_u (i32.add (local.get $tabY) (local.get $b))))
+        (local.set $a (i32.shl (local.get $a) (i32.const 2)))
+        (local.set $b (i32.shl (local.get $b) (i32.const 2)))
+        (local.set $c (i32.shl (local.get $i) (i32.const 1)))
+        (i32.store (i32.add (local.get $cu) (local.get $c))
+          (i32.shr_s (i32.add (i32.add (i32.load (i32.add (local.get $tabU) (local.get $a))) (i32.load (i32.add (local.get $tabU) (local.get $b))))
+            (i32.const 8389120)) (i32.const 10)))
+        (i32.store (i32.add (local.get $cv) (local.get $c))
+          (i32.shr_s (i32.add (i32.add (i32.load (i32.add (local.get $tabV) (local.get $a))) (i32.load (i32.add (local.get $tabV) (local.get $b))))
+            (i32.const 8389120)) (i32.const 10)))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $pair))))
+
+  ;; The same first pass from packed RGB24 (`n` pixels, rows of even width):
+  ;; $coef holds the Q15 matrix as 9 i32 (RY GY BY RU GU BU RV GV BV).
+  (func (export "yuvRowsFromRgb")
+    (param $rgb i32) (param $n i32) (param $coef i32) (param $dstY i32) (param $cu i32) (param $cv i32)
+    (local $i i32) (local $p i32) (local $r i32) (local $g i32) (local $b i32) (local $r1 i32) (local $g1 i32) (local $b1 i32) (local $c i32)
+    (block $done
+      (loop $pair
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $p (i32.add (local.get $rgb) (i32.mul (local.get $i) (i32.const 3))))
+        (local.set $r (i32.load8_u (local.get $p)))
+        (local.set $g (i32.load8_u offset=1 (local.get $p)))
+        (local.set $b (i32.load8_u offset=2 (local.get $p)))
+        (local.set $r1 (i32.load8_u offset=3 (local.get $p)))
+        (local.set $g1 (i32.load8_u offset=4 (local.get $p)))
+        (local.set $b1 (i32.load8_u offset=5 (local.get $p)))
+        ;; Y = (((RY r + GY g + BY b + 16 << 15 + 1 << 8) >> 9) + 32) >> 6
+        (i32.store8 (i32.add (local.get $dstY) (local.get $i))
+          (i32.shr_s (i32.add (i32.shr_s (i32.add (i32.add (i32.add
+            (i32.mul (i32.load (local.get $coef)) (local.get $r))
+            (i32.mul (i32.load offset=4 (local.get $coef)) (local.get $g)))
+            (i32.mul (i32.load offset=8 (local.get $coef)) (local.get $b)))
+            (i32.const 524544)) (i32.const 9)) (i32.const 32)) (i32.const 6)))
+        (i32.store8 offset=1 (i32.add (local.get $dstY) (local.get $i))
+          (i32.shr_s (i32.add (i32.shr_s (i32.add (i32.add (i32.add
+            (i32.mul (i32.load (local.get $coef)) (local.get $r1))
+            (i32.mul (i32.load offset=4 (local.get $coef)) (local.get $g1)))
+            (i32.mul (i32.load offset=8 (local.get $coef)) (local.get $b1)))
+            (i32.const 524544)) (i32.const 9)) (i32.const 32)) (i32.const 6)))
+        (local.set $r (i32.add (local.get $r) (local.get $r1)))
+        (local.set $g (i32.add (local.get $g) (local.get $g1)))
+        (local.set $b (i32.add (local.get $b) (local.get $b1)))
+        (local.set $c (i32.shl (local.get $i) (i32.const 1)))
+        (i32.store (i32.add (local.get $cu) (local.get $c))
+          (i32.shr_s (i32.add (i32.add (i32.add
+            (i32.mul (i32.load offset=12 (local.get $coef)) (local.get $r))
+            (i32.mul (i32.load offset=16 (local.get $coef)) (local.get $g)))
+            (i32.mul (i32.load offset=20 (local.get $coef)) (local.get $b)))
+            (i32.const 8389120)) (i32.const 10)))
+        (i32.store (i32.add (local.get $cv) (local.get $c))
+          (i32.shr_s (i32.add (i32.add (i32.add
+            (i32.mul (i32.load offset=24 (local.get $coef)) (local.get $r))
+            (i32.mul (i32.load offset=28 (local.get $coef)) (local.get $g)))
+            (i32.mul (i32.load offset=32 (local.get $coef)) (local.get $b)))
+            (i32.const 8389120)) (i32.const 10)))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $pair))))
+
+  ;; yuv.ts's vertical chroma pass: `h` rows of `cw` Q6 i32 samples at $src
+  ;; into h / 2 rows of bytes at $dst; output row j is
+  ;; (sum_k taps[k] * row clamp(2j - 3 + k) + 1 << 17) >> 18, clamped to
+  ;; 0..255 ($taps: 8 i32). Four samples per instruction.
+  (func (export "chromaColumns") (param $src i32) (param $cw i32) (param $h i32) (param $taps i32) (param $dst i32)
+    (local $j i32) (local $k i32) (local $y i32) (local $x i32) (local $rowBytes i32) (local $vecEnd i32) (local $d i32)
+    (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32) (local $r4 i32) (local $r5 i32) (local $r6 i32) (local $r7 i32)
+    (local $acc v128) (local $s i32)
+    (local.set $rowBytes (i32.shl (local.get $cw) (i32.const 2)))
+    (local.set $vecEnd (i32.and (local.get $rowBytes) (i32.const -16)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (i32.shl (local.get $j) (i32.const 1)) (local.get $h)))
+        ;; Row addresses of the 8 taps, clamped into 0..h-1 (replicated edges).
+        (local.set $r0 (call $clampRow (local.get $src) (local.get $rowBytes) (local.get $h) (i32.sub (i32.shl (local.get $j) (i32.const 1)) (i32.const 3))))
+        (local.set $r1 (call $clampRow (local.get $src) (local.get $rowBytes) (local.get $h) (i32.sub (i32.shl (local.get $j) (i32.const 1)) (i32.const 2))))
+        (local.set $r2 (call $clampRow (local.get $src) (local.get $rowBytes) (local.get $h) (i32.sub (i32.shl (local.get $j) (i32.const 1)) (i32.const 1))))
+        (local.set $r3 (call $clampRow (local.get $src) (local.get $rowBytes) (local.get $h) (i32.shl (local.get $j) (i32.const 1))))
+        (local.set $r4 (call $clampRow (local.get $src) (local.get $rowBytes) (local.get $h) (i32.add (i32.shl (local.get $j) (i32.const 1)) (i32.const 1))))
+        (local.set $r5 (call $clampRow (local.get $src) (local.get $rowBytes) (local.get $h) (i32.add (i32.shl (local.get $j) (i32.const 1)) (i32.const 2))))
+        (local.set $r6 (call $clampRow (local.get $src) (local.get $rowBytes) (local.get $h) (i32.add (i32.shl (local.get $j) (i32.const 1)) (i32.const 3))))
+        (local.set $r7 (call $clampRow (local.get $src) (local.get $rowBytes) (local.get $h) (i32.add (i32.shl (local.get $j) (i32.const 1)) (i32.const 4))))
+        (local.set $d (i32.add (local.get $dst) (i32.mul (local.get $j) (local.get $cw))))
+        (local.set $x (i32.const 0))
+        (block $vecDone
+          (loop $vec
+            (br_if $vecDone (i32.ge_u (local.get $x) (local.get $vecEnd)))
+            (local.set $acc (i32x4.add (i32x4.add (i32x4.add (i32x4.add (i32x4.add (i32x4.add (i32x4.add (i32x4.add
+              (v128.const i32x4 131072 131072 131072 131072)
+              (i32x4.mul (v128.load32_splat (local.get $taps)) (v128.load (i32.add (local.get $r0) (local.get $x)))))
+              (i32x4.mul (v128.load32_splat offset=4 (local.get $taps)) (v128.load (i32.add (local.get $r1) (local.get $x)))))
+              (i32x4.mul (v128.load32_splat offset=8 (local.get $taps)) (v128.load (i32.add (local.get $r2) (local.get $x)))))
+              (i32x4.mul (v128.load32_splat offset=12 (local.get $taps)) (v128.load (i32.add (local.get $r3) (local.get $x)))))
+              (i32x4.mul (v128.load32_splat offset=16 (local.get $taps)) (v128.load (i32.add (local.get $r4) (local.get $x)))))
+              (i32x4.mul (v128.load32_splat offset=20 (local.get $taps)) (v128.load (i32.add (local.get $r5) (local.get $x)))))
+              (i32x4.mul (v128.load32_splat offset=24 (local.get $taps)) (v128.load (i32.add (local.get $r6) (local.get $x)))))
+              (i32x4.mul (v128.load32_splat offset=28 (local.get $taps)) (v128.load (i32.add (local.get $r7) (local.get $x))))))
+            ;; >> 18, then saturate to bytes (negatives to 0, above 255 to 255).
+            (local.set $acc (i32x4.shr_s (local.get $acc) (i32.const 18)))
+            (v128.store32_lane 0 (i32.add (local.get $d) (i32.shr_u (local.get $x) (i32.const 2)))
+              (i8x16.narrow_i16x8_u (i16x8.narrow_i32x4_s (local.get $acc) (local.get $acc)) (i16x8.narrow_i32x4_s (local.get $acc) (local.get $acc))))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (br $vec)))
+        (block $tailDone
+          (loop $tail
+            (br_if $tailDone (i32.ge_u (local.get $x) (local.get $rowBytes)))
+            (local.set $s (i32.shr_s (i32.add (i32.add (i32.add (i32.add (i32.add (i32.add (i32.add (i32.add
+              (i32.const 131072)
+              (i32.mul (i32.load (local.get $taps)) (i32.load (i32.add (local.get $r0) (local.get $x)))))
+              (i32.mul (i32.load offset=4 (local.get $taps)) (i32.load (i32.add (local.get $r1) (local.get $x)))))
+              (i32.mul (i32.load offset=8 (local.get $taps)) (i32.load (i32.add (local.get $r2) (local.get $x)))))
+              (i32.mul (i32.load offset=12 (local.get $taps)) (i32.load (i32.add (local.get $r3) (local.get $x)))))
+              (i32.mul (i32.load offset=16 (local.get $taps)) (i32.load (i32.add (local.get $r4) (local.get $x)))))
+              (i32.mul (i32.load offset=20 (local.get $taps)) (i32.load (i32.add (local.get $r5) (local.get $x)))))
+              (i32.mul (i32.load offset=24 (local.get $taps)) (i32.load (i32.add (local.get $r6) (local.get $x)))))
+              (i32.mul (i32.load offset=28 (local.get $taps)) (i32.load (i32.add (local.get $r7) (local.get $x)))))
+              (i32.const 18)))
+            (i32.store8 (i32.add (local.get $d) (i32.shr_u (local.get $x) (i32.const 2)))
+              (select (i32.const 0) (select (i32.const 255) (local.get $s) (i32.gt_s (local.get $s) (i32.const 255))) (i32.lt_s (local.get $s) (i32.const 0))))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (br $tail)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $row))))
+
+  ;; Address of row clamp(y, 0, h - 1).
+  (func $clampRow (param $src i32) (param $rowBytes i32) (param $h i32) (param $y i32) (result i32)
+    (if (i32.lt_s (local.get $y) (i32.const 0)) (then (local.set $y (i32.const 0))))
+    (if (i32.ge_s (local.get $y) (local.get $h)) (then (local.set $y (i32.sub (local.get $h) (i32.const 1)))))
+    (i32.add (local.get $src) (i32.mul (local.get $y) (local.get $rowBytes)))))

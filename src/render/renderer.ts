@@ -1,10 +1,7 @@
 import type { ColormapName, DepthKind, DepthMap, Interpolation, LayoutName, RgbImage } from '../types.js';
-import { applyColormap, getColormap } from './colormap.js';
-import { equalizeHistogram } from './equalize.js';
+import { renderPixels, type PixelSettings } from './frame-pixels.js';
 import { composeLayout, padToEven } from './layout.js';
-import { depthRange } from './normalize.js';
-import { resizeAndNormalize, resizeDepth } from './resize.js';
-import { DepthStabilizer, type StabilizeMode } from './stabilize.js';
+import { DepthStabilizer, type StabilizeMode, type StabilizedDepth } from './stabilize.js';
 
 export interface RenderSettings {
   readonly colormap: ColormapName;
@@ -36,7 +33,9 @@ export interface RenderedDepth {
  * Turns predictions into pictures: stabilise (at inference size, where it is
  * cheap; upsampling commutes with the affine map), upsample to frame size,
  * normalise, equalise, colour. Settings can change between frames (preview
- * controls) but the stabiliser keeps its history.
+ * controls) but the stabiliser keeps its history. The stabiliser is the
+ * only part that needs the frames in order (`stabilize`); the pipeline runs
+ * the rest, `renderPixels`, on worker threads.
  */
 export class DepthRenderer {
   private stabilizer: DepthStabilizer;
@@ -71,21 +70,33 @@ export class DepthRenderer {
     this.settingsValue = next;
   }
 
-  /** Upsampled raw prediction at frame size (for float32 recordings). */
-  upsampleRaw(depth: DepthMap, width: number, height: number): Float32Array {
-    return resizeDepth(depth, width, height, this.interpolation, this.alignCorners).data;
+  /** The settings renderPixels needs, as they are now. */
+  pixelSettings(): PixelSettings {
+    const s = this.settingsValue;
+    return {
+      colormap: s.colormap, invert: s.invert, highContrast: s.highContrast, layout: s.layout,
+      interpolation: this.interpolation, alignCorners: this.alignCorners, evenOutput: this.evenOutput, depthKind: this.depthKind,
+    };
+  }
+
+  /**
+   * The ordered step: the colour range of the next inferred prediction (its
+   * data is the prediction itself unless NaN/Inf had to be replaced).
+   */
+  stabilize(depth: DepthMap): StabilizedDepth {
+    return this.stabilizer.update(depth);
   }
 
   /** Renders one inferred prediction for a frame of the given size. */
   renderDepth(depth: DepthMap, width: number, height: number): RenderedDepth {
-    const s = this.settingsValue;
-    const { min: rawMin, max: rawMax } = depthRange(depth.data);
-    const st = this.stabilizer.update(depth);
-    const [from, to] = this.depthKind === 'metric-depth' ? [st.hi, st.lo] : [st.lo, st.hi];
-    const unit = resizeAndNormalize({ width: depth.width, height: depth.height, data: st.data }, width, height, this.interpolation, this.alignCorners, from, to);
-    const shown = s.highContrast ? equalizeHistogram(unit, 1024, unit) : unit;
-    const rgb = applyColormap(shown, getColormap(s.colormap), undefined, s.invert);
-    return { unit: shown, depthRgb: { width, height, data: rgb }, lo: st.lo, hi: st.hi, rawMin, rawMax, reset: st.reset };
+    const st = this.stabilize(depth);
+    const unit = new Float32Array(width * height);
+    const rgb = new Uint8Array(width * height * 3);
+    const { rawMin, rawMax } = renderPixels(
+      { settings: this.pixelSettings(), width, height, depth: { map: { width: depth.width, height: depth.height, data: st.data }, raw: depth.data, lo: st.lo, hi: st.hi }, frame: null, flickerStep: 0 },
+      { unit, raw: null, depthRgb: rgb, rgb: null, yuv: null, flickerUnit: null, flickerRgb: null },
+    );
+    return { unit, depthRgb: { width, height, data: rgb }, lo: st.lo, hi: st.hi, rawMin, rawMax, reset: st.reset };
   }
 
   /** The output picture for a frame: layout of input and depth, even-sized when the encoder needs it. */

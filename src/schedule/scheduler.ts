@@ -40,9 +40,10 @@ export interface ScheduleOptions {
    */
   readonly keepDroppedPixels: boolean;
   /**
-   * Called, in sync mode, with the frame that will be inferred next, right
-   * after an inference starts: its preprocessing can then run while the
-   * network works. (In async mode the next frame is not known yet.)
+   * Called, in sync mode, with each frame that waits for the session (and
+   * with the next one right after an inference starts): their preprocessing
+   * can then run while the network works. (In async mode the next frame is
+   * not known yet.) May be called more than once for a frame.
    */
   readonly prefetch?: (f: VideoFrame) => void;
   readonly stats?: ScheduleStats;
@@ -144,8 +145,11 @@ export function scheduleFrames<R>(infer: (f: VideoFrame) => Promise<R>, opts: Sc
           waiting.push(e);
           drop(stale);
           release(stale);
-          if (busy) stats.maxWaiting = Math.max(stats.maxWaiting, waiting.length);
-          else startNext();
+          if (busy) {
+            stats.maxWaiting = Math.max(stats.maxWaiting, waiting.length);
+            // Every frame waiting in sync mode will be inferred: its input can be prepared now.
+            if (opts.prefetch && opts.mode() === 'sync') opts.prefetch(frame);
+          } else startNext();
           // A frame dropped behind a finished one may now be ready to go out.
           flush();
         },

@@ -1,7 +1,8 @@
 import type { FrameSink, OutputFrame, PipelineContext } from '../pipeline/types.js';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { FfmpegEncoder, muxAudio } from './encoder.js';
+import { DepthVideoError } from '../errors.js';
+import { encoderPixelFormat, FfmpegEncoder, muxAudio } from './encoder.js';
 
 export interface EncoderSinkOptions {
   readonly output: string;
@@ -15,8 +16,10 @@ export interface EncoderSinkOptions {
 /** Writes the composed pictures to a video (or image) file through ffmpeg. */
 export function encoderSink(opts: EncoderSinkOptions): FrameSink & { readonly framesWritten: number } {
   let encoder: FfmpegEncoder | null = null;
+  const picture = encoderPixelFormat(opts.output, opts.lossless);
   return {
     name: 'encoder',
+    picture,
     get framesWritten() {
       return encoder?.framesWritten ?? 0;
     },
@@ -30,10 +33,13 @@ export function encoderSink(opts: EncoderSinkOptions): FrameSink & { readonly fr
         startPts: ctx.firstPts,
         lossless: opts.lossless,
         viaTemp: opts.viaTemp,
+        pixelFormat: picture,
       });
     },
     write(out: OutputFrame) {
-      return encoder!.write(out.image, out.frame.pts);
+      const img = picture === 'yuv420p' ? out.yuv : out.image;
+      if (!img) return Promise.reject(new DepthVideoError('PIPELINE_CONFIG', `internal: no ${picture} picture for ${opts.output}`));
+      return encoder!.write(img, out.frame.pts);
     },
     async finish() {
       if (!encoder) return;

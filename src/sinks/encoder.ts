@@ -6,7 +6,8 @@ import { DepthVideoError } from '../errors.js';
 import { failureLine, ffmpegPath, runFfmpeg } from '../ffmpeg/binary.js';
 import { mkvFramePrefix, mkvStreamHeader } from '../ffmpeg/mkv-stream.js';
 import type { Rational } from '../ffmpeg/probe.js';
-import type { RgbImage } from '../types.js';
+import { yuv420pSize } from '../render/yuv.js';
+import type { RgbImage, Yuv420pImage } from '../types.js';
 
 export type OutputKind = 'video' | 'image' | 'pointcloud';
 
@@ -54,6 +55,24 @@ export function needsEvenSize(path: string, lossless: boolean): boolean {
   return outputKind(path) === 'video' && !lossless;
 }
 
+/**
+ * What the encoder for this output is fed: the 4:2:0 video codecs take
+ * yuv420p made by depth-video itself (render/yuv.ts), so ffmpeg does not
+ * convert; image files and lossless FFV1 keep RGB.
+ */
+export function encoderPixelFormat(path: string, lossless: boolean): 'rgb24' | 'yuv420p' {
+  return needsEvenSize(path, lossless) ? 'yuv420p' : 'rgb24';
+}
+
+/**
+ * Tags for a stream written from render/yuv.ts's planes: BT.601 matrix,
+ * limited range. Untagged, players guess the matrix from the frame size and
+ * read HD as BT.709, which shifts every colour. The colours themselves are
+ * sRGB values (the colour tables, decoded camera pictures), whose primaries
+ * and transfer are BT.709's.
+ */
+export const YUV420P_TAGS: readonly string[] = ['-colorspace', 'smpte170m', '-color_range', 'tv', '-color_primaries', 'bt709', '-color_trc', 'bt709'];
+
 export interface EncoderOptions {
   readonly output: string;
   readonly width: number;
@@ -67,6 +86,8 @@ export interface EncoderOptions {
   readonly lossless?: boolean;
   /** Write to a temporary name and rename at the end (used when replacing an existing file). */
   readonly viaTemp?: boolean;
+  /** What write() is given (default rgb24); yuv420p only for outputs that take it (encoderPixelFormat). */
+  readonly pixelFormat?: 'rgb24' | 'yuv420p';
 }
 
 /** ffmpeg arguments for the video codec of an output file. */
@@ -125,9 +146,10 @@ export async function muxAudio(video: string, audioFrom: { readonly path: string
 }
 
 /**
- * One persistent ffmpeg process that takes RGB24 frames on stdin and writes
- * the output file. Frames travel in a live Matroska stream with their own pts,
- * so the output keeps the input's timestamps, variable frame rates included.
+ * One persistent ffmpeg process that takes raw frames (RGB24, or yuv420p for
+ * the 4:2:0 codecs) on stdin and writes the output file. Frames travel in a
+ * live Matroska stream with their own pts, so the output keeps the input's
+ * timestamps, variable frame rates included.
  */
 export class FfmpegEncoder {
   private readonly proc: ChildProcessByStdio<Writable, null, Readable>;
@@ -141,6 +163,7 @@ export class FfmpegEncoder {
   /** pts of the first frame (s); the Matroska stream counts from it. */
   private readonly startPts: number;
   private readonly frameSeconds: number;
+  private readonly frameBytes: number;
   framesWritten = 0;
 
   constructor(private readonly opts: EncoderOptions) {
@@ -157,7 +180,13 @@ export class FfmpegEncoder {
     if (this.startPts !== 0) args.push('-itsoffset', this.startPts.toFixed(6));
     args.push('-i', 'pipe:0', '-vsync', 'passthrough');
     const ext = extname(opts.output).toLowerCase();
+    const format = opts.pixelFormat ?? 'rgb24';
+    if (format === 'yuv420p' && encoderPixelFormat(opts.output, opts.lossless ?? false) !== 'yuv420p') {
+      throw new DepthVideoError('OUTPUT_FORMAT', `internal: ${opts.output} is not encoded from yuv420p`, { file: opts.output });
+    }
+    this.frameBytes = format === 'yuv420p' ? yuv420pSize(opts.width, opts.height) : opts.width * opts.height * 3;
     args.push(...videoCodecArgs(opts.output, opts.frameRate, opts.lossless ?? false));
+    if (format === 'yuv420p') args.push(...YUV420P_TAGS);
     if (opts.timeBase && VIDEO_EXT[ext]) {
       // The encoder otherwise counts in frames of the nominal rate and moves
       // every pts onto that grid (an MPEG-TS frame at 1.4213 s lands on 1.4).
@@ -177,7 +206,7 @@ export class FfmpegEncoder {
       this.proc.on('error', (e) => { this.failed ??= e; resolve({ code: null, signal: null }); });
       this.proc.on('close', (code, signal) => resolve({ code, signal }));
     });
-    this.proc.stdin.write(mkvStreamHeader(opts.width, opts.height, 'rgb24'));
+    this.proc.stdin.write(mkvStreamHeader(opts.width, opts.height, format));
   }
 
   get outputPath(): string {
@@ -194,10 +223,10 @@ export class FfmpegEncoder {
    * to the OS pipe, after which the image's buffer may be reused. pts must
    * increase; a repeat is moved 1 µs on.
    */
-  write(img: RgbImage, pts: number): Promise<void> {
+  write(img: RgbImage | Yuv420pImage, pts: number): Promise<void> {
     if (this.failed) return Promise.reject(this.error());
-    if (img.width !== this.opts.width || img.height !== this.opts.height) {
-      return Promise.reject(new DepthVideoError('FFMPEG', `internal: frame ${img.width}x${img.height} does not match the encoder's ${this.opts.width}x${this.opts.height}`));
+    if (img.width !== this.opts.width || img.height !== this.opts.height || img.data.length !== this.frameBytes) {
+      return Promise.reject(new DepthVideoError('FFMPEG', `internal: frame ${img.width}x${img.height} (${img.data.length} bytes) does not match the encoder's ${this.opts.width}x${this.opts.height} ${this.opts.pixelFormat ?? 'rgb24'}`));
     }
     const micros = Math.max(Math.round((pts - this.startPts) * 1e6), this.lastMicros + 1);
     this.lastMicros = micros;

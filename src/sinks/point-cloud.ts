@@ -121,6 +121,8 @@ export function pointCloudSink(opts: PointCloudSinkOptions): FrameSink & { reado
   let files = 0;
   return {
     name: 'point-cloud',
+    // Positions come from the unit depth and colours from the input frame.
+    picture: 'none',
     wantsInputPixels: true,
     get filesWritten() { return files; },
     start(c: PipelineContext) { ctx = c; },

@@ -181,6 +181,7 @@ export function recorderSink(opts: RecorderSinkOptions): RecorderSink {
   return {
     name: 'recorder',
     wantsRaw: opts.format === 'float32' || opts.format === 'both',
+    picture: 'none',
     get dir() {
       return resolve(opts.dir);
     },

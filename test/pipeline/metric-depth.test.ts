@@ -56,7 +56,10 @@ describe('metric depth models', () => {
   }
 
   it('show near (fewer metres) as bright by default, and far as bright with --invert', async () => {
-    for (const f of await render(metric, 'metric')) expect(f).toEqual({ left: 255, right: 0 });
+    // Rendered on the main thread and on frame workers alike.
+    for (const workers of ['0', '2']) {
+      for (const f of await render(metric, `metric-w${workers}`, ['--workers', workers])) expect(f).toEqual({ left: 255, right: 0 });
+    }
     for (const f of await render(metric, 'metric-inverted', ['--invert'])) expect(f).toEqual({ left: 0, right: 255 });
     // The same graph as relative inverse depth: larger = nearer, so the white half is the bright one.
     for (const f of await render(relative, 'relative')) expect(f).toEqual({ left: 0, right: 255 });

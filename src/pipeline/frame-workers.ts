@@ -1,0 +1,203 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { DepthVideoError, errorText } from '../errors.js';
+import { imageToTensor } from '../inference/preprocess.js';
+import { builtScript } from '../paths.js';
+import { renderPixels, type PixelJob, type PixelTargets } from '../render/frame-pixels.js';
+import type { PreprocessSpec, RgbImage } from '../types.js';
+
+/**
+ * Threads for the per-frame pixel work of the pipeline: preprocessing (frame
+ * -> network input) and rendering (prediction -> pictures). Each job reads
+ * and writes memory the pipeline owns: frames and output slots are
+ * SharedArrayBuffers, seen by every thread without a copy; the input tensor
+ * and the prediction are moved (transferred), not copied. Jobs run in the
+ * order given, on whichever worker is free, so several frames are worked on
+ * at once while the main thread only schedules, keeps order and feeds the
+ * sinks. With 0 workers the same functions run on the calling thread.
+ */
+export interface FrameWorkers {
+  /** Worker threads (0: everything on the calling thread). */
+  readonly count: number;
+  /** Fills `tensor` (handed over) with the network input for `frame` (imageToTensor) and hands it back. */
+  prepare(frame: RgbImage, spec: PreprocessSpec, size: { readonly width: number; readonly height: number }, tensor: Float32Array, frameIndex: number): Promise<{ tensor: Float32Array; ms: number }>;
+  /** renderPixels(job, targets); the prediction in `job.depth` is handed over (detached on this side). */
+  render(job: PixelJob, targets: PixelTargets, frameIndex: number): Promise<{ rawMin: number; rawMax: number; ms: number }>;
+  /** Ends the workers; pending jobs fail. */
+  close(): Promise<void>;
+}
+
+/** Messages between FrameWorkers and frame-worker.ts. */
+export type ToFrameWorker =
+  | { readonly kind: 'prepare'; readonly id: number; readonly rgb: Uint8Array; readonly frameWidth: number; readonly frameHeight: number; readonly spec: PreprocessSpec; readonly width: number; readonly height: number; readonly tensor: Float32Array }
+  | { readonly kind: 'render'; readonly id: number; readonly job: PixelJob; readonly targets: PixelTargets };
+
+export type FromFrameWorker =
+  | { readonly kind: 'prepared'; readonly id: number; readonly tensor: Float32Array; readonly ms: number }
+  | { readonly kind: 'rendered'; readonly id: number; readonly rawMin: number; readonly rawMax: number; readonly ms: number }
+  | { readonly kind: 'failed'; readonly id: number; readonly message: string; readonly tensor?: Float32Array };
+
+/**
+ * Default worker count: a core for the main thread, the rest for pixel work,
+ * at most 8 (beyond that the encoder and inference are the limit). At least
+ * one, so the main thread never renders: on 2 cores the pixel work then
+ * overlaps the main thread's decoding and encoder feed instead of delaying them.
+ */
+export function defaultFrameWorkers(): number {
+  return Math.max(1, Math.min(8, availableParallelism() - 1));
+}
+
+function workerPath(): string {
+  const path = builtScript('pipeline/frame-worker.js');
+  if (!path) throw new DepthVideoError('PIPELINE_CONFIG', 'the frame worker dist/pipeline/frame-worker.js is missing: run npm run build');
+  return path;
+}
+
+/** The worker count to use: the one asked for (checked), else the default. */
+export function frameWorkerCount(requested?: number): number {
+  if (requested === undefined) return defaultFrameWorkers();
+  if (!Number.isInteger(requested) || requested < 0 || requested > 64) throw new DepthVideoError('USAGE', `--workers takes a whole number from 0 to 64, got ${requested}`);
+  return requested;
+}
+
+export function startFrameWorkers(count: number): FrameWorkers {
+  return frameWorkerCount(count) === 0 ? inlineWorkers() : new WorkerPool(count);
+}
+
+function inlineWorkers(): FrameWorkers {
+  return {
+    count: 0,
+    prepare(frame, spec, size, tensor) {
+      const t0 = performance.now();
+      imageToTensor(frame, spec, size, tensor);
+      return Promise.resolve({ tensor, ms: performance.now() - t0 });
+    },
+    render(job, targets) {
+      const t0 = performance.now();
+      try {
+        const r = renderPixels(job, targets);
+        return Promise.resolve({ ...r, ms: performance.now() - t0 });
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+interface Job {
+  readonly msg: ToFrameWorker;
+  readonly transfer: ArrayBuffer[];
+  /** The frame the job works for (messages say where a run stopped). */
+  readonly frameIndex: number;
+  resolve(m: FromFrameWorker): void;
+  reject(e: unknown): void;
+}
+
+/** Buffers a typed array can be moved with: its own, whole, unshared buffer (else it is copied). */
+function movable(...arrays: (ArrayBufferView | null | undefined)[]): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const a of arrays) {
+    if (!a || !(a.buffer instanceof ArrayBuffer) || out.includes(a.buffer)) continue;
+    if (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) out.push(a.buffer);
+  }
+  return out;
+}
+
+class WorkerPool implements FrameWorkers {
+  private readonly workers: Worker[] = [];
+  private readonly idle: Worker[] = [];
+  private readonly running = new Map<Worker, Job>();
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private broken: DepthVideoError | null = null;
+  private closing = false;
+
+  constructor(readonly count: number) {
+    const path = workerPath();
+    for (let i = 0; i < count; i++) {
+      const w = new Worker(path);
+      // Idle workers must not keep a finished program alive.
+      w.unref();
+      w.on('message', (m: FromFrameWorker) => this.done(w, m));
+      w.on('error', (e) => this.fail(w, `failed (${errorText(e)})`));
+      w.on('exit', (code) => { if (!this.closing) this.fail(w, `stopped (exit code ${code})`); });
+      this.workers.push(w);
+      this.idle.push(w);
+    }
+  }
+
+  prepare(frame: RgbImage, spec: PreprocessSpec, size: { readonly width: number; readonly height: number }, tensor: Float32Array, frameIndex: number): Promise<{ tensor: Float32Array; ms: number }> {
+    // Pixels not in shared memory travel as a copy (structured clone).
+    const msg: ToFrameWorker = { kind: 'prepare', id: this.nextId++, rgb: frame.data, frameWidth: frame.width, frameHeight: frame.height, spec, width: size.width, height: size.height, tensor };
+    return this.submit(msg, movable(tensor), frameIndex).then((m) => {
+      if (m.kind !== 'prepared') throw new DepthVideoError('PIPELINE_CONFIG', 'internal: a frame worker answered a prepare job with a render result');
+      return { tensor: m.tensor, ms: m.ms };
+    });
+  }
+
+  render(job: PixelJob, targets: PixelTargets, frameIndex: number): Promise<{ rawMin: number; rawMax: number; ms: number }> {
+    const msg: ToFrameWorker = { kind: 'render', id: this.nextId++, job, targets };
+    return this.submit(msg, movable(job.depth?.map.data, job.depth?.raw), frameIndex).then((m) => {
+      if (m.kind !== 'rendered') throw new DepthVideoError('PIPELINE_CONFIG', 'internal: a frame worker answered a render job with a prepare result');
+      return { rawMin: m.rawMin, rawMax: m.rawMax, ms: m.ms };
+    });
+  }
+
+  private submit(msg: ToFrameWorker, transfer: ArrayBuffer[], frameIndex: number): Promise<FromFrameWorker> {
+    if (this.broken) return Promise.reject(this.broken);
+    if (this.closing) return Promise.reject(new DepthVideoError('PIPELINE_CONFIG', 'internal: frame workers used after close'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ msg, transfer, frameIndex, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.idle.length && this.queue.length) {
+      const w = this.idle.pop()!;
+      const job = this.queue.shift()!;
+      this.running.set(w, job);
+      w.ref();
+      w.postMessage(job.msg, job.transfer);
+    }
+  }
+
+  private done(w: Worker, m: FromFrameWorker): void {
+    const job = this.running.get(w);
+    if (!job) return;
+    this.running.delete(w);
+    w.unref();
+    this.idle.push(w);
+    if (m.kind === 'failed') job.reject(new DepthVideoError('PIPELINE_CONFIG', `rendering frame ${job.frameIndex} failed in a frame worker (${m.message})`));
+    else job.resolve(m);
+    this.dispatch();
+  }
+
+  /**
+   * A worker died (a crash in native code, out of memory): its job, and every
+   * job not started yet, fail with one error. Jobs are started in frame
+   * order, so the ones still running on other workers are for earlier frames:
+   * they finish, and the run keeps every frame before the one that failed.
+   */
+  private fail(w: Worker, what: string): void {
+    const job = this.running.get(w);
+    this.running.delete(w);
+    if (!this.broken) {
+      const at = job ? ` at frame ${job.frameIndex}` : '';
+      this.broken = new DepthVideoError('WORKER', `a frame worker thread ${what}${at}`);
+    }
+    job?.reject(this.broken);
+    for (const j of this.queue.splice(0)) j.reject(this.broken);
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const stopped = new DepthVideoError('PIPELINE_CONFIG', 'internal: frame workers closed with jobs pending');
+    for (const j of this.queue.splice(0)) j.reject(stopped);
+    for (const j of this.running.values()) j.reject(stopped);
+    this.running.clear();
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
