@@ -39,9 +39,10 @@ interface ServeOptions {
   readonly run: RunModelOptions;
 }
 
-/** Photos are inferred with the run's model, preprocessing and device (on the run's own session once it is loaded: PhotoDepth.share). */
-function photoDepth(run: RunModelOptions, io: CliIO, quiet: boolean): PhotoDepth {
+/** Photos are inferred with the run's model, preprocessing and device: a live run's own session (PhotoDepth.share), or one like it. */
+function photoDepth(run: RunModelOptions, io: CliIO, quiet: boolean, awaitRun: boolean): PhotoDepth {
   return new PhotoDepth({
+    awaitRun,
     model: run.model,
     allowDownload: run.allowDownload ?? true,
     device: run.device,
@@ -113,7 +114,7 @@ export const liveExtension: CliExtension = {
       return 0;
     }
     if (flags.photoUi) {
-      const server = await serve(flags, io, { live: false, photo: photoDepth(run, io, flags.quiet === true), keepAlive: true, run });
+      const server = await serve(flags, io, { live: false, photo: photoDepth(run, io, flags.quiet === true, false), keepAlive: true, run });
       await new Promise<void>((resolve) => {
         const done = () => { process.off('SIGINT', done); process.off('SIGTERM', done); resolve(); };
         process.on('SIGINT', done);
@@ -147,7 +148,7 @@ export const liveExtension: CliExtension = {
   async sinks(ctx: ExtensionContext): Promise<FrameSink[]> {
     if (!previewWanted(ctx.flags)) return [];
     const colormap = str(ctx.flags.colormap) ?? 'inferno';
-    const photo = photoDepth(ctx.run, ctx.io, ctx.flags.quiet === true);
+    const photo = photoDepth(ctx.run, ctx.io, ctx.flags.quiet === true, true);
     const hub = previewSink({
       photo,
       control: ctx.control,

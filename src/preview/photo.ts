@@ -122,6 +122,12 @@ export interface PhotoModelOptions {
   /** The run's preprocessing overrides (--size, --mean, …). */
   readonly spec?: Partial<PreprocessSpec>;
   readonly onWarning?: (line: string) => void;
+  /**
+   * A live run will share its model (share): photos sent while it loads wait
+   * for it rather than load a second copy, which would take the run's cores
+   * or a second slice of its GPU.
+   */
+  readonly awaitRun?: boolean;
 }
 
 /** A model to run photos on: a session of their own, or a live run's (see share). */
@@ -135,10 +141,9 @@ export interface PhotoModel {
  * run photos go through the run's own model (share), where they queue
  * between live frames: a second model in another thread would take the cores
  * the live frames need (measured 5 -> 1.5 frames a second while a photo ran).
- * Otherwise (the photo page alone, or before the run's model is loaded) it
- * opens a session of its own on the first photo, on the device the run
- * chose: a photo inferred on the CPU next to a GPU run would be slow and
- * could differ from the video.
+ * Photos sent while the run's model loads wait for it (awaitRun). With the
+ * photo page alone it opens a session of its own on the first photo, on the
+ * device and with the model options the run would use.
  */
 export class PhotoDepth {
   private session: Promise<DepthSession> | null = null;
@@ -146,12 +151,32 @@ export class PhotoDepth {
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
   private busy = 0;
+  /** With awaitRun: the live run's model, once shared; rejected once the run has ended. */
+  private runModel: Promise<PhotoModel> | null = null;
+  private settleRun: ((m: PhotoModel | Error) => void) | null = null;
 
-  constructor(private readonly opts: PhotoModelOptions) {}
+  constructor(private readonly opts: PhotoModelOptions) {
+    if (opts.awaitRun) {
+      this.runModel = new Promise<PhotoModel>((resolve, reject) => {
+        this.settleRun = (m) => (m instanceof Error ? reject(m) : resolve(m));
+      });
+      this.runModel.catch(() => undefined);
+    }
+  }
 
-  /** Runs photos on a live run's model from now on (null: back to a session of its own). */
+  /** Runs photos on a live run's model from now on (null: the run ended). */
   share(m: PhotoModel | null): void {
     this.shared = m;
+    if (!this.opts.awaitRun) return;
+    if (m) {
+      this.settleRun?.(m);
+    } else {
+      const ended = new DepthVideoError('USAGE', this.settleRun ? 'the live run ended before its model was loaded' : 'the live run has ended');
+      this.settleRun?.(ended);
+      this.runModel = Promise.reject(ended);
+      this.runModel.catch(() => undefined);
+    }
+    this.settleRun = null;
   }
 
   /** Photos accepted and not finished yet. */
@@ -181,7 +206,7 @@ export class PhotoDepth {
     const kind = sniffImage(bytes);
     if (!kind) throw new DepthVideoError('INPUT_NOT_MEDIA', 'not an image');
     const img = await decodeImage(bytes);
-    const m = this.shared ?? (await this.open());
+    const m = this.shared ?? (this.runModel ? await this.runModel : await this.open());
     const r = await m.infer(img);
     const spec = m.model.spec;
     // Rendered without equalisation first: the 3D grid needs V itself.
@@ -203,6 +228,8 @@ export class PhotoDepth {
   async close(): Promise<void> {
     // Let a photo in progress finish with the session before it is released.
     this.closed = true;
+    this.settleRun?.(new DepthVideoError('USAGE', 'the preview is shutting down'));
+    this.settleRun = null;
     await this.chain;
     const s = this.session;
     this.session = null;

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ensureGeneratedModel } from '../../src/inference/generate/index.js';
-import { encodePngRgb8 } from '../../src/preview/photo.js';
+import type { ModelDescription } from '../../src/inference/session.js';
+import { encodePngRgb8, PhotoDepth, type PhotoModel } from '../../src/preview/photo.js';
 import { BIN, ROOT } from '../helpers/media.js';
 import { webgpu, webgpuStatus } from '../helpers/webgpu.js';
 
@@ -76,4 +77,39 @@ describe('photo mode runs on the device the run chose', () => {
       await stop(run.proc);
     }
   }, 120_000);
+
+  it('during a live run a photo sent while the model loads waits for the run\'s model, and loads no second one', async () => {
+    // A model name that cannot load: a photo that opened a session of its own would fail.
+    const photos = new PhotoDepth({ model: 'no-such-model', allowDownload: false, device: 'webgpu', awaitRun: true });
+    const settings = { colormap: 'gray', invert: false, highContrast: false } as const;
+    let served = 0;
+    const runModel: PhotoModel = {
+      infer: async (img) => {
+        served++;
+        const data = new Float32Array(img.width * img.height).map((_, i) => i % img.width);
+        return { depth: { width: img.width, height: img.height, data }, preprocessMs: 0, inferenceMs: 1 };
+      },
+      model: { spec: { outputInterpolation: 'bilinear', outputAlignCorners: false }, output: 'relative-inverse-depth', deviceLabel: 'webgpu (the run\'s)' } as unknown as ModelDescription,
+    };
+    const early = photos.process(await photo(), settings);
+    expect(photos.inProgress).toBe(1);
+    photos.share(runModel);
+    const r = await early;
+    expect(served).toBe(1);
+    expect(r.device).toBe('webgpu (the run\'s)');
+    expect([r.width, r.height]).toEqual([40, 20]);
+
+    // A run that ends before its model loads: the waiting photo gets one line, not a hang.
+    const other = new PhotoDepth({ model: 'no-such-model', allowDownload: false, awaitRun: true });
+    const waiting = other.process(await photo(), settings);
+    other.share(null);
+    await expect(waiting).rejects.toThrow('the live run ended before its model was loaded');
+    // And after the run: no model of its own either.
+    await expect(photos.process(await photo(), settings)).resolves.toMatchObject({ device: 'webgpu (the run\'s)' });
+    photos.share(null);
+    await expect(photos.process(await photo(), settings)).rejects.toThrow('the live run has ended');
+    await photos.close();
+    await other.close();
+  });
 });
+
