@@ -299,17 +299,18 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     return r;
   };
   const infer = opts.wrapInfer ? opts.wrapInfer(baseInfer) : baseInfer;
-  // A lost GPU ends the run as Ctrl-C does: reading stops, the frames
-  // inferred before it are still rendered and written, the frames after it
-  // (null slots) are let go, and the error comes once the output is finished.
-  let gpuLost: DepthVideoError | null = null;
+  // A lost GPU, or a frame worker that died while preparing a frame, ends
+  // the run as Ctrl-C does: reading stops, the frames inferred before it are
+  // still rendered and written, the frames after it (null slots) are let go,
+  // and the error comes once the output is finished.
+  let stoppedBy: DepthVideoError | null = null;
   const toSlot = async (f: VideoFrame): Promise<InferredSlot | null> => {
-    if (gpuLost) return null;
+    if (stoppedBy) return null;
     try {
       return { inference: await infer(f), depth: null };
     } catch (e) {
-      if (!isDepthVideoError(e) || e.code !== 'DEVICE_LOST') throw e;
-      gpuLost ??= e;
+      if (!isDepthVideoError(e) || (e.code !== 'DEVICE_LOST' && e.code !== 'WORKER')) throw e;
+      stoppedBy ??= e;
       source.stop();
       return null;
     }
@@ -398,10 +399,12 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   const mainMs = performance.eventLoopUtilization(loop0).active;
   // A frame worker that died ends the run as Ctrl-C does: the frames before
   // it are finished and playable, and the error says so.
-  const crashed = isDepthVideoError(failed) && failed.code === 'WORKER' ? failed : null;
-  if (crashed) failed = null;
   // (Set in a callback, which TypeScript's narrowing does not follow.)
-  const lost = gpuLost as DepthVideoError | null;
+  const stopped = stoppedBy as DepthVideoError | null;
+  const lost = stopped?.code === 'DEVICE_LOST' ? stopped : null;
+  // A render job's failure reaches the flow itself, after every frame before it was delivered.
+  const crashed = isDepthVideoError(failed) && failed.code === 'WORKER' ? failed : stopped?.code === 'WORKER' ? stopped : null;
+  if (crashed === failed) failed = null;
   const interrupted = (opts.signal?.aborted ?? false) || stoppedByControl || lost !== null || crashed !== null;
   // Every sink gets its turn to finish (or abort) even when another one
   // fails, and the worker is always closed; the first error is reported.
