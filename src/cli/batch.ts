@@ -5,6 +5,7 @@ import { stopOnSignals, untrainedBanner } from './console.js';
 import { shortPath, type CliIO } from './io.js';
 import { addPipelineOptions, extOption, fileOptionsFrom, presetFor, type PipelineFlags } from './pipeline-flags.js';
 import { batchProgressText, statusLine } from './progress.js';
+import { untrainedTag } from './summary.js';
 import { counted } from '../count.js';
 
 interface BatchFlags extends PipelineFlags {
@@ -18,7 +19,7 @@ interface BatchFlags extends PipelineFlags {
 /** The per-file line printed as each file ends. */
 export function fileLine(r: FileReport): string {
   const io = `${shortPath(r.input)} -> ${shortPath(r.output)}`;
-  const took = `${counted(r.frames, 'frame')} in ${(r.wallMs / 1000).toFixed(1)} s (${r.fps.toFixed(1)} fps)${r.model?.untrained ? ' [UNTRAINED TEST MODEL]' : ''}`;
+  const took = `${counted(r.frames, 'frame')} in ${(r.wallMs / 1000).toFixed(1)} s (${r.fps.toFixed(1)} fps)${untrainedTag(r.model?.untrained ?? false)}`;
   switch (r.status) {
     case 'done': return `done     ${io}: ${took}`;
     case 'skipped': return `skipped  ${io}: ${r.message}`;
@@ -38,7 +39,7 @@ export function batchExitCode(s: BatchSummary): number {
 
 function summaryLine(s: BatchSummary): string {
   const c = s.counts;
-  const model = s.model ? `, model ${s.model.label}${s.model.untrained ? ' [UNTRAINED TEST MODEL]' : ''}` : '';
+  const model = s.model ? `, model ${s.model.label}${untrainedTag(s.model.untrained)}` : '';
   return `batch ${s.interrupted ? 'stopped' : 'finished'}: ${c.done} done, ${c.skipped} skipped, ${c.failed} failed, ${c.damaged} damaged` +
     `${c.interrupted ? `, ${c.interrupted} stopped` : ''} in ${(s.wallMs / 1000).toFixed(1)} s; ${counted(s.frames, 'frame')} (${s.fps.toFixed(1)} fps)${model}` +
     (s.interrupted ? '\nrun the same command again to resume: finished files are skipped, the stopped one is redone' : '');

@@ -54,6 +54,15 @@ describe('counts and their nouns agree', () => {
       'failed   /in/c.mp4 after 1 attempt: y',
       'done     /in/d.png -> /out/d.png (1 frame on w, model m)',
     ]);
+    // An untrained model is named as such on every line that reports its output.
+    const untrained = { ...summary, model: { label: 'm', untrained: true } } as unknown as RunSummary;
+    expect(summaryText(untrained).split('\n')[2]).toMatch(/model m \[UNTRAINED TEST MODEL\] on cpu$/);
+    expect(fileLine({ input: '/in/a.png', output: '/out/a.png', status: 'done', frames: 1, wallMs: 500, fps: 2, message: null, code: null, model: { label: 'm', untrained: true } }))
+      .toBe('done     /in/a.png -> /out/a.png: 1 frame in 0.5 s (2.0 fps) [UNTRAINED TEST MODEL]');
+    expect(statusText({
+      counts: { waiting: 0, active: 0, delayed: 0, completed: 1, failed: 0 }, active: [], retrying: [], failed: [],
+      completed: [{ id: '4', input: '/in/d.png', result: { output: '/out/d.png', frames: 1, wallMs: 1, damage: null, worker: 'w', model: 'm', untrained: true } }],
+    }).split('\n')[1]).toBe('done     /in/d.png -> /out/d.png (1 frame on w, model m [UNTRAINED TEST MODEL])');
     expect(damageText('cut.ts', [{ text: 'Read error', error: true, after: 0.04 }], { count: 1, firstPts: 0, lastPts: 0 }, { expected: null, live: false }))
       .toBe('cut.ts is damaged or truncated: ffmpeg reported "Read error" after 0.04 s; kept 1 frame up to 0.00 s');
   });
