@@ -5,7 +5,7 @@ import { COLORMAP_NAMES } from '../render/colormap.js';
 import type { VideoFrame } from '../types.js';
 import { JpegEncoder } from './jpeg-encoder.js';
 import { DEFAULT_UPLOAD_LIMIT, type PhotoDepth } from './photo.js';
-import { colormapTables, encodeFrameMessage, previewDepth, previewSize, type ClientMessage, type HelloMessage, type PreviewStats, type RenderState } from './protocol.js';
+import { colormapTables, encodeFrameMessage, previewDepth, previewSize, type ClientMessage, type PreviewDepthBuffers, type HelloMessage, type PreviewStats, type RenderState } from './protocol.js';
 import { InputBudget, RateMeter, type InputBudgetOptions } from './rates.js';
 import type { PreviewServer } from './server.js';
 
@@ -130,8 +130,10 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
     else skipped++;
   };
 
+  // The message is a copy: the indices can be overwritten by the next depth.
+  const depthBuffers: PreviewDepthBuffers = { kept: new Float32Array(0), indices: new Uint8Array(0) };
   const sendDepth = (s: PreviewServer, out: OutputFrame) => {
-    const { width, height, indices } = previewDepth(out.depth.unit, out.depth.width, out.depth.height, render.invert);
+    const { width, height, indices } = previewDepth(out.depth.unit, out.depth.width, out.depth.height, render.invert, undefined, depthBuffers);
     const now = performance.now();
     const age = now - out.frame.captureTime;
     s.broadcastFrame(encodeFrameMessage({

@@ -177,6 +177,24 @@ describe('previewDepth (what a depth message carries)', () => {
     expect(Array.from(previewDepth(unit, w, h, true, 4).indices)).toEqual(Array.from(half.indices).map((v) => 255 - v));
   });
 
+  it('with buffers to reuse, a live run\'s frames give the same indices without new buffers', () => {
+    const reuse = { kept: new Float32Array(0), indices: new Uint8Array(0) };
+    const big = Float32Array.from({ length: 8 * 8 }, (_, i) => (i % 13) / 12);
+    const first = previewDepth(big, 8, 8, false, 4, reuse);
+    expect(Array.from(first.indices)).toEqual(Array.from(previewDepth(big, 8, 8, false, 4).indices));
+    const { kept, indices } = reuse;
+    expect([kept.length, indices.length]).toEqual([4 * 4, 4 * 4]);
+    // A smaller frame, inverted, then one within the width limit: same buffers, right values and lengths.
+    const small = Float32Array.from({ length: 7 * 5 }, (_, i) => i / 34);
+    const second = previewDepth(small, 7, 5, true, 4, reuse);
+    expect(Array.from(second.indices)).toEqual(Array.from(previewDepth(small, 7, 5, true, 4).indices));
+    const third = previewDepth(Float32Array.from([0, 0.5, 1]), 3, 1, false, 4, reuse);
+    expect(Array.from(third.indices)).toEqual([0, 128, 255]);
+    expect(reuse.kept).toBe(kept);
+    expect(reuse.indices).toBe(indices);
+    expect(third.indices.buffer).toBe(indices.buffer);
+  });
+
   it('a 1080p frame goes out at 960x540', () => {
     const d = previewDepth(new Float32Array(1920 * 1080), 1920, 1080, false);
     expect([d.width, d.height, d.indices.length]).toEqual([960, 540, 960 * 540]);
