@@ -1,4 +1,4 @@
-import { COLORMAP_NAMES, colormapIndices, getColormap } from '../render/colormap.js';
+import { COLORMAP_NAMES, colormapIndices, getColormap, isColormapName } from '../render/colormap.js';
 import { gridSize, sampleInverse } from '../render/unproject.js';
 import type { ColormapName, ScheduleMode } from '../types.js';
 
@@ -149,7 +149,6 @@ export function decodeFrameMessage(msg: Uint8Array): { header: FrameHeader; payl
   return { header, payload: view.subarray(4 + n) };
 }
 
-const COLORMAPS = new Set(['inferno', 'magma', 'viridis', 'turbo', 'spectral', 'gray']);
 const LAYOUTS = new Set(['side-by-side', 'overlay', 'depth']);
 
 /**
@@ -180,8 +179,8 @@ export function parseClientMessage(raw: string): ClientMessage | null {
       const q = p as Record<string, unknown>;
       const patch: { colormap?: ColormapName; invert?: boolean; highContrast?: boolean; layout?: string } = {};
       if (q.colormap !== undefined) {
-        if (typeof q.colormap !== 'string' || !COLORMAPS.has(q.colormap)) return null;
-        patch.colormap = q.colormap as ColormapName;
+        if (typeof q.colormap !== 'string' || !isColormapName(q.colormap)) return null;
+        patch.colormap = q.colormap;
       }
       if (q.invert !== undefined) { if (typeof q.invert !== 'boolean') return null; patch.invert = q.invert; }
       if (q.highContrast !== undefined) { if (typeof q.highContrast !== 'boolean') return null; patch.highContrast = q.highContrast; }

@@ -7,6 +7,7 @@ import { decodePng16 } from '../../src/sinks/recorder/png16.js';
 import { encodePngRgb8, PhotoDepth, sniffImage } from '../../src/preview/photo.js';
 import { JpegSplitter } from '../../src/preview/jpeg-encoder.js';
 import { parseClientMessage, type ClientMessage } from '../../src/preview/protocol.js';
+import { COLORMAP_NAMES } from '../../src/render/colormap.js';
 import { startPreviewServer } from '../../src/preview/server.js';
 import { describeDevices, parseDeviceList, webcamInputArgs, webcamSource } from '../../src/sources/webcam.js';
 import { stalledClient } from './helpers.js';
@@ -117,6 +118,9 @@ describe('preview socket', () => {
     expect(parseClientMessage('{"type":"record","on":"yes"}')).toBeNull();
     expect(parseClientMessage('[]')).toBeNull();
     expect(parseClientMessage('{"type":"render","patch":{"layout":"overlay","invert":true}}')).toEqual({ type: 'render', patch: { layout: 'overlay', invert: true } });
+    // Exactly the tool's colour tables: every one of them, nothing else.
+    for (const name of COLORMAP_NAMES) expect(parseClientMessage(JSON.stringify({ type: 'render', patch: { colormap: name } }))).toEqual({ type: 'render', patch: { colormap: name } });
+    expect(parseClientMessage('{"type":"render","patch":{"colormap":"jet"}}')).toBeNull();
   });
 });
 
