@@ -6,14 +6,15 @@ export function parseDepthRange(v: string): { dMin: number; dMax: number } {
   const m = /^\s*([0-9.eE+-]+)\s*:\s*([0-9.eE+-]+)\s*$/.exec(v);
   const dMin = m ? Number(m[1]) : NaN;
   const dMax = m ? Number(m[2]) : NaN;
-  const problem = m ? cameraModelProblem({ dMin, dMax, fovDeg: DEFAULT_FOV_DEG }) : 'give two numbers';
+  const problem = m ? cameraModelProblem({ ...DEFAULT_CAMERA, dMin, dMax }) : 'give two numbers';
   if (problem) throw new InvalidArgumentError(`--depth-range takes near:far distances, e.g. ${DEFAULT_D_MIN}:${DEFAULT_D_MAX} (${problem})`);
   return { dMin, dMax };
 }
 
+/** `--fov deg`, by the camera model's own rule. */
 export function parseFov(v: string): number {
   const n = Number(v);
-  if (!(n > 0 && n < 180)) throw new InvalidArgumentError('--fov takes degrees between 0 and 180, e.g. 60');
+  if (cameraModelProblem({ ...DEFAULT_CAMERA, fovDeg: n })) throw new InvalidArgumentError(`--fov takes degrees between 0 and 180, e.g. ${DEFAULT_FOV_DEG}`);
   return n;
 }
 

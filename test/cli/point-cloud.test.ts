@@ -122,6 +122,7 @@ describe('point clouds (.ply)', () => {
     expect(bad.stderr).toMatch(/--depth-range takes near:far distances.*far distance must be larger/);
     const fov = runCli([photo, '--out', join(dir, 'bad.ply'), '--model', 'analytic', '--fov', '180']);
     expect(fov.code).toBe(2);
+    expect(fov.stderr).toMatch(/--fov takes degrees between 0 and 180, e\.g\. 60/);
     const hc = runCli([photo, '--out', join(dir, 'bad.ply'), '--model', 'analytic', '--high-contrast']);
     expect(hc.code).toBe(2);
     expect(hc.stderr).toMatch(/--high-contrast reshapes the depth/);
