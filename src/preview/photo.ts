@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { promisify } from 'node:util';
 import { deflate } from 'node:zlib';
-import { DepthVideoError, errorText } from '../errors.js';
+import { DepthVideoError } from '../errors.js';
 import { ffmpegPath } from '../ffmpeg/binary.js';
 import type { DeviceName } from '../inference/device.js';
 import { DepthSession, type InferenceResult, type ModelDescription } from '../inference/session.js';
@@ -40,6 +40,9 @@ export function sniffImage(b: Uint8Array): ImageKind | null {
   if (at(0, 0x49, 0x49, 0x2a, 0x00) || at(0, 0x4d, 0x4d, 0x00, 0x2a)) return 'tiff';
   return null;
 }
+
+/** The one line for an upload that is not a picture, whoever finds out first. */
+export const NOT_AN_IMAGE = 'this file is not an image: use a JPEG, PNG, WebP, GIF, BMP or TIFF photo (checked by content, not by name)';
 
 const RAW_SIZE = /Stream #0:0.*: Video: rawvideo[^\n]*?, (\d+)x(\d+)/;
 
@@ -204,7 +207,7 @@ export class PhotoDepth {
 
   private async run(bytes: Uint8Array, settings: PhotoSettings): Promise<PhotoResult> {
     const kind = sniffImage(bytes);
-    if (!kind) throw new DepthVideoError('INPUT_NOT_MEDIA', 'not an image');
+    if (!kind) throw new DepthVideoError('INPUT_NOT_MEDIA', NOT_AN_IMAGE);
     const img = await decodeImage(bytes);
     const m = this.shared ?? (this.runModel ? await this.runModel : await this.open());
     const r = await m.infer(img);
@@ -234,7 +237,8 @@ export class PhotoDepth {
     const s = this.session;
     this.session = null;
     if (s) {
-      try { await (await s).close(); } catch (e) { void errorText(e); }
+      // A session that failed to open has nothing to release.
+      try { await (await s).close(); } catch { /* nothing held */ }
     }
   }
 }

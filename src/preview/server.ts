@@ -9,7 +9,7 @@ import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { DepthVideoError, errorText } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { COLORMAP_NAMES, isColormapName } from '../render/colormap.js';
-import { DEFAULT_UPLOAD_LIMIT, sniffImage, type PhotoDepth } from './photo.js';
+import { DEFAULT_UPLOAD_LIMIT, NOT_AN_IMAGE, sniffImage, type PhotoDepth } from './photo.js';
 import { parseClientMessage, type ClientMessage, type HelloMessage, type ServerMessage } from './protocol.js';
 
 export const DEFAULT_PREVIEW_PORT = 8765;
@@ -190,7 +190,7 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
     const { body, size } = await readBody(req, limit);
     if (!body) { sendJson(res, 413, { error: `the file is ${mb(size)}; photos may be at most ${mb(limit)}` }); return; }
     if (!sniffImage(body)) {
-      sendJson(res, 415, { error: 'this file is not an image: use a JPEG, PNG, WebP, GIF, BMP or TIFF photo (checked by content, not by name)' });
+      sendJson(res, 415, { error: NOT_AN_IMAGE });
       return;
     }
     const cm = url.searchParams.get('colormap') ?? 'inferno';

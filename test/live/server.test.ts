@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ensureGeneratedModel } from '../../src/inference/generate/index.js';
 import { decodePng16 } from '../../src/sinks/recorder/png16.js';
-import { encodePngRgb8, PhotoDepth, sniffImage } from '../../src/preview/photo.js';
+import { encodePngRgb8, NOT_AN_IMAGE, PhotoDepth, sniffImage } from '../../src/preview/photo.js';
 import { JpegSplitter } from '../../src/preview/jpeg-encoder.js';
 import { parseClientMessage, type ClientMessage } from '../../src/preview/protocol.js';
 import { COLORMAP_NAMES } from '../../src/render/colormap.js';
@@ -130,6 +130,13 @@ describe('photo uploads', () => {
     for (let i = 0; i < w * h; i++) data.fill((i % w) * 4, i * 3, i * 3 + 3);
     return encodePngRgb8({ width: w, height: h, data });
   };
+
+  it('a library caller gets the same one line for a file that is not a picture, before any model loads', async () => {
+    const photos = new PhotoDepth({ model: 'no-such-model', allowDownload: false });
+    await expect(photos.process(new TextEncoder().encode('plain text, not a picture'), { colormap: 'gray', invert: false, highContrast: false }))
+      .rejects.toMatchObject({ code: 'INPUT_NOT_MEDIA', message: NOT_AN_IMAGE });
+    await photos.close();
+  });
 
   it('checks size and content, and turns an image into colour and 16-bit PNGs of the same size', async () => {
     await ensureGeneratedModel('analytic');
