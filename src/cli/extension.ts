@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { RunControl } from '../pipeline/control.js';
 import type { PipelineInput, PipelineOptions } from '../pipeline/run.js';
 import type { FrameSink } from '../pipeline/types.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './io.js';
 
 /** Parsed flags of the main command; each extension reads its own. */
 export type Flags = Readonly<Record<string, unknown>>;

@@ -11,7 +11,7 @@ import type { PipelineInput } from '../pipeline/run.js';
 import type { FrameSink } from '../pipeline/types.js';
 import { isGeneratedModelName } from '../inference/generate/index.js';
 import type { CliExtension, ExtensionContext, Flags, RunModelOptions } from './extension.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './io.js';
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;

@@ -2,7 +2,6 @@ import { Command, CommanderError } from 'commander';
 import { DepthVideoError, isDepthVideoError } from '../errors.js';
 import { packageVersion } from '../paths.js';
 import { loadPreset } from '../pipeline/preset.js';
-import type { FrameSink } from '../pipeline/types.js';
 import { isStillPath } from '../batch/discover.js';
 import { registerModelsCommand } from './models-command.js';
 import { registerDemoCommand } from './demo.js';
@@ -19,9 +18,6 @@ import { runWithConsole } from './console.js';
 import { addPipelineOptions, buildOptions, presetFor, type PipelineFlags } from './pipeline-flags.js';
 import { addPointCloudOptions, cameraFromFlags } from './point-cloud-args.js';
 
-export type { CliIO } from './io.js';
-export { runWithConsole } from './console.js';
-
 /** Features plugged into the main command, in the order their options are listed. */
 const EXTENSIONS: readonly CliExtension[] = [liveExtension, recordExtension];
 
@@ -36,9 +32,6 @@ interface MainFlags extends PipelineFlags {
   depthRange?: { dMin: number; dMax: number };
   fov?: number;
 }
-
-/** Extra sinks for the main command (preview, recorder); later features register here. */
-export type SinkFactory = (flags: Record<string, unknown>) => Promise<FrameSink[]> | FrameSink[];
 
 export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const preset = loadPreset('default');

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { modelsConvert, modelsInfo, modelsList, modelsPull, modelsVerify } from '../models/commands.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './io.js';
 import { familyOption, MAX_DEPTH_HELP, metresArg } from './pipeline-flags.js';
 
 /** `depth-video models list|pull|info|verify|convert`: thin wiring over src/models. */

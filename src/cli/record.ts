@@ -6,7 +6,7 @@ import type { FrameSink } from '../pipeline/types.js';
 import { checkRecordingDir, recorderSink, type RecorderSink } from '../sinks/recorder-sink.js';
 import { defaultRecordingDir, RECORD_FORMATS, type RecordFormat } from '../sinks/recorder/index.js';
 import type { CliExtension, ExtensionContext, Flags } from './extension.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './io.js';
 import { counted } from '../count.js';
 
 /** The flags this extension adds, as commander names them. */

@@ -18,7 +18,7 @@ import { encodePly, framePath, isFramePattern, plyComments, pointCloudPositions,
 import { fileSource } from '../sources/file-source.js';
 import type { ColormapName, DepthKind, VideoFrame } from '../types.js';
 import { addPointCloudOptions, cameraFromFlags } from './point-cloud-args.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './io.js';
 import { counted } from '../count.js';
 
 /**
