@@ -4,6 +4,8 @@ import { DepthVideoError } from '../errors.js';
 import { DEVICE_NAMES, type DeviceName } from '../inference/device.js';
 import { compileSchema, describeSchemaError } from '../pipeline/preset.js';
 import type { PipelineInput, PipelineOptions } from '../pipeline/run.js';
+import { COLORMAP_NAMES } from '../render/colormap.js';
+import { LAYOUT_NAMES } from '../render/layout.js';
 import type { RenderSettings } from '../render/renderer.js';
 import type { StabilizeMode } from '../render/stabilize.js';
 import type { CheckpointChoice } from '../models/converted.js';
@@ -34,7 +36,6 @@ export interface FileOptions {
   readonly videoExt: string;
 }
 
-const COLORMAPS = ['inferno', 'magma', 'viridis', 'turbo', 'spectral', 'gray'];
 const STABILIZE = ['off', 'normalize', 'align'];
 const triple = { type: 'array', items: { type: 'number' }, minItems: 3, maxItems: 3 };
 
@@ -54,10 +55,10 @@ const SCHEMA = {
       additionalProperties: false,
       required: ['colormap', 'invert', 'highContrast', 'layout', 'stabilize', 'stabilizeWindow'],
       properties: {
-        colormap: { enum: COLORMAPS },
+        colormap: { enum: COLORMAP_NAMES },
         invert: { type: 'boolean' },
         highContrast: { type: 'boolean' },
-        layout: { enum: ['depth', 'side-by-side', 'stacked'] },
+        layout: { enum: LAYOUT_NAMES },
         stabilize: { enum: STABILIZE },
         stabilizeWindow: { type: 'number', minimum: 0, maximum: 10000 },
       },

@@ -6,6 +6,7 @@ import type { CheckpointChoice } from '../models/converted.js';
 import { loadPreset, type PipelinePreset } from '../pipeline/preset.js';
 import type { PipelineOptions } from '../pipeline/run.js';
 import { COLORMAP_NAMES } from '../render/colormap.js';
+import { LAYOUT_NAMES } from '../render/layout.js';
 import type { StabilizeMode } from '../render/stabilize.js';
 import type { ColormapName, LayoutName, PreprocessSpec } from '../types.js';
 
@@ -81,7 +82,7 @@ export function addPipelineOptions(cmd: Command, preset: PipelinePreset, opts: {
     .addOption(new Option('--colormap <name>', 'colour table').choices([...COLORMAP_NAMES]).default(preset.render.colormap))
     .option('--invert', 'far = bright instead of near = bright', preset.render.invert ?? false)
     .option('--high-contrast', 'histogram-equalise the depth before colouring', preset.render.highContrast ?? false)
-    .addOption(new Option('--layout <layout>', 'what the output shows').choices(['depth', 'side-by-side', 'stacked']).default(preset.render.layout))
+    .addOption(new Option('--layout <layout>', 'what the output shows').choices([...LAYOUT_NAMES]).default(preset.render.layout))
     .addOption(new Option('--stabilize <mode>', 'temporal stabilisation (default: align for video, off for images)').choices(['off', 'normalize', 'align']))
     .option('--stabilize-window <frames>', 'time constant of the colour range, in inferred frames', intArg('--stabilize-window', 0, 10000), preset.render.stabilizeWindow ?? 15)
     .option('--size <px>', "inference size (default: the model's own)", intArg('--size', 14, 4096))

@@ -2,6 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { discoverInputs, outDirPath, planOutputs } from '../../src/batch/discover.js';
+import { COLORMAP_NAMES } from '../../src/render/colormap.js';
+import { LAYOUT_NAMES } from '../../src/render/layout.js';
 import { optionsHash, pipelineOptionsFor, sessionKey, validateFileOptions, type FileOptions } from '../../src/batch/options.js';
 import { decide, type StateEntry } from '../../src/batch/state.js';
 import { batchProgressText } from '../../src/cli/progress.js';
@@ -121,6 +123,10 @@ describe('options and jobs', () => {
     expect(() => validateJobData({ ...good, extra: 1 }, 'job 1')).toThrow(/unknown field "extra"/);
     expect(() => validateJobData({ ...good, options: { ...OPTIONS, render: { ...OPTIONS.render, colormap: 'rainbow' } } }, 'job 1')).toThrow(/job 1 options: render\.colormap must be one of/);
     expect(() => validateFileOptions({ ...OPTIONS, lossless: true }, 'options')).toThrow(/--lossless/);
+    // Every colour map and layout the command line offers crosses the queue; nothing else does.
+    for (const colormap of COLORMAP_NAMES) expect(validateFileOptions({ ...OPTIONS, render: { ...OPTIONS.render, colormap } }, 'options').render.colormap).toBe(colormap);
+    for (const layout of LAYOUT_NAMES) expect(validateFileOptions({ ...OPTIONS, render: { ...OPTIONS.render, layout } }, 'options').render.layout).toBe(layout);
+    expect(() => validateFileOptions({ ...OPTIONS, render: { ...OPTIONS.render, layout: 'overlay' } }, 'options')).toThrow(/render\.layout must be one of/);
   });
   it('carry --family / --max-depth of a checkpoint model: in the hash and the session key, optional for jobs queued before them', () => {
     const metric = { ...OPTIONS, model: '/w/weights.pth', checkpoint: { family: 'depth-anything-v2-metric', maxDepth: 20 } };
