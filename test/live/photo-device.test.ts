@@ -54,7 +54,7 @@ describe('photo mode runs on the device the run chose', () => {
     }
   });
 
-  it('--photo-ui with the default device says where the photo ran', async () => {
+  it('--photo-ui --device cpu says where the photo ran', async () => {
     const run = await startCli(['--photo-ui', '--model', 'analytic', '--device', 'cpu']);
     try {
       const r = await postPhoto(run.url);
