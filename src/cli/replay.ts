@@ -248,6 +248,7 @@ async function replayPointClouds(abs: string, rec: LoadedRecording, opts: Replay
   const lut = getColormap(opts.colormap);
   const model = { label: manifest.model?.name ?? '?', untrained: manifest.model?.untrained ?? false };
   let positions: Float32Array | undefined;
+  let file: Buffer | undefined;
   try {
     return await forEachRecordedDepth(abs, rec, problems, async (unit, f) => {
       const frame = await input?.at(f.index);
@@ -255,8 +256,8 @@ async function replayPointClouds(abs: string, rec: LoadedRecording, opts: Replay
       if (input && !matches) problems.push(`frame ${f.index} is not in ${inputPath} at ${f.width}x${f.height}: coloured by the colour map`);
       const rgb = matches ? frame.data : applyColormap(unit, lut, undefined, opts.invert);
       positions = pointCloudPositions(unit, f.width, f.height, camera, positions);
-      const ply = encodePly(positions, rgb, f.width * f.height, plyComments(camera, f.width, f.height, `${abs} frame ${f.index}`, model));
-      await writeFileAtomic(framePath(opts.out, f.index), ply);
+      file = encodePly(positions, rgb, f.width * f.height, plyComments(camera, f.width, f.height, `${abs} frame ${f.index}`, model), file);
+      await writeFileAtomic(framePath(opts.out, f.index), file);
     });
   } finally {
     input?.close();

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureGeneratedModel } from '../../src/inference/generate/index.js';
 import { encodePngRgb8 } from '../../src/preview/photo.js';
 import { depthFromInverse, focalLength } from '../../src/render/unproject.js';
-import { framePath, framePatternRegExp, isFramePattern } from '../../src/sinks/point-cloud.js';
+import { encodePly, framePath, framePatternRegExp, isFramePattern } from '../../src/sinks/point-cloud.js';
 import { decodeGray16, decodeRgb, makeClip, runCli, tempDir } from '../record/helpers.js';
 
 interface Ply {
@@ -196,5 +196,21 @@ describe('frame patterns', () => {
     expect(re.test('cloud-0001.ply')).toBe(true);
     expect(re.test('cloud-0001.ply.tmp')).toBe(false);
     expect(re.test('cloudy-0001.ply')).toBe(false);
+  });
+});
+
+describe('encodePly', () => {
+  it('writes into the buffer it is given when that is large enough (a run reuses one per frame), the same bytes as a fresh file', () => {
+    const positions = Float32Array.from([0, 1, -2, 0.5, -1.5, -3]);
+    const rgb = Uint8Array.from([1, 2, 3, 250, 251, 252]);
+    const fresh = encodePly(positions, rgb, 2, ['frame 9']);
+    const big = Buffer.alloc(fresh.length + 10, 0xee);
+    const reused = encodePly(positions, rgb, 2, ['frame 9'], big);
+    expect(reused.equals(fresh)).toBe(true);
+    expect([reused.buffer, reused.byteOffset]).toEqual([big.buffer, big.byteOffset]);
+    // Too small (a longer header, a larger frame): a new buffer, the whole file.
+    const grown = encodePly(positions, rgb, 2, ['frame 10'], reused);
+    expect(grown.buffer).not.toBe(big.buffer);
+    expect(grown.equals(encodePly(positions, rgb, 2, ['frame 10']))).toBe(true);
   });
 });
