@@ -56,7 +56,7 @@ describe('live stats and the input picture', () => {
     let hold: Promise<void> | null = null;
     const run = await startLive({
       model: 'analytic',
-      // The second inferred frame is held for 1.5 s: no depth can arrive meanwhile.
+      // The 20th inferred frame (after the warm-up) is held for 1.5 s: no depth can arrive meanwhile.
       wrapInfer: (infer) => {
         let n = 0;
         return async (f) => {
