@@ -7,8 +7,8 @@ import type { CliIO } from './io.js';
 /** Parsed flags of the main command; each extension reads its own. */
 export type Flags = Readonly<Record<string, unknown>>;
 
-/** The model a run loads and where it runs, merged from the preset and the flags. */
-export type RunModelOptions = Pick<PipelineOptions, 'model' | 'device' | 'spec' | 'checkpoint' | 'allowDownload'>;
+/** The model a run loads, where it runs and how it colours depth, merged from the preset and the flags. */
+export type RunOptions = Pick<PipelineOptions, 'model' | 'device' | 'spec' | 'checkpoint' | 'allowDownload' | 'render'>;
 
 export interface ExtensionContext {
   readonly flags: Flags;
@@ -17,7 +17,7 @@ export interface ExtensionContext {
   /** The input file, or the label of a live source. */
   readonly inputLabel: string;
   readonly input: PipelineInput;
-  readonly run: RunModelOptions;
+  readonly run: RunOptions;
 }
 
 /**
@@ -29,7 +29,7 @@ export interface CliExtension {
   readonly name: string;
   addOptions(cmd: Command): void;
   /** Handles a flag that replaces the run (e.g. --list-webcams); returns an exit code, or null to go on. */
-  handle?(flags: Flags, io: CliIO, run: RunModelOptions): Promise<number | null>;
+  handle?(flags: Flags, io: CliIO, run: RunOptions): Promise<number | null>;
   /** Provides the input when the flags ask for a non-file source (e.g. --webcam). */
   input?(flags: Flags, io: CliIO): Promise<PipelineInput | null>;
   /** Sinks to attach to the run. */

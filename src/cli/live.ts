@@ -3,14 +3,14 @@ import { DepthVideoError } from '../errors.js';
 import { PhotoDepth, DEFAULT_UPLOAD_LIMIT } from '../preview/photo.js';
 import { DEFAULT_PREVIEW_HOST, DEFAULT_PREVIEW_PORT, isLoopback, startPreviewServer, type PreviewServer } from '../preview/server.js';
 import { previewSink } from '../preview/sink.js';
-import { colormapTables } from '../preview/protocol.js';
-import { COLORMAP_NAMES, isColormapName } from '../render/colormap.js';
+import { colormapTables, type RenderState } from '../preview/protocol.js';
+import { COLORMAP_NAMES } from '../render/colormap.js';
 import { nodeWebcamSource } from '../sources/node-webcam.js';
 import { describeDevices, listWebcams, parseSize, TEST_WEBCAM, webcamSource } from '../sources/webcam.js';
 import type { PipelineInput } from '../pipeline/run.js';
 import type { FrameSink } from '../pipeline/types.js';
 import { isGeneratedModelName } from '../inference/generate/index.js';
-import type { CliExtension, ExtensionContext, Flags, RunModelOptions } from './extension.js';
+import type { CliExtension, ExtensionContext, Flags, RunOptions } from './extension.js';
 import type { CliIO } from './io.js';
 
 function str(v: unknown): string | undefined {
@@ -36,11 +36,11 @@ interface ServeOptions {
   readonly hub?: ReturnType<typeof previewSink>;
   readonly photo: PhotoDepth;
   readonly keepAlive: boolean;
-  readonly run: RunModelOptions;
+  readonly run: RunOptions;
 }
 
 /** Photos are inferred with the run's model, preprocessing and device: a live run's own session (PhotoDepth.share), or one like it. */
-function photoDepth(run: RunModelOptions, io: CliIO, quiet: boolean, awaitRun: boolean): PhotoDepth {
+function photoDepth(run: RunOptions, io: CliIO, quiet: boolean, awaitRun: boolean): PhotoDepth {
   return new PhotoDepth({
     awaitRun,
     model: run.model,
@@ -52,6 +52,13 @@ function photoDepth(run: RunModelOptions, io: CliIO, quiet: boolean, awaitRun: b
   });
 }
 
+/** The page starts with the run's colours (preset and flags merged, as the output gets them). */
+function pageRender(run: RunOptions): RenderState {
+  const { colormap, invert, highContrast } = run.render;
+  // The page is for looking at input and depth together; depth-only is a click away.
+  return { colormap, invert, highContrast, layout: 'side-by-side' };
+}
+
 async function serve(flags: Flags, io: CliIO, o: ServeOptions): Promise<PreviewServer> {
   const host = str(flags.host) ?? DEFAULT_PREVIEW_HOST;
   const explicit = flags.host !== undefined;
@@ -59,7 +66,6 @@ async function serve(flags: Flags, io: CliIO, o: ServeOptions): Promise<PreviewS
     io.stderr.write(`warning: the preview on ${host} can be opened by anyone who can reach this machine, and shows the camera\n`);
   }
   const quiet = flags.quiet === true;
-  const colormap = str(flags.colormap) ?? 'inferno';
   const server = await startPreviewServer({
     port: previewPort(flags.preview),
     host,
@@ -76,7 +82,7 @@ async function serve(flags: Flags, io: CliIO, o: ServeOptions): Promise<PreviewS
       // Before the first photo the model is not loaded; the generated ones are known by name.
       untrained: isGeneratedModelName(o.run.model),
       device: null,
-      render: { colormap: isColormapName(colormap) ? colormap : 'inferno', invert: flags.invert === true, highContrast: flags.highContrast === true, layout: 'side-by-side' },
+      render: pageRender(o.run),
       schedule: 'async',
       recording: false,
       canRecord: false,
@@ -106,7 +112,7 @@ export const liveExtension: CliExtension = {
       .option('--photo-ui', 'serve only the photo page (drop an image, get its depth), no video');
   },
 
-  async handle(flags: Flags, io: CliIO, run: RunModelOptions): Promise<number | null> {
+  async handle(flags: Flags, io: CliIO, run: RunOptions): Promise<number | null> {
     if (flags.listWebcams) {
       const devices = await listWebcams();
       if (!devices.length) io.stdout.write(`${describeDevices(devices)}\n`);
@@ -147,18 +153,11 @@ export const liveExtension: CliExtension = {
 
   async sinks(ctx: ExtensionContext): Promise<FrameSink[]> {
     if (!previewWanted(ctx.flags)) return [];
-    const colormap = str(ctx.flags.colormap) ?? 'inferno';
     const photo = photoDepth(ctx.run, ctx.io, ctx.flags.quiet === true, true);
     const hub = previewSink({
       photo,
       control: ctx.control,
-      render: {
-        colormap: isColormapName(colormap) ? colormap : 'inferno',
-        invert: ctx.flags.invert === true,
-        highContrast: ctx.flags.highContrast === true,
-        // The page is for looking at input and depth together; depth-only is a click away.
-        layout: 'side-by-side',
-      },
+      render: pageRender(ctx.run),
       recorder: ctx.flags.record !== undefined || ctx.flags.recordPaused === true ? { recording: ctx.flags.recordPaused !== true } : null,
       // An output file's picture size is fixed when it starts.
       forwardLayout: ctx.flags.out === undefined,

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { ensureGeneratedModel } from '../../src/inference/generate/index.js';
 import { WebSocket } from 'ws';
 import type { PipelineContext } from '../../src/pipeline/types.js';
 import { RunControl } from '../../src/pipeline/control.js';
 import type { HelloMessage } from '../../src/preview/protocol.js';
 import { startPreviewServer } from '../../src/preview/server.js';
 import { previewSink } from '../../src/preview/sink.js';
+import { startCli, stop } from './helpers.js';
 
 describe('the page greeting', () => {
   it('a viewer that connected while the model was loading gets the full hello (model, device) once the run starts', async () => {
@@ -26,6 +28,41 @@ describe('the page greeting', () => {
     } finally {
       ws.close();
       await server.close();
+    }
+  });
+});
+
+/** The first message a page gets from a CLI run's preview. */
+async function firstHello(url: string): Promise<HelloMessage> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}ws`);
+  try {
+    return await new Promise<HelloMessage>((resolve, reject) => {
+      ws.on('message', (d, bin) => { if (!bin) resolve(JSON.parse(String(d)) as HelloMessage); });
+      ws.on('error', reject);
+    });
+  } finally {
+    ws.close();
+  }
+}
+
+describe('the page starts from the run\'s own render settings', () => {
+  // matte: gray, as the output file gets it; the page used to read the raw flags and show inferno.
+  it('a live run with --pipeline matte', async () => {
+    await ensureGeneratedModel('analytic');
+    const run = await startCli(['--webcam', 'lavfi:testsrc2=size=160x90:rate=5', '--model', 'analytic', '--pipeline', 'matte']);
+    try {
+      expect((await firstHello(run.url)).render).toMatchObject({ colormap: 'gray', invert: false, highContrast: false });
+    } finally {
+      await stop(run.proc);
+    }
+  });
+
+  it('--photo-ui with --pipeline matte and --invert', async () => {
+    const run = await startCli(['--photo-ui', '--model', 'analytic', '--pipeline', 'matte', '--invert']);
+    try {
+      expect((await firstHello(run.url)).render).toMatchObject({ colormap: 'gray', invert: true, highContrast: false });
+    } finally {
+      await stop(run.proc);
     }
   });
 });

@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { RunControl } from '../../src/pipeline/control.js';
@@ -6,6 +7,7 @@ import { PhotoDepth } from '../../src/preview/photo.js';
 import { startPreviewServer, type PreviewServer } from '../../src/preview/server.js';
 import { previewSink } from '../../src/preview/sink.js';
 import { webcamSource } from '../../src/sources/webcam.js';
+import { BIN, ROOT } from '../helpers/media.js';
 
 export interface LiveRun {
   readonly server: PreviewServer;
@@ -80,4 +82,25 @@ export function stalledClient(port: number): Promise<Socket> {
     });
     sock.on('error', reject);
   });
+}
+
+/** Starts the CLI with a preview on a free port; resolves with its URL once it is listening. */
+export function startCli(args: string[]): Promise<{ proc: ChildProcess; url: string; stderr: () => string }> {
+  const proc = spawn(process.execPath, [BIN, ...args, '--preview', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  return new Promise((resolve, reject) => {
+    proc.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /preview: (http:\/\/\S+)/.exec(err);
+      if (m) resolve({ proc, url: m[1]!, stderr: () => err });
+    });
+    proc.on('exit', (code) => reject(new Error(`exited ${code} before serving: ${err}`)));
+  });
+}
+
+export async function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGINT');
+  await exited;
 }

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ensureGeneratedModel } from '../../src/inference/generate/index.js';
 import type { ModelDescription } from '../../src/inference/session.js';
 import { encodePngRgb8, PhotoDepth, type PhotoModel } from '../../src/preview/photo.js';
-import { BIN, ROOT } from '../helpers/media.js';
 import { webgpu, webgpuStatus } from '../helpers/webgpu.js';
+import { startCli, stop } from './helpers.js';
 
 /** A 40x20 left-to-right gradient. */
 function photo(): Promise<Buffer> {
@@ -13,27 +12,6 @@ function photo(): Promise<Buffer> {
   const data = new Uint8Array(w * h * 3);
   for (let i = 0; i < w * h; i++) data.fill((i % w) * 6, i * 3, i * 3 + 3);
   return encodePngRgb8({ width: w, height: h, data });
-}
-
-/** Starts the CLI with a preview on a free port; resolves with its URL once it is listening. */
-function startCli(args: string[]): Promise<{ proc: ChildProcess; url: string; stderr: () => string }> {
-  const proc = spawn(process.execPath, [BIN, ...args, '--preview', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  return new Promise((resolve, reject) => {
-    proc.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /preview: (http:\/\/\S+)/.exec(err);
-      if (m) resolve({ proc, url: m[1]!, stderr: () => err });
-    });
-    proc.on('exit', (code) => reject(new Error(`exited ${code} before serving: ${err}`)));
-  });
-}
-
-async function stop(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGINT');
-  await exited;
 }
 
 async function postPhoto(url: string): Promise<{ status: number; body: { device?: string; error?: string; width?: number } }> {
