@@ -55,8 +55,10 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .action(async (inputArg: string | undefined, flags: MainFlags, cmd: Command) => {
       const all = flags as unknown as Flags;
       const runPreset = presetFor(flags, preset);
+      // A flag that replaces the run (--photo-ui) works on single pictures.
+      const stillRun = buildOptions(cmd, flags, runPreset, true);
       for (const ext of EXTENSIONS) {
-        const code = await ext.handle?.(all, io, buildOptions(cmd, flags, runPreset, true));
+        const code = await ext.handle?.(all, io, stillRun);
         if (code !== null && code !== undefined) { setExit(code); return; }
       }
       let input: PipelineInput | null = null;
