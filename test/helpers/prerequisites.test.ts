@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from './media.js';
@@ -52,5 +52,26 @@ describe('requireOrSkip', () => {
     });
     const messages = report.testResults.flatMap((f) => f.assertionResults).flatMap((t) => t.failureMessages).join('\n');
     expect(messages).toMatch(/CI=true and a prerequisite is missing: the gizmo \(apt-get install gizmo\)/);
+  });
+});
+
+describe('.ci/summary.mjs', () => {
+  const summarize = (path: string) => spawnSync(process.execPath, [join(ROOT, '.ci', 'summary.mjs'), path], { cwd: ROOT, encoding: 'utf8' });
+
+  it('counts a test file that failed to load (it has no tests) as a failure, and a missing report as one', () => {
+    const path = join(tempDir('summary-'), 'report.json');
+    writeFileSync(path, JSON.stringify({
+      numPassedTests: 3, numFailedTests: 0,
+      testResults: [
+        { name: join(ROOT, 'test/a.test.ts'), status: 'passed', assertionResults: [{ fullName: 'a', status: 'passed' }] },
+        { name: join(ROOT, 'test/broken.test.ts'), status: 'failed', assertionResults: [] },
+      ],
+    }));
+    const r = summarize(path);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(['3 passed, 1 failed']);
+    const missing = summarize(join(tempDir('summary-'), 'none.json'));
+    expect(missing.status).toBe(1);
+    expect(missing.stdout).toMatch(/^0 passed, 1 failed \(no test report: /);
   });
 });
