@@ -4,8 +4,12 @@ import type { VideoFrame } from '../../src/types.js';
 
 const settle = () => new Promise((r) => setTimeout(r, 400));
 
-describe('ffmpegSource frames in flight', () => {
+// Both ways of reading ffmpeg's output (raw-frames.ts): the FIFO thread, and the pipe kept for Windows.
+describe.each(['fifo', 'pipe'])('ffmpegSource frames in flight (%s reader)', (kind) => {
   it('never has more than maxInFlight alive, and limitInFlight lowers and lifts the cap while running', async () => {
+    const saved = process.env.DEPTH_VIDEO_PIPE_READER;
+    if (kind === 'pipe') process.env.DEPTH_VIDEO_PIPE_READER = '1';
+    else delete process.env.DEPTH_VIDEO_PIPE_READER;
     const src = ffmpegSource({ inputArgs: ['-f', 'lavfi', '-i', 'testsrc2=size=32x24:rate=30'], label: 'lavfi', maxInFlight: 8 });
     const held: VideoFrame[] = [];
     const sub = src.frames$.subscribe((f) => held.push(f));
@@ -31,6 +35,8 @@ describe('ffmpegSource frames in flight', () => {
       expect(held.map((f) => f.index)).toEqual([...Array(14).keys()]);
     } finally {
       sub.unsubscribe();
+      if (saved === undefined) delete process.env.DEPTH_VIDEO_PIPE_READER;
+      else process.env.DEPTH_VIDEO_PIPE_READER = saved;
     }
   });
 });
