@@ -1,4 +1,5 @@
-import type { RgbImage } from '../types.js';
+import type { FrameImage } from '../types.js';
+import { yuvCoefficients, yuvPixelToRgb } from './yuv-to-rgb.js';
 
 /** Largest change of any channel (0..255) for which an input pixel counts as still (stillMaskFromFrames' threshold). */
 const STILL = 6;
@@ -13,10 +14,21 @@ export function flickerGrid(width: number, height: number, step: number): { read
  * at the grid points, into `outUnit` (gw * gh) and `outRgb` (gw * gh * 3).
  * Pure, so it runs wherever the frame is rendered; FlickerMeter.addSamples
  * then takes the frames in order.
+ * A yuv420p input is sampled as the RGB ffmpeg would have decoded (yuv-to-rgb.ts).
  */
-export function sampleFlicker(input: RgbImage, unit: Float32Array, step: number, outUnit: Float32Array, outRgb: Uint8Array): void {
+export function sampleFlicker(input: FrameImage, unit: Float32Array, step: number, outUnit: Float32Array, outRgb: Uint8Array): void {
   const { width } = input;
   const { gw, gh } = flickerGrid(input.width, input.height, step);
+  if (input.format === 'yuv420p') {
+    const c = yuvCoefficients(input.colour);
+    for (let gy = 0, k = 0; gy < gh; gy++) {
+      for (let gx = 0; gx < gw; gx++, k++) {
+        outUnit[k] = unit[gy * step * width + gx * step]!;
+        yuvPixelToRgb(input, c, gx * step, gy * step, outRgb, 3 * k);
+      }
+    }
+    return;
+  }
   const src = input.data;
   for (let gy = 0, k = 0; gy < gh; gy++) {
     const row = gy * step * width;
@@ -61,7 +73,7 @@ export class FlickerMeter {
   }
 
   /** Adds one inferred frame: its input and its normalised depth at frame size. */
-  add(input: RgbImage, unit: Float32Array): void {
+  add(input: FrameImage, unit: Float32Array): void {
     const step = this.stepFor(input.width, input.height);
     const { gw, gh } = flickerGrid(input.width, input.height, step);
     const n = gw * gh;

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
-import type { RgbImage } from '../types.js';
+import type { FrameImage, RgbImage } from '../types.js';
 import type { TapTable } from './resize.js';
 import type { YuvTable } from './yuv.js';
+import { frameBytes, yuvCoefficients, yuvPlanes } from './yuv-to-rgb.js';
 
 /**
  * The WebAssembly SIMD kernels (kernels.wat) and the memory
@@ -14,6 +15,7 @@ interface KernelExports {
   readonly memory: WebAssembly.Memory;
   columns(src: number, width: number, outH: number, dst: number, idx: number, wts: number, offset: number, scale: number, clamp: number): void;
   rowsRgb(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number, rowUsed: number, row: number): void;
+  rowsYuv(y: number, u: number, v: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number, rowUsed: number, row: number, coef: number): void;
   rowsF32(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number): void;
   range(src: number, n: number, out: number): void;
   indices(src: number, n: number, dst: number, invert: number): void;
@@ -118,12 +120,13 @@ function put(buf: ArrayBuffer, at: number, data: Int32Array | Float32Array | Uin
 }
 
 /**
- * Packed RGB24 -> three resampled float planes, each mapped through
+ * A frame (packed RGB24, or yuv420p converted to RGB as ffmpeg would: see
+ * yuv-to-rgb.ts) -> three resampled float planes, each mapped through
  * v * scale[c] + offset[c] and written to dst at plane planeOf[c].
  * False when the kernels are unavailable.
  */
-export function wasmRgbToPlanes(
-  img: RgbImage,
+export function wasmFrameToPlanes(
+  img: FrameImage,
   width: number,
   height: number,
   tx: TapTable,
@@ -138,22 +141,31 @@ export function wasmRgbToPlanes(
   if (!k) return false;
   const x4 = taps4(tx, 16);
   const y4 = taps4(ty, 1);
-  const bytes = img.width * img.height * 3;
+  const yuv = img.format === 'yuv420p';
+  const bytes = frameBytes(img.format ?? 'rgb24', img.width, img.height);
   const tmpPlane = img.height * width * 4;
   const plane = width * height;
   const m = new Layout();
-  // One spare byte past the pixels: the kernel reads 4 bytes per RGB pixel.
+  // Spare bytes past the pixels: the kernels read 4 bytes per RGB pixel, and whole vectors of yuv420p rows.
   const src = m.alloc(bytes + 16);
+  const coef = m.alloc(24);
   const tmp = m.alloc(3 * tmpPlane);
   const out = m.alloc(plane * 4);
   const taps = tapRegions(m, x4, y4);
   const used = m.alloc(img.height);
-  const row = m.alloc(img.width * 16);
+  const row = m.alloc((img.width + 4) * 16);
   const buf = m.commit(k.memory);
   put(buf, src, img.data.length === bytes ? img.data : img.data.subarray(0, bytes));
   taps.write(buf);
   put(buf, used, rowUsed);
-  k.rowsRgb(src, img.width, img.height, tmp, width, taps.xi, taps.xw, used, row);
+  if (yuv) {
+    const c = yuvCoefficients(img.colour);
+    put(buf, coef, Int32Array.of(c.y, c.yOffset, c.vr, c.ub, c.ug, c.vg));
+    const p = yuvPlanes(img.width, img.height);
+    k.rowsYuv(src, src + p.u, src + p.v, img.width, img.height, tmp, width, taps.xi, taps.xw, used, row, coef);
+  } else {
+    k.rowsRgb(src, img.width, img.height, tmp, width, taps.xi, taps.xw, used, row);
+  }
   const result = new Float32Array(buf, out, plane);
   for (let c = 0; c < 3; c++) {
     // v * scale + offset as (v + offset / scale) * scale: the kernel adds first.

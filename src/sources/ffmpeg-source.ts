@@ -4,7 +4,8 @@ import { Observable } from 'rxjs';
 import { DepthVideoError } from '../errors.js';
 import { ffmpegPath } from '../ffmpeg/binary.js';
 import type { Rational } from '../ffmpeg/probe.js';
-import type { VideoFrame } from '../types.js';
+import { frameBytes as frameBytesOf } from '../render/yuv-to-rgb.js';
+import type { VideoFrame, YuvColour } from '../types.js';
 import { rawFrameReader } from './raw-frames.js';
 
 export interface SourceInfo {
@@ -100,6 +101,12 @@ export interface FfmpegSourceOptions {
   readonly maxInFlight?: number;
   /** Extra ffmpeg output options placed before the rawvideo output (e.g. -frames:v N). */
   readonly outputArgs?: readonly string[];
+  /**
+   * Frames stay yuv420p as the decoder gives them (the input must be
+   * yuv420p, or yuvj420p for full range, with even sides), and carry this
+   * colour; null or absent: ffmpeg converts them to RGB24.
+   */
+  readonly yuv?: YuvColour | null;
 }
 
 const SHOWINFO_FRAME = /^n:\s*(\d+) pts:\s*(-?\d+)/;
@@ -119,6 +126,7 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
   const info = new Promise<SourceInfo>((res, rej) => { resolveInfo = res; rejectInfo = rej; });
   info.catch(() => undefined); // consumers that only subscribe see the error through the observable
 
+  const yuv = opts.yuv ?? null;
   const frames$ = new Observable<VideoFrame>((subscriber) => {
     const args = [
       // level: every line says how serious it is, so damage is told apart
@@ -131,7 +139,8 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
       '-vf', 'showinfo=checksum=0',
       '-vsync', 'passthrough',
       ...(opts.outputArgs ?? []),
-      '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+      // yuvj420p is full-range yuv420p: naming it keeps ffmpeg from converting the range.
+      '-f', 'rawvideo', '-pix_fmt', yuv ? (yuv.range === 'full' ? 'yuvj420p' : 'yuv420p') : 'rgb24', 'pipe:1',
     ];
     const ready: { index: number; data: Uint8Array; slot: number; readAt: number }[] = [];
     let alive = 0;
@@ -257,6 +266,7 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
         let released = false;
         const data = head.data;
         const frame: VideoFrame = {
+          ...(yuv ? { format: 'yuv420p', colour: yuv } as const : { format: 'rgb24' } as const),
           index: head.index,
           pts: p,
           width,
@@ -307,7 +317,11 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
       if (!width && inOutput && (m = OUTPUT_SIZE.exec(line))) {
         width = Number(m[1]);
         height = Number(m[2]);
-        frameBytes = width * height * 3;
+        if (yuv && (width % 2 || height % 2)) {
+          finish(new DepthVideoError('INPUT_DAMAGED', `${opts.label}: the decoder gave ${width}x${height} frames, which yuv420p cannot hold as decoded; re-encode the file with even sides`, { file: opts.label }));
+          return;
+        }
+        frameBytes = frameBytesOf(yuv ? 'yuv420p' : 'rgb24', width, height);
         sendInfo();
         reader.setFrameBytes(frameBytes);
         pump();

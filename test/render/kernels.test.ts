@@ -5,7 +5,8 @@ import { imageToTensor } from '../../src/inference/preprocess.js';
 import { KERNELS_PATH, setWasmKernels, wasmKernels } from '../../src/render/kernels.js';
 import { resizeAndNormalize, resizeDepth } from '../../src/render/resize.js';
 import { depthRange } from '../../src/render/normalize.js';
-import type { Interpolation, PreprocessSpec } from '../../src/types.js';
+import type { Interpolation, PreprocessSpec, Yuv420pImage, YuvColour } from '../../src/types.js';
+import { yuv420pToRgb } from '../../src/render/yuv-to-rgb.js';
 import { mulberry32 } from '../../src/inference/generate/random.js';
 
 // The WebAssembly kernels against the TypeScript loops they replace (which
@@ -65,6 +66,22 @@ describe('WebAssembly resampling kernels', () => {
         }
       });
     }
+    it(`imageToTensor ${interp} of a yuv420p frame: exactly the tensor of the RGB frame ffmpeg would have sent, both paths`, () => {
+      const rand = mulberry32(5);
+      const colours: YuvColour[] = [{ matrix: 'bt601', range: 'limited' }, { matrix: 'bt709', range: 'limited' }, { matrix: 'bt601', range: 'full' }];
+      // Even sizes only (yuv420p as decoded); widths of 4k + 2 leave half a vector of pixels.
+      for (const [w, h, W, H] of [[38, 24, 50, 32], [102, 68, 40, 30], [64, 48, 64, 32], [6, 4, 16, 16], [22, 14, 22, 14]] as const) {
+        for (const colour of colours) {
+          const yuv: Yuv420pImage = { format: 'yuv420p', colour, width: w, height: h, data: new Uint8Array(w * h * 1.5).map(() => Math.floor(rand() * 256)) };
+          const rgb = yuv420pToRgb(yuv);
+          const s = spec(interp, 'RGB');
+          const { wasm, ts } = both(() => imageToTensor(yuv, s, { width: W, height: H }));
+          const fromRgb = both(() => imageToTensor(rgb, s, { width: W, height: H }));
+          expect(wasm, `${w}x${h} -> ${W}x${H} ${colour.matrix} ${colour.range}`).toEqual(fromRgb.wasm);
+          expect(ts, `${w}x${h} -> ${W}x${H} ${colour.matrix} ${colour.range}`).toEqual(fromRgb.ts);
+        }
+      }
+    });
     for (const align of [false, true]) {
       it(`resizeDepth ${interp} align_corners=${align}: same map as the TypeScript loops`, () => {
         const rand = mulberry32(11);
