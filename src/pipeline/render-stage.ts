@@ -142,7 +142,7 @@ export class RenderStage {
     const unitAt = r.take(n * 4);
     const rawAt = wants.raw ? r.take(n * 4) : -1;
     const flickerUnitAt = g ? r.take(g * 4) : -1;
-    const flickerRgbAt = g ? r.take(g * 3) : -1;
+    const flickerRgbAt = g ? r.take(g * 4) : -1;
     // Kept for the repeats of a layout that shows the input, unless they compose in yuv420p (from the unit picture).
     const depthRgbAt = settings.layout !== 'depth' && !composesInYuv(frame, settings.layout, wants) ? r.take(n * 3) : -1;
     const pic = this.pictureRegions(r, out.width, out.height);
@@ -151,7 +151,7 @@ export class RenderStage {
     const unit = new Float32Array(buffer, unitAt, n);
     const raw = rawAt >= 0 ? new Float32Array(buffer, rawAt, n) : null;
     const depthRgb = depthRgbAt >= 0 ? new Uint8Array(buffer, depthRgbAt, n * 3) : null;
-    const samples = g ? { unit: new Float32Array(buffer, flickerUnitAt, g), rgb: new Uint8Array(buffer, flickerRgbAt, g * 3) } : null;
+    const samples = g ? { unit: new Float32Array(buffer, flickerUnitAt, g), rgb: new Uint8Array(buffer, flickerRgbAt, g * 4) } : null;
     const picture = this.picture(buffer, pic, out.width, out.height);
     const job: PixelJob = {
       settings, width: w, height: h,

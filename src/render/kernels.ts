@@ -22,6 +22,7 @@ interface KernelExports {
   yuvRowsFromIndices(idx: number, n: number, tabY: number, tabU: number, tabV: number, dstY: number, cu: number, cv: number): void;
   yuvRowsFromRgb(rgb: number, n: number, coef: number, dstY: number, cu: number, cv: number): void;
   chromaColumns(src: number, cw: number, h: number, taps: number, dst: number): void;
+  flickerPair(prevUnit: number, prevRgb: number, unit: number, rgb: number, n: number, out: number): void;
 }
 
 /** Where `npm run build` puts the assembled module (also found when running from src/). */
@@ -403,4 +404,27 @@ export function wasmRange(data: Float32Array): { min: number; max: number } | nu
   k.range(src, data.length, out);
   const r = new Float32Array(buf, out, 2);
   return { min: r[0]!, max: r[1]! };
+}
+
+/**
+ * flicker-meter.ts's flickerPair in the kernels (samples as R, G, B, 0);
+ * null when they are unavailable.
+ */
+export function wasmFlickerPair(prevUnit: Float32Array, prevRgb: Uint8Array, unit: Float32Array, rgb: Uint8Array, n: number): { still: number; sum: number; count: number } | null {
+  const k = wasmKernels();
+  if (!k) return null;
+  const m = new Layout();
+  const pu = m.alloc(n * 4);
+  const pr = m.alloc(n * 4);
+  const cu = m.alloc(n * 4);
+  const cr = m.alloc(n * 4);
+  const out = m.alloc(16);
+  const buf = m.commit(k.memory);
+  put(buf, pu, prevUnit.subarray(0, n));
+  put(buf, pr, prevRgb.subarray(0, n * 4));
+  put(buf, cu, unit.subarray(0, n));
+  put(buf, cr, rgb.subarray(0, n * 4));
+  k.flickerPair(pu, pr, cu, cr, n, out);
+  const counts = new Int32Array(buf, out, 2);
+  return { still: counts[0]!, count: counts[1]!, sum: new Float64Array(buf, out + 8, 1)[0]! };
 }

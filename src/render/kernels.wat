@@ -469,6 +469,66 @@
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $row))))
 
+  ;; The flicker meter's comparison of two frames' samples (flicker-meter.ts,
+  ;; flickerPair): $n samples as f32 depth at $prevUnit/$unit and R, G, B, 0
+  ;; bytes at $prevRgb/$rgb. A sample is still when no channel moved by more
+  ;; than 6; the absolute depth changes of still samples are summed when
+  ;; finite. Writes the still count (i32), the finite count (i32) and the sum
+  ;; (f64, at $out + 8); four samples at a time, the sum in two f64x2 lanes.
+  (func (export "flickerPair") (param $prevUnit i32) (param $prevRgb i32) (param $unit i32) (param $rgb i32) (param $n i32) (param $out i32)
+    (local $i i32) (local $o i32) (local $a v128) (local $b v128) (local $still v128) (local $d v128) (local $ok v128)
+    (local $nStill v128) (local $nOk v128) (local $sum v128) (local $e f64) (local $total f64)
+    (block $done
+      (loop $vec
+        (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $a (v128.load (i32.add (local.get $prevRgb) (local.get $o))))
+        (local.set $b (v128.load (i32.add (local.get $rgb) (local.get $o))))
+        ;; |a - b| per byte, > 6 anywhere in a sample's four bytes: that sample moved.
+        (local.set $still (i32x4.eq (v128.const i32x4 0 0 0 0)
+          (i8x16.gt_u (i8x16.sub (i8x16.max_u (local.get $a) (local.get $b)) (i8x16.min_u (local.get $a) (local.get $b))) (v128.const i8x16 6 6 6 6 6 6 6 6 6 6 6 6 6 6 6 6))))
+        (local.set $nStill (i32x4.sub (local.get $nStill) (local.get $still)))
+        ;; The depth change in f64, as the TypeScript loop takes it (exact for two floats);
+        ;; d - d is 0 only for finite d (NaN and infinities give NaN). Two samples per half.
+        (local.set $a (v128.load (i32.add (local.get $unit) (local.get $o))))
+        (local.set $b (v128.load (i32.add (local.get $prevUnit) (local.get $o))))
+        (local.set $d (f64x2.sub (f64x2.promote_low_f32x4 (local.get $a)) (f64x2.promote_low_f32x4 (local.get $b))))
+        (local.set $ok (v128.and (i64x2.extend_low_i32x4_s (local.get $still)) (f64x2.eq (f64x2.sub (local.get $d) (local.get $d)) (v128.const f64x2 0 0))))
+        (local.set $nOk (i64x2.sub (local.get $nOk) (local.get $ok)))
+        (local.set $sum (f64x2.add (local.get $sum) (v128.and (local.get $ok) (f64x2.abs (local.get $d)))))
+        (local.set $a (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a) (local.get $a)))
+        (local.set $b (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $b) (local.get $b)))
+        (local.set $d (f64x2.sub (f64x2.promote_low_f32x4 (local.get $a)) (f64x2.promote_low_f32x4 (local.get $b))))
+        (local.set $ok (v128.and (i64x2.extend_high_i32x4_s (local.get $still)) (f64x2.eq (f64x2.sub (local.get $d) (local.get $d)) (v128.const f64x2 0 0))))
+        (local.set $nOk (i64x2.sub (local.get $nOk) (local.get $ok)))
+        (local.set $sum (f64x2.add (local.get $sum) (v128.and (local.get $ok) (f64x2.abs (local.get $d)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $vec)))
+    (local.set $total (f64.add (f64x2.extract_lane 0 (local.get $sum)) (f64x2.extract_lane 1 (local.get $sum))))
+    (i32.store (local.get $out) (i32.add (i32.add (i32x4.extract_lane 0 (local.get $nStill)) (i32x4.extract_lane 1 (local.get $nStill)))
+      (i32.add (i32x4.extract_lane 2 (local.get $nStill)) (i32x4.extract_lane 3 (local.get $nStill)))))
+    (i32.store offset=4 (local.get $out) (i32.wrap_i64 (i64.add (i64x2.extract_lane 0 (local.get $nOk)) (i64x2.extract_lane 1 (local.get $nOk)))))
+    ;; The last n % 4 samples, one at a time.
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $a (i32x4.splat (i32.load (i32.add (local.get $prevRgb) (local.get $o)))))
+        (local.set $b (i32x4.splat (i32.load (i32.add (local.get $rgb) (local.get $o)))))
+        (if (i32x4.extract_lane 0 (i32x4.eq (v128.const i32x4 0 0 0 0)
+              (i8x16.gt_u (i8x16.sub (i8x16.max_u (local.get $a) (local.get $b)) (i8x16.min_u (local.get $a) (local.get $b))) (v128.const i8x16 6 6 6 6 6 6 6 6 6 6 6 6 6 6 6 6))))
+          (then
+            (i32.store (local.get $out) (i32.add (i32.load (local.get $out)) (i32.const 1)))
+            (local.set $e (f64.abs (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $unit) (local.get $o))))
+              (f64.promote_f32 (f32.load (i32.add (local.get $prevUnit) (local.get $o)))))))
+            (if (f64.eq (f64.sub (local.get $e) (local.get $e)) (f64.const 0))
+              (then
+                (local.set $total (f64.add (local.get $total) (local.get $e)))
+                (i32.store offset=4 (local.get $out) (i32.add (i32.load offset=4 (local.get $out)) (i32.const 1)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+    (f64.store offset=8 (local.get $out) (local.get $total)))
+
   ;; Address of row clamp(y, 0, h - 1).
   (func $clampRow (param $src i32) (param $rowBytes i32) (param $h i32) (param $y i32) (result i32)
     (if (i32.lt_s (local.get $y) (i32.const 0)) (then (local.set $y (i32.const 0))))

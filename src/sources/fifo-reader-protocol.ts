@@ -10,8 +10,10 @@ export const CTL = {
   limit: 2,
   /** 1: stop reading. */
   stop: 3,
+  /** 1 while the reader is (about to be) asleep: only then does a change need a notify, a system call. */
+  sleeping: 4,
   /** From here, one entry per slot: 1 while filled or held by the pipeline, 0 when free. */
-  slots: 4,
+  slots: 5,
 } as const;
 
 export interface FifoReaderInit {

@@ -11,12 +11,19 @@ const port = parentPort!;
 const slots: Uint8Array[] = [];
 const post = (m: FromFifoReader) => port.postMessage(m);
 
-/** Sleeps until the source changes something; false once it asks to stop. */
+/**
+ * Sleeps until the source changes something; false once it asks to stop.
+ * `sleeping` is raised before the signal is read, so a change made after
+ * that read is either seen by the check below or notified.
+ */
 function waitFor(ready: () => boolean): boolean {
   for (;;) {
-    if (Atomics.load(ctl, CTL.stop)) return false;
+    Atomics.store(ctl, CTL.sleeping, 1);
     const seen = Atomics.load(ctl, CTL.signal);
-    if (ready()) return true;
+    if (Atomics.load(ctl, CTL.stop) || ready()) {
+      Atomics.store(ctl, CTL.sleeping, 0);
+      return !Atomics.load(ctl, CTL.stop);
+    }
     Atomics.wait(ctl, CTL.signal, seen);
   }
 }

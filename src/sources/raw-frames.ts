@@ -236,7 +236,7 @@ class FifoReader implements RawFrameReader {
 
   private wake(): void {
     Atomics.add(this.ctl, CTL.signal, 1);
-    Atomics.notify(this.ctl, CTL.signal);
+    if (Atomics.load(this.ctl, CTL.sleeping)) Atomics.notify(this.ctl, CTL.signal);
   }
 
   private dropEnds(): void {

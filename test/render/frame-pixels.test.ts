@@ -79,8 +79,8 @@ describe('renderPixels with yuv420p input frames', () => {
       const frame = yuvFrame(colour);
       const rgb = frameAsRgb(frame, { buffer: new Uint8Array(0) });
       const n = Math.ceil(W / 3) * Math.ceil(H / 3);
-      const a = { unit: new Float32Array(n), rgb: new Uint8Array(3 * n) };
-      const b = { unit: new Float32Array(n), rgb: new Uint8Array(3 * n) };
+      const a = { unit: new Float32Array(n), rgb: new Uint8Array(4 * n) };
+      const b = { unit: new Float32Array(n), rgb: new Uint8Array(4 * n) };
       sampleFlicker(frame, unit, 3, a.unit, a.rgb);
       sampleFlicker(rgb, unit, 3, b.unit, b.rgb);
       expect([...a.rgb]).toEqual([...b.rgb]);
