@@ -1,6 +1,6 @@
-// Prints "N passed, M failed[, K skipped]" from vitest's JSON report, then one
-// line per skipped test with its full name (test/helpers/prerequisites.ts puts
-// the reason in the name). Exits 1 when the report is missing or unreadable.
+// Prints one line per skipped test with its full name (test/helpers/prerequisites.ts
+// puts the reason in the name), then, last, "N passed, M failed[, K skipped]"
+// from vitest's JSON report. Exits 1 when the report is missing or unreadable.
 import { readFileSync } from 'node:fs';
 
 const SKIPPED = new Set(['skipped', 'pending', 'todo', 'disabled']);
@@ -21,5 +21,5 @@ for (const file of report.testResults ?? []) {
     if (SKIPPED.has(t.status)) skipped.push(`${file.name.replace(process.cwd() + '/', '')}: ${t.fullName}`);
   }
 }
+for (const s of skipped) console.log(`skipped: ${s}`);
 console.log(`${passed} passed, ${failed} failed` + (skipped.length ? `, ${skipped.length} skipped` : ''));
-for (const s of skipped) console.log(`  skipped: ${s}`);

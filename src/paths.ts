@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,15 @@ export function modelsDir(): string {
 /** Generated (untrained) test models, kept apart from downloaded weights. */
 export function generatedModelsDir(): string {
   return join(modelsDir(), 'generated');
+}
+
+/** This package's version (recordings and --version say which build made them). */
+export function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
 }
 
 export const manifestPath: string = join(packageRoot, 'models', 'manifest.json');

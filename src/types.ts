@@ -56,7 +56,14 @@ export interface FrameTiming {
  */
 export type VideoFrame = FrameImage & FrameTiming;
 
-/** Relative inverse depth (larger = nearer), one float per pixel, row-major. */
+/**
+ * What a model's output means: relative inverse depth (larger = nearer, the
+ * MiDaS / Depth-Anything convention) or metric depth in metres (larger =
+ * farther, Depth-Anything V2 metric). Pictures show near as bright either way.
+ */
+export type DepthKind = 'relative-inverse-depth' | 'metric-depth';
+
+/** A model's prediction (see DepthKind for its direction), one float per pixel, row-major. */
 export interface DepthMap {
   readonly width: number;
   readonly height: number;

@@ -10,7 +10,7 @@ import { pipelineOptionsFor, type FileOptions } from './options.js';
 
 /** Loads the model a set of file options asks for, once for many files. */
 export async function openSession(o: FileOptions, ctl: { allowDownload: boolean; signal?: AbortSignal; onWarning?: (line: string) => void }): Promise<DepthSession> {
-  const { path } = await resolveModel(o.model, { allowDownload: ctl.allowDownload, signal: ctl.signal, onWarning: ctl.onWarning });
+  const { path } = await resolveModel(o.model, { allowDownload: ctl.allowDownload, signal: ctl.signal, onWarning: ctl.onWarning, checkpoint: o.checkpoint });
   return DepthSession.open(path, { device: o.device, threads: o.threads ?? undefined, spec: o.spec, onWarning: ctl.onWarning });
 }
 

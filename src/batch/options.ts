@@ -6,6 +6,7 @@ import { compileSchema, describeSchemaError } from '../pipeline/preset.js';
 import type { PipelineInput, PipelineOptions } from '../pipeline/run.js';
 import type { RenderSettings } from '../render/renderer.js';
 import type { StabilizeMode } from '../render/stabilize.js';
+import type { CheckpointChoice } from '../models/converted.js';
 import type { PreprocessSpec } from '../types.js';
 
 /**
@@ -17,6 +18,8 @@ import type { PreprocessSpec } from '../types.js';
  */
 export interface FileOptions {
   readonly model: string;
+  /** `--family` / `--max-depth` when `model` is a PyTorch checkpoint; absent otherwise (and in jobs queued before it existed). */
+  readonly checkpoint?: CheckpointChoice;
   /** Settings for videos. */
   readonly render: RenderSettings;
   /** --stabilize for images (off unless given explicitly). */
@@ -41,6 +44,11 @@ const SCHEMA = {
   required: ['model', 'render', 'stillStabilize', 'spec', 'audio', 'lossless', 'device', 'threads', 'maxFrames', 'videoExt'],
   properties: {
     model: { type: 'string', minLength: 1 },
+    checkpoint: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { family: { type: 'string', minLength: 1 }, maxDepth: { type: 'number', exclusiveMinimum: 0 } },
+    },
     render: {
       type: 'object',
       additionalProperties: false,
@@ -108,7 +116,7 @@ export function optionsHash(o: FileOptions): string {
 
 /** The session a set of options needs; files whose keys match share one. */
 export function sessionKey(o: FileOptions): string {
-  return canonical({ model: o.model, device: o.device, threads: o.threads, spec: o.spec });
+  return canonical({ model: o.model, checkpoint: o.checkpoint, device: o.device, threads: o.threads, spec: o.spec });
 }
 
 /** The runPipeline options for one file (the caller adds the session, signal and hooks). */
@@ -118,6 +126,7 @@ export function pipelineOptionsFor(o: FileOptions, input: string, output: string
     input: file,
     output,
     model: o.model,
+    checkpoint: o.checkpoint,
     sync: true,
     render: still ? { ...o.render, stabilize: o.stillStabilize } : o.render,
     spec: o.spec,

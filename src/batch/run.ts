@@ -8,6 +8,7 @@ import { discoverInputs, outDirPath, planOutputs, type BatchItem } from './disco
 import { openSession, renderFile } from './file-job.js';
 import { optionsHash, type FileOptions } from './options.js';
 import { BatchState, decide, type Decision, type Fingerprint, type StateEntry } from './state.js';
+import { counted } from '../count.js';
 
 export type FileStatus = 'done' | 'skipped' | 'failed' | 'damaged' | 'interrupted';
 
@@ -197,7 +198,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
         const status = s.interrupted ? 'interrupted' : s.damage ? 'damaged' : 'done';
         // What is at the output path now: the new file, or (stopped before its first frame) the old one, untouched.
         await state.set(p.key, entry(status, written, await fingerprint(p.output), s.damage));
-        report({ ...base, status, frames: written, wallMs: s.wallMs, fps: s.fps, model: { label: s.model.label, untrained: s.model.untrained }, message: s.interrupted ? `stopped after ${written} frames; the next run redoes it` : s.damage, code: s.damage ? 'INPUT_DAMAGED' : null });
+        report({ ...base, status, frames: written, wallMs: s.wallMs, fps: s.fps, model: { label: s.model.label, untrained: s.model.untrained }, message: s.interrupted ? `stopped after ${counted(written, 'frame')}; the next run redoes it` : s.damage, code: s.damage ? 'INPUT_DAMAGED' : null });
         if (s.interrupted) { interrupted = true; break; }
       } catch (e) {
         workMs += performance.now() - fileStart;

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
-import { ffmpegPath } from '../ffmpeg/binary.js';
+import { ffmpegPath, runToEnd } from '../ffmpeg/binary.js';
 import { resolveModel } from '../models/resolve.js';
 import { packageRoot } from '../paths.js';
 import { connectRedis, QUEUE_NAME } from '../queue/connection.js';
@@ -41,15 +41,11 @@ const dir = mkdtempSync(join(tmpdir(), 'dv-bench-batch-'));
 const out = (line: string) => process.stdout.write(line + '\n');
 
 /** Runs a command to completion; resolves with its wall time in ms. */
-function timed(cmd: string, args: string[]): Promise<number> {
+async function timed(cmd: string, args: string[]): Promise<number> {
   const t0 = performance.now();
-  return new Promise((res, rej) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    p.on('error', rej);
-    p.on('close', (c) => (c === 0 ? res(performance.now() - t0) : rej(new Error(`${cmd} ${args.join(' ')} exited with ${c}: ${err.slice(-400)}`))));
-  });
+  const r = await runToEnd(cmd, args);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.code}: ${r.stderr.slice(-400)}`);
+  return performance.now() - t0;
 }
 
 const ffmpeg = (args: string[]) => timed(ffmpegPath(), ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args]);

@@ -17,7 +17,7 @@ interface Arrival { readonly t: number; readonly part: 'input' | 'depth'; readon
 /** A live lavfi camera into the preview (with photo mode), and one viewer in this process counting what arrives. */
 async function liveWithViewer(size: string, model: string) {
   const control = new RunControl('async');
-  const photo = new PhotoDepth(model, false);
+  const photo = new PhotoDepth({ model, allowDownload: false });
   const hub = previewSink({ control, photo, render: { colormap: 'inferno', invert: false, highContrast: false, layout: 'side-by-side' }, forwardLayout: true });
   const server: PreviewServer = await startPreviewServer({ port: 0, photo, hello: () => hub.hello(), onMessage: (m) => hub.onMessage(m) });
   hub.attach(server);

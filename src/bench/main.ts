@@ -9,13 +9,12 @@
  * live-page, fused, convert, convert-midas (`npm run bench -- --only ceiling
  * --quick` runs the ceiling alone, in about a minute).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { firstValueFrom } from 'rxjs';
-import { ffmpegPath } from '../ffmpeg/binary.js';
+import { runFfmpeg } from '../ffmpeg/binary.js';
 import { DEVICE_NAMES, type DeviceName } from '../inference/device.js';
 import { DepthSession } from '../inference/session.js';
 import { resolveModel } from '../models/resolve.js';
@@ -62,14 +61,11 @@ const dir = mkdtempSync(join(tmpdir(), 'dv-bench-'));
 const out = (line: string) => process.stdout.write(line + '\n');
 const f1 = (n: number) => n.toFixed(1);
 
-function ffmpeg(args: string[]): Promise<number> {
+async function ffmpeg(args: string[]): Promise<number> {
   const t0 = performance.now();
-  return new Promise((res, rej) => {
-    const p = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    p.on('close', (c) => (c === 0 ? res(performance.now() - t0) : rej(new Error(err))));
-  });
+  const r = await runFfmpeg(['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return performance.now() - t0;
 }
 
 async function clip(name: string, size: string, frames: number): Promise<string> {

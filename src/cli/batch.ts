@@ -5,6 +5,7 @@ import { stopOnSignals, untrainedBanner } from './console.js';
 import { shortPath, type CliIO } from './io.js';
 import { addPipelineOptions, extOption, fileOptionsFrom, presetFor, type PipelineFlags } from './pipeline-flags.js';
 import { batchProgressText, statusLine } from './progress.js';
+import { counted } from '../count.js';
 
 interface BatchFlags extends PipelineFlags {
   outDir: string;
@@ -17,7 +18,7 @@ interface BatchFlags extends PipelineFlags {
 /** The per-file line printed as each file ends. */
 export function fileLine(r: FileReport): string {
   const io = `${shortPath(r.input)} -> ${shortPath(r.output)}`;
-  const took = `${r.frames} frame${r.frames === 1 ? '' : 's'} in ${(r.wallMs / 1000).toFixed(1)} s (${r.fps.toFixed(1)} fps)${r.model?.untrained ? ' [UNTRAINED TEST MODEL]' : ''}`;
+  const took = `${counted(r.frames, 'frame')} in ${(r.wallMs / 1000).toFixed(1)} s (${r.fps.toFixed(1)} fps)${r.model?.untrained ? ' [UNTRAINED TEST MODEL]' : ''}`;
   switch (r.status) {
     case 'done': return `done     ${io}: ${took}`;
     case 'skipped': return `skipped  ${io}: ${r.message}`;
@@ -39,7 +40,7 @@ function summaryLine(s: BatchSummary): string {
   const c = s.counts;
   const model = s.model ? `, model ${s.model.label}${s.model.untrained ? ' [UNTRAINED TEST MODEL]' : ''}` : '';
   return `batch ${s.interrupted ? 'stopped' : 'finished'}: ${c.done} done, ${c.skipped} skipped, ${c.failed} failed, ${c.damaged} damaged` +
-    `${c.interrupted ? `, ${c.interrupted} stopped` : ''} in ${(s.wallMs / 1000).toFixed(1)} s; ${s.frames} frames (${s.fps.toFixed(1)} fps)${model}` +
+    `${c.interrupted ? `, ${c.interrupted} stopped` : ''} in ${(s.wallMs / 1000).toFixed(1)} s; ${counted(s.frames, 'frame')} (${s.fps.toFixed(1)} fps)${model}` +
     (s.interrupted ? '\nrun the same command again to resume: finished files are skipped, the stopped one is redone' : '');
 }
 
@@ -71,7 +72,7 @@ export function registerBatchCommand(program: Command, io: CliIO, setExit: (code
           allowDownload: flags.download,
           signal: stop.signal,
           hooks: {
-            onPlan: (p) => { if (!quiet) status.print(`batch: ${p.files} files below ${shortPath(p.root)}, ${p.toDo} to do, ${p.skipped} finished before`); },
+            onPlan: (p) => { if (!quiet) status.print(`batch: ${counted(p.files, 'file')} below ${shortPath(p.root)}, ${p.toDo} to do, ${p.skipped} finished before`); },
             onModel: (m) => {
               if (m.untrained) status.print(untrainedBanner(m.label, m.path).trimEnd());
               if (!quiet) status.print(`device: ${m.deviceLabel}`);

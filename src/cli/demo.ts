@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DepthVideoError } from '../errors.js';
-import { ffmpegPath } from '../ffmpeg/binary.js';
+import { failureLine, runFfmpeg } from '../ffmpeg/binary.js';
 import { loadPreset } from '../pipeline/preset.js';
 import type { CliIO } from './io.js';
 import { runWithConsole } from './console.js';
@@ -14,20 +13,15 @@ import { runWithConsole } from './console.js';
  * pattern with a tone, so the demo exercises decode, audio copy, inference and
  * encode with nothing downloaded.
  */
-export function makeLavfiClip(path: string, opts: { seconds: number; size: string; rate: string; audio: boolean }): Promise<void> {
+export async function makeLavfiClip(path: string, opts: { seconds: number; size: string; rate: string; audio: boolean }): Promise<void> {
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
     '-f', 'lavfi', '-i', `testsrc2=size=${opts.size}:rate=${opts.rate}:duration=${opts.seconds}`];
   if (opts.audio) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${opts.seconds}`);
   args.push('-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p');
   if (opts.audio) args.push('-c:a', 'aac', '-shortest');
   args.push(path);
-  return new Promise((res, rej) => {
-    const p = spawn(ffmpegPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    p.on('error', rej);
-    p.on('close', (code) => (code === 0 ? res() : rej(new DepthVideoError('FFMPEG', `could not make the demo clip ${path}: ${err.trim().split('\n').pop() ?? code}`, { file: path }))));
-  });
+  const r = await runFfmpeg(args);
+  if (r.code !== 0) throw new DepthVideoError('FFMPEG', `could not make the demo clip ${path}: ${failureLine(r)}`, { file: path });
 }
 
 export function registerDemoCommand(program: Command, io: CliIO, setExit: (code: number) => void): void {

@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
 import type { RunControl } from '../pipeline/control.js';
-import type { PipelineInput } from '../pipeline/run.js';
+import type { PipelineInput, PipelineOptions } from '../pipeline/run.js';
 import type { FrameSink } from '../pipeline/types.js';
 import type { CliIO } from './main.js';
 
 /** Parsed flags of the main command; each extension reads its own. */
 export type Flags = Readonly<Record<string, unknown>>;
+
+/** The model a run loads and where it runs, merged from the preset and the flags. */
+export type RunModelOptions = Pick<PipelineOptions, 'model' | 'device' | 'spec' | 'checkpoint' | 'allowDownload'>;
 
 export interface ExtensionContext {
   readonly flags: Flags;
@@ -14,6 +17,7 @@ export interface ExtensionContext {
   /** The input file, or the label of a live source. */
   readonly inputLabel: string;
   readonly input: PipelineInput;
+  readonly run: RunModelOptions;
 }
 
 /**
@@ -25,7 +29,7 @@ export interface CliExtension {
   readonly name: string;
   addOptions(cmd: Command): void;
   /** Handles a flag that replaces the run (e.g. --list-webcams); returns an exit code, or null to go on. */
-  handle?(flags: Flags, io: CliIO): Promise<number | null>;
+  handle?(flags: Flags, io: CliIO, run: RunModelOptions): Promise<number | null>;
   /** Provides the input when the flags ask for a non-file source (e.g. --webcam). */
   input?(flags: Flags, io: CliIO): Promise<PipelineInput | null>;
   /** Sinks to attach to the run. */

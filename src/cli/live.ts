@@ -10,7 +10,7 @@ import { describeDevices, listWebcams, parseSize, TEST_WEBCAM, webcamSource } fr
 import type { PipelineInput } from '../pipeline/run.js';
 import type { FrameSink } from '../pipeline/types.js';
 import { isGeneratedModelName } from '../inference/generate/index.js';
-import type { CliExtension, ExtensionContext, Flags } from './extension.js';
+import type { CliExtension, ExtensionContext, Flags, RunModelOptions } from './extension.js';
 import type { CliIO } from './main.js';
 
 function str(v: unknown): string | undefined {
@@ -36,10 +36,20 @@ interface ServeOptions {
   readonly hub?: ReturnType<typeof previewSink>;
   readonly photo: PhotoDepth;
   readonly keepAlive: boolean;
+  readonly run: RunModelOptions;
 }
 
-function photoDepth(flags: Flags): PhotoDepth {
-  return new PhotoDepth(str(flags.model) ?? 'dpt-tiny', flags.download !== false);
+/** Photos are inferred with the run's model, preprocessing and device: a live run's own session (PhotoDepth.share), or one like it. */
+function photoDepth(run: RunModelOptions, io: CliIO, quiet: boolean, awaitRun: boolean): PhotoDepth {
+  return new PhotoDepth({
+    awaitRun,
+    model: run.model,
+    allowDownload: run.allowDownload ?? true,
+    device: run.device,
+    checkpoint: run.checkpoint,
+    spec: run.spec,
+    onWarning: (line) => { if (!quiet) io.stderr.write(`warning: photo mode: ${line}\n`); },
+  });
 }
 
 async function serve(flags: Flags, io: CliIO, o: ServeOptions): Promise<PreviewServer> {
@@ -62,9 +72,9 @@ async function serve(flags: Flags, io: CliIO, o: ServeOptions): Promise<PreviewS
       type: 'hello',
       live: false,
       source: null,
-      model: str(flags.model) ?? null,
+      model: o.run.model,
       // Before the first photo the model is not loaded; the generated ones are known by name.
-      untrained: isGeneratedModelName(str(flags.model) ?? 'dpt-tiny'),
+      untrained: isGeneratedModelName(o.run.model),
       device: null,
       render: { colormap: isColormapName(colormap) ? colormap : 'inferno', invert: flags.invert === true, highContrast: flags.highContrast === true, layout: 'side-by-side' },
       schedule: 'async',
@@ -96,7 +106,7 @@ export const liveExtension: CliExtension = {
       .option('--photo-ui', 'serve only the photo page (drop an image, get its depth), no video');
   },
 
-  async handle(flags: Flags, io: CliIO): Promise<number | null> {
+  async handle(flags: Flags, io: CliIO, run: RunModelOptions): Promise<number | null> {
     if (flags.listWebcams) {
       const devices = await listWebcams();
       if (!devices.length) io.stdout.write(`${describeDevices(devices)}\n`);
@@ -104,7 +114,7 @@ export const liveExtension: CliExtension = {
       return 0;
     }
     if (flags.photoUi) {
-      const server = await serve(flags, io, { live: false, photo: photoDepth(flags), keepAlive: true });
+      const server = await serve(flags, io, { live: false, photo: photoDepth(run, io, flags.quiet === true, false), keepAlive: true, run });
       await new Promise<void>((resolve) => {
         const done = () => { process.off('SIGINT', done); process.off('SIGTERM', done); resolve(); };
         process.on('SIGINT', done);
@@ -138,7 +148,7 @@ export const liveExtension: CliExtension = {
   async sinks(ctx: ExtensionContext): Promise<FrameSink[]> {
     if (!previewWanted(ctx.flags)) return [];
     const colormap = str(ctx.flags.colormap) ?? 'inferno';
-    const photo = photoDepth(ctx.flags);
+    const photo = photoDepth(ctx.run, ctx.io, ctx.flags.quiet === true, true);
     const hub = previewSink({
       photo,
       control: ctx.control,
@@ -155,7 +165,7 @@ export const liveExtension: CliExtension = {
       uploadLimit: DEFAULT_UPLOAD_LIMIT,
     });
     // The server must not keep the process alive if the run fails before it starts.
-    const server = await serve(ctx.flags, ctx.io, { live: true, hub, photo, keepAlive: false });
+    const server = await serve(ctx.flags, ctx.io, { live: true, hub, photo, keepAlive: false, run: ctx.run });
     hub.attach(server);
     return [hub];
   },

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { createRequire } from 'node:module';
 import { DepthVideoError, isDepthVideoError } from '../errors.js';
+import { packageVersion } from '../paths.js';
 import { loadPreset } from '../pipeline/preset.js';
 import type { FrameSink } from '../pipeline/types.js';
 import { isStillPath } from '../batch/discover.js';
@@ -25,9 +25,6 @@ export { runWithConsole } from './console.js';
 /** Features plugged into the main command, in the order their options are listed. */
 const EXTENSIONS: readonly CliExtension[] = [liveExtension, recordExtension];
 
-const require = createRequire(import.meta.url);
-const VERSION = (require('../../package.json') as { version: string }).version;
-
 const defaultIO: CliIO = { stdout: process.stdout, stderr: process.stderr };
 
 /** Options of the main command, as commander parses them. */
@@ -51,7 +48,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .enablePositionalOptions()
     .name('depth-video')
     .description('Turn videos and images into depth video with MiDaS / DPT / Depth-Anything ONNX models.')
-    .version(VERSION)
+    .version(packageVersion())
     .argument('[input]', 'video or image file')
     .option('-o, --out <file>', 'output video (.mp4 .mkv .webm .mov), image (.png .jpg), or point cloud (.ply; frames/%05d.ply for one per frame)');
   addPipelineOptions(program, preset, { schedule: true });
@@ -64,8 +61,9 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .exitOverride()
     .action(async (inputArg: string | undefined, flags: MainFlags, cmd: Command) => {
       const all = flags as unknown as Flags;
+      const runPreset = presetFor(flags, preset);
       for (const ext of EXTENSIONS) {
-        const code = await ext.handle?.(all, io);
+        const code = await ext.handle?.(all, io, buildOptions(cmd, flags, runPreset, true));
         if (code !== null && code !== undefined) { setExit(code); return; }
       }
       let input: PipelineInput | null = null;
@@ -79,10 +77,10 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
         throw new DepthVideoError('USAGE', `no output given for ${label}: add --out depth.mp4 (or depth.png for an image)`);
       }
       const still = input.kind === 'file' && isStillPath(input.path);
-      const opts = { ...buildOptions(cmd, flags, presetFor(flags, preset), still), output: flags.out ?? null, overwrite: flags.overwrite ?? false, pointCloud: cameraFromFlags(flags) };
+      const opts = { ...buildOptions(cmd, flags, runPreset, still), output: flags.out ?? null, overwrite: flags.overwrite ?? false, pointCloud: cameraFromFlags(flags) };
       const control = new RunControl(opts.sync ? 'sync' : 'async');
       const sinks = [];
-      for (const ext of EXTENSIONS) sinks.push(...((await ext.sinks?.({ flags: all, io, control, inputLabel: label, input })) ?? []));
+      for (const ext of EXTENSIONS) sinks.push(...((await ext.sinks?.({ flags: all, io, control, inputLabel: label, input, run: opts })) ?? []));
       setExit(await runWithConsole({ ...opts, input, control, sinks }, io, { quiet: flags.quiet ?? false, json: flags.json ?? false }));
     });
   for (const ext of EXTENSIONS) ext.addOptions(program);

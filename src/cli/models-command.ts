@@ -1,12 +1,7 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { modelsConvert, modelsInfo, modelsList, modelsPull, modelsVerify } from '../models/commands.js';
 import type { CliIO } from './main.js';
-
-function metres(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('--max-depth takes a positive number of metres, e.g. 20 or 80');
-  return n;
-}
+import { familyOption, MAX_DEPTH_HELP, metresArg } from './pipeline-flags.js';
 
 /** `depth-video models list|pull|info|verify|convert`: thin wiring over src/models. */
 export function registerModelsCommand(program: Command, io: CliIO, setExit: (code: number) => void): void {
@@ -29,8 +24,8 @@ export function registerModelsCommand(program: Command, io: CliIO, setExit: (cod
     .command('convert <checkpoint>')
     .description('convert a PyTorch checkpoint (.pth/.pt/.safetensors) to ONNX: family and config from its keys and shapes')
     .option('-o, --out <file.onnx>', 'where to write the model (default: <checkpoint name>.onnx here)')
-    .option('--family <name>', 'the architecture, when the file name does not say (e.g. depth-anything-v1, depth-anything-v2-metric)')
-    .option('--max-depth <metres>', 'metric models: the depth the output is scaled to (20 indoor, 80 outdoor)', metres)
+    .addOption(familyOption('the architecture, when the file name does not say (e.g. depth-anything-v1, depth-anything-v2-metric)'))
+    .option('--max-depth <metres>', MAX_DEPTH_HELP, metresArg)
     .option('--overwrite', 'replace an existing output')
     .option('--json', 'machine-readable result on stdout')
     .action(async (ckpt: string, o: { out?: string; family?: string; maxDepth?: number; overwrite?: boolean; json?: boolean }) =>

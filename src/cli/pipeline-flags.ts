@@ -1,6 +1,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { validateFileOptions, type FileOptions } from '../batch/options.js';
+import { FAMILY_NAMES } from '../convert/registry.js';
 import { DEVICE_NAMES, type DeviceName } from '../inference/device.js';
+import type { CheckpointChoice } from '../models/converted.js';
 import { loadPreset, type PipelinePreset } from '../pipeline/preset.js';
 import type { PipelineOptions } from '../pipeline/run.js';
 import { COLORMAP_NAMES } from '../render/colormap.js';
@@ -14,6 +16,20 @@ export function intArg(name: string, min: number, max: number) {
     return n;
   };
 }
+
+/** --max-depth: metres, above zero. */
+export function metresArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('--max-depth takes a positive number of metres, e.g. 20 or 80');
+  return n;
+}
+
+/** --family: the variants the converter knows (they become part of the cached model's name). */
+export function familyOption(description: string): Option {
+  return new Option('--family <name>', description).choices(FAMILY_NAMES);
+}
+
+export const MAX_DEPTH_HELP = 'metric checkpoints: the depth the output is scaled to, in metres (20 indoor, 80 outdoor)';
 
 function tripleArg(name: string) {
   return (v: string): [number, number, number] => {
@@ -40,6 +56,8 @@ export interface PipelineFlags {
   std?: [number, number, number];
   multipleOf?: number;
   keepAspect?: boolean;
+  family?: string;
+  maxDepth?: number;
   device: DeviceName;
   threads?: number;
   workers?: number;
@@ -56,7 +74,7 @@ export interface PipelineFlags {
  */
 export function addPipelineOptions(cmd: Command, preset: PipelinePreset, opts: { schedule: boolean }): Command {
   cmd
-    .option('-m, --model <name[:variant]|file.onnx>', 'model: a name from `models list` (with :fp16, :q4f16, … for another precision), or an .onnx file', preset.model)
+    .option('-m, --model <name[:variant]|file.onnx|file.pth>', 'model: a name from `models list` (with :fp16, :q4f16, … for another precision), an .onnx file, or a PyTorch checkpoint (converted on first use)', preset.model)
     .option('--pipeline <file|name>', 'load defaults from a preset (pipelines/*.json); flags override it', 'default');
   if (opts.schedule) cmd.option('--sync', 'process every frame, as fast as the machine allows (default: drop frames while busy, latest wins)');
   return cmd
@@ -72,6 +90,8 @@ export function addPipelineOptions(cmd: Command, preset: PipelinePreset, opts: {
     .option('--multiple-of <n>', "round input sides to a multiple of n (default: the model family's)", intArg('--multiple-of', 1, 1024))
     .option('--keep-aspect', 'keep the frame aspect ratio when resizing for the model')
     .option('--no-keep-aspect', 'squash frames to the model size')
+    .addOption(familyOption('with --model <file.pth>: the architecture, when the file name does not say (e.g. depth-anything-v1, depth-anything-v2-metric)'))
+    .option('--max-depth <metres>', `with --model <file.pth>: ${MAX_DEPTH_HELP}`, metresArg)
     .addOption(new Option('--device <device>', 'where the model runs; auto: CUDA, else a hardware WebGPU adapter, else CoreML/DirectML, else the CPU').choices([...DEVICE_NAMES]).default(preset.device ?? 'auto'))
     .option('--threads <n>', 'inference threads (default: all cores)', intArg('--threads', 1, 256))
     .option('--workers <n>', 'threads for preprocessing and rendering, 0 for the main thread (default: cores - 1, 1 to 8)', intArg('--workers', 0, 64))
@@ -91,6 +111,12 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** The preset named by --pipeline (the default one unless given). */
 export function presetFor(flags: PipelineFlags, fallback: PipelinePreset): PipelinePreset {
   return flags.pipeline && flags.pipeline !== 'default' ? loadPreset(flags.pipeline) : fallback;
+}
+
+/** --family / --max-depth, without absent keys (the options cross Redis and a JSON schema). */
+function checkpointChoice(flags: PipelineFlags): CheckpointChoice | undefined {
+  if (flags.family === undefined && flags.maxDepth === undefined) return undefined;
+  return { ...(flags.family !== undefined ? { family: flags.family } : {}), ...(flags.maxDepth !== undefined ? { maxDepth: flags.maxDepth } : {}) };
 }
 
 /** Everything a run needs besides the input and output, merged from preset and flags. */
@@ -117,6 +143,7 @@ export function buildOptions(cmd: Command, flags: PipelineFlags, preset: Pipelin
       stabilizeWindow: fromCli('stabilizeWindow') ? flags.stabilizeWindow : r.stabilizeWindow ?? 15,
     },
     spec,
+    checkpoint: checkpointChoice(flags),
     audio: fromCli('audio') ? flags.audio : preset.audio ?? true,
     lossless: flags.lossless ?? false,
     device: fromCli('device') ? flags.device : preset.device ?? 'auto',
@@ -137,6 +164,7 @@ export function fileOptionsFrom(cmd: Command, flags: PipelineFlags, preset: Pipe
   const bare = (ext ?? (lossless ? 'mkv' : 'mp4')).replace(/^\./, '').toLowerCase();
   return validateFileOptions({
     model: video.model,
+    ...(video.checkpoint ? { checkpoint: video.checkpoint } : {}),
     render: video.render,
     stillStabilize: flags.stabilize ?? 'off',
     spec: video.spec ?? {},

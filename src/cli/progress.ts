@@ -1,5 +1,6 @@
 import type { BatchProgress } from '../batch/run.js';
 import type { ProgressInfo } from '../pipeline/run.js';
+import { counted } from '../count.js';
 
 function clock(sec: number): string {
   if (!Number.isFinite(sec) || sec < 0) return '--:--';
@@ -12,11 +13,16 @@ function bar(fraction: number, width: number): string {
   return width > 0 ? `[${'#'.repeat(Math.round(Math.min(1, fraction) * width)).padEnd(width, '.')}] ` : '';
 }
 
+/** "5 frames", "1 frame", "3/10 frames", "1/1 frame": with a total the noun agrees with it. */
+export function framesDone(done: number, total: number | null | undefined, noun = 'frame'): string {
+  return total ? `${done}/${counted(total, noun)}` : counted(done, noun);
+}
+
 /** One progress line: frames done/total, fps, ETA (pure, for the bar and the plain lines). */
 export function progressText(p: ProgressInfo, width = 24): string {
   const total = p.total && p.total >= p.done ? p.total : null;
   const eta = total && p.fps > 0 ? clock((total - p.done) / p.fps) : '--:--';
-  return `${total ? bar(p.done / total, width) : ''}${p.done}${total ? `/${total}` : ''} frames  ${p.fps.toFixed(1)} fps  ETA ${eta}`;
+  return `${total ? bar(p.done / total, width) : ''}${framesDone(p.done, total)}  ${p.fps.toFixed(1)} fps  ETA ${eta}`;
 }
 
 /**
@@ -28,7 +34,7 @@ export function batchProgressText(p: BatchProgress, width = 24): string {
   const total = p.frames && p.frames >= p.framesDone ? p.frames : null;
   const eta = total && p.fps > 0 ? clock((total - p.framesDone) / p.fps) : '--:--';
   const fraction = total ? p.framesDone / total : p.files ? p.filesDone / p.files : 0;
-  return `${bar(fraction, width)}${p.filesDone}/${p.files} files  ${p.framesDone}${total ? `/${total}` : ''} frames  ${p.fps.toFixed(1)} fps  ETA ${eta}`;
+  return `${bar(fraction, width)}${framesDone(p.filesDone, p.files, 'file')}  ${framesDone(p.framesDone, total)}  ${p.fps.toFixed(1)} fps  ETA ${eta}`;
 }
 
 export interface StatusLine {

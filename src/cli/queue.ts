@@ -4,7 +4,9 @@ import type { QueueStatus } from '../queue/status.js';
 import { loadPreset } from '../pipeline/preset.js';
 import { stopOnSignals, untrainedBanner } from './console.js';
 import { shortPath, type CliIO } from './io.js';
+import { framesDone } from './progress.js';
 import { addPipelineOptions, extOption, fileOptionsFrom, intArg, presetFor, type PipelineFlags } from './pipeline-flags.js';
+import { counted } from '../count.js';
 
 interface EnqueueFlags extends PipelineFlags {
   redis: string;
@@ -41,12 +43,12 @@ export function statusText(s: QueueStatus): string {
   const c = s.counts;
   const lines = [`waiting ${c.waiting}, active ${c.active}, delayed ${c.delayed}, done ${c.completed}, failed ${c.failed}`];
   for (const a of s.active) {
-    const p = a.progress ? ` ${a.progress.frames}${a.progress.total ? `/${a.progress.total}` : ''} frames` : '';
+    const p = a.progress ? ` ${framesDone(a.progress.frames, a.progress.total)}` : '';
     lines.push(`active   ${shortPath(a.input)}${p}${a.worker ? ` on ${a.worker}` : ''}`);
   }
-  for (const r of s.retrying) lines.push(`retrying ${shortPath(r.input)} after ${r.attempts} failed attempt(s): ${r.error}`);
-  for (const f of s.failed) lines.push(`failed   ${shortPath(f.input)} after ${f.attempts} attempt(s): ${f.error}`);
-  for (const d of s.completed) lines.push(`done     ${shortPath(d.input)}${d.result ? ` -> ${shortPath(d.result.output)} (${d.result.frames} frames on ${d.result.worker}, model ${d.result.model}${d.result.untrained ? ' [UNTRAINED TEST MODEL]' : ''})` : ''}`);
+  for (const r of s.retrying) lines.push(`retrying ${shortPath(r.input)} after ${counted(r.attempts, 'failed attempt')}: ${r.error}`);
+  for (const f of s.failed) lines.push(`failed   ${shortPath(f.input)} after ${counted(f.attempts, 'attempt')}: ${f.error}`);
+  for (const d of s.completed) lines.push(`done     ${shortPath(d.input)}${d.result ? ` -> ${shortPath(d.result.output)} (${counted(d.result.frames, 'frame')} on ${d.result.worker}, model ${d.result.model}${d.result.untrained ? ' [UNTRAINED TEST MODEL]' : ''})` : ''}`);
   return lines.join('\n');
 }
 
@@ -123,7 +125,7 @@ export function registerQueueCommands(program: Command, io: CliIO, setExit: (cod
               log(`model ${m.label} loaded on ${m.deviceLabel}`);
             },
             onJobStart: (e) => log(`start  ${e.id} ${e.input} (attempt ${e.attempt})`),
-            onJobDone: (e) => log(`done   ${e.id} ${e.input} -> ${e.output}: ${e.result.frames} frames in ${(e.result.wallMs / 1000).toFixed(1)} s${e.result.untrained ? ' [UNTRAINED TEST MODEL]' : ''}${e.result.damage ? `; ${e.result.damage}` : ''}`),
+            onJobDone: (e) => log(`done   ${e.id} ${e.input} -> ${e.output}: ${counted(e.result.frames, 'frame')} in ${(e.result.wallMs / 1000).toFixed(1)} s${e.result.untrained ? ' [UNTRAINED TEST MODEL]' : ''}${e.result.damage ? `; ${e.result.damage}` : ''}`),
             onJobFailed: (e) => log(`failed ${e.id} ${e.input}: ${e.message} (${e.retry ? 'will be retried' : 'no more retries'})`),
             onJobReturned: (e) => log(`back   ${e.id} ${e.input}: stopped and put back on the queue`),
             onWarning: (line) => {

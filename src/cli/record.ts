@@ -7,6 +7,7 @@ import { checkRecordingDir, recorderSink, type RecorderSink } from '../sinks/rec
 import { defaultRecordingDir, RECORD_FORMATS, type RecordFormat } from '../sinks/recorder/index.js';
 import type { CliExtension, ExtensionContext, Flags } from './extension.js';
 import type { CliIO } from './main.js';
+import { counted } from '../count.js';
 
 /** The flags this extension adds, as commander names them. */
 interface RecordFlags {
@@ -89,7 +90,7 @@ function withTerminalKey(sink: RecorderSink, key: { enable(): void; disable(): v
       await sink.finish(interrupted);
       const m = sink.manifest;
       if (!quiet && m) {
-        io.stderr.write(`${io.stderr.isTTY ? '\n' : ''}recorded ${m.framesRecorded} frame(s) in ${m.segments.length} segment(s) to ${sink.dir} (${m.format})${m.stoppedReason ? `; stopped: ${m.stoppedReason}` : ''}\n`);
+        io.stderr.write(`${io.stderr.isTTY ? '\n' : ''}recorded ${counted(m.framesRecorded, 'frame')} in ${counted(m.segments.length, 'segment')} to ${sink.dir} (${m.format})${m.stoppedReason ? `; stopped: ${m.stoppedReason}` : ''}\n`);
       }
     },
     async abort() {

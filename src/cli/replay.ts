@@ -8,15 +8,18 @@ import { ffmpegPath } from '../ffmpeg/binary.js';
 import type { Rational } from '../ffmpeg/probe.js';
 import { checkOutput } from '../pipeline/output-check.js';
 import { applyColormap, COLORMAP_NAMES, getColormap } from '../render/colormap.js';
+import { formatBytes } from '../models/progress.js';
 import { padToEven } from '../render/layout.js';
+import { normalizeDepth } from '../render/normalize.js';
 import { FfmpegEncoder, needsEvenSize } from '../sinks/encoder.js';
 import { readDepth16, readRaw, readRecording, type FrameRecord, type LoadedRecording, type RecordingSegment } from '../sinks/recorder/index.js';
 import { cameraModelProblem, DEFAULT_CAMERA, type CameraModel } from '../render/unproject.js';
 import { encodePly, framePath, isFramePattern, plyComments, pointCloudPositions, writeFileAtomic } from '../sinks/point-cloud.js';
 import { fileSource } from '../sources/file-source.js';
-import type { ColormapName, VideoFrame } from '../types.js';
+import type { ColormapName, DepthKind, VideoFrame } from '../types.js';
 import { addPointCloudOptions, cameraFromFlags } from './point-cloud-args.js';
 import type { CliIO } from './main.js';
+import { counted } from '../count.js';
 
 /**
  * `depth-video replay <dir>`: renders a recording back to a colour video (the
@@ -98,16 +101,13 @@ function unitFrom16(d: Uint16Array): Float32Array {
   return out;
 }
 
-/** A float32-only recording has no depth image: show the raw output over its own range. */
-function unitFromRaw(raw: Float32Array, lo: number, hi: number): Float32Array {
-  const out = new Float32Array(raw.length);
-  const span = hi - lo;
-  if (!(span > 0) || !Number.isFinite(span)) return out;
-  for (let i = 0; i < raw.length; i++) {
-    const t = (raw[i]! - lo) / span;
-    out[i] = t > 0 ? (t < 1 ? t : 1) : 0;
-  }
-  return out;
+/**
+ * A float32-only recording has no depth image: show the raw output over its
+ * own range, near as bright (metric depth grows with distance, so its range
+ * runs the other way, as the renderer does).
+ */
+function unitFromRaw(raw: Float32Array, lo: number, hi: number, kind: DepthKind): Float32Array {
+  return kind === 'metric-depth' ? normalizeDepth(raw, hi, lo) : normalizeDepth(raw, lo, hi);
 }
 
 /**
@@ -151,10 +151,6 @@ async function dirSize(dir: string): Promise<{ bytes: number; files: number }> {
   return { bytes, files };
 }
 
-function megabytes(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1)} MB`;
-}
-
 const MKV_NAME = 'depth.mkv';
 
 /**
@@ -185,7 +181,7 @@ async function forEachRecordedDepth(abs: string, rec: LoadedRecording, problems:
     }
     let unit: Float32Array;
     try {
-      unit = f.depth !== undefined ? unitFrom16(await readDepth16(abs, f, manifest)) : unitFromRaw(readRaw(abs, f), f.rawMin, f.rawMax);
+      unit = f.depth !== undefined ? unitFrom16(await readDepth16(abs, f, manifest)) : unitFromRaw(readRaw(abs, f), f.rawMin, f.rawMax, manifest.model?.output ?? 'relative-inverse-depth');
     } catch (e) {
       problems.push(`frame ${f.index} could not be read: ${errorText(e)}`);
       continue;
@@ -333,11 +329,11 @@ export async function recordingInfo(dir: string): Promise<{ lines: string[]; jso
   const ok = problems.length === 0;
   const lines = [
     `recording  ${abs}`,
-    `status     ${ok ? 'complete' : `incomplete (${problems.length} kind(s) of problem, listed below)`}`,
+    `status     ${ok ? 'complete' : `incomplete (${counted(problems.length, 'kind')} of problem, listed below)`}`,
     `format     ${m.format}`,
     `frames     ${rec.frames.length} usable${m.complete && m.framesRecorded !== rec.frames.length ? ` (manifest says ${m.framesRecorded})` : ''}, segments ${segs || 'none'}`,
     `time       ${span}, about ${(rate.num / rate.den).toFixed(3)} fps`,
-    `size       ${megabytes(bytes)} in ${files} file(s)`,
+    `size       ${formatBytes(bytes)} in ${counted(files, 'file')}`,
     `model      ${m.model?.name ?? '?'}${m.model?.untrained ? ' (untrained)' : ''}, sha256 ${m.model?.sha256 ?? 'unknown'}`,
     `input      ${m.input?.path ?? '?'} ${m.input?.width}x${m.input?.height}${m.input?.frameRate ? ` @ ${m.input.frameRate.toFixed(3)} fps` : ''}`,
     `sizes      frame ${m.frameSize?.width}x${m.frameSize?.height}, inference ${m.inferenceSize?.width}x${m.inferenceSize?.height}`,
@@ -372,9 +368,9 @@ export function registerReplayCommand(program: Command, io: CliIO, setExit: (cod
       if (!o.out) throw new DepthVideoError('USAGE', `no output given: depth-video replay ${dir} --out depth.mp4 (or --info)`);
       const r = await replayRecording(dir, { out: o.out, colormap: o.colormap, invert: o.invert, overwrite: o.overwrite ?? false, camera: cameraFromFlags(o) });
       const fps = (r.frameRate.num / r.frameRate.den).toFixed(3);
-      io.stderr.write(isFramePattern(o.out) ? `replayed ${r.framesWritten} frame(s) to point clouds ${o.out}\n` : `replayed ${r.framesWritten} frame(s) to ${o.out} at ${fps} fps\n`);
+      io.stderr.write(isFramePattern(o.out) ? `replayed ${counted(r.framesWritten, 'frame')} to point clouds ${o.out}\n` : `replayed ${counted(r.framesWritten, 'frame')} to ${o.out} at ${fps} fps\n`);
       if (!r.complete) {
-        io.stderr.write(`replay: the recording is incomplete; rendered the ${r.framesWritten} readable frame(s) of the ${r.framesListed} complete ones listed:\n`);
+        io.stderr.write(`replay: the recording is incomplete; rendered ${r.framesWritten} readable of the ${counted(r.framesListed, 'complete frame')} listed:\n`);
         for (const p of r.problems) io.stderr.write(`  ${p}\n`);
       }
       setExit(0);

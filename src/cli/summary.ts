@@ -1,11 +1,12 @@
 import type { RunSummary } from '../pipeline/run.js';
+import { counted } from '../count.js';
 
 /** The human summary printed at the end of a run. */
 export function summaryText(s: RunSummary): string {
   const f = s.frames;
   const lines = [
-    `${s.interrupted ? 'stopped' : 'done'}: ${f.read} frame${f.read === 1 ? '' : 's'} read, ${f.inferred} inferred, ${f.dropped} dropped (${s.schedule}), ${f.written} written`,
-    `inference ${s.meanMs.inference.toFixed(1)} ms/frame mean (preprocess ${s.meanMs.preprocess.toFixed(1)} ms, render ${s.meanMs.render.toFixed(1)} ms on ${s.workers ? `${s.workers} frame worker${s.workers === 1 ? '' : 's'}` : 'the main thread'})` +
+    `${s.interrupted ? 'stopped' : 'done'}: ${counted(f.read, 'frame')} read, ${f.inferred} inferred, ${f.dropped} dropped (${s.schedule}), ${f.written} written`,
+    `inference ${s.meanMs.inference.toFixed(1)} ms/frame mean (preprocess ${s.meanMs.preprocess.toFixed(1)} ms, render ${s.meanMs.render.toFixed(1)} ms on ${s.workers ? counted(s.workers, 'frame worker') : 'the main thread'})` +
       (s.inputSize ? ` at ${s.inputSize.width}x${s.inputSize.height}` : ''),
     `wall time ${(s.wallMs / 1000).toFixed(2)} s (${s.fps.toFixed(1)} fps), model ${s.model.label}${s.model.untrained ? ' [UNTRAINED TEST MODEL]' : ''} on ${s.device.label}`,
   ];

@@ -9,6 +9,7 @@ import { writeModel } from '../inference/generate/onnx-writer.js';
 import type { FamilyPlan, OutputKind } from './family.js';
 import { selectFamily } from './registry.js';
 import { CheckpointWeights, type StateDict } from './weights.js';
+import { counted } from '../count.js';
 
 export interface ConvertOptions {
   /** The .onnx to write. */
@@ -105,7 +106,7 @@ export function planConversion(dict: StateDict, file: string, opts: Pick<Convert
   if (extra.length) {
     throw new DepthVideoError(
       'CHECKPOINT_MISMATCH',
-      `${file}: ${extra.length} tensor(s) that ${describe} has no use for, e.g. ${extra.slice(0, 3).join(', ')}; the checkpoint does not match the family (check --family)`,
+      `${file}: ${counted(extra.length, 'tensor')} that ${describe} has no use for, e.g. ${extra.slice(0, 3).join(', ')}; the checkpoint does not match the family (check --family)`,
       { file },
     );
   }

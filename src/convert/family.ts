@@ -1,6 +1,6 @@
 import type { FamilyName } from '../inference/families.js';
 import type { Ctx } from '../inference/generate/dpt/layers.js';
-import type { PreprocessSpec } from '../types.js';
+import type { DepthKind, PreprocessSpec } from '../types.js';
 import type { KeyMap } from './key-map.js';
 import type { StateDict } from './weights.js';
 
@@ -35,7 +35,7 @@ export interface PlanOptions {
   readonly maxDepth?: number;
 }
 
-export type OutputKind = 'relative-inverse-depth' | 'metric-depth';
+export type OutputKind = DepthKind;
 
 export interface FamilyPlan {
   /** The variant built, e.g. depth-anything-v2. */

@@ -11,6 +11,9 @@ import type { StateDict } from './weights.js';
 /** Every architecture the converter knows, tried in this order. */
 export const CONVERTER_FAMILIES: readonly ConverterFamily[] = [depthAnything, midasVit, midasBeit, swinV2, levit];
 
+/** Every `--family` value. */
+export const FAMILY_NAMES: readonly string[] = CONVERTER_FAMILIES.flatMap((f) => f.variants);
+
 function knownFamilies(): string {
   return CONVERTER_FAMILIES.map((f) => `${f.name} (--family ${f.variants.join(' | ')})`).join('; ');
 }

@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { open, stat } from 'node:fs/promises';
 import { DepthVideoError } from '../errors.js';
-import { ffmpegPath } from './binary.js';
+import { runFfmpeg } from './binary.js';
 import { mp4FileFrameCount } from './mp4-index.js';
 
 export interface Rational {
@@ -43,15 +42,9 @@ export interface MediaInfo {
 const IMAGE_FORMATS = /(^|,)(image2|png_pipe|jpeg_pipe|bmp_pipe|webp_pipe|tiff_pipe|pam_pipe|ppm_pipe|pgm_pipe|j2k_pipe|dpx_pipe|exr_pipe)(,|$)/;
 
 /** Runs `ffmpeg -i` (no ffprobe ships with the static build) and returns its stderr. */
-function runInfo(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', '-i', path], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.setEncoding('utf8');
-    p.stderr.on('data', (d: string) => { if (err.length < 1 << 20) err += d; });
-    p.on('error', reject);
-    p.on('close', () => resolve(err));
-  });
+async function runInfo(path: string): Promise<string> {
+  // ffmpeg exits 1 here (no output named): the summary on stderr is the answer.
+  return (await runFfmpeg(['-hide_banner', '-nostdin', '-i', path])).stderr;
 }
 
 function parseClock(s: string): number | null {

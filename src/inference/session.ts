@@ -1,14 +1,15 @@
 import { basename } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DepthVideoError, errorText } from '../errors.js';
-import { detectFamily, readOnnxInfo, validateDepthIO, type OnnxInfo } from '../models/onnx-info.js';
+import { depthKindOf, detectFamily, readOnnxInfo, validateDepthIO, type OnnxInfo } from '../models/onnx-info.js';
 import { builtScript } from '../paths.js';
 import { pictureOf } from '../render/yuv-to-rgb.js';
-import type { DepthMap, FrameImage, PreprocessSpec } from '../types.js';
+import type { DepthKind, DepthMap, FrameImage, PreprocessSpec, RgbImage } from '../types.js';
 import { chooseDevice, deviceLabel, type DeviceChoice, type DeviceEnv, type DeviceName } from './device.js';
 import { fallbackReport, type FallbackNode } from './placement.js';
 import { computeInputSize, imageToTensor } from './preprocess.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { counted } from '../count.js';
 
 export interface DepthSessionOptions {
   readonly device?: DeviceName;
@@ -29,6 +30,8 @@ export interface ModelDescription {
   readonly spec: PreprocessSpec;
   /** Random or analytic weights: the output shows the pipeline working, not depth. */
   readonly untrained: boolean;
+  /** Relative inverse depth, or metric depth in metres (larger = farther). */
+  readonly output: DepthKind;
   readonly inputName: string;
   readonly outputName: string;
   /** Fixed input size of the graph, when it has one. */
@@ -149,7 +152,7 @@ export class DepthSession {
    * on that device, so the run ends and its output so far is kept.
    */
   private gpuFailure(what: string): DepthVideoError {
-    const when = this.completed ? `after ${this.completed} frame${this.completed === 1 ? '' : 's'}` : 'on the first frame';
+    const when = this.completed ? `after ${counted(this.completed, 'frame')}` : 'on the first frame';
     return new DepthVideoError('DEVICE_LOST', `${this.model.deviceLabel}: ${what} ${when}: the GPU was lost or ran out of memory; check its driver, or rerun with --device cpu`, { file: this.model.path });
   }
 
@@ -202,6 +205,7 @@ export class DepthSession {
       family: detected.family,
       spec,
       untrained: info.metadata['depth_video.untrained'] === 'true',
+      output: depthKindOf(info),
       inputName: ready.inputNames[0]!,
       outputName: ready.outputNames[0]!,
       fixedSize,

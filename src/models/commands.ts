@@ -9,6 +9,7 @@ import { describeInGraphNormalization } from './graph-normalization.js';
 import { detectFamily, readOnnxInfo, validateDepthIO, type TensorInfo } from './onnx-info.js';
 import { createProgress, formatBytes } from './progress.js';
 import { GENERATED_MODEL_NAMES, modelRef, resolveModel } from './resolve.js';
+import { counted } from '../count.js';
 
 /** Shared by the models subcommands; streams and folders are swappable for tests. */
 export interface ModelsCommandOptions {
@@ -137,7 +138,7 @@ export async function modelsInfo(fileOrName: string, opts: ModelsCommandOptions 
   out.write(`producer:    ${info.producer || '?'} ${info.producerVersion}\n`);
   out.write(`ir version:  ${info.irVersion}\n`);
   out.write(`opsets:      ${info.opsets.map((o) => `${o.domain} ${o.version}`).join(', ')}\n`);
-  out.write(`parameters:  ${info.parameterCount.toLocaleString('en-US')} in ${info.initializerCount} initializers\n`);
+  out.write(`parameters:  ${info.parameterCount.toLocaleString('en-US')} in ${counted(info.initializerCount, 'initializer')}\n`);
   for (const t of info.inputs) out.write(`input:       ${fmtTensor(t)}\n`);
   for (const t of info.outputs) out.write(`output:      ${fmtTensor(t)}\n`);
   out.write(`family:      ${detected.family} (from ${detected.source})\n`);

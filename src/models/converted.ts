@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { convertCheckpoint, CONVERTER_VERSION, CONVERTER_VERSION_KEY, SOURCE_SHA256_KEY } from '../convert/index.js';
+import { DepthVideoError } from '../errors.js';
+import { convertCheckpoint, FAMILY_NAMES, CONVERTER_VERSION, CONVERTER_VERSION_KEY, SOURCE_SHA256_KEY } from '../convert/index.js';
 import { readOnnxMetadata } from '../inference/generate/metadata.js';
 import { sha256File } from './download.js';
 
@@ -9,7 +10,15 @@ export function isCheckpointFile(path: string): boolean {
   return /\.(pth|pt|safetensors)$/i.test(path);
 }
 
-export interface ConvertedCacheOptions {
+/** What `models convert` takes besides the file, for a checkpoint converted on first use. */
+export interface CheckpointChoice {
+  /** A `--family` value, when the file name and keys do not say (e.g. depth-anything-v1). */
+  readonly family?: string;
+  /** Metric models: the metres the output is scaled to (`--max-depth`). */
+  readonly maxDepth?: number;
+}
+
+export interface ConvertedCacheOptions extends CheckpointChoice {
   /** The cache folder (default: `converted/` in the models folder). */
   readonly dir: string;
   /** One line for the user when a conversion starts, and the family's notes. */
@@ -58,17 +67,36 @@ function isCurrent(onnx: string, sha256: string): boolean {
 }
 
 /**
- * The ONNX conversion of `checkpoint` in the cache (`<sha256>.onnx`),
+ * The cache's file name: the checkpoint's sha256, then what was chosen for
+ * it, so the same weights converted as another family or with another max
+ * depth are another model.
+ */
+export function convertedName(sha256: string, choice: CheckpointChoice = {}): string {
+  const parts = [sha256];
+  if (choice.family !== undefined) parts.push(choice.family);
+  if (choice.maxDepth !== undefined) parts.push(`max-depth-${choice.maxDepth}`);
+  return `${parts.join('.')}.onnx`;
+}
+
+/** A --family value becomes part of a file name: only the names the converter knows get that far. */
+function checkFamily(family: string | undefined): void {
+  if (family === undefined) return;
+  if (!FAMILY_NAMES.includes(family)) throw new DepthVideoError('USAGE', `unknown --family ${family}; known: ${FAMILY_NAMES.join(', ')}`);
+}
+
+/**
+ * The ONNX conversion of `checkpoint` in the cache (`<sha256>[.<family>][.max-depth-<m>].onnx`),
  * converting it on first use. A model converted by an older converter is
  * converted again.
  */
 export async function ensureConverted(checkpoint: string, opts: ConvertedCacheOptions): Promise<string> {
+  checkFamily(opts.family);
   mkdirSync(opts.dir, { recursive: true });
   const sha256 = await checkpointSha256(checkpoint, join(opts.dir, 'sha256-index.json'));
-  const onnx = join(opts.dir, `${sha256}.onnx`);
+  const onnx = join(opts.dir, convertedName(sha256, opts));
   if (isCurrent(onnx, sha256)) return onnx;
   opts.onNote?.(`converting ${checkpoint} to ONNX on first use (cached as ${onnx})`);
-  const result = await convertCheckpoint(checkpoint, { out: onnx, overwrite: true, sha256, onProgress: opts.onProgress });
+  const result = await convertCheckpoint(checkpoint, { out: onnx, overwrite: true, sha256, family: opts.family, maxDepth: opts.maxDepth, onProgress: opts.onProgress });
   opts.onNote?.(`converted: ${result.variant} (${result.chosenBy}), ${result.summary}, in ${result.seconds.toFixed(1)} s`);
   for (const note of result.notes) opts.onNote?.(note);
   return onnx;

@@ -93,9 +93,7 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
   }
 
   const finish = async (resumed: boolean): Promise<DownloadResult> => {
-    const hash = createHash('sha256');
-    await hashPrefix(hash, partial);
-    return verifyAndMove(url, partial, dest, hash.digest('hex'), await sizeOf(partial), opts.sha256, resumed);
+    return verifyAndMove(url, partial, dest, await sha256File(partial), await sizeOf(partial), opts.sha256, resumed);
   };
 
   // A partial that already has every byte needs no request at all.
@@ -123,11 +121,7 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
   if (res.status === 416 && start > 0) {
     // The server has nothing past our partial: either it is complete, or stale. Hashing tells.
     await res.body?.cancel();
-    if (opts.sha256) {
-      const hash = createHash('sha256');
-      await hashPrefix(hash, partial);
-      if (hash.digest('hex') === opts.sha256.toLowerCase()) return finish(true);
-    }
+    if (opts.sha256 && (await sha256File(partial)) === opts.sha256.toLowerCase()) return finish(true);
     await rm(partial, { force: true });
     return downloadFile(url, dest, opts);
   }

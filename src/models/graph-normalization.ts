@@ -41,6 +41,8 @@ const toNum = (v: LongLike): number => (typeof v === 'number' ? v : v.toNumber()
  * and axes around them a few more: anything bigger is a weight, not decoded.
  */
 const MAX_VALUES = 8;
+/** The bytes of the largest tensor read for its values (8 values of 8 bytes); readers may skip bigger ones. */
+export const MAX_CONSTANT_BYTES = MAX_VALUES * 8;
 
 /** Values of a small initializer or Constant tensor; null for other types, external data or a weight-sized tensor. */
 function tensorNumbers(t: TensorProto): number[] | null {

@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import onnx from 'onnx-proto';
 import { DepthVideoError, errorText } from '../errors.js';
-import type { PreprocessSpec } from '../types.js';
+import type { DepthKind, PreprocessSpec } from '../types.js';
 import { FAMILY_SPECS, fixedInputSpec, isFamilyName, type FamilyName } from '../inference/families.js';
-import { detectInGraphNormalization, specForInGraphNormalization, type InGraphNormalization } from './graph-normalization.js';
+import { detectInGraphNormalization, MAX_CONSTANT_BYTES, specForInGraphNormalization, type InGraphNormalization } from './graph-normalization.js';
+import { readModelSkeleton } from './onnx-skeleton.js';
 import { entryForFile, loadManifest, type Manifest } from './manifest.js';
 
 /** A dimension: a number, the symbolic name of a dynamic axis, or '?' when neither is recorded. */
@@ -59,25 +59,36 @@ function tensorInfo(v: onnx.onnx.IValueInfoProto): TensorInfo {
   return { name: v.name ?? '', elemType: ELEM_TYPES[tt?.elemType ?? 0] ?? `type${tt?.elemType}`, dims };
 }
 
-/** Decodes an ONNX ModelProto's interface and bookkeeping without loading it into onnxruntime. */
+/**
+ * Decodes an ONNX file's interface and bookkeeping without loading it into
+ * onnxruntime, and without reading its weights: only values small enough to
+ * be normalisation constants are read (see onnx-skeleton.ts).
+ */
 export async function readOnnxInfo(path: string): Promise<OnnxInfo> {
-  let bytes: Uint8Array;
+  let skeleton: { bytes: Uint8Array; fileBytes: number };
   try {
-    bytes = await readFile(path);
+    skeleton = readModelSkeleton(path, MAX_CONSTANT_BYTES);
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ENOENT') {
       throw new DepthVideoError('MODEL_MISSING', `model file ${path} does not exist; check the path or run \`depth-video models list\``, { file: path, cause: e });
     }
-    throw new DepthVideoError('MODEL_INVALID', `cannot read model file ${path}: ${errorText(e)}`, { file: path, cause: e });
+    if (code !== undefined) {
+      throw new DepthVideoError('MODEL_INVALID', `cannot read model file ${path}: ${errorText(e)}`, { file: path, cause: e });
+    }
+    throw notOnnx(path, errorText(e), e);
   }
-  return decodeOnnxInfo(bytes, path);
+  return decodeOnnxInfo(skeleton.bytes, path, skeleton.fileBytes);
 }
 
-export function decodeOnnxInfo(bytes: Uint8Array, file: string): OnnxInfo {
-  const invalid = (why: string, cause?: unknown): DepthVideoError =>
-    new DepthVideoError('MODEL_INVALID', `${file} is not an ONNX model: ${why}; use a .onnx export of a depth model`, { file, cause });
-  if (bytes.length === 0) throw invalid('the file is empty');
+function notOnnx(file: string, why: string, cause?: unknown): DepthVideoError {
+  return new DepthVideoError('MODEL_INVALID', `${file} is not an ONNX model: ${why}; use a .onnx export of a depth model`, { file, cause });
+}
+
+/** `fileBytes`: the size of the file `bytes` were pruned from, when they are not the whole file. */
+export function decodeOnnxInfo(bytes: Uint8Array, file: string, fileBytes: number = bytes.length): OnnxInfo {
+  const invalid = (why: string, cause?: unknown): DepthVideoError => notOnnx(file, why, cause);
+  if (fileBytes === 0) throw invalid('the file is empty');
   let model: onnx.onnx.ModelProto;
   try {
     model = onnx.onnx.ModelProto.decode(bytes);
@@ -100,7 +111,7 @@ export function decodeOnnxInfo(bytes: Uint8Array, file: string): OnnxInfo {
   const inputs = (graph.input ?? []).filter((v) => !initNames.has(v.name ?? '')).map(tensorInfo);
   return {
     file,
-    fileBytes: bytes.length,
+    fileBytes,
     irVersion: num(model.irVersion as LongLike),
     producer: model.producerName ?? '',
     producerVersion: model.producerVersion ?? '',
@@ -112,6 +123,11 @@ export function decodeOnnxInfo(bytes: Uint8Array, file: string): OnnxInfo {
     metadata,
     inputNormalization: inputs.length === 1 ? detectInGraphNormalization(graph, inputs[0].name) : null,
   };
+}
+
+/** What the model's output means, as its converter recorded it (`depth_video.output`); relative inverse depth otherwise. */
+export function depthKindOf(info: OnnxInfo): DepthKind {
+  return info.metadata['depth_video.output'] === 'metric-depth' ? 'metric-depth' : 'relative-inverse-depth';
 }
 
 function fmtDims(dims: readonly Dim[]): string {

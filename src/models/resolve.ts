@@ -3,7 +3,7 @@ import { basename, join, resolve as resolvePath } from 'node:path';
 import { DepthVideoError } from '../errors.js';
 import { modelsDir } from '../paths.js';
 import { ensureGeneratedModel, GENERATED_MODELS, isGeneratedModelName } from '../inference/generate/index.js';
-import { ensureConverted, isCheckpointFile } from './converted.js';
+import { ensureConverted, isCheckpointFile, type CheckpointChoice } from './converted.js';
 import { downloadFile } from './download.js';
 import {
   closeNames,
@@ -33,6 +33,8 @@ export interface ResolveOptions {
   /** For tests: a manifest other than models/manifest.json, and a fetch stand-in. */
   manifest?: Manifest;
   fetchImpl?: typeof fetch;
+  /** `--family` / `--max-depth` for a PyTorch checkpoint; refused for any other model. */
+  checkpoint?: CheckpointChoice;
 }
 
 export interface ResolvedModel {
@@ -87,6 +89,11 @@ function byHand(url: string | null, file: string): string {
  */
 export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Promise<ResolvedModel> {
   const manifest = opts.manifest ?? loadManifest();
+  const choice = opts.checkpoint ?? {};
+  const chosen = [choice.family !== undefined ? '--family' : null, choice.maxDepth !== undefined ? '--max-depth' : null].filter((f) => f !== null);
+  if (chosen.length && !isCheckpointFile(nameOrPath)) {
+    throw new DepthVideoError('USAGE', `${chosen.join(' and ')} only ${chosen.length === 1 ? 'applies' : 'apply'} to a PyTorch checkpoint converted on first use (--model file.pth/.pt/.safetensors), not to ${nameOrPath}`);
+  }
   if (looksLikePath(nameOrPath) || isFile(nameOrPath)) {
     const path = resolvePath(nameOrPath);
     if (!isFile(path)) {
@@ -98,7 +105,7 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Pr
     }
     if (isCheckpointFile(path)) {
       const dir = join(opts.dir ?? modelsDir(), 'converted');
-      return { path: await ensureConverted(path, { dir, onNote: opts.onWarning, onProgress: opts.onProgress }), entry: null, download: null, fetched: false };
+      return { path: await ensureConverted(path, { ...choice, dir, onNote: opts.onWarning, onProgress: opts.onProgress }), entry: null, download: null, fetched: false };
     }
     return { path, entry: entryForFile(basename(path), manifest), download: null, fetched: false };
   }

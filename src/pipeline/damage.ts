@@ -1,4 +1,5 @@
 import type { SourceDamage } from '../sources/ffmpeg-source.js';
+import { counted } from '../count.js';
 
 export interface KeptFrames {
   readonly count: number;
@@ -18,13 +19,13 @@ const seconds = (t: number): string => `${t.toFixed(2)} s`;
  */
 export function damageText(label: string, damage: readonly SourceDamage[], kept: KeptFrames, opts: { expected: number | null; live: boolean }): string {
   const first = damage.find((d) => d.error) ?? damage[0];
-  const keptText = `kept ${kept.count} frame${kept.count === 1 ? '' : 's'}`;
+  const keptText = `kept ${counted(kept.count, 'frame')}`;
   if (!first) return `${label} is damaged or truncated; ${keptText}`;
   if (opts.live) return `${first.text}; ${keptText}`;
   const origin = kept.firstPts ?? 0;
   const where = (d: SourceDamage) => (d.after === null ? 'before the first frame' : `after ${seconds(d.after - origin)}`);
   const last = damage[damage.length - 1]!;
-  const more = damage.length > 1 ? ` (${damage.length} reports in all${last.after !== first.after ? `, the last ${where(last)}` : ''})` : '';
+  const more = damage.length > 1 ? ` (${counted(damage.length, 'report')} in all${last.after !== first.after ? `, the last ${where(last)}` : ''})` : '';
   const span = kept.lastPts === null ? '' : ` up to ${seconds(kept.lastPts - origin)}`;
   const expected = opts.expected ? ` of about ${opts.expected}` : '';
   // Half a second leaves room for the frames a decoder still had queued when it met the damage.

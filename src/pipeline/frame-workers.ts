@@ -107,11 +107,15 @@ function movable(...arrays: (ArrayBufferView | null | undefined)[]): ArrayBuffer
 
 class WorkerPool implements FrameWorkers {
   private readonly workers: Worker[] = [];
+  /** Workers that have not died. */
+  private live: Worker[] = [];
   private readonly idle: Worker[] = [];
   private readonly running = new Map<Worker, Job>();
   private readonly queue: Job[] = [];
   private nextId = 1;
   private broken: DepthVideoError | null = null;
+  /** The frame whose job was running when a worker died (jobs from it on fail). */
+  private brokenAt = -Infinity;
   private closing = false;
 
   constructor(readonly count: number) {
@@ -124,6 +128,7 @@ class WorkerPool implements FrameWorkers {
       w.on('error', (e) => this.fail(w, `failed (${errorText(e)})`));
       w.on('exit', (code) => { if (!this.closing) this.fail(w, `stopped (exit code ${code})`); });
       this.workers.push(w);
+      this.live.push(w);
       this.idle.push(w);
     }
   }
@@ -146,7 +151,8 @@ class WorkerPool implements FrameWorkers {
   }
 
   private submit(msg: ToFrameWorker, transfer: ArrayBuffer[], frameIndex: number): Promise<FromFrameWorker> {
-    if (this.broken) return Promise.reject(this.broken);
+    // After a crash, frames before the one that failed are still done by the workers left.
+    if (this.broken && (frameIndex >= this.brokenAt || !this.live.length)) return Promise.reject(this.broken);
     if (this.closing) return Promise.reject(new DepthVideoError('PIPELINE_CONFIG', 'internal: frame workers used after close'));
     return new Promise((resolve, reject) => {
       this.queue.push({ msg, transfer, frameIndex, resolve, reject });
@@ -177,19 +183,29 @@ class WorkerPool implements FrameWorkers {
 
   /**
    * A worker died (a crash in native code, out of memory): its job, and every
-   * job not started yet, fail with one error. Jobs are started in frame
-   * order, so the ones still running on other workers are for earlier frames:
-   * they finish, and the run keeps every frame before the one that failed.
+   * queued job for a later frame, fail with one error. Jobs for earlier
+   * frames, running on other workers or still queued behind them, finish on
+   * the workers that are left, so the run keeps every frame before the one
+   * that failed.
    */
   private fail(w: Worker, what: string): void {
     const job = this.running.get(w);
     this.running.delete(w);
+    const idleAt = this.idle.indexOf(w);
+    if (idleAt >= 0) this.idle.splice(idleAt, 1);
+    this.live = this.live.filter((x) => x !== w);
     if (!this.broken) {
       const at = job ? ` at frame ${job.frameIndex}` : '';
       this.broken = new DepthVideoError('WORKER', `a frame worker thread ${what}${at}`);
+      this.brokenAt = job?.frameIndex ?? -Infinity;
     }
     job?.reject(this.broken);
-    for (const j of this.queue.splice(0)) j.reject(this.broken);
+    const queued = this.queue.splice(0);
+    for (const j of queued) {
+      if (j.frameIndex < this.brokenAt && this.live.length) this.queue.push(j);
+      else j.reject(this.broken);
+    }
+    this.dispatch();
   }
 
   async close(): Promise<void> {

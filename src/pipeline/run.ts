@@ -6,6 +6,7 @@ import { probeMedia, type MediaInfo } from '../ffmpeg/probe.js';
 import type { DeviceName } from '../inference/device.js';
 import type { FallbackNode } from '../inference/placement.js';
 import { DepthSession, type InferenceResult, type ModelDescription, type PreparedInput } from '../inference/session.js';
+import type { CheckpointChoice } from '../models/converted.js';
 import { resolveModel } from '../models/resolve.js';
 import { DepthRenderer, type RenderSettings } from '../render/renderer.js';
 import { FlickerMeter } from '../render/flicker-meter.js';
@@ -24,6 +25,7 @@ import { damageText } from './damage.js';
 import { frameWorkerCount, startFrameWorkers } from './frame-workers.js';
 import { RenderStage, type InferredSlot, type StagedFrame } from './render-stage.js';
 import type { FrameSink, OutputFrame, PipelineContext } from './types.js';
+import { counted, nounFor } from '../count.js';
 
 export type PipelineInput =
   | { readonly kind: 'file'; readonly path: string }
@@ -34,8 +36,10 @@ export interface PipelineOptions {
   readonly input: PipelineInput;
   /** Video or image file to write; null for preview/record-only runs. */
   readonly output: string | null;
-  /** A manifest name, a generated model name, or a path to an .onnx file. */
+  /** A manifest name, a generated model name, or a path to an .onnx file or a PyTorch checkpoint. */
   readonly model: string;
+  /** For a checkpoint `model`: `--family` / `--max-depth` of its conversion. */
+  readonly checkpoint?: CheckpointChoice;
   /**
    * An open session to run on instead of loading `model` (and `device`,
    * `threads`, `spec`); the caller closes it. A batch reuses one across files.
@@ -181,7 +185,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   const pre: Prelude = { media, inputLabel, replaces, warnings, t0 };
   if (opts.session) return runWithSession(opts, opts.session, pre);
 
-  const { path: modelPath } = await resolveModel(opts.model, { allowDownload: opts.allowDownload ?? true, signal: opts.signal, onWarning: warn });
+  const { path: modelPath } = await resolveModel(opts.model, { allowDownload: opts.allowDownload ?? true, signal: opts.signal, onWarning: warn, checkpoint: opts.checkpoint });
   if (opts.signal?.aborted) throw new DepthVideoError('INTERRUPTED', 'stopped before the model was loaded');
   const session = await DepthSession.open(modelPath, { device: opts.device, threads: opts.threads, spec: opts.spec, onWarning: warn });
   try {
@@ -261,7 +265,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   const pictures = sinks.map((s) => s.picture ?? 'rgb24');
   // 4:2:0 pictures (an encoder's, or a sink's that reads yuv420p) need even sides.
   const evenOutput = (opts.output ? needsEvenSize(opts.output, opts.lossless ?? false) : false) || pictures.includes('yuv420p');
-  const renderer = new DepthRenderer(opts.render, spec.outputInterpolation, spec.outputAlignCorners, evenOutput);
+  const renderer = new DepthRenderer(opts.render, spec.outputInterpolation, spec.outputAlignCorners, evenOutput, session.model.output);
   controlSubs.push(control.render.subscribe((patch) => renderer.update(patch)));
   const stats: ScheduleStats = newScheduleStats();
   const flickerMeter = new FlickerMeter();
@@ -295,17 +299,18 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     return r;
   };
   const infer = opts.wrapInfer ? opts.wrapInfer(baseInfer) : baseInfer;
-  // A lost GPU ends the run as Ctrl-C does: reading stops, the frames
-  // inferred before it are still rendered and written, the frames after it
-  // (null slots) are let go, and the error comes once the output is finished.
-  let gpuLost: DepthVideoError | null = null;
+  // A lost GPU, or a frame worker that died while preparing a frame, ends
+  // the run as Ctrl-C does: reading stops, the frames inferred before it are
+  // still rendered and written, the frames after it (null slots) are let go,
+  // and the error comes once the output is finished.
+  let stoppedBy: DepthVideoError | null = null;
   const toSlot = async (f: VideoFrame): Promise<InferredSlot | null> => {
-    if (gpuLost) return null;
+    if (stoppedBy) return null;
     try {
       return { inference: await infer(f), depth: null };
     } catch (e) {
-      if (!isDepthVideoError(e) || e.code !== 'DEVICE_LOST') throw e;
-      gpuLost ??= e;
+      if (!isDepthVideoError(e) || (e.code !== 'DEVICE_LOST' && e.code !== 'WORKER')) throw e;
+      stoppedBy ??= e;
       source.stop();
       return null;
     }
@@ -394,10 +399,12 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   const mainMs = performance.eventLoopUtilization(loop0).active;
   // A frame worker that died ends the run as Ctrl-C does: the frames before
   // it are finished and playable, and the error says so.
-  const crashed = isDepthVideoError(failed) && failed.code === 'WORKER' ? failed : null;
-  if (crashed) failed = null;
   // (Set in a callback, which TypeScript's narrowing does not follow.)
-  const lost = gpuLost as DepthVideoError | null;
+  const stopped = stoppedBy as DepthVideoError | null;
+  const lost = stopped?.code === 'DEVICE_LOST' ? stopped : null;
+  // A render job's failure reaches the flow itself, after every frame before it was delivered.
+  const crashed = isDepthVideoError(failed) && failed.code === 'WORKER' ? failed : stopped?.code === 'WORKER' ? stopped : null;
+  if (crashed === failed) failed = null;
   const interrupted = (opts.signal?.aborted ?? false) || stoppedByControl || lost !== null || crashed !== null;
   // Every sink gets its turn to finish (or abort) even when another one
   // fails, and the worker is always closed; the first error is reported.
@@ -409,7 +416,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     }
   }
   if (failed) throw failed;
-  const kept = opts.output ? `; the ${written} frame${written === 1 ? '' : 's'} before it ${written === 1 ? 'is' : 'are'} in ${opts.output}` : '';
+  const kept = opts.output ? `; the ${counted(written, 'frame')} before it ${nounFor(written, 'is', 'are')} in ${opts.output}` : '';
   if (lost) throw new DepthVideoError('DEVICE_LOST', lost.message + kept, { file: lost.file, cause: lost });
   if (crashed) {
     throw new DepthVideoError('WORKER', `${crashed.message}${kept}; run again, or with --workers 0 to render on the main thread`, { file: opts.output ?? undefined, cause: crashed });

@@ -4,13 +4,15 @@ import { promisify } from 'node:util';
 import { deflate } from 'node:zlib';
 import { DepthVideoError, errorText } from '../errors.js';
 import { ffmpegPath } from '../ffmpeg/binary.js';
+import type { DeviceName } from '../inference/device.js';
 import { DepthSession, type InferenceResult, type ModelDescription } from '../inference/session.js';
+import type { CheckpointChoice } from '../models/converted.js';
 import { resolveModel } from '../models/resolve.js';
 import { applyColormap, getColormap, toUint16 } from '../render/colormap.js';
 import { equalizeHistogram } from '../render/equalize.js';
 import { DepthRenderer } from '../render/renderer.js';
 import { encodePng16, pngChunk } from '../sinks/recorder/png16.js';
-import type { ColormapName, RgbImage } from '../types.js';
+import type { ColormapName, PreprocessSpec, RgbImage } from '../types.js';
 import { previewDepth } from './protocol.js';
 
 /** Default upload limit of the photo page: big enough for a phone's full-size JPEG. */
@@ -105,6 +107,27 @@ export interface PhotoResult {
   /** V (0 = far, 255 = near) at most PHOTO_GRID_MAX_WIDTH wide, for the page's 3D view. */
   readonly grid: { readonly width: number; readonly height: number; readonly indices: Uint8Array };
   readonly inferenceMs: number;
+  /** Where the photo was inferred, e.g. `cpu` or `webgpu (…)`. */
+  readonly device: string;
+}
+
+/** The model and device of the run the page belongs to: photos are inferred as its frames are. */
+export interface PhotoModelOptions {
+  readonly model: string;
+  readonly allowDownload: boolean;
+  /** The run's --device (default cpu, as for any session). */
+  readonly device?: DeviceName;
+  /** --family / --max-depth when the model is a checkpoint. */
+  readonly checkpoint?: CheckpointChoice;
+  /** The run's preprocessing overrides (--size, --mean, …). */
+  readonly spec?: Partial<PreprocessSpec>;
+  readonly onWarning?: (line: string) => void;
+  /**
+   * A live run will share its model (share): photos sent while it loads wait
+   * for it rather than load a second copy, which would take the run's cores
+   * or a second slice of its GPU.
+   */
+  readonly awaitRun?: boolean;
 }
 
 /** A model to run photos on: a session of their own, or a live run's (see share). */
@@ -118,7 +141,9 @@ export interface PhotoModel {
  * run photos go through the run's own model (share), where they queue
  * between live frames: a second model in another thread would take the cores
  * the live frames need (measured 5 -> 1.5 frames a second while a photo ran).
- * Otherwise it opens a session of its own on the first photo.
+ * Photos sent while the run's model loads wait for it (awaitRun). With the
+ * photo page alone it opens a session of its own on the first photo, on the
+ * device and with the model options the run would use.
  */
 export class PhotoDepth {
   private session: Promise<DepthSession> | null = null;
@@ -126,12 +151,32 @@ export class PhotoDepth {
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
   private busy = 0;
+  /** With awaitRun: the live run's model, once shared; rejected once the run has ended. */
+  private runModel: Promise<PhotoModel> | null = null;
+  private settleRun: ((m: PhotoModel | Error) => void) | null = null;
 
-  constructor(private readonly model: string, private readonly allowDownload: boolean) {}
+  constructor(private readonly opts: PhotoModelOptions) {
+    if (opts.awaitRun) {
+      this.runModel = new Promise<PhotoModel>((resolve, reject) => {
+        this.settleRun = (m) => (m instanceof Error ? reject(m) : resolve(m));
+      });
+      this.runModel.catch(() => undefined);
+    }
+  }
 
-  /** Runs photos on a live run's model from now on (null: back to a session of its own). */
+  /** Runs photos on a live run's model from now on (null: the run ended). */
   share(m: PhotoModel | null): void {
     this.shared = m;
+    if (!this.opts.awaitRun) return;
+    if (m) {
+      this.settleRun?.(m);
+    } else {
+      const ended = new DepthVideoError('USAGE', this.settleRun ? 'the live run ended before its model was loaded' : 'the live run has ended');
+      this.settleRun?.(ended);
+      this.runModel = Promise.reject(ended);
+      this.runModel.catch(() => undefined);
+    }
+    this.settleRun = null;
   }
 
   /** Photos accepted and not finished yet. */
@@ -141,7 +186,10 @@ export class PhotoDepth {
 
   private open(): Promise<DepthSession> {
     if (this.closed) return Promise.reject(new DepthVideoError('USAGE', 'the preview is shutting down'));
-    this.session ??= resolveModel(this.model, { allowDownload: this.allowDownload }).then((r) => DepthSession.open(r.path, { threads: 1 }));
+    const o = this.opts;
+    // One thread: on the CPU the live run's inference keeps the others.
+    this.session ??= resolveModel(o.model, { allowDownload: o.allowDownload, checkpoint: o.checkpoint, onWarning: o.onWarning })
+      .then((r) => DepthSession.open(r.path, { threads: 1, device: o.device, spec: o.spec, onWarning: o.onWarning }));
     this.session.catch(() => { this.session = null; });
     return this.session;
   }
@@ -158,11 +206,11 @@ export class PhotoDepth {
     const kind = sniffImage(bytes);
     if (!kind) throw new DepthVideoError('INPUT_NOT_MEDIA', 'not an image');
     const img = await decodeImage(bytes);
-    const m = this.shared ?? (await this.open());
+    const m = this.shared ?? (this.runModel ? await this.runModel : await this.open());
     const r = await m.infer(img);
     const spec = m.model.spec;
     // Rendered without equalisation first: the 3D grid needs V itself.
-    const renderer = new DepthRenderer({ ...settings, highContrast: false, layout: 'depth', stabilize: 'off', stabilizeWindow: 1 }, spec.outputInterpolation, spec.outputAlignCorners, false);
+    const renderer = new DepthRenderer({ ...settings, highContrast: false, layout: 'depth', stabilize: 'off', stabilizeWindow: 1 }, spec.outputInterpolation, spec.outputAlignCorners, false, m.model.output);
     const d = renderer.renderDepth(r.depth, img.width, img.height);
     const grid = previewDepth(d.unit, img.width, img.height, false, PHOTO_GRID_MAX_WIDTH);
     let { unit, depthRgb } = d;
@@ -174,12 +222,14 @@ export class PhotoDepth {
       encodePngRgb8(depthRgb),
       encodePng16(img.width, img.height, toUint16(unit)),
     ]);
-    return { width: img.width, height: img.height, kind, colorPng, grayPng16, grid, inferenceMs: r.inferenceMs };
+    return { width: img.width, height: img.height, kind, colorPng, grayPng16, grid, inferenceMs: r.inferenceMs, device: m.model.deviceLabel };
   }
 
   async close(): Promise<void> {
     // Let a photo in progress finish with the session before it is released.
     this.closed = true;
+    this.settleRun?.(new DepthVideoError('USAGE', 'the preview is shutting down'));
+    this.settleRun = null;
     await this.chain;
     const s = this.session;
     this.session = null;

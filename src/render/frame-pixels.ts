@@ -1,4 +1,4 @@
-import type { ColormapName, DepthMap, FrameImage, Interpolation, LayoutName, RgbImage } from '../types.js';
+import type { ColormapName, DepthKind, DepthMap, FrameImage, Interpolation, LayoutName, RgbImage } from '../types.js';
 import { applyColormap, getColormap } from './colormap.js';
 import { equalizeHistogram } from './equalize.js';
 import { sampleFlicker } from './flicker-meter.js';
@@ -25,6 +25,8 @@ export interface PixelSettings {
   readonly alignCorners: boolean;
   /** Pad the picture to even sides (4:2:0 encoders) by repeating the last column/row. */
   readonly evenOutput: boolean;
+  /** Metric depth grows with distance: its colour range is applied the other way round, so near stays bright (unit 1 = near). */
+  readonly depthKind: DepthKind;
 }
 
 export interface PixelJob {
@@ -105,13 +107,14 @@ export function renderPixels(job: PixelJob, t: PixelTargets): { rawMin: number; 
     const unit = t.unit;
     if (!unit) throw new RangeError('renderPixels: an inferred frame needs a unit target');
     range = depthRange(d.raw);
+    const [lo, hi] = s.depthKind === 'metric-depth' ? [d.hi, d.lo] : [d.lo, d.hi];
     if (t.raw) resizeDepth({ width: d.map.width, height: d.map.height, data: d.raw }, w, h, s.interpolation, s.alignCorners, t.raw);
     if (t.yuv && s.layout === 'depth' && !s.highContrast) {
       // The common video case: no RGB picture at all.
-      renderYuv420p(d.map, w, h, s.interpolation, s.alignCorners, d.lo, d.hi, unit, lut, s.invert, out.width, out.height, t.yuv);
+      renderYuv420p(d.map, w, h, s.interpolation, s.alignCorners, lo, hi, unit, lut, s.invert, out.width, out.height, t.yuv);
       yuvDone = true;
     } else {
-      resizeAndNormalize(d.map, w, h, s.interpolation, s.alignCorners, d.lo, d.hi, unit);
+      resizeAndNormalize(d.map, w, h, s.interpolation, s.alignCorners, lo, hi, unit);
       if (s.highContrast) equalizeHistogram(unit, 1024, unit);
     }
     if (job.frame && job.flickerStep > 0 && t.flickerUnit && t.flickerRgb) {

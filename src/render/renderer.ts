@@ -1,11 +1,11 @@
-import type { ColormapName, DepthMap, Interpolation, LayoutName, RgbImage } from '../types.js';
+import type { ColormapName, DepthKind, DepthMap, Interpolation, LayoutName, RgbImage } from '../types.js';
 import { renderPixels, type PixelSettings } from './frame-pixels.js';
 import { composeLayout, padToEven } from './layout.js';
 import { DepthStabilizer, type StabilizeMode, type StabilizedDepth } from './stabilize.js';
 
 export interface RenderSettings {
   readonly colormap: ColormapName;
-  /** Far = bright instead of near = bright. */
+  /** Far = bright instead of near = bright (whichever way the model's output runs). */
   readonly invert: boolean;
   /** Histogram equalisation of the normalised depth. */
   readonly highContrast: boolean;
@@ -46,6 +46,8 @@ export class DepthRenderer {
     private readonly interpolation: Interpolation,
     private readonly alignCorners: boolean,
     private readonly evenOutput: boolean,
+    /** Metric depth grows with distance: its colour range is applied the other way round, so near stays bright. */
+    private readonly depthKind: DepthKind = 'relative-inverse-depth',
   ) {
     this.settingsValue = settings;
     this.stabilizer = this.makeStabilizer(settings);
@@ -73,7 +75,7 @@ export class DepthRenderer {
     const s = this.settingsValue;
     return {
       colormap: s.colormap, invert: s.invert, highContrast: s.highContrast, layout: s.layout,
-      interpolation: this.interpolation, alignCorners: this.alignCorners, evenOutput: this.evenOutput,
+      interpolation: this.interpolation, alignCorners: this.alignCorners, evenOutput: this.evenOutput, depthKind: this.depthKind,
     };
   }
 

@@ -3,7 +3,7 @@ import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { DepthVideoError } from '../errors.js';
-import { ffmpegPath } from '../ffmpeg/binary.js';
+import { failureLine, ffmpegPath, runFfmpeg } from '../ffmpeg/binary.js';
 import { mkvFramePrefix, mkvStreamHeader } from '../ffmpeg/mkv-stream.js';
 import type { Rational } from '../ffmpeg/probe.js';
 import { yuv420pSize } from '../render/yuv.js';
@@ -119,10 +119,10 @@ export function videoCodecArgs(output: string, frameRate: Rational, lossless: bo
  * priming delay (the video shifts by ~23 ms), and -shortest cuts the last
  * frames still in the encoder's look-ahead. Copying packets is I/O-bound.
  */
-export function muxAudio(video: string, audioFrom: { readonly path: string; readonly codec: string }, dest: string, until: number): Promise<void> {
+export async function muxAudio(video: string, audioFrom: { readonly path: string; readonly codec: string }, dest: string, until: number): Promise<void> {
   const ext = extname(dest).toLowerCase();
   const rule = VIDEO_EXT[ext];
-  if (!rule) return Promise.reject(new DepthVideoError('OUTPUT_FORMAT', `${dest}: cannot carry audio in this container`, { file: dest }));
+  if (!rule) throw new DepthVideoError('OUTPUT_FORMAT', `${dest}: cannot carry audio in this container`, { file: dest });
   const copy = rule.copyAudio.includes('*') || rule.copyAudio.includes(audioFrom.codec);
   // -copyts: both files keep the input's timeline, so the video stays where
   // the input had it and the audio stays in sync with it.
@@ -141,13 +141,8 @@ export function muxAudio(video: string, audioFrom: { readonly path: string; read
     '-avoid_negative_ts', 'disabled'];
   if (isMp4Family(ext)) args.push(...FRAGMENTED_MP4);
   args.push(dest);
-  return new Promise((resolve, reject) => {
-    const p = spawn(ffmpegPath(), args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-    let err = '';
-    p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    p.on('error', reject);
-    p.on('close', (code) => code === 0 ? resolve() : reject(new DepthVideoError('FFMPEG', `adding the audio of ${audioFrom.path} to ${dest} failed: ${err.trim().split('\n').pop() ?? code}`, { file: dest })));
-  });
+  const r = await runFfmpeg(args, { detached: true });
+  if (r.code !== 0) throw new DepthVideoError('FFMPEG', `adding the audio of ${audioFrom.path} to ${dest} failed: ${failureLine(r)}`, { file: dest });
 }
 
 /**

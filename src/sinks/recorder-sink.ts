@@ -1,16 +1,17 @@
-import { createHash } from 'node:crypto';
-import { constants, createReadStream, readFileSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { access, readdir, rmdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Subscription } from 'rxjs';
 import { DepthVideoError, errorText } from '../errors.js';
-import { packageRoot } from '../paths.js';
+import { sha256File } from '../models/download.js';
+import { packageVersion } from '../paths.js';
 import type { RunControl } from '../pipeline/control.js';
 import type { FrameSink, OutputFrame, PipelineContext } from '../pipeline/types.js';
 import { toUint16 } from '../render/colormap.js';
 import type { RenderSettings } from '../render/renderer.js';
 import { mkdirParents } from './recorder/fs.js';
 import { Recorder, type ManifestInit, type RecordFormat, type RecordingManifest } from './recorder/index.js';
+import { counted } from '../count.js';
 
 /**
  * The recorder as a pipeline sink: turns OutputFrames into RecordedFrames,
@@ -65,26 +66,6 @@ export type RecorderSink = FrameSink & {
 
 const DEFAULT_MAX_PENDING = 4;
 
-/** The package version, for the manifest's `tool` field. */
-export function toolVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** sha256 of a file, streamed so multi-hundred-MB models do not sit in memory. */
-export function sha256File(path: string): Promise<string> {
-  return new Promise((res, rej) => {
-    const h = createHash('sha256');
-    createReadStream(path)
-      .on('data', (c) => h.update(c))
-      .on('error', rej)
-      .on('end', () => res(h.digest('hex')));
-  });
-}
-
 /**
  * Everything about the recording dir that can fail, checked before the run
  * decodes anything: a file in the way, a non-empty dir without overwrite,
@@ -134,8 +115,8 @@ export async function manifestFromContext(ctx: PipelineContext, render: RenderSe
   }
   const fr = ctx.source.frameRate;
   return {
-    tool: { name: 'depth-video', version: toolVersion() },
-    model: { name: m.label, path: resolve(m.path), sha256, untrained: m.untrained },
+    tool: { name: 'depth-video', version: packageVersion() },
+    model: { name: m.label, path: resolve(m.path), sha256, untrained: m.untrained, output: m.output },
     input: {
       path: ctx.inputPath ? resolve(ctx.inputPath) : ctx.source.label,
       width: ctx.source.width,
@@ -272,7 +253,7 @@ export function recorderSink(opts: RecorderSinkOptions): RecorderSink {
       // Ctrl-C is how a live recording normally ends; only a file cut short is "stopped early".
       finalManifest = await recorder.close(interrupted && !liveSource ? 'interrupted before the end of the input' : undefined);
       if (skipped > 0) {
-        warn(`recording skipped ${skipped} inferred frame(s) because the disk fell behind the stream (see droppedBefore in frames.jsonl); use --sync to keep every frame`);
+        warn(`recording skipped ${counted(skipped, 'inferred frame')} because the disk fell behind the stream (see droppedBefore in frames.jsonl); use --sync to keep every frame`);
       }
     },
     async abort() {

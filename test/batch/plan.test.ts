@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { discoverInputs, outDirPath, planOutputs } from '../../src/batch/discover.js';
-import { optionsHash, validateFileOptions, type FileOptions } from '../../src/batch/options.js';
+import { optionsHash, pipelineOptionsFor, sessionKey, validateFileOptions, type FileOptions } from '../../src/batch/options.js';
 import { decide, type StateEntry } from '../../src/batch/state.js';
 import { batchProgressText } from '../../src/cli/progress.js';
 import { jobIdFor, validateJobData } from '../../src/queue/jobs.js';
@@ -121,6 +121,15 @@ describe('options and jobs', () => {
     expect(() => validateJobData({ ...good, extra: 1 }, 'job 1')).toThrow(/unknown field "extra"/);
     expect(() => validateJobData({ ...good, options: { ...OPTIONS, render: { ...OPTIONS.render, colormap: 'rainbow' } } }, 'job 1')).toThrow(/job 1 options: render\.colormap must be one of/);
     expect(() => validateFileOptions({ ...OPTIONS, lossless: true }, 'options')).toThrow(/--lossless/);
+  });
+  it('carry --family / --max-depth of a checkpoint model: in the hash and the session key, optional for jobs queued before them', () => {
+    const metric = { ...OPTIONS, model: '/w/weights.pth', checkpoint: { family: 'depth-anything-v2-metric', maxDepth: 20 } };
+    expect(validateFileOptions(metric, 'options')).toEqual(metric);
+    expect(validateFileOptions({ ...OPTIONS }, 'options')).toEqual(OPTIONS);
+    expect(optionsHash(metric)).not.toBe(optionsHash({ ...metric, checkpoint: { ...metric.checkpoint, maxDepth: 80 } }));
+    expect(sessionKey(metric)).not.toBe(sessionKey({ ...metric, checkpoint: { family: 'depth-anything-v2' } }));
+    expect(pipelineOptionsFor(metric, '/a.mp4', '/o/a.mp4', false).checkpoint).toEqual(metric.checkpoint);
+    expect(() => validateFileOptions({ ...metric, checkpoint: { maxDepth: -1 } }, 'options')).toThrow(/checkpoint\.maxDepth must be > 0/);
   });
 });
 

@@ -44,6 +44,6 @@ describe('progress and summary labels', () => {
     const r = await runCli([png, '--out', join(dir, 'depth.png'), '--model', 'analytic']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^done: 1 frame read, 1 inferred, 0 dropped \(sync\), 1 written$/m);
-    expect(progressLines(r.stderr).pop()).toMatch(/^progress: 1\/1 frames /);
+    expect(progressLines(r.stderr).pop()).toMatch(/^progress: 1\/1 frame /);
   });
 });

@@ -187,7 +187,7 @@ describe('point clouds (.ply)', () => {
       mkdirSync(join(dir, 'replayed'));
       const r = runCli(['replay', rec, '--out', out, '--depth-range', '0.5:4', '--fov', '50']);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toMatch(/replayed 5 frame\(s\) to point clouds/);
+      expect(r.stderr).toMatch(/replayed 5 frames to point clouds/);
       expect(readdirSync(join(dir, 'replayed')).sort()).toEqual(['f000.ply', 'f001.ply', 'f002.ply', 'f003.ply', 'f004.ply']);
       for (let i = 0; i < N; i++) {
         const ply = readPly(framePath(out, i));

@@ -1,9 +1,9 @@
-import { existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeTorchCheckpoint } from '../../src/convert/checkpoint/index.js';
 import { readOnnxMetadata } from '../../src/inference/generate/metadata.js';
-import { errorLine, runCli, tempDir } from '../helpers/media.js';
+import { errorLine, ffmpeg, runCli, tempDir } from '../helpers/media.js';
 import { randomStateDict, type DaShape } from './depth-anything/state-dict.js';
 import { refused, writeZip } from './helpers.js';
 
@@ -116,5 +116,68 @@ describe('depth-video models convert', () => {
     const again = await runCli(['models', 'convert', ckpt, '--out', out, '--overwrite']);
     expect(again.code, again.stderr).toBe(0);
     expect(readOnnxMetadata(out)['depth_video.family']).toBe('depth-anything');
+  });
+});
+
+describe('--model <file.pth> on the main command: --family and --max-depth', () => {
+  const models = tempDir('dv-convert-cache-');
+  afterAll(() => rmSync(models, { recursive: true, force: true }));
+  const env = { DEPTH_VIDEO_MODELS: models };
+  const photo = join(dir, 'photo.png');
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=64x48', '-frames:v', '1', photo]);
+  const converted = (): string[] => readdirSync(join(models, 'converted')).filter((f) => f.endsWith('.onnx')).sort();
+  const metaOf = (name: string) => readOnnxMetadata(join(models, 'converted', name));
+  const run = (ckpt: string, out: string, extra: string[] = []) => runCli([photo, '--out', join(dir, out), '--model', ckpt, '--size', '28', '--overwrite', ...extra], { env });
+
+  it('--family picks the variant of a checkpoint whose name says nothing, and is its own cached model', async () => {
+    const ckpt = checkpoint('weights.pth');
+    // V1-deep (4 blocks) under a neutral name: V2 is assumed and its hooks do not fit.
+    const assumed = await run(ckpt, 'a.png');
+    expect(assumed.code).toBe(1);
+    expect(errorLine(assumed.stderr)).toMatch(/weights\.pth: 4 transformer blocks, but ViT-S hooks block 11; the checkpoint does not match Depth-Anything v2 \(check --family\)$/);
+    const v1 = await run(ckpt, 'v1.png', ['--family', 'depth-anything-v1']);
+    expect(v1.code, v1.stderr).toBe(0);
+    expect(v1.stderr).toMatch(/converted: depth-anything-v1 \(--family depth-anything-v1\)/);
+    expect(existsSync(join(dir, 'v1.png'))).toBe(true);
+    const [name] = converted();
+    expect(name).toMatch(/^[0-9a-f]{64}\.depth-anything-v1\.onnx$/);
+    expect(metaOf(name!)['depth_video.variant']).toBe('depth-anything-v1');
+  });
+
+  it('another --family or --max-depth converts again into another file; the same ones reuse it', async () => {
+    rmSync(join(models, 'converted'), { recursive: true, force: true });
+    // 12 blocks: deep enough for V2's hooks, relative and metric alike.
+    const dict = randomStateDict({ ...SMALL, depth: 12 }, 1, 0);
+    const ckpt = join(dir, 'weights12.pth');
+    writeTorchCheckpoint(ckpt, [...dict].map(([key, t]) => ({ key, dtype: 'float32' as const, shape: t.shape, data: t.values })), { overwrite: true });
+    const relative = await run(ckpt, 'rel.png');
+    expect(relative.code, relative.stderr).toBe(0);
+    const metric20 = await run(ckpt, 'm20.png', ['--family', 'depth-anything-v2-metric', '--max-depth', '20']);
+    expect(metric20.code, metric20.stderr).toBe(0);
+    const metric80 = await run(ckpt, 'm80.png', ['--family', 'depth-anything-v2-metric', '--max-depth', '80']);
+    expect(metric80.code, metric80.stderr).toBe(0);
+    const names = converted();
+    expect(names).toHaveLength(3);
+    const sha = names.find((n) => /^[0-9a-f]{64}\.onnx$/.test(n))!.slice(0, 64);
+    expect(names).toEqual([`${sha}.depth-anything-v2-metric.max-depth-20.onnx`, `${sha}.depth-anything-v2-metric.max-depth-80.onnx`, `${sha}.onnx`]);
+    expect(metaOf(`${sha}.onnx`)['depth_video.output']).toBe('relative-inverse-depth');
+    for (const m of [20, 80]) {
+      const meta = metaOf(`${sha}.depth-anything-v2-metric.max-depth-${m}.onnx`);
+      expect(meta['depth_video.output']).toBe('metric-depth');
+      expect(JSON.parse(meta['depth_video.config']!).maxDepth).toBe(m);
+    }
+    const again = await run(ckpt, 'm20b.png', ['--family', 'depth-anything-v2-metric', '--max-depth', '20']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toMatch(/converting/);
+    expect(converted()).toHaveLength(3);
+  }, 240_000);
+
+  it('--family or --max-depth with a model that is not a checkpoint is a usage error', async () => {
+    const r = await runCli([photo, '--out', join(dir, 'x.png'), '--model', 'analytic', '--max-depth', '20'], { env });
+    expect(r.code).toBe(2);
+    expect(errorLine(r.stderr)).toBe('depth-video: --max-depth only applies to a PyTorch checkpoint converted on first use (--model file.pth/.pt/.safetensors), not to analytic');
+    const bad = await runCli([photo, '--out', join(dir, 'x.png'), '--model', 'weights.pth', '--family', '../x'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--family <name>' argument '\.\.\/x' is invalid\. Allowed choices are depth-anything, depth-anything-v1, depth-anything-v2, depth-anything-v2-metric, midas-/);
   });
 });

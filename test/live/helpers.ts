@@ -19,7 +19,7 @@ export interface LiveRun {
 export async function startLive(opts: { model: string; graph?: string; uploadLimit?: number; photoModel?: string; sync?: boolean; heartbeatMs?: number; wrapInfer?: PipelineOptions['wrapInfer']; recordButton?: boolean }): Promise<LiveRun> {
   const control = new RunControl(opts.sync ? 'sync' : 'async');
   const logs: string[] = [];
-  const photo = opts.photoModel ? new PhotoDepth(opts.photoModel, false) : null;
+  const photo = opts.photoModel ? new PhotoDepth({ model: opts.photoModel, allowDownload: false }) : null;
   const hub = previewSink({ control, render: { colormap: 'inferno', invert: false, highContrast: false, layout: 'side-by-side' }, forwardLayout: true, uploadLimit: opts.uploadLimit, photo,
     // The page's record button, with nothing behind it (no recorder sink).
     recorder: opts.recordButton ? { recording: false } : null });

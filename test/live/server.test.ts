@@ -129,7 +129,7 @@ describe('photo uploads', () => {
 
   it('checks size and content, and turns an image into colour and 16-bit PNGs of the same size', async () => {
     await ensureGeneratedModel('analytic');
-    const s = await startPreviewServer({ port: 0, uploadLimit: 64 * 1024, photo: new PhotoDepth('analytic', false) });
+    const s = await startPreviewServer({ port: 0, uploadLimit: 64 * 1024, photo: new PhotoDepth({ model: 'analytic', allowDownload: false }) });
     const post = (body: Uint8Array) => fetch(`http://127.0.0.1:${s.port}/api/photo?colormap=gray`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
     try {
       const big = await post(new Uint8Array(100 * 1024));

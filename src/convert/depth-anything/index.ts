@@ -56,7 +56,7 @@ export const depthAnything: ConverterFamily = {
       runtimeFamily: 'depth-anything',
       spec: specFor(config),
       output: metric ? 'metric-depth' : 'relative-inverse-depth',
-      notes: metric ? [`the output is metric depth in metres (larger = farther, up to ${config.maxDepth} m): pass --invert to show near as bright`] : [],
+      notes: metric ? [`the output is metric depth in metres (larger = farther, up to ${config.maxDepth} m); pictures show near as bright, as for relative depth (--invert: far bright)`] : [],
       build: (ctx, image) => buildDepthAnything(ctx, config, image),
     };
   },

@@ -49,7 +49,8 @@ export interface WrittenModel {
   readonly parameterCount: number;
 }
 
-function varint(n: number): Uint8Array {
+/** A protobuf varint (unsigned, exact up to 2^53). */
+export function varint(n: number): Uint8Array {
   const out: number[] = [];
   let v = n;
   while (v >= 0x80) {

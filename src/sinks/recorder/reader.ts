@@ -7,6 +7,7 @@ import { readNpy } from './npy.js';
 import { decodePng16 } from './png16.js';
 import { DEPTH_DIR, FRAMES, isTempName, MANIFEST, MKV, RAW_DIR } from './recorder.js';
 import type { FrameRecord, RecordingManifest } from './types.js';
+import { counted } from '../../count.js';
 
 export interface LoadedRecording {
   manifest: RecordingManifest;
@@ -106,7 +107,7 @@ export async function readRecording(dir: string): Promise<LoadedRecording> {
       else if (size === 0) { problems.push(`frame ${r.index}: ${rel} is empty`); ok = false; }
     }
     if (r.mkvFrame !== undefined && mkvCount !== null && r.mkvFrame >= mkvCount) {
-      problems.push(`frame ${r.index}: ${MKV} holds only ${mkvCount} frames, not frame #${r.mkvFrame}`);
+      problems.push(`frame ${r.index}: ${MKV} holds only ${counted(mkvCount, 'frame')}, not frame #${r.mkvFrame}`);
       ok = false;
     }
     if (ok) frames.push(r);
@@ -142,7 +143,7 @@ export async function readDepth16(dir: string, rec: FrameRecord, manifest: Recor
   const all = await mkvCache.frames;
   const pos = rec.mkvFrame ?? -1;
   const frame = all[pos];
-  if (!frame) throw new DepthVideoError('RECORDING', `${path} has ${all.length} frames, frame #${pos} is missing: the file was cut short`, { file: path });
+  if (!frame) throw new DepthVideoError('RECORDING', `${path} has ${counted(all.length, 'frame')}, frame #${pos} is missing: the file was cut short`, { file: path });
   return frame.slice();
 }
 

@@ -5,6 +5,7 @@ import { Ffv1Encoder, gray16leBytes } from './ffv1.js';
 import { encodeNpy } from './npy.js';
 import { filterRows16, pngFromFiltered } from './png16.js';
 import type { FrameRecord, ManifestInit, RecordedFrame, RecordFormat, RecordingManifest } from './types.js';
+import { counted } from '../../count.js';
 
 export const MANIFEST = 'manifest.json';
 export const FRAMES = 'frames.jsonl';
@@ -235,7 +236,7 @@ export class Recorder {
     this.manifest.stoppedReason = reason;
     this.closeSegment(atFrame);
     const detail = cause === undefined ? '' : ` (${errorText(cause)})`;
-    this.warn(`recording stopped: ${reason}${detail} in ${this.dir}; ${this.manifest.framesRecorded} frames kept, the run continues`);
+    this.warn(`recording stopped: ${reason}${detail} in ${this.dir}; ${counted(this.manifest.framesRecorded, 'frame')} kept, the run continues`);
     // Best effort: on a full disk this may fail too, and the manifest on disk
     // then still says complete:false, which is true.
     this.queue = this.queue.then(() => this.saveManifest()).catch(() => undefined);
@@ -368,5 +369,5 @@ async function clearRecording(fs: RecorderFs, dir: string, onWarning?: (line: st
     if ((await fs.readdir(path)).length === 0) await fs.rmdir(path);
   }
   const others = (await fs.readdir(dir)).filter((n) => n !== DEPTH_DIR && n !== RAW_DIR).length;
-  if (kept + others > 0) onWarning?.(`--overwrite: cleared the previous recording in ${dir}; kept ${kept + others} unrelated file(s)`);
+  if (kept + others > 0) onWarning?.(`--overwrite: cleared the previous recording in ${dir}; kept ${counted(kept + others, 'unrelated file')}`);
 }

@@ -1,4 +1,4 @@
-import type { PreprocessSpec } from '../../types.js';
+import type { DepthKind, PreprocessSpec } from '../../types.js';
 
 /** 'png16' (default): depth/NNNNNN.png; 'float32': raw/NNNNNN.npy; 'both'; 'ffv1': one depth.mkv. */
 export type RecordFormat = 'png16' | 'float32' | 'both' | 'ffv1';
@@ -16,7 +16,8 @@ export interface RecordingManifest {
   /** true only once close() finished; false means the writer was interrupted. */
   complete: boolean;
   tool: { name: 'depth-video'; version: string };
-  model: { name: string; path: string; sha256: string | null; untrained: boolean };
+  /** `output`: what the raw values mean; absent in recordings made before it was recorded (relative inverse depth). */
+  model: { name: string; path: string; sha256: string | null; untrained: boolean; output?: DepthKind };
   input: { path: string; width: number; height: number; frameRate: number | null };
   frameSize: { width: number; height: number };
   inferenceSize: { width: number; height: number };
