@@ -14,7 +14,7 @@ mkdir -p "$OUT"
 export DEPTH_VIDEO_MODELS=${DEPTH_VIDEO_MODELS:-/tmp/gpu-bench-models}
 W=$(mktemp -d)
 # DRY=1: the same steps, tiny and short, to check the script on a machine without a GPU.
-CLIP=1920x1080; N=20; SMALL=(); CEIL=()
+CLIP=1920x1080; N=10; SMALL=(); CEIL=()
 [ -n "${DRY:-}" ] && { CLIP=160x90; N=3; SMALL=(--quick --size 64 --frames 10); CEIL=(--quick); }
 step() { echo; echo "=== $1 ($(date +%T))"; }
 ff() { node -e "import('./dist/ffmpeg/binary.js').then(m => process.stdout.write(m.ffmpegPath()))"; }
@@ -23,7 +23,7 @@ FF=$(ff)
 step "device and agreement"
 "$FF" -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=$CLIP:rate=30 -frames:v $N -c:v libx264 -preset veryfast -pix_fmt yuv420p "$W/clip.mp4"
 for dev in auto webgpu cpu; do
-  timeout 90 node bin/depth-video.js "$W/clip.mp4" --out "$W/$dev.mkv" --model dpt-tiny --device $dev --sync --lossless --colormap gray --json \
+  timeout 60 node bin/depth-video.js "$W/clip.mp4" --out "$W/$dev.mkv" --model dpt-tiny --device $dev --sync --lossless --colormap gray --json \
     > "$OUT/agree-$dev.json" 2> "$W/$dev.err"; echo "--device $dev: exit $?"
   grep -E '^(device|warning)' "$W/$dev.err" | head -5
   node -e "const s=JSON.parse(require('fs').readFileSync('$OUT/agree-$dev.json','utf8'));console.log(JSON.stringify({device:s.device,frames:s.frames,meanMs:s.meanMs,fps:s.fps}))" 2>/dev/null
@@ -35,13 +35,13 @@ let worst=0,diff=0;for(let i=0;i<a.length;i++){const d=Math.abs(a[i]-b[i]);if(d)
 console.log('webgpu vs cpu, gray levels over '+a.length+' pixels (sizes '+a.length+'/'+b.length+'): max |diff| '+worst+', pixels differing '+(100*diff/a.length).toFixed(4)+'%');" | tee "$OUT/agree.txt"
 
 step "dpt-tiny on webgpu: 640x360 and 1080p pipeline vs bare"
-timeout 200 node dist/bench/main.js --device webgpu --model dpt-tiny --only pipeline "${SMALL[@]}" 2>&1 | tee "$OUT/bench-dpt-tiny.txt"
+timeout 170 node dist/bench/main.js --device webgpu --model dpt-tiny --only pipeline "${SMALL[@]}" 2>&1 | tee "$OUT/bench-dpt-tiny.txt"
 
 step "dpt-vits14-518 on webgpu: 1080p pipeline vs bare"
-timeout 150 node dist/bench/main.js --device webgpu --model dpt-vits14-518 --only pipeline --frames 40 "${SMALL[@]}" 2>&1 | tee "$OUT/bench-vits14.txt"
+timeout 120 node dist/bench/main.js --device webgpu --model dpt-vits14-518 --only pipeline --frames 40 "${SMALL[@]}" 2>&1 | tee "$OUT/bench-vits14.txt"
 
 step "ceiling on $(nproc) cores"
-timeout 150 node dist/bench/main.js --only ceiling "${CEIL[@]}" 2>&1 | tee "$OUT/bench-ceiling.txt"
+timeout 130 node dist/bench/main.js --only ceiling "${CEIL[@]}" 2>&1 | tee "$OUT/bench-ceiling.txt"
 
 step "done"
 rm -rf "$W"
