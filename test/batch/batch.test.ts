@@ -98,7 +98,10 @@ describe('depth-video batch', () => {
     const dir = tempDir('dv-batch-int-');
     const input = join(dir, 'in');
     const out = join(dir, 'out');
-    for (const n of ['a', 'b', 'c']) clip(join(input, `${n}.mp4`), 10);
+    // b is long: frames decoded before the signal still finish (a few per frame
+    // worker), and a loaded machine may be well past three when it lands.
+    const FRAMES: Record<string, number> = { a: 10, b: 40, c: 10 };
+    for (const n of ['a', 'b', 'c']) clip(join(input, `${n}.mp4`), FRAMES[n]!);
     // analytic-slow: ~100+ ms a frame, so b.mp4 is still being made when the signal comes.
     const args = ['batch', input, '--out-dir', out, '--model', 'analytic-slow', '--json'];
     const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -113,7 +116,7 @@ describe('depth-video batch', () => {
         if (stdout.includes('\n')) { clearTimeout(t); res(jsonLines(stdout)[0]!); }
       });
     });
-    // Three of b's ten frames at a's pace (the encoder shows nothing on disk
+    // Three of b's frames at a's pace (the encoder shows nothing on disk
     // this early: ffmpeg probes its input pipe before creating the file).
     await new Promise((r) => setTimeout(r, (3 * 1000) / first.fps));
     child.kill('SIGINT');
@@ -123,7 +126,7 @@ describe('depth-video batch', () => {
     expect(lines.map((l) => [l.input.slice(-5), l.status])).toEqual([['a.mp4', 'done'], ['b.mp4', 'interrupted']]);
     const partial = lines[1]!.frames;
     expect(partial).toBeGreaterThan(0);
-    expect(partial).toBeLessThan(10);
+    expect(partial).toBeLessThan(FRAMES.b!);
     // What was done of b is a playable file with exactly the frames the summary counted.
     expect(decodeVideo(join(out, 'b.mp4')).pts).toHaveLength(partial);
     expect(existsSync(join(out, 'c.mp4'))).toBe(false);
@@ -131,8 +134,8 @@ describe('depth-video batch', () => {
 
     const r = await runCli(args);
     expect(r.code, r.stderr).toBe(0);
-    expect(jsonLines(r.stdout).map((l) => [l.input.slice(-5), l.status, l.frames])).toEqual([['a.mp4', 'skipped', 0], ['b.mp4', 'done', 10], ['c.mp4', 'done', 10]]);
-    for (const n of ['a', 'b', 'c']) expect(decodeVideo(join(out, `${n}.mp4`)).pts, n).toHaveLength(10);
+    expect(jsonLines(r.stdout).map((l) => [l.input.slice(-5), l.status, l.frames])).toEqual([['a.mp4', 'skipped', 0], ['b.mp4', 'done', FRAMES.b], ['c.mp4', 'done', FRAMES.c]]);
+    for (const n of ['a', 'b', 'c']) expect(decodeVideo(join(out, `${n}.mp4`)).pts, n).toHaveLength(FRAMES[n]!);
     expect(statSync(join(out, 'a.mp4')).ino).toBe(aBefore.ino);
     expect(listAll(out)).toEqual(['.depth-video-batch.json', 'a.mp4', 'b.mp4', 'c.mp4']);
   }, 240_000);
