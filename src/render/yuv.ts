@@ -167,7 +167,7 @@ export interface YuvTable {
 const yuvTables = new WeakMap<Uint8Array, YuvTable>();
 
 /** The 256-entry RGB table (768 bytes) as a YuvTable; cached per table. */
-export function yuvTable(lut: Uint8Array): YuvTable {
+function yuvTable(lut: Uint8Array): YuvTable {
   let t = yuvTables.get(lut);
   if (!t) {
     const y = new Uint8Array(256);
