@@ -117,9 +117,14 @@ export function yuv420pToRgb(img: Yuv420pImage, out?: Uint8Array): RgbImage {
   return { width: img.width, height: img.height, data: dst };
 }
 
+/** Bytes of a yuv420p picture (width and height even). */
+export function yuv420pSize(width: number, height: number): number {
+  return width * height + 2 * (width >> 1) * (height >> 1);
+}
+
 /** Bytes of a frame's pixels in its format. */
 export function frameBytes(format: FrameImage['format'], width: number, height: number): number {
-  return format === 'yuv420p' ? width * height + 2 * (width >> 1) * (height >> 1) : width * height * 3;
+  return format === 'yuv420p' ? yuv420pSize(width, height) : width * height * 3;
 }
 
 /**
