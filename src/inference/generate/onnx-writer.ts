@@ -115,6 +115,11 @@ async function valuesOf(init: Initializer): Promise<Float32Array> {
   return values;
 }
 
+/** Where a model written to `path` keeps its weights when they go outside it. */
+export function externalDataPath(path: string): string {
+  return `${path}.data`;
+}
+
 function tempName(path: string): string {
   return `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
 }
@@ -127,7 +132,7 @@ function tempName(path: string): string {
 export async function writeModel(parts: GraphParts, path: string, opts: WriteModelOptions = {}): Promise<WrittenModel> {
   const totalValueBytes = parts.initializers.reduce((a, t) => a + elementCount(t.dims) * 4, 0);
   const external = totalValueBytes > (opts.externalDataAbove ?? DEFAULT_EXTERNAL_DATA_ABOVE);
-  const dataPath = `${path}.data`;
+  const dataPath = externalDataPath(path);
   const placed = place(parts.initializers, external, basename(dataPath));
 
   const header = onnx.onnx.ModelProto.encode(modelHeader(opts)).finish();

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +98,18 @@ describe('converted Depth-Anything models', () => {
       }
       expect(new Set(outs[0]).size).toBeGreaterThan(h * w * 0.5);
       expect(Array.from(outs[1])).toEqual(Array.from(outs[0]));
+    }
+  });
+
+  it('leave a <out>.data they did not write alone without overwrite: an inline model would delete it, an external one replace it', async () => {
+    const out = join(dir, 'stray.onnx');
+    writeFileSync(`${out}.data`, 'mine');
+    for (const externalDataAbove of [undefined, 1]) {
+      const e = await convertStateDict(randomStateDict(SMALL), source('depth_anything_vits14.pth'), { out, externalDataAbove }).then(() => null, (err: unknown) => err);
+      expect(isDepthVideoError(e) && e.code).toBe('OUTPUT_EXISTS');
+      expect((e as Error).message).toBe(`${out}.data already exists; pass --overwrite to replace it or choose another --out`);
+      expect(readFileSync(`${out}.data`, 'utf8')).toBe('mine');
+      expect(existsSync(out)).toBe(false);
     }
   });
 });
