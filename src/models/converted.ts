@@ -71,7 +71,7 @@ function isCurrent(onnx: string, sha256: string): boolean {
  * it, so the same weights converted as another family or with another max
  * depth are another model.
  */
-export function convertedName(sha256: string, choice: CheckpointChoice = {}): string {
+function convertedName(sha256: string, choice: CheckpointChoice = {}): string {
   const parts = [sha256];
   if (choice.family !== undefined) parts.push(choice.family);
   if (choice.maxDepth !== undefined) parts.push(`max-depth-${choice.maxDepth}`);

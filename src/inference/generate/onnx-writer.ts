@@ -29,7 +29,7 @@ const GRAPH_INITIALIZER_TAG = (5 << 3) | 2;
 const TENSOR_RAW_DATA_TAG = (9 << 3) | 2;
 
 /** Keeps the whole message under protobuf's 2 GiB with room for the graph itself. */
-export const DEFAULT_EXTERNAL_DATA_ABOVE = 1.9 * 1024 ** 3;
+const DEFAULT_EXTERNAL_DATA_ABOVE = 1.9 * 1024 ** 3;
 /** External tensors start on page boundaries, so onnxruntime may map them instead of copying. */
 const EXTERNAL_ALIGN = 4096;
 
