@@ -1,6 +1,7 @@
 import type { FamilyName } from '../../inference/families.js';
 import type { VitConfig } from '../../inference/generate/dpt/vit.js';
-import { readMidasDecoder, shapeReader, type MidasDecoderConfig, type ShapeReader } from '../midas/index.js';
+import { readMidasDecoder, type MidasDecoderConfig } from '../midas/index.js';
+import { shapeReader, type ShapeReader } from '../shape-reader.js';
 import type { StateDict } from '../weights.js';
 import { relativePositionIndex } from './relative-position.js';
 

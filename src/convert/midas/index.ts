@@ -7,7 +7,7 @@ import { MIDAS_DECODER_RULES, midasDecoderUnused } from './key-map.js';
  * reassembly graph parts.
  */
 export { MIDAS_DECODER_RULES, midasDecoderUnused } from './key-map.js';
-export { readMidasDecoder, shapeReader, type MidasDecoderConfig, type ShapeReader } from './config.js';
+export { readMidasDecoder, type MidasDecoderConfig } from './config.js';
 export { midasDecoder, vitReassembly } from './decoder.js';
 
 /** A family's key map: its encoder's rules first, then the shared decoder's. */
