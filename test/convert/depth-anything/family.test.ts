@@ -9,8 +9,8 @@ import { buildDepthAnything, chooseVariant, DEPTH_ANYTHING_KEYS, inferConfig, ty
 import { RandomWeights } from '../../../src/inference/generate/dpt/weights.js';
 import { GraphBuilder } from '../../../src/inference/generate/graph.js';
 import { mulberry32 } from '../../../src/inference/generate/random.js';
-import { isDepthVideoError } from '../../../src/errors.js';
 import { readOnnxMetadata } from '../../../src/inference/generate/metadata.js';
+import { rejected } from '../helpers.js';
 import { depthAnythingKeys, randomStateDict, VITL, VITS, type DaShape } from './state-dict.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dv-families-'));
@@ -105,9 +105,9 @@ describe('converted Depth-Anything models', () => {
     const out = join(dir, 'stray.onnx');
     writeFileSync(`${out}.data`, 'mine');
     for (const externalDataAbove of [undefined, 1]) {
-      const e = await convertStateDict(randomStateDict(SMALL), source('depth_anything_vits14.pth'), { out, externalDataAbove }).then(() => null, (err: unknown) => err);
-      expect(isDepthVideoError(e) && e.code).toBe('OUTPUT_EXISTS');
-      expect((e as Error).message).toBe(`${out}.data already exists; pass --overwrite to replace it or choose another --out`);
+      const e = await rejected(convertStateDict(randomStateDict(SMALL), source('depth_anything_vits14.pth'), { out, externalDataAbove }));
+      expect(e.code).toBe('OUTPUT_EXISTS');
+      expect(e.message).toBe(`${out}.data already exists; pass --overwrite to replace it or choose another --out`);
       expect(readFileSync(`${out}.data`, 'utf8')).toBe('mine');
       expect(existsSync(out)).toBe(false);
     }
@@ -216,9 +216,9 @@ describe('metric Depth-Anything V2', () => {
 
 describe('Depth-Anything shapes that contradict the family', () => {
   async function message(p: Promise<unknown>): Promise<string> {
-    const e = await p.then(() => null, (err: unknown) => err);
-    expect(isDepthVideoError(e) && e.code).toBe('CHECKPOINT_MISMATCH');
-    return (e as Error).message;
+    const e = await rejected(p);
+    expect(e.code).toBe('CHECKPOINT_MISMATCH');
+    return e.message;
   }
 
   it('a width no DINOv2 has, and a tensor the family has no use for, are refused by name', async () => {
