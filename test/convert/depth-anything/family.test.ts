@@ -10,6 +10,7 @@ import { RandomWeights } from '../../../src/inference/generate/dpt/weights.js';
 import { GraphBuilder } from '../../../src/inference/generate/graph.js';
 import { mulberry32 } from '../../../src/inference/generate/random.js';
 import { readOnnxMetadata } from '../../../src/inference/generate/metadata.js';
+import { ensureConverted } from '../../../src/models/converted.js';
 import { rejected } from '../helpers.js';
 import { depthAnythingKeys, randomStateDict, VITL, VITS, type DaShape } from './state-dict.js';
 
@@ -111,6 +112,22 @@ describe('converted Depth-Anything models', () => {
       expect(readFileSync(`${out}.data`, 'utf8')).toBe('mine');
       expect(existsSync(out)).toBe(false);
     }
+  });
+});
+
+describe('--family values', () => {
+  it('an unknown one is the same usage line whether the file is converted or cached, before anything is read or written', async () => {
+    const cache = join(dir, 'cache');
+    const missing = join(dir, 'absent.pth');
+    const direct = await rejected(convertStateDict(randomStateDict(SMALL), source('x.pth'), { out: join(dir, 'never.onnx'), family: '../x' }));
+    const cached = await rejected(ensureConverted(missing, { dir: cache, family: '../x' }));
+    for (const e of [direct, cached]) {
+      expect(e.code).toBe('USAGE');
+      expect(e.message).toMatch(/^unknown --family \.\.\/x; known: depth-anything \(--family depth-anything \| depth-anything-v1 \| depth-anything-v2 \| depth-anything-v2-metric\); midas-vit \(--family midas-vit\);/);
+    }
+    expect(cached.message).toBe(direct.message);
+    expect(existsSync(join(dir, 'never.onnx'))).toBe(false);
+    expect(existsSync(cache)).toBe(false);
   });
 });
 
