@@ -6,7 +6,8 @@ import { sha256File } from '../models/download.js';
 import { openCheckpoint } from './checkpoint/index.js';
 import { GraphBuilder } from '../inference/generate/graph.js';
 import { externalDataPath, writeModel } from '../inference/generate/onnx-writer.js';
-import type { FamilyPlan, OutputKind } from './family.js';
+import type { DepthKind } from '../types.js';
+import type { FamilyPlan } from './family.js';
 import { selectFamily } from './registry.js';
 import { CheckpointWeights, type StateDict } from './weights.js';
 import { counted } from '../count.js';
@@ -33,7 +34,7 @@ export interface ConvertResult {
   readonly variant: string;
   readonly chosenBy: string;
   readonly summary: string;
-  readonly output: OutputKind;
+  readonly output: DepthKind;
   readonly notes: readonly string[];
   /** Learned values in the ONNX file. */
   readonly parameterCount: number;
