@@ -36,18 +36,6 @@ export function thrown(fn: () => unknown): DepthVideoError {
   throw new Error('expected an error, none was thrown');
 }
 
-/** The DepthVideoError `p` rejects with, checked as `thrown` checks it. */
-export async function rejected(p: Promise<unknown>): Promise<DepthVideoError> {
-  try {
-    await p;
-  } catch (e) {
-    return thrown(() => {
-      throw e;
-    });
-  }
-  throw new Error('expected a rejection, the promise resolved');
-}
-
 /** Runs `models convert` into a fresh folder and checks the refusal: one line, the exit code, nothing written. */
 export async function refused(ckpt: string, code: number, extra: string[] = []): Promise<string> {
   const outDir = tempDir('dv-convert-out-');

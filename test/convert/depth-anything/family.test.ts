@@ -11,7 +11,7 @@ import { GraphBuilder } from '../../../src/inference/generate/graph.js';
 import { mulberry32 } from '../../../src/inference/generate/random.js';
 import { readOnnxMetadata } from '../../../src/inference/generate/metadata.js';
 import { ensureConverted } from '../../../src/models/converted.js';
-import { rejected } from '../helpers.js';
+import { caught } from '../../models/helpers.js';
 import { depthAnythingKeys, randomStateDict, VITL, VITS, type DaShape } from './state-dict.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dv-families-'));
@@ -106,7 +106,7 @@ describe('converted Depth-Anything models', () => {
     const out = join(dir, 'stray.onnx');
     writeFileSync(`${out}.data`, 'mine');
     for (const externalDataAbove of [undefined, 1]) {
-      const e = await rejected(convertStateDict(randomStateDict(SMALL), source('depth_anything_vits14.pth'), { out, externalDataAbove }));
+      const e = await caught(convertStateDict(randomStateDict(SMALL), source('depth_anything_vits14.pth'), { out, externalDataAbove }));
       expect(e.code).toBe('OUTPUT_EXISTS');
       expect(e.message).toBe(`${out}.data already exists; pass --overwrite to replace it or choose another --out`);
       expect(readFileSync(`${out}.data`, 'utf8')).toBe('mine');
@@ -119,8 +119,8 @@ describe('--family values', () => {
   it('an unknown one is the same usage line whether the file is converted or cached, before anything is read or written', async () => {
     const cache = join(dir, 'cache');
     const missing = join(dir, 'absent.pth');
-    const direct = await rejected(convertStateDict(randomStateDict(SMALL), source('x.pth'), { out: join(dir, 'never.onnx'), family: '../x' }));
-    const cached = await rejected(ensureConverted(missing, { dir: cache, family: '../x' }));
+    const direct = await caught(convertStateDict(randomStateDict(SMALL), source('x.pth'), { out: join(dir, 'never.onnx'), family: '../x' }));
+    const cached = await caught(ensureConverted(missing, { dir: cache, family: '../x' }));
     for (const e of [direct, cached]) {
       expect(e.code).toBe('USAGE');
       expect(e.message).toMatch(/^unknown --family \.\.\/x; known: depth-anything \(--family depth-anything \| depth-anything-v1 \| depth-anything-v2 \| depth-anything-v2-metric\); midas-vit \(--family midas-vit\);/);
@@ -233,7 +233,7 @@ describe('metric Depth-Anything V2', () => {
 
 describe('Depth-Anything shapes that contradict the family', () => {
   async function message(p: Promise<unknown>): Promise<string> {
-    const e = await rejected(p);
+    const e = await caught(p);
     expect(e.code).toBe('CHECKPOINT_MISMATCH');
     return e.message;
   }
