@@ -1,23 +1,41 @@
 /** A decoded picture: packed RGB24, row-major, no row padding. */
 export interface RgbImage {
+  /** Absent on pictures that were never anything else (stills, the photo path, outputs). */
+  readonly format?: 'rgb24';
   readonly width: number;
   readonly height: number;
   readonly data: Uint8Array; // width * height * 3
 }
 
 /**
+ * How the Y'CbCr samples of a picture map to RGB: the matrix (BT.601 or
+ * BT.709 coefficients) and the range (limited: Y 16..235, chroma 16..240;
+ * full: 0..255).
+ */
+export interface YuvColour {
+  readonly matrix: 'bt601' | 'bt709';
+  readonly range: 'limited' | 'full';
+}
+
+/**
  * A picture in planar yuv420p: the Y plane (width x height), then U and V
- * (width/2 x height/2 each); both sides even. depth-video writes BT.601
- * limited range (see render/yuv.ts).
+ * (width/2 x height/2 each); both sides even. Decoded frames carry their
+ * stream's colour; the pictures depth-video writes are BT.601 limited range
+ * (see render/yuv.ts).
  */
 export interface Yuv420pImage {
+  readonly format: 'yuv420p';
+  readonly colour: YuvColour;
   readonly width: number;
   readonly height: number;
   readonly data: Uint8Array;
 }
 
-/** One frame from a source, with its place on the input timeline. */
-export interface VideoFrame extends RgbImage {
+/** A frame's pixels in either format; `format` says which. */
+export type FrameImage = RgbImage | Yuv420pImage;
+
+/** Where a frame sits on the input timeline, and how it goes back to its source. */
+export interface FrameTiming {
   /** 0-based position in decode (= presentation) order. */
   readonly index: number;
   /** Presentation time in seconds, as the input stores it. */
@@ -31,6 +49,12 @@ export interface VideoFrame extends RgbImage {
    */
   release(): void;
 }
+
+/**
+ * One frame from a source: RGB24, or yuv420p when the video is stored so and
+ * the source was asked to keep it (no conversion in the decoder).
+ */
+export type VideoFrame = FrameImage & FrameTiming;
 
 /**
  * What a model's output means: relative inverse depth (larger = nearer, the

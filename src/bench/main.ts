@@ -35,6 +35,7 @@ import { livePageBench } from './live-page-bench.js';
 
 const { values } = parseArgs({
   options: {
+    help: { type: 'boolean', short: 'h', default: false },
     model: { type: 'string', default: 'dpt-tiny' },
     frames: { type: 'string' },
     quick: { type: 'boolean', default: false },
@@ -44,6 +45,15 @@ const { values } = parseArgs({
   },
 });
 const SECTIONS = ['pipeline', 'ceiling', 'stabilize', 'render', 'live', 'live-page', 'fused', 'convert', 'convert-midas'];
+if (values.help) {
+  process.stdout.write([
+    'npm run bench -- [--model dpt-tiny|dpt-vits14-518|<name>] [--device cpu|webgpu|…] [--size px] [--frames N] [--quick] [--only sections]',
+    `sections (comma-separated, all by default): ${SECTIONS.join(', ')}`,
+    'Every ratio is measured within this one run; targets print as met / NOT met.',
+    '',
+  ].join('\n'));
+  process.exit(0);
+}
 const only = new Set(values.only!.split(',').map((x) => x.trim()));
 for (const x of only) if (!SECTIONS.includes(x)) throw new Error(`--only takes ${SECTIONS.join(', ')}; got ${x}`);
 if (!(DEVICE_NAMES as readonly string[]).includes(values.device!)) throw new Error(`--device takes ${DEVICE_NAMES.join(', ')}; got ${values.device}`);
@@ -231,6 +241,8 @@ function report(label: string, m: Measured, target?: string): void {
   out(`  slowest stage          ${slowest.toFixed(1)}  -> ${f1(1000 / slowest)} frames/s if fully overlapped`);
   out(`  measured               ${(1000 / m.pipelineFps).toFixed(1)}  (${f1(m.pipelineFps)} frames/s)`);
   if (target === 'ratio') out(`target: pipeline >= 0.95 of bare inference (median ratio): ${median(m.ratios) >= 0.95 ? 'met' : 'NOT met'}`);
+  // On a GPU the CPU side must keep up with the device (issue 11): the 1080p pipeline against bare GPU inference.
+  if (target === 'overlap' && device !== 'cpu') out(`target: pipeline >= 0.9 of bare ${device} inference at 1080p (median ratio): ${median(m.ratios) >= 0.9 ? 'met' : 'NOT met'}`);
   if (target === 'overlap') out(`target: throughput set by the slowest stage, not the sum: measured ${(1000 / m.pipelineFps).toFixed(1)} ms per frame against slowest ${slowest.toFixed(1)} and sum ${sum.toFixed(1)} -> ${1000 / m.pipelineFps < (slowest + sum) / 2 ? 'met' : 'NOT met'}`);
 }
 

@@ -20,6 +20,12 @@ export interface MediaInfo {
     readonly height: number;
     /** Average frame rate as ffmpeg reports it (rounded, e.g. 29.97); exact rates come from the decoder. */
     readonly fps: number | null;
+    /** The decoder's pixel format (yuv420p, yuvj420p, yuv422p10le, rgb24, …); null when not stated. */
+    readonly pixelFormat: string | null;
+    /** The colour matrix the stream is tagged with (bt709, smpte170m, bt470bg, …); null when untagged. */
+    readonly colourSpace: string | null;
+    /** The tagged range: tv (limited) or pc (full); null when untagged. */
+    readonly colourRange: 'tv' | 'pc' | null;
   };
   readonly audio: { readonly codec: string } | null;
   /** A single picture (png, jpeg, …) rather than a video stream. */
@@ -50,6 +56,22 @@ function parseClock(s: string): number | null {
 /** The file starts with an MP4/MOV file-type box. */
 const isIsoBmff = (head: Uint8Array): boolean => head.length >= 8 && String.fromCharCode(...head.subarray(4, 8)) === 'ftyp';
 
+/**
+ * The pixel format and colour tags of a video stream line, as ffmpeg prints
+ * them after the codec: `yuv420p(tv, bt709, progressive)`, or with the
+ * matrix, primaries and transfer apart when they differ:
+ * `yuv420p(tv, smpte170m/bt709/bt709)`.
+ */
+function parsePixelFormat(v: string): { pixelFormat: string | null; colourSpace: string | null; colourRange: 'tv' | 'pc' | null } {
+  const m = /^[^,]*?, ([a-z0-9_]+)(?:\(([^)]*)\))?,/.exec(v);
+  if (!m) return { pixelFormat: null, colourSpace: null, colourRange: null };
+  const details = (m[2] ?? '').split(', ');
+  const range = details.find((d) => d === 'tv' || d === 'pc') as 'tv' | 'pc' | undefined;
+  const space = details.find((d) => /^[a-z0-9-]+(\/[a-z0-9-]+\/[a-z0-9-]+)?$/.test(d) && d !== 'tv' && d !== 'pc' && d !== 'progressive');
+  const matrix = space?.split('/')[0];
+  return { pixelFormat: m[1]!, colourSpace: matrix && matrix !== 'unknown' ? matrix : null, colourRange: range ?? null };
+}
+
 /** Parses the stream summary `ffmpeg -i` prints. Exported for tests. */
 export function parseProbe(path: string, text: string, head: Uint8Array = new Uint8Array(0)): MediaInfo {
   const input = /Input #0, ([^ ]+), from/.exec(text);
@@ -71,6 +93,7 @@ export function parseProbe(path: string, text: string, head: Uint8Array = new Ui
   const size = /, (\d{1,5})x(\d{1,5})[ ,]/.exec(v + ' ');
   if (!size) throw new DepthVideoError('INPUT_DAMAGED', `${path} is damaged: its video stream has no picture size; re-copy or re-export the file`, { file: path });
   const fpsM = /([\d.]+)(k?) fps/.exec(v) ?? /([\d.]+)(k?) tbr/.exec(v);
+  const colour = parsePixelFormat(v);
   const fps = fpsM ? Number(fpsM[1]) * (fpsM[2] ? 1000 : 1) : null;
   const durM = /Duration: ([^,]+), start: (-?[\d.]+)/.exec(text);
   const duration = durM ? parseClock(durM[1]!) : null;
@@ -83,7 +106,7 @@ export function parseProbe(path: string, text: string, head: Uint8Array = new Ui
     format,
     duration,
     startTime,
-    video: { codec, width: Number(size[1]), height: Number(size[2]), fps },
+    video: { codec, width: Number(size[1]), height: Number(size[2]), fps, ...colour },
     audio: audioM ? { codec: audioM[1]! } : null,
     still,
     expectedFrames,

@@ -98,7 +98,7 @@ port.on('message', (msg: ToWorker) => {
     try {
       const t0 = performance.now();
       if (msg.kind === 'frame') {
-        imageToTensor({ width: msg.frameWidth, height: msg.frameHeight, data: msg.rgb }, init.spec, { width: msg.width, height: msg.height }, msg.tensor);
+        imageToTensor(msg.image, init.spec, { width: msg.width, height: msg.height }, msg.tensor);
       }
       const t1 = performance.now();
       const r = await run(msg.tensor, msg.width, msg.height);

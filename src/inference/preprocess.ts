@@ -1,5 +1,6 @@
-import type { PreprocessSpec, RgbImage } from '../types.js';
-import { wasmRgbToPlanes } from '../render/kernels.js';
+import type { FrameImage, PreprocessSpec, RgbImage, Yuv420pImage } from '../types.js';
+import { wasmFrameToPlanes } from '../render/kernels.js';
+import { yuvRowsToRgb } from '../render/yuv-to-rgb.js';
 import { cachedTaps, resampleColumns, scratchBuffer, type TapTable } from '../render/resize.js';
 
 /** numpy's np.round / Python 3's round: exact halves go to the even neighbour. */
@@ -114,6 +115,20 @@ function resampleRgbRows(img: RgbImage, dst: Float32Array, outW: number, taps: T
   }
 }
 
+let rgbRows = new Uint8Array(0);
+
+/**
+ * A yuv420p frame as the RGB frame ffmpeg would have decoded, in a buffer
+ * of this thread: only the rows marked in `rowUsed` (all when null).
+ */
+function asRgbRows(img: Yuv420pImage, rowUsed: Uint8Array | null): RgbImage {
+  const bytes = img.width * img.height * 3;
+  if (rgbRows.length < bytes) rgbRows = new Uint8Array(bytes);
+  const out = rgbRows.subarray(0, bytes);
+  for (let y = 0; y < img.height; y++) if (!rowUsed || rowUsed[y]) yuvRowsToRgb(img, y, y + 1, out);
+  return { width: img.width, height: img.height, data: out };
+}
+
 /**
  * The network input for one frame, as MiDaS' transforms build it: pixels to
  * [0,1], cv2.resize to `size` (spec.inputInterpolation; no clamping, so bicubic
@@ -123,10 +138,12 @@ function resampleRgbRows(img: RgbImage, dst: Float32Array, outW: number, taps: T
  * Resizing is linear, so it runs on 0..255 values and the 1/255 is folded
  * into the final scale; the identity size skips resampling altogether. The
  * WebAssembly kernels do the resampling when they are built; the loops here
- * are the reference they are tested against.
+ * are the reference they are tested against. A yuv420p frame gives the same
+ * tensor as the RGB frame ffmpeg would have decoded from it: its rows are
+ * converted (yuv-to-rgb.ts) as they are read.
  */
 export function imageToTensor(
-  img: RgbImage,
+  img: FrameImage,
   spec: PreprocessSpec,
   size: { width: number; height: number },
   out?: Float32Array,
@@ -145,7 +162,7 @@ export function imageToTensor(
   const planeOf = [bgr ? 2 : 0, 1, bgr ? 0 : 2];
 
   if (W === img.width && H === img.height) {
-    const src = img.data;
+    const src = img.format === 'yuv420p' ? asRgbRows(img, null).data : img.data;
     for (let c = 0; c < 3; c++) {
       const mean = spec.mean[c];
       const std = spec.std[c];
@@ -161,10 +178,10 @@ export function imageToTensor(
   for (let k = 0; k < ty.index.length; k++) rowUsed[ty.index[k]] = 1;
   const scale = [0, 1, 2].map((c) => 1 / (255 * spec.std[c]));
   const offset = [0, 1, 2].map((c) => -spec.mean[c] / spec.std[c]);
-  if (wasmRgbToPlanes(img, W, H, tx, ty, rowUsed, scale, offset, planeOf, dst)) return dst;
+  if (wasmFrameToPlanes(img, W, H, tx, ty, rowUsed, scale, offset, planeOf, dst)) return dst;
   const tmpPlane = img.height * W;
   const tmp = scratchBuffer(3 * tmpPlane);
-  resampleRgbRows(img, tmp, W, tx, rowUsed);
+  resampleRgbRows(img.format === 'yuv420p' ? asRgbRows(img, rowUsed) : img, tmp, W, tx, rowUsed);
   for (let c = 0; c < 3; c++) resampleColumns(tmp, c * tmpPlane, W, H, dst, planeOf[c] * plane, ty, scale[c], offset[c]);
   return dst;
 }

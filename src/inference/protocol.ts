@@ -1,4 +1,4 @@
-import type { PreprocessSpec } from '../types.js';
+import type { FrameImage, PreprocessSpec } from '../types.js';
 import type { FallbackNode } from './placement.js';
 
 /** Messages between DepthSession (main thread) and the inference worker. */
@@ -17,9 +17,7 @@ export type ToWorker =
   | {
       readonly kind: 'frame';
       readonly id: number;
-      readonly rgb: Uint8Array;
-      readonly frameWidth: number;
-      readonly frameHeight: number;
+      readonly image: FrameImage;
       readonly tensor: Float32Array;
       readonly width: number;
       readonly height: number;

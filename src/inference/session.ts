@@ -3,7 +3,8 @@ import { Worker } from 'node:worker_threads';
 import { DepthVideoError, errorText } from '../errors.js';
 import { depthKindOf, detectFamily, readOnnxInfo, validateDepthIO, type OnnxInfo } from '../models/onnx-info.js';
 import { builtScript } from '../paths.js';
-import type { DepthKind, DepthMap, PreprocessSpec, RgbImage } from '../types.js';
+import { pictureOf } from '../render/yuv-to-rgb.js';
+import type { DepthKind, DepthMap, FrameImage, PreprocessSpec, RgbImage } from '../types.js';
 import { chooseDevice, deviceLabel, type DeviceChoice, type DeviceEnv, type DeviceName } from './device.js';
 import { fallbackReport, type FallbackNode } from './placement.js';
 import { computeInputSize, imageToTensor } from './preprocess.js';
@@ -246,7 +247,7 @@ export class DepthSession {
    * worker is still running the current one, so preprocessing costs no
    * inference time.
    */
-  prepare(img: RgbImage): PreparedInput {
+  prepare(img: FrameImage): PreparedInput {
     const t0 = performance.now();
     const size = this.inputSize(img.width, img.height);
     const tensor = imageToTensor(img, this.model.spec, size, this.inputBuffer(3 * size.width * size.height));
@@ -264,20 +265,17 @@ export class DepthSession {
    * copies the pixels, so it stays free for rendering and the live preview
    * (the async schedule's latency path).
    */
-  infer(img: RgbImage): Promise<InferenceResult> {
+  infer(img: FrameImage): Promise<InferenceResult> {
     const size = this.inputSize(img.width, img.height);
     // Pixels in shared memory (the ffmpeg sources allocate frames so) are read
     // in place: a frame's slot only goes back to its source after the sinks,
     // long after inference. Anything else is copied.
     const shared = img.data.buffer instanceof SharedArrayBuffer;
-    const rgb = shared ? img.data : new Uint8Array(img.data);
+    const image = pictureOf(shared ? img : { ...img, data: new Uint8Array(img.data) } as FrameImage);
     const tensor = this.inputBuffer(3 * size.width * size.height);
     const transfer = [tensor.buffer as ArrayBuffer];
-    if (!shared) transfer.push(rgb.buffer as ArrayBuffer);
-    return this.send(
-      { kind: 'frame', id: this.nextId++, rgb, frameWidth: img.width, frameHeight: img.height, tensor, width: size.width, height: size.height },
-      transfer,
-    );
+    if (!shared) transfer.push(image.data.buffer as ArrayBuffer);
+    return this.send({ kind: 'frame', id: this.nextId++, image, tensor, width: size.width, height: size.height }, transfer);
   }
 
   async close(): Promise<void> {

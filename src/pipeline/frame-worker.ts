@@ -21,7 +21,7 @@ port.on('message', (msg: ToFrameWorker) => {
   const t0 = performance.now();
   try {
     if (msg.kind === 'prepare') {
-      imageToTensor({ width: msg.frameWidth, height: msg.frameHeight, data: msg.rgb }, msg.spec, { width: msg.width, height: msg.height }, msg.tensor);
+      imageToTensor(msg.frame, msg.spec, { width: msg.width, height: msg.height }, msg.tensor);
       const reply: FromFrameWorker = { kind: 'prepared', id: msg.id, tensor: msg.tensor, ms: performance.now() - t0 };
       port.postMessage(reply, [msg.tensor.buffer as ArrayBuffer]);
       return;

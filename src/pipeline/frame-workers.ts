@@ -4,7 +4,8 @@ import { DepthVideoError, errorText } from '../errors.js';
 import { imageToTensor } from '../inference/preprocess.js';
 import { builtScript } from '../paths.js';
 import { renderPixels, type PixelJob, type PixelTargets } from '../render/frame-pixels.js';
-import type { PreprocessSpec, RgbImage } from '../types.js';
+import { pictureOf } from '../render/yuv-to-rgb.js';
+import type { FrameImage, PreprocessSpec } from '../types.js';
 
 /**
  * Threads for the per-frame pixel work of the pipeline: preprocessing (frame
@@ -20,7 +21,7 @@ export interface FrameWorkers {
   /** Worker threads (0: everything on the calling thread). */
   readonly count: number;
   /** Fills `tensor` (handed over) with the network input for `frame` (imageToTensor) and hands it back. */
-  prepare(frame: RgbImage, spec: PreprocessSpec, size: { readonly width: number; readonly height: number }, tensor: Float32Array, frameIndex: number): Promise<{ tensor: Float32Array; ms: number }>;
+  prepare(frame: FrameImage, spec: PreprocessSpec, size: { readonly width: number; readonly height: number }, tensor: Float32Array, frameIndex: number): Promise<{ tensor: Float32Array; ms: number }>;
   /** renderPixels(job, targets); the prediction in `job.depth` is handed over (detached on this side). */
   render(job: PixelJob, targets: PixelTargets, frameIndex: number): Promise<{ rawMin: number; rawMax: number; ms: number }>;
   /** Ends the workers; pending jobs fail. */
@@ -29,7 +30,7 @@ export interface FrameWorkers {
 
 /** Messages between FrameWorkers and frame-worker.ts. */
 export type ToFrameWorker =
-  | { readonly kind: 'prepare'; readonly id: number; readonly rgb: Uint8Array; readonly frameWidth: number; readonly frameHeight: number; readonly spec: PreprocessSpec; readonly width: number; readonly height: number; readonly tensor: Float32Array }
+  | { readonly kind: 'prepare'; readonly id: number; readonly frame: FrameImage; readonly spec: PreprocessSpec; readonly width: number; readonly height: number; readonly tensor: Float32Array }
   | { readonly kind: 'render'; readonly id: number; readonly job: PixelJob; readonly targets: PixelTargets };
 
 export type FromFrameWorker =
@@ -132,9 +133,9 @@ class WorkerPool implements FrameWorkers {
     }
   }
 
-  prepare(frame: RgbImage, spec: PreprocessSpec, size: { readonly width: number; readonly height: number }, tensor: Float32Array, frameIndex: number): Promise<{ tensor: Float32Array; ms: number }> {
+  prepare(frame: FrameImage, spec: PreprocessSpec, size: { readonly width: number; readonly height: number }, tensor: Float32Array, frameIndex: number): Promise<{ tensor: Float32Array; ms: number }> {
     // Pixels not in shared memory travel as a copy (structured clone).
-    const msg: ToFrameWorker = { kind: 'prepare', id: this.nextId++, rgb: frame.data, frameWidth: frame.width, frameHeight: frame.height, spec, width: size.width, height: size.height, tensor };
+    const msg: ToFrameWorker = { kind: 'prepare', id: this.nextId++, frame: pictureOf(frame), spec, width: size.width, height: size.height, tensor };
     return this.submit(msg, movable(tensor), frameIndex).then((m) => {
       if (m.kind !== 'prepared') throw new DepthVideoError('PIPELINE_CONFIG', 'internal: a frame worker answered a prepare job with a render result');
       return { tensor: m.tensor, ms: m.ms };

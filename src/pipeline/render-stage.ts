@@ -1,10 +1,11 @@
 import type { InferenceResult } from '../inference/session.js';
 import type { FlickerMeter } from '../render/flicker-meter.js';
 import { flickerGrid } from '../render/flicker-meter.js';
-import { pictureSize, type PixelJob, type PixelTargets } from '../render/frame-pixels.js';
+import { composesInYuv, pictureSize, type PixelJob, type PixelTargets } from '../render/frame-pixels.js';
 import type { DepthRenderer } from '../render/renderer.js';
 import type { Scheduled } from '../schedule/scheduler.js';
-import { yuv420pSize } from '../render/yuv.js';
+import { OUTPUT_COLOUR, yuv420pSize } from '../render/yuv.js';
+import { pictureOf } from '../render/yuv-to-rgb.js';
 import type { RgbImage, Yuv420pImage } from '../types.js';
 import type { FrameWorkers } from './frame-workers.js';
 import type { FrameDepth, OutputFrame } from './types.js';
@@ -116,7 +117,7 @@ export class RenderStage {
   private picture(buf: SharedArrayBuffer, at: { rgb: number; yuv: number }, w: number, h: number): Picture {
     return {
       image: at.rgb >= 0 ? { width: w, height: h, data: new Uint8Array(buf, at.rgb, w * h * 3) } : null,
-      yuv: at.yuv >= 0 ? { width: w, height: h, data: new Uint8Array(buf, at.yuv, yuv420pSize(w, h)) } : null,
+      yuv: at.yuv >= 0 ? { format: 'yuv420p', colour: OUTPUT_COLOUR, width: w, height: h, data: new Uint8Array(buf, at.yuv, yuv420pSize(w, h)) } : null,
     };
   }
 
@@ -141,20 +142,21 @@ export class RenderStage {
     const unitAt = r.take(n * 4);
     const rawAt = wants.raw ? r.take(n * 4) : -1;
     const flickerUnitAt = g ? r.take(g * 4) : -1;
-    const flickerRgbAt = g ? r.take(g * 3) : -1;
-    const depthRgbAt = settings.layout !== 'depth' ? r.take(n * 3) : -1;
+    const flickerRgbAt = g ? r.take(g * 4) : -1;
+    // Kept for the repeats of a layout that shows the input, unless they compose in yuv420p (from the unit picture).
+    const depthRgbAt = settings.layout !== 'depth' && !composesInYuv(frame, settings.layout, wants) ? r.take(n * 3) : -1;
     const pic = this.pictureRegions(r, out.width, out.height);
     const buffer = this.buffers.acquire(r.bytes);
 
     const unit = new Float32Array(buffer, unitAt, n);
     const raw = rawAt >= 0 ? new Float32Array(buffer, rawAt, n) : null;
     const depthRgb = depthRgbAt >= 0 ? new Uint8Array(buffer, depthRgbAt, n * 3) : null;
-    const samples = g ? { unit: new Float32Array(buffer, flickerUnitAt, g), rgb: new Uint8Array(buffer, flickerRgbAt, g * 3) } : null;
+    const samples = g ? { unit: new Float32Array(buffer, flickerUnitAt, g), rgb: new Uint8Array(buffer, flickerRgbAt, g * 4) } : null;
     const picture = this.picture(buffer, pic, out.width, out.height);
     const job: PixelJob = {
       settings, width: w, height: h,
       depth: { map: { width: inference.depth.width, height: inference.depth.height, data: st.data }, raw: inference.depth.data, lo: st.lo, hi: st.hi },
-      frame: flicker || settings.layout !== 'depth' ? frame.data : null,
+      frame: flicker || settings.layout !== 'depth' ? pictureOf(frame) : null,
       flickerStep,
     };
     const targets: PixelTargets = { unit, raw, depthRgb, rgb: picture.image?.data ?? null, yuv: picture.yuv?.data ?? null, flickerUnit: samples?.unit ?? null, flickerRgb: samples?.rgb ?? null };
@@ -192,7 +194,7 @@ export class RenderStage {
       const buffer = this.buffers.acquire(r.bytes);
       const picture = this.picture(buffer, at, out.width, out.height);
       const res = await this.opts.workers.render(
-        { settings, width: w, height: h, depth: null, frame: s.frame.data, flickerStep: 0 },
+        { settings, width: w, height: h, depth: null, frame: pictureOf(s.frame), flickerStep: 0 },
         { unit: slot.unit, raw: null, depthRgb: slot.depthRgb, rgb: picture.image?.data ?? null, yuv: picture.yuv?.data ?? null, flickerUnit: null, flickerRgb: null },
         s.frame.index,
       );

@@ -18,7 +18,7 @@ import { needsEvenSize, outputKind } from '../sinks/encoder.js';
 import { isFramePattern, pointCloudSink } from '../sinks/point-cloud.js';
 import { cameraModelProblem, DEFAULT_CAMERA, type CameraModel } from '../render/unproject.js';
 import type { FrameSource, SourceInfo } from '../sources/ffmpeg-source.js';
-import { fileSource } from '../sources/file-source.js';
+import { fileSource, nativeYuv } from '../sources/file-source.js';
 import type { PreprocessSpec, VideoFrame } from '../types.js';
 import { checkOutput } from './output-check.js';
 import { damageText } from './damage.js';
@@ -242,7 +242,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   const workerCount = frameWorkerCount(opts.workers);
 
   const source: FrameSource = opts.input.kind === 'file'
-    ? fileSource(opts.input.path, { pace: !opts.sync && !still, maxInFlight: ASYNC_MAX_IN_FLIGHT, maxFrames: opts.maxFrames })
+    ? fileSource(opts.input.path, { pace: !opts.sync && !still, maxInFlight: ASYNC_MAX_IN_FLIGHT, maxFrames: opts.maxFrames, yuv: media ? nativeYuv(media) : null })
     : opts.input.source;
 
   const control = opts.control ?? new RunControl(opts.sync ? 'sync' : 'async');

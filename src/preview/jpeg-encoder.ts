@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { ffmpegPath } from '../ffmpeg/binary.js';
+import type { FrameImage, YuvColour } from '../types.js';
 
 const SOI0 = 0xff;
 const SOI1 = 0xd8;
@@ -42,7 +43,7 @@ export interface JpegEncoderOptions {
 }
 
 /**
- * One persistent ffmpeg mjpeg process: raw RGB in, one JPEG per picture out,
+ * One persistent ffmpeg mjpeg process: raw RGB or yuv420p in, one JPEG per picture out,
  * in order. Starting a process per frame would cost more than the encoding;
  * a size change restarts it. `encode` never waits: it refuses a picture while
  * the encoder is behind, and the preview just skips that frame.
@@ -51,6 +52,7 @@ export class JpegEncoder<M> {
   private proc: ChildProcessByStdio<Writable, Readable, null> | null = null;
   private size = '';
   private outSize = '';
+  private input = '';
   private queue: M[] = [];
   private splitter = new JpegSplitter();
   private closed = false;
@@ -69,25 +71,34 @@ export class JpegEncoder<M> {
   }
 
   /**
-   * Queues a picture, scaled down to `out` when given; false when the
-   * encoder is busy (the caller drops it). `data` must stay untouched until
-   * its JPEG comes back.
+   * Queues a picture (RGB24, or yuv420p in the given colour), scaled down
+   * to `out` when given; false when the encoder is busy (the caller drops
+   * it). `data` must stay untouched until its JPEG comes back.
    */
-  encode(data: Uint8Array, width: number, height: number, meta: M, out?: { readonly width: number; readonly height: number }): boolean {
+  encode(picture: FrameImage, meta: M, out?: { readonly width: number; readonly height: number }): boolean {
     if (this.closed || this.failure) return false;
+    const { width, height } = picture;
     const size = `${width}x${height}`;
+    const input = picture.format === 'yuv420p' ? `${picture.colour.matrix}/${picture.colour.range}` : 'rgb24';
     const outSize = out && (out.width !== width || out.height !== height) ? `${out.width}:${out.height}` : '';
-    if (this.proc && (size !== this.size || outSize !== this.outSize)) this.restart();
+    if (this.proc && (size !== this.size || outSize !== this.outSize || input !== this.input)) this.restart();
     if (this.queue.length >= this.maxPending) return false;
-    if (!this.proc) this.start(size, outSize);
+    if (!this.proc) this.start(size, outSize, picture.format === 'yuv420p' ? picture.colour : null);
     this.queue.push(meta);
-    this.proc!.stdin.write(data);
+    this.proc!.stdin.write(picture.data);
     return true;
   }
 
-  private start(size: string, outSize: string): void {
+  private start(size: string, outSize: string, colour: YuvColour | null): void {
     this.size = size;
     this.outSize = outSize;
+    this.input = colour ? `${colour.matrix}/${colour.range}` : 'rgb24';
+    // JPEG (JFIF) is BT.601 full range. swscale changes the range between
+    // yuv420p and yuvj420p but never the matrix, so a frame in another matrix
+    // goes through RGB, read with its own.
+    const otherMatrix = colour !== null && colour.matrix !== 'bt601';
+    const scale = [...(outSize ? [outSize, 'flags=area'] : []), ...(otherMatrix ? [`in_color_matrix=${colour.matrix}`] : [])];
+    const filters = [...(scale.length ? [`scale=${scale.join(':')}`] : []), ...(otherMatrix ? ['format=rgb24'] : [])];
     this.splitter = new JpegSplitter();
     const proc = spawn(ffmpegPath(), [
       '-hide_banner', '-nostdin', '-loglevel', 'error',
@@ -96,9 +107,9 @@ export class JpegEncoder<M> {
       // one arrives (measured: one frame of lag, and the last frame lost), so
       // both run single-threaded; one picture at a time is the point here.
       '-threads', '1', '-probesize', '32', '-analyzeduration', '0',
-      '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', size, '-framerate', '30', '-i', 'pipe:0',
+      '-f', 'rawvideo', '-pix_fmt', colour ? (colour.range === 'full' ? 'yuvj420p' : 'yuv420p') : 'rgb24', '-s', size, '-framerate', '30', '-i', 'pipe:0',
       // Area averaging: a decimated picture without the aliasing of dropped pixels.
-      ...(outSize ? ['-vf', `scale=${outSize}:flags=area`] : []),
+      ...(filters.length ? ['-vf', filters.join(',')] : []),
       '-an', '-vsync', '0', '-threads', '1', '-c:v', 'mjpeg', '-q:v', String(this.quality), '-pix_fmt', 'yuvj420p',
       '-f', 'mjpeg', '-flush_packets', '1', 'pipe:1',
     ], { stdio: ['pipe', 'pipe', 'ignore'] });

@@ -2,7 +2,8 @@ import type { RunControl } from '../pipeline/control.js';
 import type { FrameSink, OutputFrame, PipelineContext } from '../pipeline/types.js';
 import type { RenderSettings } from '../render/renderer.js';
 import { COLORMAP_NAMES } from '../render/colormap.js';
-import type { VideoFrame } from '../types.js';
+import { pictureOf } from '../render/yuv-to-rgb.js';
+import type { FrameImage, VideoFrame } from '../types.js';
 import { JpegEncoder } from './jpeg-encoder.js';
 import { DEFAULT_UPLOAD_LIMIT, type PhotoDepth } from './photo.js';
 import { colormapTables, encodeFrameMessage, previewDepth, previewSize, type ClientMessage, type HelloMessage, type PreviewStats, type RenderState } from './protocol.js';
@@ -115,18 +116,18 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
   let encoding = new Uint8Array(0);
   let spare = new Uint8Array(0);
   let waiting = false;
-  // The picture in `spare`: its frame size, and what its message will say (sent size included).
-  let held = { frameWidth: 0, frameHeight: 0, meta: null as FrameMeta | null };
+  // The picture in `spare` (its frame's format and size), and what its message will say (sent size included).
+  let held: { picture: FrameImage | null; meta: FrameMeta | null } = { picture: null, meta: null };
   const holdInSpare = (f: VideoFrame) => {
     if (spare.length !== f.data.length) spare = new Uint8Array(f.data.length);
     spare.set(f.data);
     const { width, height } = previewSize(f.width, f.height);
-    held = { frameWidth: f.width, frameHeight: f.height, meta: { index: f.index, captureTime: f.captureTime, depthCaptureTime: lastInferredCapture, width, height } };
+    held = { picture: pictureOf(f), meta: { index: f.index, captureTime: f.captureTime, depthCaptureTime: lastInferredCapture, width, height } };
   };
   const startEncode = (now: number) => {
     [encoding, spare] = [spare, encoding];
     const meta = held.meta!;
-    if (encoder.encode(encoding, held.frameWidth, held.frameHeight, meta, meta)) budget.started(now);
+    if (encoder.encode({ ...held.picture!, data: encoding }, meta, meta)) budget.started(now);
     else skipped++;
   };
 

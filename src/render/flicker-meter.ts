@@ -1,4 +1,6 @@
-import type { RgbImage } from '../types.js';
+import type { FrameImage } from '../types.js';
+import { wasmFlickerPair } from './kernels.js';
+import { yuvCoefficients, yuvPixelToRgb } from './yuv-to-rgb.js';
 
 /** Largest change of any channel (0..255) for which an input pixel counts as still (stillMaskFromFrames' threshold). */
 const STILL = 6;
@@ -10,22 +12,36 @@ export function flickerGrid(width: number, height: number, step: number): { read
 
 /**
  * The flicker meter's samples of one frame: its input and normalised depth
- * at the grid points, into `outUnit` (gw * gh) and `outRgb` (gw * gh * 3).
+ * at the grid points, into `outUnit` (gw * gh) and `outRgb` (gw * gh * 4:
+ * R, G, B and a 0, so that the kernel compares four samples at once).
  * Pure, so it runs wherever the frame is rendered; FlickerMeter.addSamples
- * then takes the frames in order.
+ * then takes the frames in order. A yuv420p input is sampled as the RGB
+ * ffmpeg would have decoded (yuv-to-rgb.ts).
  */
-export function sampleFlicker(input: RgbImage, unit: Float32Array, step: number, outUnit: Float32Array, outRgb: Uint8Array): void {
+export function sampleFlicker(input: FrameImage, unit: Float32Array, step: number, outUnit: Float32Array, outRgb: Uint8Array): void {
   const { width } = input;
   const { gw, gh } = flickerGrid(input.width, input.height, step);
+  if (input.format === 'yuv420p') {
+    const c = yuvCoefficients(input.colour);
+    for (let gy = 0, k = 0; gy < gh; gy++) {
+      for (let gx = 0; gx < gw; gx++, k++) {
+        outUnit[k] = unit[gy * step * width + gx * step]!;
+        yuvPixelToRgb(input, c, gx * step, gy * step, outRgb, 4 * k);
+        outRgb[4 * k + 3] = 0;
+      }
+    }
+    return;
+  }
   const src = input.data;
   for (let gy = 0, k = 0; gy < gh; gy++) {
     const row = gy * step * width;
     for (let gx = 0; gx < gw; gx++, k++) {
       const p = row + gx * step;
       outUnit[k] = unit[p]!;
-      outRgb[3 * k] = src[3 * p]!;
-      outRgb[3 * k + 1] = src[3 * p + 1]!;
-      outRgb[3 * k + 2] = src[3 * p + 2]!;
+      outRgb[4 * k] = src[3 * p]!;
+      outRgb[4 * k + 1] = src[3 * p + 1]!;
+      outRgb[4 * k + 2] = src[3 * p + 2]!;
+      outRgb[4 * k + 3] = 0;
     }
   }
 }
@@ -61,13 +77,13 @@ export class FlickerMeter {
   }
 
   /** Adds one inferred frame: its input and its normalised depth at frame size. */
-  add(input: RgbImage, unit: Float32Array): void {
+  add(input: FrameImage, unit: Float32Array): void {
     const step = this.stepFor(input.width, input.height);
     const { gw, gh } = flickerGrid(input.width, input.height, step);
     const n = gw * gh;
     if (this.curUnit.length !== n) {
       this.curUnit = new Float32Array(n);
-      this.curRgb = new Uint8Array(n * 3);
+      this.curRgb = new Uint8Array(n * 4);
     }
     sampleFlicker(input, unit, step, this.curUnit, this.curRgb);
     this.addSamples(input.width, input.height, this.curUnit, this.curRgb);
@@ -80,21 +96,7 @@ export class FlickerMeter {
     const size = `${width}x${height}`;
     // A new frame size: nothing earlier to compare with.
     if (size === this.prevSize) {
-      // flicker(prev, cur, stillMaskFromFrames(prev, cur)) in one pass, without the mask.
-      const pu = this.prevUnit;
-      const pr = this.prevRgb;
-      let still = 0;
-      let sum = 0;
-      let count = 0;
-      for (let k = 0, i = 0; k < n; k++, i += 3) {
-        if (Math.abs(pr[i] - rgb[i]) > STILL || Math.abs(pr[i + 1] - rgb[i + 1]) > STILL || Math.abs(pr[i + 2] - rgb[i + 2]) > STILL) continue;
-        still++;
-        const d = Math.abs(unit[k] - pu[k]);
-        if (d - d === 0) {
-          sum += d;
-          count++;
-        }
-      }
+      const { still, sum, count } = flickerPair(this.prevUnit, this.prevRgb, unit, rgb, n);
       if (still > 0) {
         this.sum += count > 0 ? sum / count : 0;
         this.pairs++;
@@ -102,10 +104,10 @@ export class FlickerMeter {
     }
     if (this.prevUnit.length !== n) {
       this.prevUnit = new Float32Array(n);
-      this.prevRgb = new Uint8Array(n * 3);
+      this.prevRgb = new Uint8Array(n * 4);
     }
     this.prevUnit.set(unit.subarray(0, n));
-    this.prevRgb.set(rgb.subarray(0, n * 3));
+    this.prevRgb.set(rgb.subarray(0, n * 4));
     this.prevSize = size;
   }
 
@@ -113,4 +115,28 @@ export class FlickerMeter {
   get value(): number | null {
     return this.pairs > 0 ? this.sum / this.pairs : null;
   }
+}
+
+/**
+ * flicker(prev, cur, stillMaskFromFrames(prev, cur)) of two frames' samples
+ * in one pass, without the mask: the samples whose input stood still, and
+ * the sum and count of their finite depth changes. The kernel when built
+ * (four samples at a time), else this loop, its reference.
+ */
+export function flickerPair(prevUnit: Float32Array, prevRgb: Uint8Array, unit: Float32Array, rgb: Uint8Array, n: number): { still: number; sum: number; count: number } {
+  const fast = wasmFlickerPair(prevUnit, prevRgb, unit, rgb, n);
+  if (fast) return fast;
+  let still = 0;
+  let sum = 0;
+  let count = 0;
+  for (let k = 0, i = 0; k < n; k++, i += 4) {
+    if (Math.abs(prevRgb[i]! - rgb[i]!) > STILL || Math.abs(prevRgb[i + 1]! - rgb[i + 1]!) > STILL || Math.abs(prevRgb[i + 2]! - rgb[i + 2]!) > STILL) continue;
+    still++;
+    const d = Math.abs(unit[k]! - prevUnit[k]!);
+    if (d - d === 0) {
+      sum += d;
+      count++;
+    }
+  }
+  return { still, sum, count };
 }

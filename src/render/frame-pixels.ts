@@ -1,11 +1,12 @@
-import type { ColormapName, DepthKind, DepthMap, Interpolation, LayoutName, RgbImage } from '../types.js';
+import type { ColormapName, DepthKind, DepthMap, FrameImage, Interpolation, LayoutName, RgbImage } from '../types.js';
 import { applyColormap, getColormap } from './colormap.js';
 import { equalizeHistogram } from './equalize.js';
 import { sampleFlicker } from './flicker-meter.js';
-import { composeLayout, layoutSize, padToEven } from './layout.js';
+import { composeLayout, composeLayoutYuv, layoutSize, padToEven } from './layout.js';
 import { depthRange } from './normalize.js';
 import { resizeAndNormalize, resizeDepth } from './resize.js';
-import { colormapToYuv420p, renderYuv420p, rgbToYuv420p } from './yuv.js';
+import { colormapToYuv420p, OUTPUT_COLOUR, renderYuv420p, rgbToYuv420p, yuv420pSize } from './yuv.js';
+import { frameAsRgb } from './yuv-to-rgb.js';
 
 /**
  * The per-pixel half of rendering one frame, everything after the colour
@@ -40,8 +41,8 @@ export interface PixelJob {
    * in `targets.depthRgb` already.
    */
   readonly depth: { readonly map: DepthMap; readonly raw: Float32Array; readonly lo: number; readonly hi: number } | null;
-  /** The input picture (width x height RGB): layouts other than depth and the flicker samples read it. */
-  readonly frame: Uint8Array | null;
+  /** The input picture (width x height, RGB or yuv420p): layouts other than depth and the flicker samples read it. */
+  readonly frame: FrameImage | null;
   /** Grid step of the flicker samples (0: none). */
   readonly flickerStep: number;
 }
@@ -68,15 +69,27 @@ export function pictureSize(layout: LayoutName, width: number, height: number, e
   return evenOutput ? { width: s.width + (s.width % 2), height: s.height + (s.height % 2) } : s;
 }
 
+/**
+ * Whether a layout that shows the input is composed in yuv420p: the input
+ * frame is yuv420p in the output's own colour and only a yuv420p picture is
+ * wanted. Its planes are then copied as decoded, never converted to RGB and
+ * back; otherwise the input is composed as RGB.
+ */
+export function composesInYuv(frame: FrameImage | null, layout: LayoutName, wants: { readonly rgb: boolean; readonly yuv: boolean }): boolean {
+  return layout !== 'depth' && wants.yuv && !wants.rgb && frame?.format === 'yuv420p'
+    && frame.colour.matrix === OUTPUT_COLOUR.matrix && frame.colour.range === OUTPUT_COLOUR.range;
+}
+
 // Per-thread scratch for pictures nobody keeps: the output picture when only
 // yuv420p is wanted, the depth colours when no target keeps them, a composed
-// layout on its way to padding.
-const SCRATCH = { picture: 0, colours: 1, composed: 2 } as const;
-const scratchBuffers = [new Uint8Array(0), new Uint8Array(0), new Uint8Array(0)];
+// layout on its way to padding, the input as RGB, the depth picture as yuv420p.
+const SCRATCH = { picture: 0, colours: 1, composed: 2, input: 3, depthYuv: 4 } as const;
+const scratchBuffers = [new Uint8Array(0), new Uint8Array(0), new Uint8Array(0), new Uint8Array(0), new Uint8Array(0)];
 function scratch(which: number, bytes: number): Uint8Array {
   if (scratchBuffers[which]!.length < bytes) scratchBuffers[which] = new Uint8Array(bytes);
   return scratchBuffers[which]!.subarray(0, bytes);
 }
+const inputRgb = { buffer: new Uint8Array(0) };
 
 /** Renders one frame into `t`; returns the raw prediction's range (0, 0 for a repeat). */
 export function renderPixels(job: PixelJob, t: PixelTargets): { rawMin: number; rawMax: number } {
@@ -84,6 +97,7 @@ export function renderPixels(job: PixelJob, t: PixelTargets): { rawMin: number; 
   const { width: w, height: h } = job;
   const out = pictureSize(s.layout, w, h, s.evenOutput);
   const lut = getColormap(s.colormap);
+  const yuvInput = composesInYuv(job.frame, s.layout, { rgb: t.rgb !== null, yuv: t.yuv !== null });
   let range = { min: 0, max: 0 };
   let yuvDone = false;
   let colours = t.depthRgb;
@@ -104,9 +118,9 @@ export function renderPixels(job: PixelJob, t: PixelTargets): { rawMin: number; 
       if (s.highContrast) equalizeHistogram(unit, 1024, unit);
     }
     if (job.frame && job.flickerStep > 0 && t.flickerUnit && t.flickerRgb) {
-      sampleFlicker({ width: w, height: h, data: job.frame }, unit, job.flickerStep, t.flickerUnit, t.flickerRgb);
+      sampleFlicker(job.frame, unit, job.flickerStep, t.flickerUnit, t.flickerRgb);
     }
-    const rgbNeeded = t.depthRgb !== null || t.rgb !== null || (t.yuv !== null && !yuvDone && s.layout !== 'depth');
+    const rgbNeeded = t.depthRgb !== null || t.rgb !== null || (t.yuv !== null && !yuvDone && s.layout !== 'depth' && !yuvInput);
     if (t.yuv && !yuvDone && s.layout === 'depth') {
       colormapToYuv420p(unit, w, h, lut, s.invert, out.width, out.height, t.yuv);
       yuvDone = true;
@@ -120,6 +134,13 @@ export function renderPixels(job: PixelJob, t: PixelTargets): { rawMin: number; 
     }
   }
   if (!t.rgb && (!t.yuv || yuvDone)) return { rawMin: range.min, rawMax: range.max };
+  if (yuvInput && job.frame?.format === 'yuv420p' && (s.layout === 'side-by-side' || s.layout === 'stacked')) {
+    // Input and depth meet as yuv420p: the depth is coloured straight into its planes.
+    if (!t.unit) throw new RangeError('renderPixels: a yuv420p layout needs the depth (unit) of its frame');
+    const depthYuv = colormapToYuv420p(t.unit, w, h, lut, s.invert, w, h, scratch(SCRATCH.depthYuv, yuv420pSize(w, h)));
+    composeLayoutYuv(s.layout, job.frame, depthYuv, t.yuv!);
+    return { rawMin: range.min, rawMax: range.max };
+  }
   if (!colours) {
     // A repeat whose depth was rendered without colours (the layout changed since): colour its unit picture.
     if (!t.unit) throw new RangeError('renderPixels: a repeated frame needs the depth (unit or colours) of the frame it repeats');
@@ -128,7 +149,7 @@ export function renderPixels(job: PixelJob, t: PixelTargets): { rawMin: number; 
 
   // Compose (layout) and pad, into the RGB target or scratch when only yuv420p is wanted.
   const depthImg: RgbImage = { width: w, height: h, data: colours };
-  const input: RgbImage | null = s.layout === 'depth' || !job.frame ? null : { width: w, height: h, data: job.frame };
+  const input: RgbImage | null = s.layout === 'depth' || !job.frame ? null : frameAsRgb(job.frame, inputRgb);
   const composedSize = layoutSize(s.layout, w, h);
   const padded = out.width !== composedSize.width || out.height !== composedSize.height;
   const picture = t.rgb ?? scratch(SCRATCH.picture, out.width * out.height * 3);

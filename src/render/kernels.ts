@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
-import type { RgbImage } from '../types.js';
+import type { FrameImage, RgbImage } from '../types.js';
 import type { TapTable } from './resize.js';
 import type { YuvTable } from './yuv.js';
+import { frameBytes, yuvCoefficients, yuvPlanes } from './yuv-to-rgb.js';
 
 /**
  * The WebAssembly SIMD kernels (kernels.wat) and the memory
@@ -14,12 +15,14 @@ interface KernelExports {
   readonly memory: WebAssembly.Memory;
   columns(src: number, width: number, outH: number, dst: number, idx: number, wts: number, offset: number, scale: number, clamp: number): void;
   rowsRgb(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number, rowUsed: number, row: number): void;
+  rowsYuv(y: number, u: number, v: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number, rowUsed: number, row: number, coef: number): void;
   rowsF32(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number): void;
   range(src: number, n: number, out: number): void;
   indices(src: number, n: number, dst: number, invert: number): void;
   yuvRowsFromIndices(idx: number, n: number, tabY: number, tabU: number, tabV: number, dstY: number, cu: number, cv: number): void;
   yuvRowsFromRgb(rgb: number, n: number, coef: number, dstY: number, cu: number, cv: number): void;
   chromaColumns(src: number, cw: number, h: number, taps: number, dst: number): void;
+  flickerPair(prevUnit: number, prevRgb: number, unit: number, rgb: number, n: number, out: number): void;
 }
 
 /** Where `npm run build` puts the assembled module (also found when running from src/). */
@@ -118,12 +121,13 @@ function put(buf: ArrayBuffer, at: number, data: Int32Array | Float32Array | Uin
 }
 
 /**
- * Packed RGB24 -> three resampled float planes, each mapped through
+ * A frame (packed RGB24, or yuv420p converted to RGB as ffmpeg would: see
+ * yuv-to-rgb.ts) -> three resampled float planes, each mapped through
  * v * scale[c] + offset[c] and written to dst at plane planeOf[c].
  * False when the kernels are unavailable.
  */
-export function wasmRgbToPlanes(
-  img: RgbImage,
+export function wasmFrameToPlanes(
+  img: FrameImage,
   width: number,
   height: number,
   tx: TapTable,
@@ -138,22 +142,31 @@ export function wasmRgbToPlanes(
   if (!k) return false;
   const x4 = taps4(tx, 16);
   const y4 = taps4(ty, 1);
-  const bytes = img.width * img.height * 3;
+  const yuv = img.format === 'yuv420p';
+  const bytes = frameBytes(img.format ?? 'rgb24', img.width, img.height);
   const tmpPlane = img.height * width * 4;
   const plane = width * height;
   const m = new Layout();
-  // One spare byte past the pixels: the kernel reads 4 bytes per RGB pixel.
+  // Spare bytes past the pixels: the kernels read 4 bytes per RGB pixel, and whole vectors of yuv420p rows.
   const src = m.alloc(bytes + 16);
+  const coef = m.alloc(24);
   const tmp = m.alloc(3 * tmpPlane);
   const out = m.alloc(plane * 4);
   const taps = tapRegions(m, x4, y4);
   const used = m.alloc(img.height);
-  const row = m.alloc(img.width * 16);
+  const row = m.alloc((img.width + 4) * 16);
   const buf = m.commit(k.memory);
   put(buf, src, img.data.length === bytes ? img.data : img.data.subarray(0, bytes));
   taps.write(buf);
   put(buf, used, rowUsed);
-  k.rowsRgb(src, img.width, img.height, tmp, width, taps.xi, taps.xw, used, row);
+  if (yuv) {
+    const c = yuvCoefficients(img.colour);
+    put(buf, coef, Int32Array.of(c.y, c.yOffset, c.vr, c.ub, c.ug, c.vg));
+    const p = yuvPlanes(img.width, img.height);
+    k.rowsYuv(src, src + p.u, src + p.v, img.width, img.height, tmp, width, taps.xi, taps.xw, used, row, coef);
+  } else {
+    k.rowsRgb(src, img.width, img.height, tmp, width, taps.xi, taps.xw, used, row);
+  }
   const result = new Float32Array(buf, out, plane);
   for (let c = 0; c < 3; c++) {
     // v * scale + offset as (v + offset / scale) * scale: the kernel adds first.
@@ -391,4 +404,27 @@ export function wasmRange(data: Float32Array): { min: number; max: number } | nu
   k.range(src, data.length, out);
   const r = new Float32Array(buf, out, 2);
   return { min: r[0]!, max: r[1]! };
+}
+
+/**
+ * flicker-meter.ts's flickerPair in the kernels (samples as R, G, B, 0);
+ * null when they are unavailable.
+ */
+export function wasmFlickerPair(prevUnit: Float32Array, prevRgb: Uint8Array, unit: Float32Array, rgb: Uint8Array, n: number): { still: number; sum: number; count: number } | null {
+  const k = wasmKernels();
+  if (!k) return null;
+  const m = new Layout();
+  const pu = m.alloc(n * 4);
+  const pr = m.alloc(n * 4);
+  const cu = m.alloc(n * 4);
+  const cr = m.alloc(n * 4);
+  const out = m.alloc(16);
+  const buf = m.commit(k.memory);
+  put(buf, pu, prevUnit.subarray(0, n));
+  put(buf, pr, prevRgb.subarray(0, n * 4));
+  put(buf, cu, unit.subarray(0, n));
+  put(buf, cr, rgb.subarray(0, n * 4));
+  k.flickerPair(pu, pr, cu, cr, n, out);
+  const counts = new Int32Array(buf, out, 2);
+  return { still: counts[0]!, count: counts[1]!, sum: new Float64Array(buf, out + 8, 1)[0]! };
 }

@@ -102,7 +102,7 @@
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $row))))
 
-  ;; Horizontal pass from packed RGB24 bytes into three float planes of
+;; Horizontal pass from packed RGB24 bytes into three float planes of
   ;; `rows` x `outW`, still in 0..255 units. Each used source row is first
   ;; widened once into $row as one f32x4 (R, G, B, junk) per pixel, so each
   ;; tap is then one vector load, multiply and add; $idx holds byte offsets
@@ -112,9 +112,7 @@
   (func (export "rowsRgb")
     (param $src i32) (param $inW i32) (param $rows i32) (param $dst i32) (param $outW i32)
     (param $idx i32) (param $wts i32) (param $rowUsed i32) (param $row i32)
-    (local $y i32) (local $x i32) (local $s i32) (local $d i32) (local $t i32) (local $u i32)
-    (local $plane i32) (local $acc v128)
-    (local.set $plane (i32.shl (i32.mul (local.get $rows) (local.get $outW)) (i32.const 2)))
+    (local $y i32) (local $x i32) (local $s i32)
     (block $done
       (loop $line
         (br_if $done (i32.ge_u (local.get $y) (local.get $rows)))
@@ -131,31 +129,105 @@
                     (v128.load32_zero (i32.add (local.get $s) (i32.mul (local.get $x) (i32.const 3))))))))
                 (local.set $x (i32.add (local.get $x) (i32.const 1)))
                 (br $widen)))
-            (local.set $d (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $y) (local.get $outW)) (i32.const 2))))
-            (local.set $x (i32.const 0))
-            (block $rowDone
-              (loop $col
-                (br_if $rowDone (i32.ge_u (local.get $x) (local.get $outW)))
-                (local.set $t (i32.add (local.get $idx) (i32.shl (local.get $x) (i32.const 4))))
-                (local.set $u (i32.add (local.get $wts) (i32.shl (local.get $x) (i32.const 4))))
-                (local.set $acc
-                  (f32x4.add
-                    (f32x4.add
-                      (f32x4.add
-                        (f32x4.mul (v128.load (i32.add (local.get $row) (i32.load (local.get $t)))) (v128.load32_splat (local.get $u)))
-                        (f32x4.mul (v128.load (i32.add (local.get $row) (i32.load offset=4 (local.get $t)))) (v128.load32_splat offset=4 (local.get $u))))
-                      (f32x4.mul (v128.load (i32.add (local.get $row) (i32.load offset=8 (local.get $t)))) (v128.load32_splat offset=8 (local.get $u))))
-                    (f32x4.mul (v128.load (i32.add (local.get $row) (i32.load offset=12 (local.get $t)))) (v128.load32_splat offset=12 (local.get $u)))))
-                (local.set $t (i32.add (local.get $d) (i32.shl (local.get $x) (i32.const 2))))
-                (f32.store (local.get $t) (f32x4.extract_lane 0 (local.get $acc)))
-                (f32.store (i32.add (local.get $t) (local.get $plane)) (f32x4.extract_lane 1 (local.get $acc)))
-                (f32.store (i32.add (local.get $t) (i32.shl (local.get $plane) (i32.const 1))) (f32x4.extract_lane 2 (local.get $acc)))
-                (local.set $x (i32.add (local.get $x) (i32.const 1)))
-                (br $col)))))
+            (call $tapRow (local.get $row) (local.get $dst) (local.get $rows) (local.get $y) (local.get $outW) (local.get $idx) (local.get $wts))))
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $line))))
 
-  ;; Horizontal pass of a float plane: `rows` rows of `inW` floats into rows
+  ;; rowsRgb for a yuv420p picture: each used row is converted to RGB while
+  ;; it is widened, with yuv-to-rgb.ts's fixed point (swscale's): chroma of
+  ;; pixel x from column x/2 of chroma row y/2; Y' = (8Y - yOffset) * cy >> 16;
+  ;; R = Y' + (8V - 1024) vr >> 16, G = Y' + (8U - 1024) ug >> 16 + (8V - 1024) vg >> 16,
+  ;; B = Y' + (8U - 1024) ub >> 16, clamped to 0..255; so the floats are
+  ;; those of the RGB frame ffmpeg would have sent. $coef: cy yOffset vr ub ug vg
+  ;; as i32. Four pixels per step: $row needs room for inW rounded up to 4
+  ;; pixels, and the planes must be followed by 16 readable bytes.
+  (func (export "rowsYuv")
+    (param $yp i32) (param $up i32) (param $vp i32) (param $inW i32) (param $rows i32) (param $dst i32) (param $outW i32)
+    (param $idx i32) (param $wts i32) (param $rowUsed i32) (param $row i32) (param $coef i32)
+    (local $y i32) (local $x i32) (local $ys i32) (local $cs i32) (local $o i32)
+    (local $cy v128) (local $yo v128) (local $vr v128) (local $ub v128) (local $ug v128) (local $vg v128)
+    (local $l v128) (local $u v128) (local $v v128) (local $r v128) (local $g v128) (local $b v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $cy (v128.load32_splat (local.get $coef)))
+    (local.set $yo (v128.load32_splat offset=4 (local.get $coef)))
+    (local.set $vr (v128.load32_splat offset=8 (local.get $coef)))
+    (local.set $ub (v128.load32_splat offset=12 (local.get $coef)))
+    (local.set $ug (v128.load32_splat offset=16 (local.get $coef)))
+    (local.set $vg (v128.load32_splat offset=20 (local.get $coef)))
+    (block $done
+      (loop $line
+        (br_if $done (i32.ge_u (local.get $y) (local.get $rows)))
+        (if (i32.load8_u (i32.add (local.get $rowUsed) (local.get $y)))
+          (then
+            (local.set $ys (i32.add (local.get $yp) (i32.mul (local.get $y) (local.get $inW))))
+            (local.set $cs (i32.mul (i32.shr_u (local.get $y) (i32.const 1)) (i32.shr_u (local.get $inW) (i32.const 1))))
+            (local.set $x (i32.const 0))
+            (block $widened
+              (loop $widen
+                (br_if $widened (i32.ge_u (local.get $x) (local.get $inW)))
+                (local.set $l (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
+                  (v128.load32_zero (i32.add (local.get $ys) (local.get $x))))))
+                (local.set $o (i32.add (local.get $cs) (i32.shr_u (local.get $x) (i32.const 1))))
+                ;; Chroma samples c0 c1 of this pixel pair pair become c0 c0 c1 c1.
+                (local.set $u (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
+                  (i8x16.shuffle 0 0 1 1 0 0 0 0 0 0 0 0 0 0 0 0
+                    (v128.load16_splat (i32.add (local.get $up) (local.get $o))) (v128.const i32x4 0 0 0 0)))))
+                (local.set $v (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
+                  (i8x16.shuffle 0 0 1 1 0 0 0 0 0 0 0 0 0 0 0 0
+                    (v128.load16_splat (i32.add (local.get $vp) (local.get $o))) (v128.const i32x4 0 0 0 0)))))
+                (local.set $l (i32x4.shr_s (i32x4.mul (i32x4.sub (i32x4.shl (local.get $l) (i32.const 3)) (local.get $yo)) (local.get $cy)) (i32.const 16)))
+                (local.set $u (i32x4.sub (i32x4.shl (local.get $u) (i32.const 3)) (v128.const i32x4 1024 1024 1024 1024)))
+                (local.set $v (i32x4.sub (i32x4.shl (local.get $v) (i32.const 3)) (v128.const i32x4 1024 1024 1024 1024)))
+                (local.set $r (i32x4.add (local.get $l) (i32x4.shr_s (i32x4.mul (local.get $v) (local.get $vr)) (i32.const 16))))
+                (local.set $g (i32x4.add (i32x4.add (local.get $l) (i32x4.shr_s (i32x4.mul (local.get $u) (local.get $ug)) (i32.const 16)))
+                  (i32x4.shr_s (i32x4.mul (local.get $v) (local.get $vg)) (i32.const 16))))
+                (local.set $b (i32x4.add (local.get $l) (i32x4.shr_s (i32x4.mul (local.get $u) (local.get $ub)) (i32.const 16))))
+                (local.set $r (f32x4.convert_i32x4_s (i32x4.min_s (v128.const i32x4 255 255 255 255) (i32x4.max_s (v128.const i32x4 0 0 0 0) (local.get $r)))))
+                (local.set $g (f32x4.convert_i32x4_s (i32x4.min_s (v128.const i32x4 255 255 255 255) (i32x4.max_s (v128.const i32x4 0 0 0 0) (local.get $g)))))
+                (local.set $b (f32x4.convert_i32x4_s (i32x4.min_s (v128.const i32x4 255 255 255 255) (i32x4.max_s (v128.const i32x4 0 0 0 0) (local.get $b)))))
+                ;; Transpose planar R, G, B of 4 pixels into 4 (R, G, B, 0) vectors.
+                (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r) (local.get $g)))
+                (local.set $t1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $b) (v128.const i32x4 0 0 0 0)))
+                (local.set $t2 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r) (local.get $g)))
+                (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $b) (v128.const i32x4 0 0 0 0)))
+                (local.set $o (i32.add (local.get $row) (i32.shl (local.get $x) (i32.const 4))))
+                (v128.store (local.get $o) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
+                (v128.store offset=16 (local.get $o) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
+                (v128.store offset=32 (local.get $o) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t2) (local.get $t3)))
+                (v128.store offset=48 (local.get $o) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t2) (local.get $t3)))
+                (local.set $x (i32.add (local.get $x) (i32.const 4)))
+                (br $widen)))
+            (call $tapRow (local.get $row) (local.get $dst) (local.get $rows) (local.get $y) (local.get $outW) (local.get $idx) (local.get $wts))))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $line))))
+
+  ;; The taps of one widened row (see rowsRgb) into row $y of the three
+  ;; planes of `rows` x `outW` floats at $dst.
+  (func $tapRow (param $row i32) (param $dst i32) (param $rows i32) (param $y i32) (param $outW i32) (param $idx i32) (param $wts i32)
+    (local $x i32) (local $d i32) (local $t i32) (local $u i32) (local $plane i32) (local $acc v128)
+    (local.set $plane (i32.shl (i32.mul (local.get $rows) (local.get $outW)) (i32.const 2)))
+    (local.set $d (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $y) (local.get $outW)) (i32.const 2))))
+    (block $rowDone
+      (loop $col
+        (br_if $rowDone (i32.ge_u (local.get $x) (local.get $outW)))
+        (local.set $t (i32.add (local.get $idx) (i32.shl (local.get $x) (i32.const 4))))
+        (local.set $u (i32.add (local.get $wts) (i32.shl (local.get $x) (i32.const 4))))
+        (local.set $acc
+          (f32x4.add
+            (f32x4.add
+              (f32x4.add
+                (f32x4.mul (v128.load (i32.add (local.get $row) (i32.load (local.get $t)))) (v128.load32_splat (local.get $u)))
+                (f32x4.mul (v128.load (i32.add (local.get $row) (i32.load offset=4 (local.get $t)))) (v128.load32_splat offset=4 (local.get $u))))
+              (f32x4.mul (v128.load (i32.add (local.get $row) (i32.load offset=8 (local.get $t)))) (v128.load32_splat offset=8 (local.get $u))))
+            (f32x4.mul (v128.load (i32.add (local.get $row) (i32.load offset=12 (local.get $t)))) (v128.load32_splat offset=12 (local.get $u)))))
+        (local.set $t (i32.add (local.get $d) (i32.shl (local.get $x) (i32.const 2))))
+        (f32.store (local.get $t) (f32x4.extract_lane 0 (local.get $acc)))
+        (f32.store (i32.add (local.get $t) (local.get $plane)) (f32x4.extract_lane 1 (local.get $acc)))
+        (f32.store (i32.add (local.get $t) (i32.shl (local.get $plane) (i32.const 1))) (f32x4.extract_lane 2 (local.get $acc)))
+        (local.set $x (i32.add (local.get $x) (i32.const 1)))
+        (br $col))))
+
+    ;; Horizontal pass of a float plane: `rows` rows of `inW` floats into rows
   ;; of `outW`. $idx holds byte offsets of source samples within a row (index * 4).
   (func (export "rowsF32")
     (param $src i32) (param $inW i32) (param $rows i32) (param $dst i32) (param $outW i32)
@@ -396,6 +468,66 @@
             (br $tail)))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $row))))
+
+  ;; The flicker meter's comparison of two frames' samples (flicker-meter.ts,
+  ;; flickerPair): $n samples as f32 depth at $prevUnit/$unit and R, G, B, 0
+  ;; bytes at $prevRgb/$rgb. A sample is still when no channel moved by more
+  ;; than 6; the absolute depth changes of still samples are summed when
+  ;; finite. Writes the still count (i32), the finite count (i32) and the sum
+  ;; (f64, at $out + 8); four samples at a time, the sum in two f64x2 lanes.
+  (func (export "flickerPair") (param $prevUnit i32) (param $prevRgb i32) (param $unit i32) (param $rgb i32) (param $n i32) (param $out i32)
+    (local $i i32) (local $o i32) (local $a v128) (local $b v128) (local $still v128) (local $d v128) (local $ok v128)
+    (local $nStill v128) (local $nOk v128) (local $sum v128) (local $e f64) (local $total f64)
+    (block $done
+      (loop $vec
+        (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $a (v128.load (i32.add (local.get $prevRgb) (local.get $o))))
+        (local.set $b (v128.load (i32.add (local.get $rgb) (local.get $o))))
+        ;; |a - b| per byte, > 6 anywhere in a sample's four bytes: that sample moved.
+        (local.set $still (i32x4.eq (v128.const i32x4 0 0 0 0)
+          (i8x16.gt_u (i8x16.sub (i8x16.max_u (local.get $a) (local.get $b)) (i8x16.min_u (local.get $a) (local.get $b))) (v128.const i8x16 6 6 6 6 6 6 6 6 6 6 6 6 6 6 6 6))))
+        (local.set $nStill (i32x4.sub (local.get $nStill) (local.get $still)))
+        ;; The depth change in f64, as the TypeScript loop takes it (exact for two floats);
+        ;; d - d is 0 only for finite d (NaN and infinities give NaN). Two samples per half.
+        (local.set $a (v128.load (i32.add (local.get $unit) (local.get $o))))
+        (local.set $b (v128.load (i32.add (local.get $prevUnit) (local.get $o))))
+        (local.set $d (f64x2.sub (f64x2.promote_low_f32x4 (local.get $a)) (f64x2.promote_low_f32x4 (local.get $b))))
+        (local.set $ok (v128.and (i64x2.extend_low_i32x4_s (local.get $still)) (f64x2.eq (f64x2.sub (local.get $d) (local.get $d)) (v128.const f64x2 0 0))))
+        (local.set $nOk (i64x2.sub (local.get $nOk) (local.get $ok)))
+        (local.set $sum (f64x2.add (local.get $sum) (v128.and (local.get $ok) (f64x2.abs (local.get $d)))))
+        (local.set $a (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a) (local.get $a)))
+        (local.set $b (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $b) (local.get $b)))
+        (local.set $d (f64x2.sub (f64x2.promote_low_f32x4 (local.get $a)) (f64x2.promote_low_f32x4 (local.get $b))))
+        (local.set $ok (v128.and (i64x2.extend_high_i32x4_s (local.get $still)) (f64x2.eq (f64x2.sub (local.get $d) (local.get $d)) (v128.const f64x2 0 0))))
+        (local.set $nOk (i64x2.sub (local.get $nOk) (local.get $ok)))
+        (local.set $sum (f64x2.add (local.get $sum) (v128.and (local.get $ok) (f64x2.abs (local.get $d)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $vec)))
+    (local.set $total (f64.add (f64x2.extract_lane 0 (local.get $sum)) (f64x2.extract_lane 1 (local.get $sum))))
+    (i32.store (local.get $out) (i32.add (i32.add (i32x4.extract_lane 0 (local.get $nStill)) (i32x4.extract_lane 1 (local.get $nStill)))
+      (i32.add (i32x4.extract_lane 2 (local.get $nStill)) (i32x4.extract_lane 3 (local.get $nStill)))))
+    (i32.store offset=4 (local.get $out) (i32.wrap_i64 (i64.add (i64x2.extract_lane 0 (local.get $nOk)) (i64x2.extract_lane 1 (local.get $nOk)))))
+    ;; The last n % 4 samples, one at a time.
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $a (i32x4.splat (i32.load (i32.add (local.get $prevRgb) (local.get $o)))))
+        (local.set $b (i32x4.splat (i32.load (i32.add (local.get $rgb) (local.get $o)))))
+        (if (i32x4.extract_lane 0 (i32x4.eq (v128.const i32x4 0 0 0 0)
+              (i8x16.gt_u (i8x16.sub (i8x16.max_u (local.get $a) (local.get $b)) (i8x16.min_u (local.get $a) (local.get $b))) (v128.const i8x16 6 6 6 6 6 6 6 6 6 6 6 6 6 6 6 6))))
+          (then
+            (i32.store (local.get $out) (i32.add (i32.load (local.get $out)) (i32.const 1)))
+            (local.set $e (f64.abs (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $unit) (local.get $o))))
+              (f64.promote_f32 (f32.load (i32.add (local.get $prevUnit) (local.get $o)))))))
+            (if (f64.eq (f64.sub (local.get $e) (local.get $e)) (f64.const 0))
+              (then
+                (local.set $total (f64.add (local.get $total) (local.get $e)))
+                (i32.store offset=4 (local.get $out) (i32.add (i32.load offset=4 (local.get $out)) (i32.const 1)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+    (f64.store offset=8 (local.get $out) (local.get $total)))
 
   ;; Address of row clamp(y, 0, h - 1).
   (func $clampRow (param $src i32) (param $rowBytes i32) (param $h i32) (param $y i32) (result i32)

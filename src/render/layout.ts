@@ -1,4 +1,5 @@
-import type { LayoutName, RgbImage } from '../types.js';
+import type { LayoutName, RgbImage, Yuv420pImage } from '../types.js';
+import { yuvPlanes } from './yuv-to-rgb.js';
 
 export const LAYOUT_NAMES: readonly LayoutName[] = ['depth', 'side-by-side', 'stacked'];
 
@@ -78,4 +79,32 @@ export function padToEven(img: RgbImage, out?: Uint8Array): RgbImage {
   }
   if (H !== h) dst.copyWithin((H - 1) * Row, (h - 1) * Row, h * Row);
   return { width: W, height: H, data: dst };
+}
+
+/**
+ * composeLayout for yuv420p pictures (even sizes): the planes of the input
+ * and of the depth picture (w x h yuv420p) placed side by side or stacked,
+ * plane by plane, into `out`. The input's samples are copied as decoded,
+ * so it must already be in the output's colour (BT.601 limited range).
+ */
+export function composeLayoutYuv(layout: 'side-by-side' | 'stacked', input: Yuv420pImage, depth: Uint8Array, out: Uint8Array): void {
+  const { width: w, height: h } = input;
+  const p = yuvPlanes(w, h);
+  const planes: [number, number, number][] = [[0, w, h], [p.u, p.cw, h >> 1], [p.v, p.cw, h >> 1]];
+  // The output's planes: both pictures' planes of the same kind, one after the other.
+  let at = 0;
+  for (const [off, pw, ph] of planes) {
+    const bytes = pw * ph;
+    if (layout === 'stacked') {
+      out.set(input.data.subarray(off, off + bytes), at);
+      out.set(depth.subarray(off, off + bytes), at + bytes);
+    } else {
+      for (let y = 0; y < ph; y++) {
+        const s = off + y * pw;
+        out.set(input.data.subarray(s, s + pw), at + 2 * y * pw);
+        out.set(depth.subarray(s, s + pw), at + 2 * y * pw + pw);
+      }
+    }
+    at += 2 * bytes;
+  }
 }

@@ -1,4 +1,4 @@
-import type { Interpolation, RgbImage } from '../types.js';
+import type { Interpolation, RgbImage, YuvColour } from '../types.js';
 import { wasmColormapToYuv420p, wasmRenderYuv420p, wasmRgbToYuv420p, type YuvKernelTables } from './kernels.js';
 import { cachedTaps, resizeAndNormalize } from './resize.js';
 
@@ -30,6 +30,9 @@ import { cachedTaps, resizeAndNormalize } from './resize.js';
  * Streams written from these planes must be tagged BT.601 limited range
  * (`YUV420P_TAGS` in sinks/encoder.ts): players read untagged HD as BT.709.
  */
+
+/** The colour of every yuv420p picture made here (and of the streams written from them). */
+export const OUTPUT_COLOUR: YuvColour = { matrix: 'bt601', range: 'limited' };
 
 const Q15 = 1 << 15;
 const KR = 0.299;

@@ -2,6 +2,7 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FrameSink, OutputFrame, PipelineContext } from '../pipeline/types.js';
 import { unprojectGrid, type CameraModel } from '../render/unproject.js';
+import { frameAsRgb } from '../render/yuv-to-rgb.js';
 
 /**
  * Coloured point clouds as binary little-endian PLY: one vertex per pixel,
@@ -118,6 +119,8 @@ export function pointCloudSink(opts: PointCloudSinkOptions): FrameSink & { reado
   const pattern = isFramePattern(opts.output);
   let ctx: PipelineContext | null = null;
   let positions: Float32Array | undefined;
+  // The input's colours as RGB (frames decoded in yuv420p are converted into it).
+  const rgb = { buffer: new Uint8Array(0) };
   let files = 0;
   return {
     name: 'point-cloud',
@@ -132,10 +135,10 @@ export function pointCloudSink(opts: PointCloudSinkOptions): FrameSink & { reado
       positions = pointCloudPositions(out.depth.unit, width, height, opts.camera, positions);
       const comments = plyComments(opts.camera, width, height, ctx?.inputPath ?? ctx?.source.label ?? 'input', ctx?.model ?? { label: '?', untrained: false });
       // The frame's pixels are only valid during write(): encode before awaiting.
-      const ply = encodePly(positions, out.frame.data, width * height, comments);
+      const ply = encodePly(positions, frameAsRgb(out.frame, rgb).data, width * height, comments);
       await writeFileAtomic(pattern ? framePath(opts.output, out.frame.index) : opts.output, ply);
       files++;
     },
-    finish() { positions = undefined; },
+    finish() { positions = undefined; rgb.buffer = new Uint8Array(0); },
   };
 }

@@ -4,7 +4,9 @@ import { Observable } from 'rxjs';
 import { DepthVideoError } from '../errors.js';
 import { ffmpegPath } from '../ffmpeg/binary.js';
 import type { Rational } from '../ffmpeg/probe.js';
-import type { VideoFrame } from '../types.js';
+import { frameBytes as frameBytesOf } from '../render/yuv-to-rgb.js';
+import type { VideoFrame, YuvColour } from '../types.js';
+import { rawFrameReader } from './raw-frames.js';
 
 export interface SourceInfo {
   /** What the frames come from, for messages (a path, a device, a lavfi graph). */
@@ -99,6 +101,12 @@ export interface FfmpegSourceOptions {
   readonly maxInFlight?: number;
   /** Extra ffmpeg output options placed before the rawvideo output (e.g. -frames:v N). */
   readonly outputArgs?: readonly string[];
+  /**
+   * Frames stay yuv420p as the decoder gives them (the input must be
+   * yuv420p, or yuvj420p for full range, with even sides), and carry this
+   * colour; null or absent: ffmpeg converts them to RGB24.
+   */
+  readonly yuv?: YuvColour | null;
 }
 
 const SHOWINFO_FRAME = /^n:\s*(\d+) pts:\s*(-?\d+)/;
@@ -118,6 +126,7 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
   const info = new Promise<SourceInfo>((res, rej) => { resolveInfo = res; rejectInfo = rej; });
   info.catch(() => undefined); // consumers that only subscribe see the error through the observable
 
+  const yuv = opts.yuv ?? null;
   const frames$ = new Observable<VideoFrame>((subscriber) => {
     const args = [
       // level: every line says how serious it is, so damage is told apart
@@ -130,15 +139,40 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
       '-vf', 'showinfo=checksum=0',
       '-vsync', 'passthrough',
       ...(opts.outputArgs ?? []),
-      '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+      // yuvj420p is full-range yuv420p: naming it keeps ffmpeg from converting the range.
+      '-f', 'rawvideo', '-pix_fmt', yuv ? (yuv.range === 'full' ? 'yuvj420p' : 'yuv420p') : 'rgb24', 'pipe:1',
     ];
-    let proc: ChildProcessByStdio<null, Readable, Readable>;
+    const ready: { index: number; data: Uint8Array; slot: number; readAt: number }[] = [];
+    let alive = 0;
+    let emitted = 0;
+    // ffmpeg's process has closed (exit code and signal), and its frame output has ended.
+    let closed: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+    let outputEnd: { partialBytes: number; error: string | null } | null = null;
+    let exited = false;
+    let finished = false;
+    let paceStart: { wall: number; pts: number } | null = null;
+    let paceTimer: NodeJS.Timeout | null = null;
+
+    // Reading stops at the cap (see flow), so maxInFlight slots are enough; the rest is margin.
+    const reader = rawFrameReader({
+      frame: (data, slot, readAt) => {
+        ready.push({ index: framesRead++, data, slot, readAt });
+        pump();
+      },
+      end: (partialBytes, error) => {
+        outputEnd = { partialBytes, error };
+        ended();
+      },
+    }, { maxSlots: maxInFlight + 4 });
+    let proc: ChildProcessByStdio<null, Readable | null, Readable>;
     try {
-      proc = spawn(ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      proc = spawn(ffmpegPath(), args, { stdio: ['ignore', reader.stdout, 'pipe'] }) as ChildProcessByStdio<null, Readable | null, Readable>;
     } catch (e) {
+      reader.close();
       subscriber.error(e);
       return;
     }
+    reader.attach(proc.stdout);
 
     let width = 0;
     let height = 0;
@@ -154,18 +188,6 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
     const noteDamage = (text: string, error: boolean) => {
       if (damage.length < 20) damage.push({ text, error, after: pts.length ? pts[pts.length - 1]! : null });
     };
-
-    const pendingChunks: Buffer[] = []; // stdout data that arrived before the size was known
-    let current: Buffer | null = null;
-    let filled = 0;
-    const ready: { index: number; data: Buffer; readAt: number }[] = [];
-    const pool: Buffer[] = [];
-    let alive = 0;
-    let emitted = 0;
-    let exited = false;
-    let finished = false;
-    let paceStart: { wall: number; pts: number } | null = null;
-    let paceTimer: NodeJS.Timeout | null = null;
 
     const sendInfo = () => {
       if (infoSent || !width || !height || !timeBase) return;
@@ -183,17 +205,16 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
       return last + (i - pts.length + 1) * step;
     };
 
+    // Reading goes on while fewer than 2 frames wait and the alive ones are under the cap.
     const flow = () => {
-      if (finished) return;
-      const wantMore = alive + ready.length < cap && ready.length < 2;
-      if (wantMore) proc.stdout.resume();
-      else proc.stdout.pause();
+      if (!finished) reader.allow(emitted + Math.min(2, cap - alive));
     };
 
     const finish = (err?: unknown) => {
       if (finished) return;
       finished = true;
       if (paceTimer) clearTimeout(paceTimer);
+      reader.close();
       if (!exited) proc.kill('SIGKILL');
       if (err) {
         rejectInfo(err);
@@ -245,6 +266,7 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
         let released = false;
         const data = head.data;
         const frame: VideoFrame = {
+          ...(yuv ? { format: 'yuv420p', colour: yuv } as const : { format: 'rgb24' } as const),
           index: head.index,
           pts: p,
           width,
@@ -257,7 +279,7 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
             if (released) return;
             released = true;
             alive--;
-            if (pool.length < maxInFlight + 2) pool.push(data);
+            reader.release(head.slot);
             pump();
           },
         };
@@ -270,31 +292,6 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
       }
       flow();
     };
-
-    const takeBytes = (chunk: Buffer) => {
-      let off = 0;
-      while (off < chunk.length) {
-        if (!current) {
-          // Shared memory: the inference worker reads the pixels without a copy.
-          current = pool.pop() ?? Buffer.from(new SharedArrayBuffer(frameBytes));
-          filled = 0;
-        }
-        const n = Math.min(frameBytes - filled, chunk.length - off);
-        chunk.copy(current, filled, off, off + n);
-        filled += n;
-        off += n;
-        if (filled === frameBytes) {
-          ready.push({ index: framesRead++, data: current, readAt: performance.now() });
-          current = null;
-        }
-      }
-    };
-
-    proc.stdout.on('data', (chunk: Buffer) => {
-      if (!frameBytes) { pendingChunks.push(chunk); return; }
-      takeBytes(chunk);
-      pump();
-    });
 
     const onLine = (raw: string) => {
       const log = parseLogLine(raw);
@@ -320,9 +317,13 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
       if (!width && inOutput && (m = OUTPUT_SIZE.exec(line))) {
         width = Number(m[1]);
         height = Number(m[2]);
-        frameBytes = width * height * 3;
+        if (yuv && (width % 2 || height % 2)) {
+          finish(new DepthVideoError('INPUT_DAMAGED', `${opts.label}: the decoder gave ${width}x${height} frames, which yuv420p cannot hold as decoded; re-encode the file with even sides`, { file: opts.label }));
+          return;
+        }
+        frameBytes = frameBytesOf(yuv ? 'yuv420p' : 'rgb24', width, height);
         sendInfo();
-        for (const c of pendingChunks.splice(0)) takeBytes(c);
+        reader.setFrameBytes(frameBytes);
         pump();
         return;
       }
@@ -345,11 +346,24 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
 
     proc.on('error', (e) => finish(new DepthVideoError('FFMPEG', `cannot run ffmpeg for ${opts.label}: ${e.message}`, { file: opts.label, cause: e })));
     proc.on('close', (code, signal) => {
-      exited = true;
       if (stderrBuf) { onLine(stderrBuf); stderrBuf = ''; }
+      closed = { code, signal };
+      // Without a frame size the reader never started reading: there is no output to wait for.
+      if (!frameBytes && !outputEnd) {
+        reader.close();
+        outputEnd = { partialBytes: 0, error: null };
+      }
+      ended();
+    });
+
+    // Both the process and its frame output are over: what was decoded is all there is.
+    function ended(): void {
+      if (!closed || !outputEnd || exited) return;
+      exited = true;
       if (finished) return;
+      const { code, signal } = closed;
       if (framesRead === 0 && !stopEarly) {
-        const why = damage.find((d) => d.error)?.text ?? lastError ?? `ffmpeg exited with ${signal ?? code}`;
+        const why = damage.find((d) => d.error)?.text ?? lastError ?? outputEnd.error ?? `ffmpeg exited with ${signal ?? code}`;
         // ffmpeg opened the file and found its streams, yet nothing decoded: the data is damaged.
         const errCode = opts.live ? 'WEBCAM' : inputOpened ? 'INPUT_DAMAGED' : 'INPUT_NOT_MEDIA';
         const text = errCode === 'INPUT_DAMAGED'
@@ -359,9 +373,10 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
         return;
       }
       if (code !== 0 && signal === null && damage.length === 0) noteDamage(`ffmpeg exited with code ${code}${lastError ? `: ${lastError}` : ''}`, true);
-      if (filled > 0 && current) noteDamage(`the last frame was incomplete (${filled} of ${frameBytes} bytes) and was dropped`, true);
+      if (outputEnd.error) noteDamage(`reading the decoded frames failed: ${outputEnd.error}`, true);
+      if (outputEnd.partialBytes > 0) noteDamage(`the last frame was incomplete (${outputEnd.partialBytes} of ${frameBytes} bytes) and was dropped`, true);
       pump();
-    });
+    }
 
     stopRequested = () => {
       stopEarly = true;
@@ -373,6 +388,7 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
       capChanged = null;
       if (paceTimer) clearTimeout(paceTimer);
       finished = true;
+      reader.close();
       if (!exited) proc.kill('SIGKILL');
     };
   });

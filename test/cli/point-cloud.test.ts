@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -5,6 +6,7 @@ import { ensureGeneratedModel } from '../../src/inference/generate/index.js';
 import { encodePngRgb8 } from '../../src/preview/photo.js';
 import { depthFromInverse, focalLength } from '../../src/render/unproject.js';
 import { framePath, framePatternRegExp, isFramePattern } from '../../src/sinks/point-cloud.js';
+import { FFMPEG } from '../helpers/media.js';
 import { decodeGray16, decodeRgb, makeClip, runCli, tempDir } from '../record/helpers.js';
 
 interface Ply {
@@ -159,6 +161,23 @@ describe('point clouds (.ply)', () => {
       const again = runCli([clip, '--out', out, '--model', 'analytic', '--sync', '-q']);
       expect(again.code).toBe(1);
       expect(again.stderr).toMatch(/already holds 00000\.ply.*--overwrite/);
+    });
+
+    it("an H.264 video (decoded as yuv420p) gives the colours of ffmpeg's RGB decode", () => {
+      const h264 = join(dir, 'clip.mp4');
+      const r0 = spawnSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${W}x${H}:rate=10`, '-frames:v', '3',
+        '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-colorspace', 'bt709', h264]);
+      expect(r0.status, r0.stderr.toString()).toBe(0);
+      const rgb = decodeRgb(h264, W, H);
+      const out = join(dir, 'h264', '%05d.ply');
+      mkdirSync(join(dir, 'h264'));
+      const r = runCli([h264, '--out', out, '--model', 'analytic', '--sync', '--stabilize', 'off', '-q']);
+      expect(r.code, r.stderr).toBe(0);
+      for (let i = 0; i < 3; i++) {
+        const ply = readPly(framePath(out, i));
+        expect(Buffer.from(ply.rgb).equals(Buffer.from(rgb[i]!)), `colours of frame ${i}`).toBe(true);
+        expectPointsFollowFormula(ply, analyticV(rgb[i]!, W * H), W, H, { dMin: 1, dMax: 10, fovDeg: 60 });
+      }
     });
 
     it('replay writes a cloud per recorded frame, coloured by the recorded input', () => {

@@ -6,7 +6,12 @@ import { decodeFrameMessage } from '../../src/preview/protocol.js';
 import { startLive, sleep } from './helpers.js';
 
 interface DepthSeen {
-  /** ms since the test started, at arrival. */
+  /**
+   * ms since the test started, when the server sent it: the run is in this
+   * process, so the header's captureTime is on this clock. Arrival at the
+   * socket would be up to an event-loop turn later, long enough for the next
+   * frame to be captured in between and counted as one more inference.
+   */
   readonly at: number;
   /** Capture to leaving the server. */
   readonly ageMs: number;
@@ -26,7 +31,7 @@ describe('switching the schedule of a live run from the page', () => {
     ws.on('message', (d, bin) => {
       if (!bin) return;
       const { header } = decodeFrameMessage(d as Buffer);
-      if (header.part === 'depth') seen.push({ at: performance.now() - t0, ageMs: header.ageMs, dropped: header.stats.framesDropped, read: header.stats.framesRead });
+      if (header.part === 'depth') seen.push({ at: header.captureTime + header.ageMs - t0, ageMs: header.ageMs, dropped: header.stats.framesDropped, read: header.stats.framesRead });
     });
     await new Promise((r) => ws.once('open', r));
     const send = (mode: 'sync' | 'async') => ws.send(JSON.stringify({ type: 'schedule', mode }));

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/pipeline/run.js';
 import type { FrameSink, OutputFrame } from '../../src/pipeline/types.js';
-import { rgbToYuv420p } from '../../src/render/yuv.js';
+import { getColormap } from '../../src/render/colormap.js';
+import { colormapToYuv420p, rgbToYuv420p } from '../../src/render/yuv.js';
 import type { LayoutName } from '../../src/types.js';
 import { decodeVideo, FFMPEG, makeClip, tempDir } from '../helpers/media.js';
 
@@ -134,6 +135,86 @@ describe('frame workers', () => {
       if (f.inferred) latestDepth = right;
       expect(right.equals(latestDepth!), `frame ${f.index}: the latest inferred depth on the right`).toBe(true);
       expect(f.yuv.equals(Buffer.from(rgbToYuv420p({ width: W, height: 92, data: f.rgb }))), `frame ${f.index} yuv420p`).toBe(true);
+    }
+  });
+});
+
+describe('frame workers with yuv420p frames (decoded without conversion)', () => {
+  const W = 160;
+  const H = 90;
+  let clip: string;
+  let input: Buffer[];
+  beforeAll(() => {
+    const dir = tempDir();
+    clip = makeClip(join(dir, 'clip.mp4'), `testsrc2=size=${W}x${H}:rate=25:duration=1.6`);
+    const raw = spawnSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-i', clip, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'], { maxBuffer: 1 << 26 }).stdout;
+    const n = W * H * 1.5;
+    input = [...Array(raw.length / n).keys()].map((k) => raw.subarray(k * n, (k + 1) * n));
+  });
+
+  /** Only a yuv420p sink, so layouts that show the input compose in yuv420p. */
+  async function runYuv(workers: number, sync: boolean, model: string): Promise<Captured[]> {
+    const frames: Captured[] = [];
+    const sink: FrameSink = {
+      name: 'yuv', picture: 'yuv420p', finish() {},
+      write(out: OutputFrame) {
+        expect(out.frame.format).toBe('yuv420p');
+        frames.push({
+          index: out.frame.index, pts: out.frame.pts, inferred: out.inferred, yuv: Buffer.from(out.yuv!.data), rgb: Buffer.alloc(0),
+          unit: Buffer.from(new Uint8Array(out.depth.unit.buffer, out.depth.unit.byteOffset, out.depth.unit.byteLength)),
+          width: out.yuv!.width, height: out.yuv!.height,
+        });
+      },
+    };
+    await runPipeline({
+      input: { kind: 'file', path: clip }, output: null, model, sync, workers, allowDownload: false, sinks: [sink],
+      spec: { native: false, width: 64, height: 48, keepAspect: false },
+      render: { colormap: 'turbo', invert: false, highContrast: false, layout: 'side-by-side', stabilize: 'align', stabilizeWindow: 5 },
+    });
+    return frames;
+  }
+
+  /** The left (input) and right (depth) halves of a side-by-side yuv420p picture, as two W x H yuv420p pictures. */
+  function halves(yuv: Buffer): [Buffer, Buffer] {
+    const left: Buffer[] = [];
+    const right: Buffer[] = [];
+    const rows = (off: number, pw: number, ph: number) => {
+      for (let y = 0; y < ph; y++) {
+        left.push(yuv.subarray(off + 2 * y * pw, off + 2 * y * pw + pw));
+        right.push(yuv.subarray(off + 2 * y * pw + pw, off + 2 * (y + 1) * pw));
+      }
+    };
+    // Plane by plane (Y, then U, then V), so each half comes out as a yuv420p picture.
+    rows(0, W, H);
+    rows(2 * W * H, W / 2, H / 2);
+    rows(2 * W * H + (W * H) / 2, W / 2, H / 2);
+    return [Buffer.concat(left), Buffer.concat(right)];
+  }
+
+  it('sync, --workers 3 and 0 alike: the input planes as decoded beside the depth coloured into yuv420p', async () => {
+    const parallel = await runYuv(3, true, 'analytic');
+    const single = await runYuv(0, true, 'analytic');
+    expect(parallel.length).toBe(40);
+    expect(parallel.map((f) => f.index)).toEqual([...Array(40).keys()]);
+    for (let k = 0; k < 40; k++) {
+      expect(parallel[k]!.yuv.equals(single[k]!.yuv), `frame ${k}`).toBe(true);
+      const [left, right] = halves(parallel[k]!.yuv);
+      expect(left.equals(input[k]!), `frame ${k}: its input's planes, unconverted`).toBe(true);
+      const unit = new Float32Array(new Uint8Array(parallel[k]!.unit).buffer);
+      expect(right.equals(Buffer.from(colormapToYuv420p(unit, W, H, getColormap('turbo'), false, W, H))), `frame ${k}: its depth`).toBe(true);
+    }
+  });
+
+  it('async: every frame composes its own input planes with the latest depth', async () => {
+    const frames = await runYuv(2, false, 'analytic-slow');
+    expect(frames.map((f) => f.index)).toEqual([...Array(40).keys()]);
+    expect(frames.filter((f) => !f.inferred).length).toBeGreaterThan(10);
+    let latest: Buffer | null = null;
+    for (const f of frames) {
+      const [left, right] = halves(f.yuv);
+      expect(left.equals(input[f.index]!), `frame ${f.index}: its own input`).toBe(true);
+      if (f.inferred) latest = right;
+      expect(right.equals(latest!), `frame ${f.index}: the latest inferred depth`).toBe(true);
     }
   });
 });

@@ -5,7 +5,9 @@ import { imageToTensor } from '../../src/inference/preprocess.js';
 import { KERNELS_PATH, setWasmKernels, wasmKernels } from '../../src/render/kernels.js';
 import { resizeAndNormalize, resizeDepth } from '../../src/render/resize.js';
 import { depthRange } from '../../src/render/normalize.js';
-import type { Interpolation, PreprocessSpec } from '../../src/types.js';
+import { flickerPair } from '../../src/render/flicker-meter.js';
+import type { Interpolation, PreprocessSpec, Yuv420pImage, YuvColour } from '../../src/types.js';
+import { yuv420pToRgb } from '../../src/render/yuv-to-rgb.js';
 import { mulberry32 } from '../../src/inference/generate/random.js';
 
 // The WebAssembly kernels against the TypeScript loops they replace (which
@@ -65,6 +67,22 @@ describe('WebAssembly resampling kernels', () => {
         }
       });
     }
+    it(`imageToTensor ${interp} of a yuv420p frame: exactly the tensor of the RGB frame ffmpeg would have sent, both paths`, () => {
+      const rand = mulberry32(5);
+      const colours: YuvColour[] = [{ matrix: 'bt601', range: 'limited' }, { matrix: 'bt709', range: 'limited' }, { matrix: 'bt601', range: 'full' }];
+      // Even sizes only (yuv420p as decoded); widths of 4k + 2 leave half a vector of pixels.
+      for (const [w, h, W, H] of [[38, 24, 50, 32], [102, 68, 40, 30], [64, 48, 64, 32], [6, 4, 16, 16], [22, 14, 22, 14]] as const) {
+        for (const colour of colours) {
+          const yuv: Yuv420pImage = { format: 'yuv420p', colour, width: w, height: h, data: new Uint8Array(w * h * 1.5).map(() => Math.floor(rand() * 256)) };
+          const rgb = yuv420pToRgb(yuv);
+          const s = spec(interp, 'RGB');
+          const { wasm, ts } = both(() => imageToTensor(yuv, s, { width: W, height: H }));
+          const fromRgb = both(() => imageToTensor(rgb, s, { width: W, height: H }));
+          expect(wasm, `${w}x${h} -> ${W}x${H} ${colour.matrix} ${colour.range}`).toEqual(fromRgb.wasm);
+          expect(ts, `${w}x${h} -> ${W}x${H} ${colour.matrix} ${colour.range}`).toEqual(fromRgb.ts);
+        }
+      }
+    });
     for (const align of [false, true]) {
       it(`resizeDepth ${interp} align_corners=${align}: same map as the TypeScript loops`, () => {
         const rand = mulberry32(11);
@@ -120,6 +138,23 @@ describe('WebAssembly resampling kernels', () => {
     expect(zeros(ct).length).toBeGreaterThan(0);
     // A flat range has no order to show: all zeros, kernels or not.
     expect(Array.from(resizeAndNormalize({ width: 2, height: 2, data: Float32Array.of(1, 2, 3, 4) }, 5, 5, 'bicubic', false, 3, 3))).toEqual(new Array(25).fill(0));
+  });
+
+  it('flickerPair: the same still and finite counts and the same sum as the TypeScript loop', () => {
+    const rand = mulberry32(13);
+    for (const n of [1, 7, 4096, 130_001]) {
+      const prevUnit = new Float32Array(n).map(() => rand());
+      const unit = prevUnit.map((v) => (rand() < 0.5 ? v : v + (rand() - 0.5) * 0.2));
+      // Channels that move by 0..10: about half the samples stand still; some move by exactly 6 or 7.
+      const prevRgb = new Uint8Array(4 * n).map((_, i) => (i % 4 === 3 ? 0 : Math.floor(rand() * 256)));
+      const rgb = prevRgb.map((v, i) => (i % 4 === 3 ? 0 : Math.max(0, Math.min(255, v + (rand() < 0.7 ? 0 : Math.floor(rand() * 21) - 10)))));
+      for (const k of [0, 3, n - 1]) { unit[k] = NaN; prevUnit[Math.min(n - 1, k + 1)] = Infinity; }
+      const { wasm, ts } = both(() => flickerPair(prevUnit, prevRgb, unit, rgb, n));
+      expect(wasm.still, `n ${n}`).toBe(ts.still);
+      expect(wasm.count, `n ${n}`).toBe(ts.count);
+      expect(wasm.sum).toBeCloseTo(ts.sum, 9);
+      if (n > 1000) expect(ts.still).toBeGreaterThan(n / 4);
+    }
   });
 
   it('depthRange: same extremes, NaN and infinities skipped, any length', () => {

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Issue 11's measurements on a machine with a GPU, in one run (each step has
+# its own time limit so that one slow step cannot eat the others' time):
+#   1. which device `--device auto` picks there, and WebGPU's pixels against
+#      the CPU provider's on a 1080p clip;
+#   2. the 1080p --sync pipeline against bare WebGPU session.run, dpt-tiny;
+#   3. the same with the ViT-S/14 graph (dpt-vits14-518);
+#   4. the ceiling (analytic model) on all of the machine's cores.
+# Run from the project root after `npm run build`; every result also goes to
+# $OUT (default /tmp/gpu-bench). Models are generated (untrained) on the spot.
+set -uo pipefail
+OUT=${OUT:-/tmp/gpu-bench}
+mkdir -p "$OUT"
+export DEPTH_VIDEO_MODELS=${DEPTH_VIDEO_MODELS:-/tmp/gpu-bench-models}
+W=$(mktemp -d)
+# DRY=1: the same steps, tiny and short, to check the script on a machine without a GPU.
+CLIP=1920x1080; N=10; SMALL=(); CEIL=()
+[ -n "${DRY:-}" ] && { CLIP=160x90; N=3; SMALL=(--quick --size 64 --frames 10); CEIL=(--quick); }
+step() { echo; echo "=== $1 ($(date +%T))"; }
+ff() { node -e "import('./dist/ffmpeg/binary.js').then(m => process.stdout.write(m.ffmpegPath()))"; }
+FF=$(ff)
+
+step "device and agreement"
+"$FF" -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=$CLIP:rate=30 -frames:v $N -c:v libx264 -preset veryfast -pix_fmt yuv420p "$W/clip.mp4"
+for dev in auto webgpu cpu; do
+  timeout 60 node bin/depth-video.js "$W/clip.mp4" --out "$W/$dev.mkv" --model dpt-tiny --device $dev --sync --lossless --colormap gray --json \
+    > "$OUT/agree-$dev.json" 2> "$W/$dev.err"; echo "--device $dev: exit $?"
+  grep -E '^(device|warning)' "$W/$dev.err" | head -5
+  node -e "const s=JSON.parse(require('fs').readFileSync('$OUT/agree-$dev.json','utf8'));console.log(JSON.stringify({device:s.device,frames:s.frames,meanMs:s.meanMs,fps:s.fps}))" 2>/dev/null
+done
+for dev in webgpu cpu; do "$FF" -hide_banner -loglevel error -i "$W/$dev.mkv" -f rawvideo -pix_fmt gray "$W/$dev.gray"; done
+node -e "
+const fs=require('fs');const a=fs.readFileSync('$W/webgpu.gray'),b=fs.readFileSync('$W/cpu.gray');
+let worst=0,diff=0;for(let i=0;i<a.length;i++){const d=Math.abs(a[i]-b[i]);if(d){diff++;if(d>worst)worst=d;}}
+console.log('webgpu vs cpu, gray levels over '+a.length+' pixels (sizes '+a.length+'/'+b.length+'): max |diff| '+worst+', pixels differing '+(100*diff/a.length).toFixed(4)+'%');" | tee "$OUT/agree.txt"
+
+step "dpt-tiny on webgpu: 640x360 and 1080p pipeline vs bare"
+timeout 170 node dist/bench/main.js --device webgpu --model dpt-tiny --only pipeline "${SMALL[@]}" 2>&1 | tee "$OUT/bench-dpt-tiny.txt"
+
+step "dpt-vits14-518 on webgpu: 1080p pipeline vs bare"
+timeout 120 node dist/bench/main.js --device webgpu --model dpt-vits14-518 --only pipeline --frames 40 "${SMALL[@]}" 2>&1 | tee "$OUT/bench-vits14.txt"
+
+step "ceiling on $(nproc) cores"
+timeout 130 node dist/bench/main.js --only ceiling "${CEIL[@]}" 2>&1 | tee "$OUT/bench-ceiling.txt"
+
+step "done"
+rm -rf "$W"
