@@ -8,6 +8,7 @@ import { packageRoot } from '../paths.js';
 import type { RunSummary } from '../pipeline/run.js';
 import { videoCodecArgs } from '../sinks/encoder.js';
 import { median } from './stats.js';
+import { counted } from '../count.js';
 
 /**
  * The ceiling: how fast the `--sync` pipeline can go when inference costs
@@ -118,7 +119,7 @@ export async function ceilingBench({ dir, quick, out }: CeilingOptions): Promise
     const s = best.summary;
     const perFrame = (ms: number) => (ms / frames).toFixed(1);
     const aloneCpu = median(alone.map((t) => t.cpuMs / frames));
-    out(`\n### ${name} (${w}x${h}, ${frames} frames; inference at ${s.inputSize?.width}x${s.inputSize?.height}; ${s.workers} frame worker${s.workers === 1 ? '' : 's'})`);
+    out(`\n### ${name} (${w}x${h}, ${frames} frames; inference at ${s.inputSize?.width}x${s.inputSize?.height}; ${counted(s.workers, 'frame worker')})`);
     out(`  ffmpeg decode+encode alone  ${median(alone.map(fps)).toFixed(1)} frames/s, CPU ${aloneCpu.toFixed(1)} ms/frame`);
     out(`  --sync pipeline             ${median(pairs.map((p) => fps(p.pipeline))).toFixed(1)} frames/s, CPU ${perFrame(median(pairs.map((p) => p.pipeline.cpuMs)))} ms/frame (whole process, node start and model load included)`);
     out(`  ratio pipeline / ffmpeg     ${ratio.toFixed(2)} (each run against the ffmpeg runs either side: ${ratios.map((r) => r.toFixed(2)).join(' ')})`);

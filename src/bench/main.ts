@@ -32,6 +32,7 @@ import { midasConvertBench } from './midas-bench.js';
 import { median } from './stats.js';
 import { liveLatencyBench } from './live-bench.js';
 import { livePageBench } from './live-page-bench.js';
+import { counted } from '../count.js';
 
 const { values } = parseArgs({
   options: {
@@ -222,7 +223,7 @@ async function measure(path: string, width: number, height: number, frames: numb
 }
 
 function report(label: string, m: Measured, target?: string): void {
-  const on = m.workers ? `${m.workers} frame worker${m.workers === 1 ? '' : 's'}` : 'main';
+  const on = m.workers ? counted(m.workers, 'frame worker') : 'main';
   const stages = { decode: m.ms.decode, [`preprocess (${on})`]: m.ms.preprocess, 'inference (worker)': m.ms.inference, [`render (${on})`]: m.ms.render, 'encode (ffmpeg)': m.ms.encode };
   const sum = Object.values(stages).reduce((a, b) => a + b, 0);
   // Preprocessing runs beside inference on the frame workers (sync mode), and

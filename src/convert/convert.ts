@@ -5,8 +5,9 @@ import { DepthVideoError, errorText } from '../errors.js';
 import { sha256File } from '../models/download.js';
 import { openCheckpoint } from './checkpoint/index.js';
 import { GraphBuilder } from '../inference/generate/graph.js';
-import { writeModel } from '../inference/generate/onnx-writer.js';
-import type { FamilyPlan, OutputKind } from './family.js';
+import { externalDataPath, writeModel } from '../inference/generate/onnx-writer.js';
+import type { DepthKind } from '../types.js';
+import type { FamilyPlan } from './family.js';
 import { selectFamily } from './registry.js';
 import { CheckpointWeights, type StateDict } from './weights.js';
 import { counted } from '../count.js';
@@ -33,7 +34,7 @@ export interface ConvertResult {
   readonly variant: string;
   readonly chosenBy: string;
   readonly summary: string;
-  readonly output: OutputKind;
+  readonly output: DepthKind;
   readonly notes: readonly string[];
   /** Learned values in the ONNX file. */
   readonly parameterCount: number;
@@ -50,10 +51,15 @@ export interface Source {
   readonly sha256: string | (() => Promise<string>);
 }
 
-/** Refuses to replace an output unless told to; called before any work. */
+/**
+ * Refuses to replace an output unless told to; called before any work. The
+ * weights file beside it counts too: writing the model replaces it, or
+ * removes it when the new weights fit inside the model.
+ */
 export function checkOutput(out: string, overwrite: boolean | undefined): void {
-  if (!overwrite && existsSync(out)) {
-    throw new DepthVideoError('OUTPUT_EXISTS', `${out} already exists; pass --overwrite to replace it or choose another --out`, { file: out });
+  if (overwrite) return;
+  for (const file of [out, externalDataPath(out)]) {
+    if (existsSync(file)) throw new DepthVideoError('OUTPUT_EXISTS', `${file} already exists; pass --overwrite to replace it or choose another --out`, { file });
   }
 }
 

@@ -35,8 +35,6 @@ export interface PlanOptions {
   readonly maxDepth?: number;
 }
 
-export type OutputKind = DepthKind;
-
 export interface FamilyPlan {
   /** The variant built, e.g. depth-anything-v2. */
   readonly variant: string;
@@ -53,7 +51,7 @@ export interface FamilyPlan {
   readonly spec: PreprocessSpec;
   /** A fixed input the graph is built for (SwinV2, LeViT); absent: any H x W the spec allows. */
   readonly inputSize?: { readonly width: number; readonly height: number };
-  readonly output: OutputKind;
+  readonly output: DepthKind;
   /** Lines the user should read (an assumption made, how to view metric depth). */
   readonly notes: readonly string[];
   /** Adds the network to ctx.g from `image` [1,3,H,W]; returns depth [1,H,W]. */

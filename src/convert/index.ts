@@ -17,7 +17,7 @@ export {
   type ConvertResult,
   type Source,
 } from './convert.js';
-export type { ConverterFamily, FamilyPlan, OutputKind, PlanOptions } from './family.js';
+export type { ConverterFamily, FamilyPlan, PlanOptions } from './family.js';
 export { KeyMap, type KeyRule, type UnusedKey } from './key-map.js';
-export { canConvertTo, CONVERTER_FAMILIES, FAMILY_NAMES, selectFamily } from './registry.js';
+export { canConvertTo, CONVERTER_FAMILIES, familyNamed, FAMILY_NAMES, selectFamily } from './registry.js';
 export { CheckpointWeights, type StateDict, type StateTensor } from './weights.js';

@@ -42,13 +42,16 @@ export function canConvertTo(family: FamilyName): boolean {
   return CONVERTER_FAMILIES.some((f) => f.produces.includes(family));
 }
 
+/** The family a `--family` value names; anything else is one usage line listing the known ones. */
+export function familyNamed(variant: string): ConverterFamily {
+  const named = CONVERTER_FAMILIES.find((f) => f.variants.includes(variant));
+  if (!named) throw new DepthVideoError('USAGE', `unknown --family ${variant}; known: ${knownFamilies()}`);
+  return named;
+}
+
 /** The family named by `--family`, or the one whose keys the state dict has. */
 export function selectFamily(dict: StateDict, file: string, variant?: string): ConverterFamily {
-  if (variant !== undefined) {
-    const named = CONVERTER_FAMILIES.find((f) => f.variants.includes(variant));
-    if (!named) throw new DepthVideoError('USAGE', `unknown --family ${variant}; known: ${knownFamilies()}`);
-    return named;
-  }
+  if (variant !== undefined) return familyNamed(variant);
   const keys = new Set(dict.keys());
   const found = CONVERTER_FAMILIES.find((f) => f.detect(keys));
   if (found) return found;

@@ -18,7 +18,7 @@ function fmt(shape: readonly number[]): string {
 }
 
 /** [rows, cols] -> [cols, rows]. */
-export function transpose2d(values: Float32Array, rows: number, cols: number): Float32Array {
+function transpose2d(values: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(values.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c];
   return out;

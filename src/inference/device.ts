@@ -69,7 +69,7 @@ export interface DeviceEnv {
   probe(opts: ProbeOptions): Promise<AdapterProbe>;
 }
 
-export function systemDeviceEnv(): DeviceEnv {
+function systemDeviceEnv(): DeviceEnv {
   return { backends: listSupportedBackends(), platform: process.platform, probe: probeWebGpu };
 }
 

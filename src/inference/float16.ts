@@ -2,7 +2,8 @@
  * IEEE 754 binary16 <-> binary32, exactly. Node 20 has no Float16Array, and
  * onnxruntime-node takes and returns 'float16' tensors as Uint16Array bit
  * patterns, so graphs exported in fp16 without keep_io_types are converted at
- * the worker's boundary with these.
+ * the worker's boundary with these; the checkpoint reader decodes fp16
+ * tensors with them too.
  *
  * float32 -> float16 rounds to nearest, ties to even (what numpy's
  * astype(np.float16) and onnxconverter-common do); values from 65520 up round
@@ -43,22 +44,42 @@ export function float32ToFloat16Bits(x: number): number {
   return halfFromFloatBits(u32[0]);
 }
 
-export function float16BitsToFloat32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return sign * m * 2 ** -24;
-  if (e === 0x1f) return m ? NaN : sign * Infinity;
-  return sign * (1024 + m) * 2 ** (e - 25);
+/**
+ * One half's float32 bit pattern: exact, subnormals normalised, NaN payloads
+ * kept (as c10's conversion does, so a checkpoint's NaNs read as torch reads them).
+ */
+function floatBitsFromHalf(h: number): number {
+  const sign = (h & 0x8000) << 16;
+  const exp = (h >>> 10) & 0x1f;
+  let mant = h & 0x3ff;
+  if (exp === 0x1f) return (sign | 0x7f800000 | (mant << 13)) >>> 0;
+  if (exp !== 0) return (sign | ((exp + 112) << 23) | (mant << 13)) >>> 0;
+  if (mant === 0) return sign >>> 0;
+  // A subnormal half is mant·2^-24: shift it up to a normal float32.
+  let e = 113;
+  while ((mant & 0x400) === 0) {
+    mant <<= 1;
+    e--;
+  }
+  return (sign | (e << 23) | ((mant & 0x3ff) << 13)) >>> 0;
 }
 
-let table: Float32Array | undefined;
+export function float16BitsToFloat32(h: number): number {
+  u32[0] = floatBitsFromHalf(h);
+  return f32[0];
+}
 
-/** All 65536 halves as floats (256 KB), built on first use: a lookup beats decoding per element. */
-function halfTable(): Float32Array {
+let table: Uint32Array | undefined;
+
+/**
+ * All 65536 halves as float32 bit patterns (256 KB), built on first use: a
+ * lookup beats decoding per element, and copying bits rather than numbers
+ * keeps NaN payloads.
+ */
+function halfTable(): Uint32Array {
   if (!table) {
-    table = new Float32Array(65536);
-    for (let h = 0; h < 65536; h++) table[h] = float16BitsToFloat32(h);
+    table = new Uint32Array(65536);
+    for (let h = 0; h < 65536; h++) table[h] = floatBitsFromHalf(h);
   }
   return table;
 }
@@ -82,9 +103,11 @@ export function float32ToFloat16Array(src: Float32Array, dst: Uint16Array = new 
   return dst;
 }
 
+/** Converts a whole tensor exactly; `dst` (reused between frames) must hold src.length values. */
 export function float16ToFloat32Array(src: Uint16Array, dst: Float32Array = new Float32Array(src.length)): Float32Array {
   if (dst.length < src.length) throw new RangeError(`float16ToFloat32Array: dst holds ${dst.length} values, needs ${src.length}`);
   const t = halfTable();
-  for (let i = 0; i < src.length; i++) dst[i] = t[src[i]];
+  const bits = new Uint32Array(dst.buffer, dst.byteOffset, src.length);
+  for (let i = 0; i < src.length; i++) bits[i] = t[src[i]];
   return dst;
 }

@@ -1,3 +1,5 @@
+import { counted } from '../count.js';
+
 /**
  * Which nodes of a GPU session run on the CPU provider, read from
  * onnxruntime's profile of the first run.
@@ -58,6 +60,5 @@ export function fallbackReport(device: string, nodes: readonly FallbackNode[]): 
   const byOp = new Map<string, string[]>();
   for (const n of nodes) byOp.set(n.op, [...(byOp.get(n.op) ?? []), n.node]);
   const ops = [...byOp].map(([op, names]) => `${op} (${names.length > 3 ? `${names.slice(0, 3).join(', ')}, …${names.length - 3} more` : names.join(', ')})`);
-  const count = nodes.length === 1 ? '1 node' : `${nodes.length} nodes`;
-  return `${device} has no kernel for ${count}, which onnxruntime runs on the CPU, copying its data across every frame: ${ops.join('; ')}`;
+  return `${device} has no kernel for ${counted(nodes.length, 'node')}, which onnxruntime runs on the CPU, copying its data across every frame: ${ops.join('; ')}`;
 }

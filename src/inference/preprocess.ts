@@ -125,7 +125,16 @@ function asRgbRows(img: Yuv420pImage, rowUsed: Uint8Array | null): RgbImage {
   const bytes = img.width * img.height * 3;
   if (rgbRows.length < bytes) rgbRows = new Uint8Array(bytes);
   const out = rgbRows.subarray(0, bytes);
-  for (let y = 0; y < img.height; y++) if (!rowUsed || rowUsed[y]) yuvRowsToRgb(img, y, y + 1, out);
+  if (!rowUsed) yuvRowsToRgb(img, 0, img.height, out);
+  else {
+    // One call per run of used rows, not per row.
+    for (let y = 0; y < img.height;) {
+      if (!rowUsed[y]) { y++; continue; }
+      const start = y;
+      while (y < img.height && rowUsed[y]) y++;
+      yuvRowsToRgb(img, start, y, out);
+    }
+  }
   return { width: img.width, height: img.height, data: out };
 }
 

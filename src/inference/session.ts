@@ -78,7 +78,8 @@ async function startWorker(
   }).catch((e: unknown) => ({ kind: 'init-error' as const, message: errorText(e) }));
   if (ready.kind === 'ready') return { worker, ready };
   await worker.terminate();
-  return { failure: (ready.kind === 'init-error' ? ready.message : 'no answer').split('\n')[0]! };
+  // Both kinds of message went through errorText: one line already.
+  return { failure: ready.kind === 'init-error' ? ready.message : 'no answer' };
 }
 
 /**

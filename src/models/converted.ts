@@ -1,7 +1,6 @@
 import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DepthVideoError } from '../errors.js';
-import { convertCheckpoint, FAMILY_NAMES, CONVERTER_VERSION, CONVERTER_VERSION_KEY, SOURCE_SHA256_KEY } from '../convert/index.js';
+import { convertCheckpoint, familyNamed, CONVERTER_VERSION, CONVERTER_VERSION_KEY, SOURCE_SHA256_KEY } from '../convert/index.js';
 import { readOnnxMetadata } from '../inference/generate/metadata.js';
 import { sha256File } from './download.js';
 
@@ -71,17 +70,11 @@ function isCurrent(onnx: string, sha256: string): boolean {
  * it, so the same weights converted as another family or with another max
  * depth are another model.
  */
-export function convertedName(sha256: string, choice: CheckpointChoice = {}): string {
+function convertedName(sha256: string, choice: CheckpointChoice = {}): string {
   const parts = [sha256];
   if (choice.family !== undefined) parts.push(choice.family);
   if (choice.maxDepth !== undefined) parts.push(`max-depth-${choice.maxDepth}`);
   return `${parts.join('.')}.onnx`;
-}
-
-/** A --family value becomes part of a file name: only the names the converter knows get that far. */
-function checkFamily(family: string | undefined): void {
-  if (family === undefined) return;
-  if (!FAMILY_NAMES.includes(family)) throw new DepthVideoError('USAGE', `unknown --family ${family}; known: ${FAMILY_NAMES.join(', ')}`);
 }
 
 /**
@@ -90,7 +83,8 @@ function checkFamily(family: string | undefined): void {
  * converted again.
  */
 export async function ensureConverted(checkpoint: string, opts: ConvertedCacheOptions): Promise<string> {
-  checkFamily(opts.family);
+  // A --family value becomes part of a file name: only the names the converter knows get that far.
+  if (opts.family !== undefined) familyNamed(opts.family);
   mkdirSync(opts.dir, { recursive: true });
   const sha256 = await checkpointSha256(checkpoint, join(opts.dir, 'sha256-index.json'));
   const onnx = join(opts.dir, convertedName(sha256, opts));

@@ -145,7 +145,7 @@ export function splitModelRef(ref: string): { name: string; variant: string | nu
 }
 
 /** `<name>.onnx` for the default variant, `<name>.<variant>.onnx` for the others. */
-export function variantFileName(name: string, variant: string = DEFAULT_VARIANT): string {
+function variantFileName(name: string, variant: string = DEFAULT_VARIANT): string {
   return variant === DEFAULT_VARIANT ? `${name}.onnx` : `${name}.${variant}.onnx`;
 }
 

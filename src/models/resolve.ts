@@ -64,7 +64,7 @@ export function modelRef(name: string, variant: string): string {
 }
 
 /** The file `--model <name>[:<variant>]` asks for; an unknown variant is one line listing the known ones. */
-export function pickVariant(entry: ManifestEntry, variant: string | null): VariantDownload {
+function pickVariant(entry: ManifestEntry, variant: string | null): VariantDownload {
   const all = variantsOf(entry);
   const found = all.find((v) => v.variant === (variant ?? DEFAULT_VARIANT));
   if (found) return found;

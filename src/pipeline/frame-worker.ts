@@ -22,17 +22,16 @@ port.on('message', (msg: ToFrameWorker) => {
   try {
     if (msg.kind === 'prepare') {
       imageToTensor(msg.frame, msg.spec, { width: msg.width, height: msg.height }, msg.tensor);
-      const reply: FromFrameWorker = { kind: 'prepared', id: msg.id, tensor: msg.tensor, ms: performance.now() - t0 };
+      const reply: FromFrameWorker = { kind: 'prepared', tensor: msg.tensor, ms: performance.now() - t0 };
       port.postMessage(reply, [msg.tensor.buffer as ArrayBuffer]);
       return;
     }
     if (crashAt > 0 && ++renders === crashAt) process.exit(70);
     const r = renderPixels(msg.job, msg.targets);
-    const reply: FromFrameWorker = { kind: 'rendered', id: msg.id, rawMin: r.rawMin, rawMax: r.rawMax, ms: performance.now() - t0 };
+    const reply: FromFrameWorker = { kind: 'rendered', rawMin: r.rawMin, rawMax: r.rawMax, ms: performance.now() - t0 };
     port.postMessage(reply);
   } catch (e) {
-    const tensor = msg.kind === 'prepare' ? msg.tensor : undefined;
-    const reply: FromFrameWorker = { kind: 'failed', id: msg.id, message: errorText(e), tensor };
-    port.postMessage(reply, tensor ? [tensor.buffer as ArrayBuffer] : []);
+    const reply: FromFrameWorker = { kind: 'failed', message: errorText(e) };
+    port.postMessage(reply);
   }
 });

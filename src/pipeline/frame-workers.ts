@@ -30,13 +30,14 @@ export interface FrameWorkers {
 
 /** Messages between FrameWorkers and frame-worker.ts. */
 export type ToFrameWorker =
-  | { readonly kind: 'prepare'; readonly id: number; readonly frame: FrameImage; readonly spec: PreprocessSpec; readonly width: number; readonly height: number; readonly tensor: Float32Array }
-  | { readonly kind: 'render'; readonly id: number; readonly job: PixelJob; readonly targets: PixelTargets };
+  | { readonly kind: 'prepare'; readonly frame: FrameImage; readonly spec: PreprocessSpec; readonly width: number; readonly height: number; readonly tensor: Float32Array }
+  | { readonly kind: 'render'; readonly job: PixelJob; readonly targets: PixelTargets };
 
+// No job ids: a worker runs one job at a time, so its answer is for the job it was given.
 export type FromFrameWorker =
-  | { readonly kind: 'prepared'; readonly id: number; readonly tensor: Float32Array; readonly ms: number }
-  | { readonly kind: 'rendered'; readonly id: number; readonly rawMin: number; readonly rawMax: number; readonly ms: number }
-  | { readonly kind: 'failed'; readonly id: number; readonly message: string; readonly tensor?: Float32Array };
+  | { readonly kind: 'prepared'; readonly tensor: Float32Array; readonly ms: number }
+  | { readonly kind: 'rendered'; readonly rawMin: number; readonly rawMax: number; readonly ms: number }
+  | { readonly kind: 'failed'; readonly message: string };
 
 /**
  * Default worker count: a core for the main thread, the rest for pixel work,
@@ -65,23 +66,21 @@ export function startFrameWorkers(count: number): FrameWorkers {
   return frameWorkerCount(count) === 0 ? inlineWorkers() : new WorkerPool(count);
 }
 
+/** fn's result with its time, or its error, as a promise: inline jobs fail the way pooled ones do, never by throwing. */
+function timed<T extends object>(fn: () => T): Promise<T & { ms: number }> {
+  const t0 = performance.now();
+  try {
+    return Promise.resolve({ ...fn(), ms: performance.now() - t0 });
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
 function inlineWorkers(): FrameWorkers {
   return {
     count: 0,
-    prepare(frame, spec, size, tensor) {
-      const t0 = performance.now();
-      imageToTensor(frame, spec, size, tensor);
-      return Promise.resolve({ tensor, ms: performance.now() - t0 });
-    },
-    render(job, targets) {
-      const t0 = performance.now();
-      try {
-        const r = renderPixels(job, targets);
-        return Promise.resolve({ ...r, ms: performance.now() - t0 });
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    },
+    prepare: (frame, spec, size, tensor) => timed(() => { imageToTensor(frame, spec, size, tensor); return { tensor }; }),
+    render: (job, targets) => timed(() => renderPixels(job, targets)),
     close: () => Promise.resolve(),
   };
 }
@@ -112,7 +111,6 @@ class WorkerPool implements FrameWorkers {
   private readonly idle: Worker[] = [];
   private readonly running = new Map<Worker, Job>();
   private readonly queue: Job[] = [];
-  private nextId = 1;
   private broken: DepthVideoError | null = null;
   /** The frame whose job was running when a worker died (jobs from it on fail). */
   private brokenAt = -Infinity;
@@ -135,7 +133,7 @@ class WorkerPool implements FrameWorkers {
 
   prepare(frame: FrameImage, spec: PreprocessSpec, size: { readonly width: number; readonly height: number }, tensor: Float32Array, frameIndex: number): Promise<{ tensor: Float32Array; ms: number }> {
     // Pixels not in shared memory travel as a copy (structured clone).
-    const msg: ToFrameWorker = { kind: 'prepare', id: this.nextId++, frame: pictureOf(frame), spec, width: size.width, height: size.height, tensor };
+    const msg: ToFrameWorker = { kind: 'prepare', frame: pictureOf(frame), spec, width: size.width, height: size.height, tensor };
     return this.submit(msg, movable(tensor), frameIndex).then((m) => {
       if (m.kind !== 'prepared') throw new DepthVideoError('PIPELINE_CONFIG', 'internal: a frame worker answered a prepare job with a render result');
       return { tensor: m.tensor, ms: m.ms };
@@ -143,7 +141,7 @@ class WorkerPool implements FrameWorkers {
   }
 
   render(job: PixelJob, targets: PixelTargets, frameIndex: number): Promise<{ rawMin: number; rawMax: number; ms: number }> {
-    const msg: ToFrameWorker = { kind: 'render', id: this.nextId++, job, targets };
+    const msg: ToFrameWorker = { kind: 'render', job, targets };
     return this.submit(msg, movable(job.depth?.map.data, job.depth?.raw), frameIndex).then((m) => {
       if (m.kind !== 'rendered') throw new DepthVideoError('PIPELINE_CONFIG', 'internal: a frame worker answered a render job with a prepare result');
       return { rawMin: m.rawMin, rawMax: m.rawMax, ms: m.ms };
@@ -176,7 +174,8 @@ class WorkerPool implements FrameWorkers {
     this.running.delete(w);
     w.unref();
     this.idle.push(w);
-    if (m.kind === 'failed') job.reject(new DepthVideoError('PIPELINE_CONFIG', `rendering frame ${job.frameIndex} failed in a frame worker (${m.message})`));
+    const what = job.msg.kind === 'prepare' ? 'preparing the network input of' : 'rendering';
+    if (m.kind === 'failed') job.reject(new DepthVideoError('PIPELINE_CONFIG', `${what} frame ${job.frameIndex} failed in a frame worker (${m.message})`));
     else job.resolve(m);
     this.dispatch();
   }

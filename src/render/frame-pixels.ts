@@ -82,9 +82,10 @@ export function composesInYuv(frame: FrameImage | null, layout: LayoutName, want
 
 // Per-thread scratch for pictures nobody keeps: the output picture when only
 // yuv420p is wanted, the depth colours when no target keeps them, a composed
-// layout on its way to padding, the input as RGB, the depth picture as yuv420p.
-const SCRATCH = { picture: 0, colours: 1, composed: 2, input: 3, depthYuv: 4 } as const;
-const scratchBuffers = [new Uint8Array(0), new Uint8Array(0), new Uint8Array(0), new Uint8Array(0), new Uint8Array(0)];
+// layout on its way to padding, the depth picture as yuv420p (the input as
+// RGB has its own, inputRgb, in frameAsRgb's form).
+const SCRATCH = { picture: 0, colours: 1, composed: 2, depthYuv: 3 } as const;
+const scratchBuffers = [new Uint8Array(0), new Uint8Array(0), new Uint8Array(0), new Uint8Array(0)];
 function scratch(which: number, bytes: number): Uint8Array {
   if (scratchBuffers[which]!.length < bytes) scratchBuffers[which] = new Uint8Array(bytes);
   return scratchBuffers[which]!.subarray(0, bytes);

@@ -4,7 +4,7 @@ import { packageRoot } from '../paths.js';
 import type { FrameImage, RgbImage } from '../types.js';
 import type { TapTable } from './resize.js';
 import type { YuvTable } from './yuv.js';
-import { frameBytes, yuvCoefficients, yuvPlanes } from './yuv-to-rgb.js';
+import { frameBytes, yuv420pSize, yuvCoefficients, yuvPlanes } from './yuv-to-rgb.js';
 
 /**
  * The WebAssembly SIMD kernels (kernels.wat) and the memory
@@ -254,7 +254,7 @@ export function wasmRgbToYuv420p(img: RgbImage, tables: YuvKernelTables, out: Ui
   if (!k) return false;
   const { width: w, height: h } = img;
   const n = w * h;
-  const bytes = n + 2 * (w >> 1) * (h >> 1);
+  const bytes = yuv420pSize(w, h);
   const m = new Layout();
   const src = m.alloc(n * 3);
   const coef = m.alloc(36);
@@ -313,7 +313,7 @@ interface YuvRegions {
 
 function yuvRegions(m: Layout, w: number, h: number): YuvRegions {
   const n = w * h;
-  const bytes = n + 2 * (w >> 1) * (h >> 1);
+  const bytes = yuv420pSize(w, h);
   return {
     idx: m.alloc(n), tabY: m.alloc(256), tabU: m.alloc(1024), tabV: m.alloc(1024), taps: m.alloc(32),
     cu: m.alloc(n * 2), cv: m.alloc(n * 2), dst: m.alloc(bytes), bytes,

@@ -39,11 +39,12 @@ export interface YuvCoefficients {
   readonly vg: number;
 }
 
-const cache = new Map<string, YuvCoefficients>();
+// Per matrix and range: looked up per frame (and per row by preprocess), so without building a key.
+const cache: Record<YuvColour['matrix'], Partial<Record<YuvColour['range'], YuvCoefficients>>> = { bt601: {}, bt709: {} };
 
 export function yuvCoefficients(colour: YuvColour): YuvCoefficients {
-  const key = `${colour.matrix}/${colour.range}`;
-  let c = cache.get(key);
+  const byRange = cache[colour.matrix];
+  let c = byRange[colour.range];
   if (!c) {
     let [crv, cbu, cgu, cgv] = MATRIX[colour.matrix];
     cgu = -cgu;
@@ -58,7 +59,7 @@ export function yuvCoefficients(colour: YuvColour): YuvCoefficients {
       [crv, cbu, cgu, cgv] = [crv, cbu, cgu, cgv].map((v) => Math.trunc((v * 224) / 255)) as [number, number, number, number];
     }
     c = { y: q13(cy), yOffset: Math.floor((oy * 8 + 0x8000) / 65536), vr: q13(crv), ub: q13(cbu), ug: q13(cgu), vg: q13(cgv) };
-    cache.set(key, c);
+    byRange[colour.range] = c;
   }
   return c;
 }
@@ -74,17 +75,24 @@ export function yuvPlanes(width: number, height: number): { readonly u: number; 
   return { u, v: u + cw * (height >> 1), cw };
 }
 
+/** One pixel from its luma and chroma samples into out[d..d+2]; the one conversion both entry points share. */
+function pixelToRgb(c: YuvCoefficients, luma: number, cb: number, cr: number, out: Uint8Array, d: number): void {
+  const yy = mulhi(8 * luma - c.yOffset, c.y);
+  const u = 8 * cb - 1024;
+  const v = 8 * cr - 1024;
+  out[d] = clamp255(yy + mulhi(v, c.vr));
+  out[d + 1] = clamp255(yy + mulhi(u, c.ug) + mulhi(v, c.vg));
+  out[d + 2] = clamp255(yy + mulhi(u, c.ub));
+}
+
 /** RGB of pixel (x, y) of a yuv420p picture into out[o..o+2]. */
 export function yuvPixelToRgb(img: Yuv420pImage, c: YuvCoefficients, x: number, y: number, out: Uint8Array, o: number): void {
-  const { width, data } = img;
-  const p = yuvPlanes(width, img.height);
-  const ci = (y >> 1) * p.cw + (x >> 1);
-  const yy = mulhi(8 * data[y * width + x]! - c.yOffset, c.y);
-  const u = 8 * data[p.u + ci]! - 1024;
-  const v = 8 * data[p.v + ci]! - 1024;
-  out[o] = clamp255(yy + mulhi(v, c.vr));
-  out[o + 1] = clamp255(yy + mulhi(u, c.ug) + mulhi(v, c.vg));
-  out[o + 2] = clamp255(yy + mulhi(u, c.ub));
+  // Plane offsets inline (not yuvPlanes): the flicker meter calls this for every sample of a frame.
+  const { width, height, data } = img;
+  const cw = width >> 1;
+  const u = width * height;
+  const ci = (y >> 1) * cw + (x >> 1);
+  pixelToRgb(c, data[y * width + x]!, data[u + ci]!, data[u + cw * (height >> 1) + ci]!, out, o);
 }
 
 /** Rows y0 .. y1-1 of a yuv420p picture as packed RGB24, written at their own place in `out` (width x height x 3). */
@@ -95,12 +103,7 @@ export function yuvRowsToRgb(img: Yuv420pImage, y0: number, y1: number, out: Uin
   for (let y = y0; y < y1; y++) {
     const cr = (y >> 1) * p.cw;
     for (let x = 0, s = y * w, d = y * w * 3; x < w; x++, s++, d += 3) {
-      const yy = mulhi(8 * data[s]! - c.yOffset, c.y);
-      const u = 8 * data[p.u + cr + (x >> 1)]! - 1024;
-      const v = 8 * data[p.v + cr + (x >> 1)]! - 1024;
-      out[d] = clamp255(yy + mulhi(v, c.vr));
-      out[d + 1] = clamp255(yy + mulhi(u, c.ug) + mulhi(v, c.vg));
-      out[d + 2] = clamp255(yy + mulhi(u, c.ub));
+      pixelToRgb(c, data[s]!, data[p.u + cr + (x >> 1)]!, data[p.v + cr + (x >> 1)]!, out, d);
     }
   }
 }
@@ -114,9 +117,14 @@ export function yuv420pToRgb(img: Yuv420pImage, out?: Uint8Array): RgbImage {
   return { width: img.width, height: img.height, data: dst };
 }
 
+/** Bytes of a yuv420p picture (width and height even). */
+export function yuv420pSize(width: number, height: number): number {
+  return width * height + 2 * (width >> 1) * (height >> 1);
+}
+
 /** Bytes of a frame's pixels in its format. */
 export function frameBytes(format: FrameImage['format'], width: number, height: number): number {
-  return format === 'yuv420p' ? width * height + 2 * (width >> 1) * (height >> 1) : width * height * 3;
+  return format === 'yuv420p' ? yuv420pSize(width, height) : width * height * 3;
 }
 
 /**

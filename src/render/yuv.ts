@@ -1,6 +1,7 @@
 import type { Interpolation, RgbImage, YuvColour } from '../types.js';
 import { wasmColormapToYuv420p, wasmRenderYuv420p, wasmRgbToYuv420p, type YuvKernelTables } from './kernels.js';
 import { cachedTaps, resizeAndNormalize } from './resize.js';
+import { yuv420pSize } from './yuv-to-rgb.js';
 
 /**
  * Packed RGB -> planar yuv420p, BT.601 limited range, computed as ffmpeg's
@@ -81,10 +82,7 @@ export const CHROMA_TAPS: Int32Array = (() => {
 
 const KERNEL_TABLES: YuvKernelTables = { taps: CHROMA_TAPS, coef: Int32Array.from([RY, GY, BY, RU, GU, BU, RV, GV, BV]) };
 
-/** Bytes of a yuv420p picture (width and height even). */
-export function yuv420pSize(width: number, height: number): number {
-  return width * height + 2 * (width >> 1) * (height >> 1);
-}
+export { yuv420pSize };
 
 function checkEven(fn: string, width: number, height: number, out: Uint8Array | undefined): Uint8Array {
   if (width % 2 || height % 2 || width < 2 || height < 2) throw new RangeError(`${fn}: yuv420p needs an even size, got ${width}x${height}`);
@@ -167,7 +165,7 @@ export interface YuvTable {
 const yuvTables = new WeakMap<Uint8Array, YuvTable>();
 
 /** The 256-entry RGB table (768 bytes) as a YuvTable; cached per table. */
-export function yuvTable(lut: Uint8Array): YuvTable {
+function yuvTable(lut: Uint8Array): YuvTable {
   let t = yuvTables.get(lut);
   if (!t) {
     const y = new Uint8Array(256);

@@ -95,8 +95,8 @@ export interface FfmpegSourceOptions {
   readonly pace?: boolean;
   /**
    * At most this many frames alive at once (emitted, not yet released). When
-   * reached, ffmpeg's stdout is paused and the pipe's own flow control stops
-   * the decoder: memory stays flat however long the video is.
+   * reached, the frame reader (raw-frames.ts) stops reading, and the full
+   * FIFO or pipe stops the decoder: memory stays flat however long the video is.
    */
   readonly maxInFlight?: number;
   /** Extra ffmpeg output options placed before the rawvideo output (e.g. -frames:v N). */

@@ -231,7 +231,11 @@ class FifoReader implements RawFrameReader {
     this.closed = true;
     Atomics.store(this.ctl, CTL.stop, 1);
     this.wake();
-    this.dropEnds();
+    // Our ends are not dropped here but on 'opened' (or the thread's end): a
+    // worker that had found the FIFO but not yet opened it would otherwise
+    // open it with no writer left, and a blocking open then never returns,
+    // keeping the process alive. With our write end held it opens, sees
+    // `stop`, and ends.
   }
 
   private wake(): void {

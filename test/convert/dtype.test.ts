@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { crc32, crc32Js, crc32Zeros } from '../../src/convert/checkpoint/crc32.js';
-import { bfloat16ToFloat32, float16ToFloat32, swapBytes } from '../../src/convert/checkpoint/dtype.js';
+import { bfloat16ToFloat32, swapBytes } from '../../src/convert/checkpoint/dtype.js';
+import { float16ToFloat32Array } from '../../src/inference/float16.js';
 
 const f32Bits = (v: Float32Array): Uint32Array => new Uint32Array(v.buffer, v.byteOffset, v.length);
 
@@ -30,7 +31,7 @@ describe('float16 and bfloat16 to float32', () => {
   const all = Uint16Array.from({ length: 65536 }, (_, i) => i);
 
   it('float16: every one of the 65536 bit patterns equals the IEEE formula (subnormals, ±0, ±inf), NaNs keep sign and payload', () => {
-    const out = float16ToFloat32(all);
+    const out = float16ToFloat32Array(all);
     const bits = f32Bits(out);
     const wrong: string[] = [];
     for (let h = 0; h < 65536; h++) {

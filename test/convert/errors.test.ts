@@ -196,6 +196,15 @@ describe('bad checkpoints: one line naming the file and what to do, nothing run'
     writeZip(complex, { 'x/data.pkl': tensorPickle({ storageType: 'ComplexFloatStorage' }), 'x/data/0': new Uint8Array(32) });
     expect(thrown(() => openCheckpoint(complex)).message).toBe(`${complex}: tensor w is stored as torch.ComplexFloatStorage, a type depth-video does not read`);
 
+    // Names an object's inherited properties answer to are not on the allow-list either.
+    for (const inherited of ['constructor', 'toString', '__proto__']) {
+      const proto = join(dir, `proto-${inherited}.pth`);
+      writeZip(proto, { 'p/data.pkl': tensorPickle({ storageType: inherited }), 'p/data/0': new Uint8Array(16) });
+      const e = thrown(() => openCheckpoint(proto));
+      expect(e.code).toBe('CHECKPOINT_REFUSED');
+      expect(e.message).toBe(`${proto}: refused to load: the pickle asks for torch.${inherited}, which a state dict never needs (nothing was run)`);
+    }
+
     const missing = join(dir, 'no-storage.pth');
     writeZip(missing, { 'n/data.pkl': tensorPickle() });
     expect(thrown(() => openCheckpoint(missing)).message).toBe(`${missing}: the file is truncated or damaged (no record data/0 for tensor w); download it again`);
@@ -229,5 +238,10 @@ describe('bad checkpoints: one line naming the file and what to do, nothing run'
     head.writeBigUInt64LE(BigInt(json.length));
     writeFileSync(u, Buffer.concat([head, Buffer.from(json), Buffer.alloc(4)]));
     expect(thrown(() => openCheckpoint(u)).message).toBe(`${u}: tensor w has safetensors dtype U16, which depth-video does not read`);
+    // A dtype named like a property every object inherits is no dtype either.
+    const inherited = JSON.stringify({ w: { dtype: 'constructor', shape: [2], data_offsets: [0, 4] } });
+    head.writeBigUInt64LE(BigInt(inherited.length));
+    writeFileSync(u, Buffer.concat([head, Buffer.from(inherited), Buffer.alloc(4)]));
+    expect(thrown(() => openCheckpoint(u)).message).toBe(`${u}: tensor w has safetensors dtype constructor, which depth-video does not read`);
   });
 });

@@ -32,13 +32,16 @@ async function convertThroughCli(ckpt: string, out: string): Promise<string> {
   return r.stdout;
 }
 
-/** Max abs error of the model on every input-*.npy against its output-*.npy, as a fraction of that output's range. */
-async function errorsAgainstReference(name: string, onnx: string): Promise<Record<string, number>> {
+/**
+ * Max abs error of the model on every input-*.npy (or only the one named)
+ * against its output-*.npy, as a fraction of that output's range.
+ */
+export async function errorsAgainstReference(name: string, onnx: string, only?: string): Promise<Record<string, number>> {
   const dir = midasReference(name);
   const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 2 });
   const errors: Record<string, number> = {};
   try {
-    for (const file of readdirSync(dir).filter((f) => /^input-.*\.npy$/.test(f))) {
+    for (const file of readdirSync(dir).filter((f) => /^input-.*\.npy$/.test(f) && (only === undefined || f === only))) {
       const input = readNpy(join(dir, file));
       const want = readNpy(join(dir, file.replace(/^input-/, 'output-')));
       const depth = (await session.run({ image: new ort.Tensor('float32', input.data, [...input.shape]) })).depth;

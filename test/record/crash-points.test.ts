@@ -179,4 +179,17 @@ describe('a recording killed inside its disk writes', () => {
     // ffmpeg writes a cluster once the next keyframe passes 4 KB: a few frames at most are in flight.
     expect(i2.frames).toBeGreaterThanOrEqual(30 - 4);
   });
+  it('outside the tests the seam does nothing: the same run records every frame', async () => {
+    const rec = join(dir, 'no-seam');
+    const child = spawnCli([clip, '--model', 'analytic', '--sync', '--record', rec, '--max-frames', '12', '-q'], undefined, { DEPTH_VIDEO_TEST_PAUSE: 'writeFile:/depth/:5', VITEST: '' });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    // A seam that did freeze the run would hold it forever: end it here so the test fails and leaves nothing behind.
+    const stuck = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await new Promise((r) => child.on('exit', r));
+    clearTimeout(stuck);
+    expect(code, stderr).toBe(0);
+    expect(stderr).not.toMatch(/test pause/);
+    expect(readCompleteJsonl(join(rec, 'frames.jsonl')).map((l) => l.index)).toEqual([...Array(12).keys()]);
+  });
 });

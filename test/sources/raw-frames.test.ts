@@ -99,6 +99,17 @@ for (const kind of ['fifo', 'pipe'] as const) {
       if (kind === 'fifo') expect(readdirSync(tmp)).toEqual([]);
     });
 
+    it('closed before anything was read (even before the thread opened the FIFO): nothing is reported, nothing left behind', async () => {
+      const f = feed(kind, 1000, 10 * 1000, 2);
+      f.reader.close();
+      f.child.kill('SIGKILL');
+      await new Promise((r) => f.child.once('close', r));
+      await settle();
+      expect(f.frames.length).toBe(0);
+      expect(f.ended()).toBeNull();
+      if (kind === 'fifo') expect(readdirSync(tmp)).toEqual([]);
+    });
+
     it("ffmpegSource: the frames are ffmpeg's own bytes, with their pts", async () => {
       const saved = process.env.DEPTH_VIDEO_PIPE_READER;
       if (kind === 'pipe') process.env.DEPTH_VIDEO_PIPE_READER = '1';

@@ -1,6 +1,8 @@
 import type { FamilyName } from '../../inference/families.js';
 import type { VitConfig } from '../../inference/generate/dpt/vit.js';
-import { readMidasDecoder, shapeReader, type MidasDecoderConfig, type ShapeReader } from '../midas/index.js';
+import { checkDerivedBuffer } from '../derived.js';
+import { readMidasDecoder, type MidasDecoderConfig } from '../midas/index.js';
+import { shapeReader } from '../shape-reader.js';
 import type { StateDict } from '../weights.js';
 import { relativePositionIndex } from './relative-position.js';
 
@@ -39,20 +41,11 @@ function windowOf(rows: number): number | null {
  * stored one must be the training window's, else the file is not what its
  * shapes say.
  */
-function checkStoredIndices(dict: StateDict, r: ShapeReader, depth: number, window: number): void {
+function checkStoredIndices(dict: StateDict, file: string, depth: number, window: number, describe: string): void {
   const side = window * window + 1;
   let expected: Int32Array | undefined;
-  for (let b = 0; b < depth; b++) {
-    const key = `${M}.blocks.${b}.attn.relative_position_index`;
-    const t = dict.get(key);
-    if (!t) continue;
-    if (t.shape.length !== 2 || t.shape[0] !== side || t.shape[1] !== side) throw r.mismatch(`${key} is [${t.shape.join(', ')}], the ${window}x${window} window's is [${side}, ${side}]`);
-    expected ??= relativePositionIndex(window, window);
-    // Integers below 2^24 read back exactly as float32.
-    const stored = t.readFloat32();
-    const at = expected.findIndex((v, i) => stored[i] !== v);
-    if (at >= 0) throw r.mismatch(`${key} differs from the ${window}x${window} window's index at element ${at} (${stored[at]} vs ${expected[at]})`);
-  }
+  const values = (): Int32Array => (expected ??= relativePositionIndex(window, window));
+  for (let b = 0; b < depth; b++) checkDerivedBuffer(dict, `${M}.blocks.${b}.attn.relative_position_index`, { shape: [side, side], values }, file, describe);
 }
 
 /** Reads the config off the tensor shapes; any contradiction is one CHECKPOINT_MISMATCH line. */
@@ -70,7 +63,7 @@ export function inferBeitConfig(dict: StateDict, file: string): BeitConfig {
     const list = BACKBONES.map((b) => `${b.backbone} (width ${b.width}, ${b.depth} blocks, window ${b.window})`).join(', ');
     throw r.mismatch(`width ${E}, ${depth} blocks and a ${window}x${window} window are none of MiDaS's BEiTs: ${list}`);
   }
-  checkStoredIndices(dict, r, depth, window);
+  checkStoredIndices(dict, file, depth, window, `BEiT-${E === 768 ? 'B' : 'L'} ${window * 16}`);
   const decoder = readMidasDecoder(r);
   if (decoder.mapChannels.length !== 4) throw r.mismatch(`${decoder.mapChannels.length} decoder maps, a BEiT DPT has 4`);
   return {

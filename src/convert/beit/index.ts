@@ -2,7 +2,7 @@ import { FAMILY_SPECS } from '../../inference/families.js';
 import { vitEncoder } from '../../inference/generate/dpt/build.js';
 import type { Ctx } from '../../inference/generate/dpt/layers.js';
 import type { ConverterFamily, FamilyPlan, PlanOptions } from '../family.js';
-import { isMidasKey, MIDAS_DECODER_KEYS, midasDecoder, vitReassembly } from '../midas/index.js';
+import { chosenByShapes, isMidasKey, MIDAS_DECODER_KEYS, midasDecoder, vitReassembly } from '../midas/index.js';
 import type { StateDict } from '../weights.js';
 import { describeBeitConfig, inferBeitConfig, type BeitConfig } from './config.js';
 import { MIDAS_BEIT_KEYS } from './key-map.js';
@@ -42,7 +42,7 @@ export const midasBeit: ConverterFamily = {
     const size = config.window * 16;
     return {
       variant: `midas-beit-${config.vit.embedDim === 768 ? 'base' : 'large'}-${size}`,
-      chosenBy: opts.variant !== undefined ? `--family ${opts.variant}` : 'from the keys and shapes',
+      chosenBy: chosenByShapes(opts),
       summary: describeBeitConfig(config),
       config,
       keyMap: MIDAS_BEIT_KEYS,

@@ -1,3 +1,4 @@
+import { float16ToFloat32Array } from '../../inference/float16.js';
 import type { TensorData, TensorDType } from './types.js';
 
 export const DTYPE_BYTES: Readonly<Record<TensorDType, number>> = {
@@ -6,30 +7,6 @@ export const DTYPE_BYTES: Readonly<Record<TensorDType, number>> = {
 
 export function isIntegerDType(d: TensorDType): boolean {
   return d === 'int64' || d === 'int32' || d === 'int16' || d === 'int8' || d === 'uint8' || d === 'bool';
-}
-
-/** One float16 bit pattern as float32 bits: exact, subnormals normalised, NaN payloads kept (as c10's conversion does). */
-function halfBitsToFloatBits(h: number): number {
-  const sign = (h & 0x8000) << 16;
-  const exp = (h >> 10) & 0x1f;
-  let mant = h & 0x3ff;
-  if (exp === 0x1f) return (sign | 0x7f800000 | (mant << 13)) >>> 0;
-  if (exp !== 0) return (sign | ((exp + 112) << 23) | (mant << 13)) >>> 0;
-  if (mant === 0) return sign >>> 0;
-  // A subnormal half is mant·2^-24: shift it up to a normal float32.
-  let e = 113;
-  while ((mant & 0x400) === 0) {
-    mant <<= 1;
-    e--;
-  }
-  return (sign | (e << 23) | ((mant & 0x3ff) << 13)) >>> 0;
-}
-
-/** float16 bit patterns to float32, exactly. */
-export function float16ToFloat32(bits: Uint16Array, out: Float32Array = new Float32Array(bits.length)): Float32Array {
-  const o = new Uint32Array(out.buffer, out.byteOffset, out.length);
-  for (let i = 0; i < bits.length; i++) o[i] = halfBitsToFloatBits(bits[i]!);
-  return out;
 }
 
 /** bfloat16 bit patterns to float32, exactly (bfloat16 is the top half of a float32). */
@@ -85,7 +62,7 @@ export function dataBytes(key: string, dtype: TensorDType, size: number, data: T
 /** Elements of `dtype` as float32. */
 export function toFloat32(dtype: TensorDType, data: TensorData, out: Float32Array): Float32Array {
   switch (dtype) {
-    case 'float16': return float16ToFloat32(data as Uint16Array, out);
+    case 'float16': return float16ToFloat32Array(data as Uint16Array, out);
     case 'bfloat16': return bfloat16ToFloat32(data as Uint16Array, out);
     case 'int64': {
       const d = data as BigInt64Array;

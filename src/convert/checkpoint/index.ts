@@ -18,7 +18,6 @@ export type {
 export { openCheckpoint } from './open.js';
 export { writeTorchCheckpoint } from './torch-writer.js';
 export { writeSafetensors } from './safetensors.js';
-export { float16ToFloat32, bfloat16ToFloat32, DTYPE_BYTES } from './dtype.js';
 export { lowbias32, hashFill, readReferenceKeys, referenceEntries, writeReferenceCheckpoint } from './reference-keys.js';
 export type { ReferenceKey, ReferenceKeys, ComputedFill } from './reference-keys.js';
 export { sha256File } from '../../models/download.js';

@@ -49,7 +49,8 @@ export function openSafetensors(file: RandomAccessFile): Map<string, TensorRef> 
   for (const [key, raw] of Object.entries(header)) {
     if (key === '__metadata__') continue;
     const h = raw as HeaderEntry;
-    const dtype = FROM_ST[h?.dtype];
+    // Own keys only: a dtype named like an inherited property ("constructor") is no dtype.
+    const dtype = typeof h?.dtype === 'string' && Object.hasOwn(FROM_ST, h.dtype) ? FROM_ST[h.dtype] : undefined;
     if (!h || !Array.isArray(h.shape) || !Array.isArray(h.data_offsets)) throw invalidCheckpoint(path, `safetensors entry ${key} has no dtype/shape/data_offsets`);
     if (!dtype) throw invalidCheckpoint(path, `tensor ${key} has safetensors dtype ${String(h.dtype)}, which depth-video does not read`);
     const [begin, end] = h.data_offsets;

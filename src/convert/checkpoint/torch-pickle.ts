@@ -88,8 +88,9 @@ function allowedGlobal(rawModule: string, name: string): unknown {
       return new Builtin(`${module}.${name}`);
   }
   if (module === 'torch._utils' && REBUILD.has(name)) return new Builtin(`${module}.${name}`);
-  if ((module === 'torch' || module === 'torch.storage') && name in STORAGE_DTYPES) return new StorageType(`torch.${name}`, STORAGE_DTYPES[name]!);
-  if (module === 'torch' && name in TORCH_DTYPES) return new DType(name, TORCH_DTYPES[name]!);
+  // Own keys only: `in` would also let through the names every object inherits (constructor, toString, __proto__).
+  if ((module === 'torch' || module === 'torch.storage') && Object.hasOwn(STORAGE_DTYPES, name)) return new StorageType(`torch.${name}`, STORAGE_DTYPES[name]!);
+  if (module === 'torch' && Object.hasOwn(TORCH_DTYPES, name)) return new DType(name, TORCH_DTYPES[name]!);
   if (module === 'torch' && OTHER_TORCH_DTYPES.has(name)) return new DType(name, null);
   return undefined;
 }

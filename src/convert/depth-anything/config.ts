@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { DepthVideoError } from '../../errors.js';
 import type { VitConfig } from '../../inference/generate/dpt/vit.js';
+import { shapeReader } from '../shape-reader.js';
 import type { StateDict } from '../weights.js';
 
 export type DepthAnythingVariant = 'v1' | 'v2' | 'v2-metric';
@@ -75,14 +76,7 @@ export function chooseVariant(file: string, requested: string | undefined, maxDe
 
 /** Reads the config off the tensor shapes; any contradiction is one CHECKPOINT_MISMATCH line. */
 export function inferConfig(dict: StateDict, file: string, choice: VariantChoice): DepthAnythingConfig {
-  const mismatch = (what: string): DepthVideoError =>
-    new DepthVideoError('CHECKPOINT_MISMATCH', `${file}: ${what}; the checkpoint does not match Depth-Anything ${choice.variant} (check --family)`, { file });
-  const shape = (key: string, rank: number): readonly number[] => {
-    const t = dict.get(key);
-    if (!t) throw mismatch(`${key} is missing`);
-    if (t.shape.length !== rank) throw mismatch(`${key} is [${t.shape.join(', ')}], expected ${rank} dimensions`);
-    return t.shape;
-  };
+  const { shape, count, mismatch } = shapeReader(dict, file, `Depth-Anything ${choice.variant}`);
 
   const [E, inC, p, p2] = shape('pretrained.patch_embed.proj.weight', 4);
   if (inC !== 3 || p !== p2) throw mismatch(`pretrained.patch_embed.proj.weight is [${E}, ${inC}, ${p}, ${p2}], expected [E, 3, p, p]`);
@@ -93,11 +87,7 @@ export function inferConfig(dict: StateDict, file: string, choice: VariantChoice
   const posGrid = Math.round(Math.sqrt(pos[1] - 1));
   if (pos[0] !== 1 || pos[2] !== E || posGrid * posGrid !== pos[1] - 1) throw mismatch(`pretrained.pos_embed is [${pos.join(', ')}], expected [1, 1 + G*G, ${E}]`);
 
-  let depth = 0;
-  for (const key of dict.keys()) {
-    const m = /^pretrained\.blocks\.(\d+)\./.exec(key);
-    if (m) depth = Math.max(depth, Number(m[1]) + 1);
-  }
+  const depth = count(/^pretrained\.blocks\.(\d+)\./);
   if (depth < 4) throw mismatch(`${depth} transformer blocks found, at least 4 are needed`);
 
   const swiglu = dict.has('pretrained.blocks.0.mlp.w12.weight');

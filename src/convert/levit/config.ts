@@ -1,5 +1,6 @@
 import { checkDerivedBuffer } from '../derived.js';
-import { readMidasDecoder, shapeReader, type MidasDecoderConfig, type ShapeReader } from '../midas/index.js';
+import { readMidasDecoder, type MidasDecoderConfig } from '../midas/index.js';
+import { shapeReader, type ShapeReader } from '../shape-reader.js';
 import type { StateDict } from '../weights.js';
 import { attentionBiasIndex } from './attention-bias.js';
 

@@ -1,7 +1,7 @@
 import { FAMILY_SPECS } from '../../inference/families.js';
 import type { Ctx } from '../../inference/generate/dpt/layers.js';
 import type { ConverterFamily, FamilyPlan, PlanOptions } from '../family.js';
-import { isMidasKey, MIDAS_DECODER_KEYS, midasDecoder } from '../midas/index.js';
+import { chosenByShapes, isMidasKey, MIDAS_DECODER_KEYS, midasDecoder } from '../midas/index.js';
 import type { StateDict } from '../weights.js';
 import { describeLevitConfig, inferLevitConfig, type LevitConfig } from './config.js';
 import { LEVIT_KEYS } from './key-map.js';
@@ -31,7 +31,7 @@ export const levit: ConverterFamily = {
     const config = inferLevitConfig(dict, opts.file);
     return {
       variant: `midas-v31-levit-${config.inputSize}`,
-      chosenBy: opts.variant !== undefined ? `--family ${opts.variant}` : 'from the keys and shapes',
+      chosenBy: chosenByShapes(opts),
       summary: describeLevitConfig(config),
       config,
       keyMap: LEVIT_KEYS,

@@ -10,7 +10,7 @@ const BN_EPS = 1e-5;
  * α = weight / sqrt(running_var + eps) and β = bias − running_mean · α.
  * Both depend only on weights, so onnxruntime computes them once at load.
  */
-export function batchNormAffine(ctx: Ctx, name: string, channels: number): { alpha: string; beta: string } {
+function batchNormAffine(ctx: Ctx, name: string, channels: number): { alpha: string; beta: string } {
   const g = ctx.g;
   const take = (what: string, fill: number): string => weight(ctx, { name: `${name}.${what}`, dims: [channels], init: { fill } });
   const gamma = take('weight', 1);

@@ -1,3 +1,4 @@
+import type { PlanOptions } from '../family.js';
 import { KeyMap, type KeyRule, type UnusedKey } from '../key-map.js';
 import { MIDAS_DECODER_RULES, midasDecoderUnused } from './key-map.js';
 
@@ -7,7 +8,7 @@ import { MIDAS_DECODER_RULES, midasDecoderUnused } from './key-map.js';
  * reassembly graph parts.
  */
 export { MIDAS_DECODER_RULES, midasDecoderUnused } from './key-map.js';
-export { readMidasDecoder, shapeReader, type MidasDecoderConfig, type ShapeReader } from './config.js';
+export { readMidasDecoder, type MidasDecoderConfig } from './config.js';
 export { midasDecoder, vitReassembly } from './decoder.js';
 
 /** A family's key map: its encoder's rules first, then the shared decoder's. */
@@ -21,4 +22,9 @@ export const MIDAS_DECODER_KEYS = ['scratch.layer1_rn.weight', 'scratch.refinene
 /** Whether a key belongs to a MiDaS v3 DPT state dict (DPT.pretrained.model, .act_postprocessN, DPT.scratch). */
 export function isMidasKey(key: string): boolean {
   return /^(pretrained\.(model|act_postprocess\d)\.|scratch\.)/.test(key);
+}
+
+/** How a MiDaS variant was chosen: each family reads its one variant off the shapes, so --family only confirms the family. */
+export function chosenByShapes(opts: PlanOptions): string {
+  return opts.variant !== undefined ? `--family ${opts.variant}` : 'from the keys and shapes';
 }

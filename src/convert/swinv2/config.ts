@@ -1,6 +1,7 @@
 import { DepthVideoError } from '../../errors.js';
 import { checkDerivedBuffer } from '../derived.js';
-import { readMidasDecoder, shapeReader, type MidasDecoderConfig } from '../midas/index.js';
+import { readMidasDecoder, type MidasDecoderConfig } from '../midas/index.js';
+import { shapeReader } from '../shape-reader.js';
 import type { StateDict } from '../weights.js';
 import { attentionMask, effectiveWindow, relativeCoordsTable, relativePositionIndex, shiftedWindowRegions } from './windows.js';
 

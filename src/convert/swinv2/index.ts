@@ -1,7 +1,7 @@
 import { FAMILY_SPECS } from '../../inference/families.js';
 import type { Ctx } from '../../inference/generate/dpt/layers.js';
 import type { ConverterFamily, FamilyPlan, PlanOptions } from '../family.js';
-import { isMidasKey, MIDAS_DECODER_KEYS, midasDecoder } from '../midas/index.js';
+import { chosenByShapes, isMidasKey, MIDAS_DECODER_KEYS, midasDecoder } from '../midas/index.js';
 import type { StateDict } from '../weights.js';
 import { describeSwinV2Config, inferSwinV2Config, type SwinV2Config } from './config.js';
 import { SWINV2_KEYS } from './key-map.js';
@@ -37,7 +37,7 @@ export const swinV2: ConverterFamily = {
     const family = config.inputSize === 256 ? 'swin2-256' : 'swin2-384';
     return {
       variant: `midas-v31-swin2-${config.model}-${config.inputSize}`,
-      chosenBy: opts.variant !== undefined ? `--family ${opts.variant}` : 'from the keys and shapes',
+      chosenBy: chosenByShapes(opts),
       summary: describeSwinV2Config(config),
       config,
       keyMap: SWINV2_KEYS,

@@ -1,5 +1,6 @@
 import type { VitConfig } from '../../inference/generate/dpt/vit.js';
-import { readMidasDecoder, shapeReader, type MidasDecoderConfig, type ShapeReader } from '../midas/index.js';
+import { readMidasDecoder, type MidasDecoderConfig } from '../midas/index.js';
+import { shapeReader, type ShapeReader } from '../shape-reader.js';
 import type { StateDict } from '../weights.js';
 
 /** The hybrid's ResNet-50 (timm ResNetV2, preact=False, layers (3, 4, 9)), from its shapes. */

@@ -2,7 +2,7 @@ import { FAMILY_SPECS } from '../../inference/families.js';
 import { vitEncoder } from '../../inference/generate/dpt/build.js';
 import { conv, type Ctx } from '../../inference/generate/dpt/layers.js';
 import type { ConverterFamily, FamilyPlan, PlanOptions } from '../family.js';
-import { isMidasKey, MIDAS_DECODER_KEYS, midasDecoder, vitReassembly } from '../midas/index.js';
+import { chosenByShapes, isMidasKey, MIDAS_DECODER_KEYS, midasDecoder, vitReassembly } from '../midas/index.js';
 import type { StateDict } from '../weights.js';
 import { describeVitConfig, inferVitConfig, type MidasVitConfig } from './config.js';
 import { resnetStages } from './hybrid.js';
@@ -43,7 +43,7 @@ export const midasVit: ConverterFamily = {
     const config = inferVitConfig(dict, opts.file);
     return {
       variant: `midas-${config.model}-${config.vit.posGrid * 16}`,
-      chosenBy: opts.variant !== undefined ? `--family ${opts.variant}` : 'from the keys and shapes',
+      chosenBy: chosenByShapes(opts),
       summary: describeVitConfig(config),
       config,
       keyMap: MIDAS_VIT_KEYS,

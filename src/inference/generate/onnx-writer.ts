@@ -29,7 +29,7 @@ const GRAPH_INITIALIZER_TAG = (5 << 3) | 2;
 const TENSOR_RAW_DATA_TAG = (9 << 3) | 2;
 
 /** Keeps the whole message under protobuf's 2 GiB with room for the graph itself. */
-export const DEFAULT_EXTERNAL_DATA_ABOVE = 1.9 * 1024 ** 3;
+const DEFAULT_EXTERNAL_DATA_ABOVE = 1.9 * 1024 ** 3;
 /** External tensors start on page boundaries, so onnxruntime may map them instead of copying. */
 const EXTERNAL_ALIGN = 4096;
 
@@ -115,6 +115,11 @@ async function valuesOf(init: Initializer): Promise<Float32Array> {
   return values;
 }
 
+/** Where a model written to `path` keeps its weights when they go outside it. */
+export function externalDataPath(path: string): string {
+  return `${path}.data`;
+}
+
 function tempName(path: string): string {
   return `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
 }
@@ -127,7 +132,7 @@ function tempName(path: string): string {
 export async function writeModel(parts: GraphParts, path: string, opts: WriteModelOptions = {}): Promise<WrittenModel> {
   const totalValueBytes = parts.initializers.reduce((a, t) => a + elementCount(t.dims) * 4, 0);
   const external = totalValueBytes > (opts.externalDataAbove ?? DEFAULT_EXTERNAL_DATA_ABOVE);
-  const dataPath = `${path}.data`;
+  const dataPath = externalDataPath(path);
   const placed = place(parts.initializers, external, basename(dataPath));
 
   const header = onnx.onnx.ModelProto.encode(modelHeader(opts)).finish();

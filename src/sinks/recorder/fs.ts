@@ -103,8 +103,12 @@ export function pausingFs(inner: RecorderFs, spec: string): RecorderFs {
   };
 }
 
-/** The file layer recorders use unless given one: the disk, or the crash tests' pausing seam. */
+/**
+ * The file layer recorders use unless given one: the disk, or the crash
+ * tests' pausing seam, honoured only under vitest as the other test seams
+ * are (a stray variable must not freeze a user's run).
+ */
 export function defaultRecorderFs(): RecorderFs {
-  const spec = process.env.DEPTH_VIDEO_TEST_PAUSE;
+  const spec = process.env.VITEST ? process.env.DEPTH_VIDEO_TEST_PAUSE : undefined;
   return spec ? pausingFs(nodeFs, spec) : nodeFs;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +9,9 @@ import { buildDepthAnything, chooseVariant, DEPTH_ANYTHING_KEYS, inferConfig, ty
 import { RandomWeights } from '../../../src/inference/generate/dpt/weights.js';
 import { GraphBuilder } from '../../../src/inference/generate/graph.js';
 import { mulberry32 } from '../../../src/inference/generate/random.js';
-import { isDepthVideoError } from '../../../src/errors.js';
 import { readOnnxMetadata } from '../../../src/inference/generate/metadata.js';
+import { ensureConverted } from '../../../src/models/converted.js';
+import { caught } from '../../models/helpers.js';
 import { depthAnythingKeys, randomStateDict, VITL, VITS, type DaShape } from './state-dict.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dv-families-'));
@@ -99,6 +100,34 @@ describe('converted Depth-Anything models', () => {
       expect(new Set(outs[0]).size).toBeGreaterThan(h * w * 0.5);
       expect(Array.from(outs[1])).toEqual(Array.from(outs[0]));
     }
+  });
+
+  it('leave a <out>.data they did not write alone without overwrite: an inline model would delete it, an external one replace it', async () => {
+    const out = join(dir, 'stray.onnx');
+    writeFileSync(`${out}.data`, 'mine');
+    for (const externalDataAbove of [undefined, 1]) {
+      const e = await caught(convertStateDict(randomStateDict(SMALL), source('depth_anything_vits14.pth'), { out, externalDataAbove }));
+      expect(e.code).toBe('OUTPUT_EXISTS');
+      expect(e.message).toBe(`${out}.data already exists; pass --overwrite to replace it or choose another --out`);
+      expect(readFileSync(`${out}.data`, 'utf8')).toBe('mine');
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+});
+
+describe('--family values', () => {
+  it('an unknown one is the same usage line whether the file is converted or cached, before anything is read or written', async () => {
+    const cache = join(dir, 'cache');
+    const missing = join(dir, 'absent.pth');
+    const direct = await caught(convertStateDict(randomStateDict(SMALL), source('x.pth'), { out: join(dir, 'never.onnx'), family: '../x' }));
+    const cached = await caught(ensureConverted(missing, { dir: cache, family: '../x' }));
+    for (const e of [direct, cached]) {
+      expect(e.code).toBe('USAGE');
+      expect(e.message).toMatch(/^unknown --family \.\.\/x; known: depth-anything \(--family depth-anything \| depth-anything-v1 \| depth-anything-v2 \| depth-anything-v2-metric\); midas-vit \(--family midas-vit\);/);
+    }
+    expect(cached.message).toBe(direct.message);
+    expect(existsSync(join(dir, 'never.onnx'))).toBe(false);
+    expect(existsSync(cache)).toBe(false);
   });
 });
 
@@ -204,9 +233,9 @@ describe('metric Depth-Anything V2', () => {
 
 describe('Depth-Anything shapes that contradict the family', () => {
   async function message(p: Promise<unknown>): Promise<string> {
-    const e = await p.then(() => null, (err: unknown) => err);
-    expect(isDepthVideoError(e) && e.code).toBe('CHECKPOINT_MISMATCH');
-    return (e as Error).message;
+    const e = await caught(p);
+    expect(e.code).toBe('CHECKPOINT_MISMATCH');
+    return e.message;
   }
 
   it('a width no DINOv2 has, and a tensor the family has no use for, are refused by name', async () => {

@@ -103,8 +103,14 @@ describe('MiDaS key maps', () => {
     bad[1000] += 1;
     for (const e of entries.filter((x) => x.dtype === 'int64')) dict.set(e.key, { ...dict.get(e.key)!, readFloat32: () => (e.key.includes('blocks.4.') ? bad : good) });
     const e = thrown(() => planConversion(dict, 'x.pt'));
+    expect(e.code).toBe('CHECKPOINT_MISMATCH');
     expect(e.message).toBe(
-      'x.pt: pretrained.model.blocks.4.attn.relative_position_index differs from the 24x24 window\'s index at element 1000 (' + bad[1000] + ' vs ' + good[1000] + '); the checkpoint does not match MiDaS v3.1 BEiT (check --family)',
+      `x.pt: pretrained.model.blocks.4.attn.relative_position_index holds ${bad[1000]} at element 1000, but BEiT-B 384 derives ${good[1000]}; the checkpoint does not match BEiT-B 384 (check --family)`,
+    );
+    const key = 'pretrained.model.blocks.4.attn.relative_position_index';
+    dict.set(key, { ...dict.get(key)!, shape: [577, 576], readFloat32: () => good });
+    expect(thrown(() => planConversion(dict, 'x.pt')).message).toBe(
+      `x.pt: ${key} is [577, 576], but BEiT-B 384 derives [577, 577]; the checkpoint does not match BEiT-B 384 (check --family)`,
     );
   });
 });

@@ -1,14 +1,13 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { relativePositionIndex } from '../../../src/convert/beit/index.js';
 import { readReferenceKeys, writeReferenceCheckpoint, type ComputedFill } from '../../../src/convert/checkpoint/index.js';
 import { readOnnxMetadata } from '../../../src/inference/generate/metadata.js';
-import { readNpy } from '../../../src/sinks/recorder/npy.js';
 import { runCli, tempDir } from '../../helpers/media.js';
 import { requireOrSkip } from '../../helpers/prerequisites.js';
 import { MIDAS_REFERENCE } from '../helpers.js';
+import { errorsAgainstReference } from '../midas-reference.js';
 import { BEIT_B_384, DPT_HYBRID, DPT_LARGE, midasKeys, type MidasShape } from './state-dict.js';
 
 const dir = tempDir('dv-midas-ref-');
@@ -38,17 +37,6 @@ const CASES: Case[] = [
   { label: 'beit-base-384 with its relative_position_index buffers', folder: 'beit-base-384', file: 'dpt_beit_base_384.pt', shape: { ...BEIT_B_384, withIndex: true }, variant: 'midas-beit-base-384', family: 'beit-384', computed: withIndex, only: 'input-384x512.npy' },
 ];
 
-/** Max absolute difference as a fraction of the reference's range. */
-function maxError(got: Float32Array, want: Float32Array): number {
-  let [lo, hi, max] = [Infinity, -Infinity, 0];
-  for (let i = 0; i < want.length; i++) {
-    lo = Math.min(lo, want[i]);
-    hi = Math.max(hi, want[i]);
-    max = Math.max(max, Math.abs(got[i] - want[i]));
-  }
-  return max / (hi - lo);
-}
-
 const reference = requireOrSkip(`the MiDaS reference state dicts and outputs in ${MIDAS_REFERENCE}`, existsSync(MIDAS_REFERENCE));
 reference.describe('MiDaS v3.0 ViT and v3.1 BEiT against the official outputs, converted through the CLI', () => {
   it.each(CASES)('$label: every official output to 1e-4 of its range', async (c) => {
@@ -72,20 +60,9 @@ reference.describe('MiDaS v3.0 ViT and v3.1 BEiT against the official outputs, c
       expect(meta['depth_video.family']).toBe(c.family);
       expect(meta['depth_video.variant']).toBe(c.variant);
 
-      const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 2 });
-      try {
-        const inputs = readdirSync(ref).filter((f) => f.startsWith('input-') && (c.only === undefined || f === c.only));
-        expect(inputs.length).toBeGreaterThan(0);
-        for (const f of inputs) {
-          const input = readNpy(join(ref, f));
-          const want = readNpy(join(ref, f.replace('input-', 'output-')));
-          const depth = (await session.run({ image: new ort.Tensor('float32', input.data, [...input.shape]) })).depth;
-          expect(depth.dims, f).toEqual(want.shape);
-          expect(maxError(depth.data as Float32Array, want.data), `${c.folder} ${f}`).toBeLessThanOrEqual(1e-4);
-        }
-      } finally {
-        await session.release();
-      }
+      const errors = await errorsAgainstReference(c.folder, onnx, c.only);
+      expect(Object.keys(errors).length).toBeGreaterThan(0);
+      for (const [file, err] of Object.entries(errors)) expect(err, `${c.folder} ${file}`).toBeLessThanOrEqual(1e-4);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -18,7 +18,7 @@ export interface BuiltModel {
 export const DEFAULT_SEED = 1;
 
 /** The encoder of a generated DPT: a plain ViT, position embeddings resized to the grid. */
-export function generatedVit(c: DptConfig): VitConfig {
+function generatedVit(c: DptConfig): VitConfig {
   return {
     patchSize: c.patchSize,
     embedDim: c.embedDim,

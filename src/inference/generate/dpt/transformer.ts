@@ -1,4 +1,4 @@
-import { gelu, layerNorm, linear, weight, type Ctx } from './layers.js';
+import { gelu, layerNorm, linear, linearNoBias, weight, type Ctx } from './layers.js';
 import type { VitConfig } from './vit.js';
 
 /**
@@ -50,11 +50,11 @@ function selfAttention(ctx: Ctx, v: VitConfig, x: string, name: string, attentio
  */
 export function qvBiasedProjection(ctx: Ctx, x: string, name: string, E: number): string {
   const g = ctx.g;
-  const w = weight(ctx, { name: `${name}.qkv.weight`, dims: [E, 3 * E], init: { std: 0.02 }, transposed: true });
+  const product = linearNoBias(ctx, x, `${name}.qkv`, E, 3 * E);
   const q = weight(ctx, { name: `${name}.q_bias`, dims: [E], init: { fill: 0 } });
   const v = weight(ctx, { name: `${name}.v_bias`, dims: [E], init: { fill: 0 } });
   const bias = g.op('Concat', [q, g.constF(new Array<number>(E).fill(0), [E], 'k_bias'), v], { axis: 0 }, `${name}.qkv_bias`);
-  return g.op('Add', [g.op('MatMul', [x, w], undefined, `${name}.qkv`), bias], undefined, `${name}.qkv`);
+  return g.op('Add', [product, bias], undefined, `${name}.qkv`);
 }
 
 function mlp(ctx: Ctx, v: VitConfig, x: string, name: string): string {
