@@ -112,6 +112,8 @@ export interface PhotoResult {
   readonly inferenceMs: number;
   /** Where the photo was inferred, e.g. `cpu` or `webgpu (…)`. */
   readonly device: string;
+  /** The model's weights are generated, not learned: the page marks what it saves. */
+  readonly untrained: boolean;
 }
 
 /** The model and device of the run the page belongs to: photos are inferred as its frames are. */
@@ -225,7 +227,7 @@ export class PhotoDepth {
       encodePngRgb8(depthRgb),
       encodePng16(img.width, img.height, toUint16(unit)),
     ]);
-    return { width: img.width, height: img.height, kind, colorPng, grayPng16, grid, inferenceMs: r.inferenceMs, device: m.model.deviceLabel };
+    return { width: img.width, height: img.height, kind, colorPng, grayPng16, grid, inferenceMs: r.inferenceMs, device: m.model.deviceLabel, untrained: m.model.untrained };
   }
 
   async close(): Promise<void> {

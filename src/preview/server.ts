@@ -201,7 +201,7 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
         highContrast: url.searchParams.get('highContrast') === 'true',
       });
       sendJson(res, 200, {
-        width: r.width, height: r.height, kind: r.kind, inferenceMs: r.inferenceMs, device: r.device,
+        width: r.width, height: r.height, kind: r.kind, inferenceMs: r.inferenceMs, device: r.device, untrained: r.untrained,
         color: r.colorPng.toString('base64'), gray16: r.grayPng16.toString('base64'),
         grid: { width: r.grid.width, height: r.grid.height, indices: Buffer.from(r.grid.indices).toString('base64') },
       });

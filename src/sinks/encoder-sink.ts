@@ -3,6 +3,7 @@ import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { DepthVideoError } from '../errors.js';
 import { encoderPixelFormat, FfmpegEncoder, muxAudio } from './encoder.js';
+import { untrainedNote } from './untrained-note.js';
 
 export interface EncoderSinkOptions {
   readonly output: string;
@@ -34,6 +35,7 @@ export function encoderSink(opts: EncoderSinkOptions): FrameSink & { readonly fr
         lossless: opts.lossless,
         viaTemp: opts.viaTemp,
         pixelFormat: picture,
+        comment: ctx.model.untrained ? untrainedNote(ctx.model.label) : undefined,
       });
     },
     write(out: OutputFrame) {

@@ -88,6 +88,8 @@ export interface EncoderOptions {
   readonly viaTemp?: boolean;
   /** What write() is given (default rgb24); yuv420p only for outputs that take it (encoderPixelFormat). */
   readonly pixelFormat?: 'rgb24' | 'yuv420p';
+  /** The container's comment tag (video outputs; the audio pass copies it). */
+  readonly comment?: string;
 }
 
 /** ffmpeg arguments for the video codec of an output file. */
@@ -193,6 +195,7 @@ export class FfmpegEncoder {
       args.push('-enc_time_base', `${opts.timeBase.num}/${opts.timeBase.den}`);
       if (isMp4Family(ext) && opts.timeBase.num === 1) args.push('-video_track_timescale', String(opts.timeBase.den));
     }
+    if (opts.comment && VIDEO_EXT[ext]) args.push('-metadata', `comment=${opts.comment}`);
     args.push(this.writing);
     // Detached: a Ctrl-C in the terminal reaches only us; we then close stdin
     // so ffmpeg finishes the file properly instead of dying with it.

@@ -1,3 +1,4 @@
+import { untrainedNote } from './untrained-note.js';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FrameSink, OutputFrame, PipelineContext } from '../pipeline/types.js';
@@ -80,7 +81,7 @@ export function encodePly(positions: Float32Array, rgb: Uint8Array, vertices: nu
 export function plyComments(m: CameraModel, width: number, height: number, source: string, model: { label: string; untrained: boolean }): string[] {
   return [
     `depth-video point cloud of ${source}`,
-    `model ${model.label}${model.untrained ? ' - UNTRAINED TEST MODEL: generated weights, NOT real depth' : ''}`,
+    model.untrained ? untrainedNote(model.label) : `model ${model.label}`,
     `depth = 1 / (V * (1/dmin - 1/dmax) + 1/dmax), V = normalised inverse depth; dmin ${m.dMin} dmax ${m.dMax}`,
     `pinhole camera at the origin, horizontal fov ${m.fovDeg} deg, x right, y up, looking down -z`,
     `one vertex per pixel, row by row: ${width}x${height}`,

@@ -110,13 +110,18 @@ chromiumPresent.describe('preview page in Chromium', () => {
     const dims = await page.evaluate(async () => {
       const img = document.getElementById('photo-depth') as HTMLImageElement;
       await img.decode();
-      return { w: img.naturalWidth, h: img.naturalHeight, gray: (document.getElementById('download-gray16') as HTMLAnchorElement).href };
+      const gray16 = document.getElementById('download-gray16') as HTMLAnchorElement;
+      const color = document.getElementById('download-color') as HTMLAnchorElement;
+      return { w: img.naturalWidth, h: img.naturalHeight, gray: gray16.href, names: [color.download, gray16.download] };
     });
     const { execFileSync } = await import('node:child_process');
     const size = /(\d+)x(\d+), components/.exec(execFileSync('file', [file]).toString());
     expect(size).not.toBeNull();
     expect(dims.w / dims.h).toBeCloseTo(Number(size![1]) / Number(size![2]), 2);
     expect(dims.gray).toMatch(/^blob:/);
+    // The photo model (analytic) is untrained: the downloads say so in their names.
+    const stem = photo!.replace(/\.[^.]*$/, '');
+    expect(dims.names).toEqual([`${stem}-UNTRAINED-depth.png`, `${stem}-UNTRAINED-depth16.png`]);
     expect(await page.isHidden('#message')).toBe(true);
   });
 

@@ -24,6 +24,10 @@ import { DepthView } from './view3d.js';
   let recording = false;
   let ended = false;
   let live = false;
+  // Files saved from an untrained (generated) model say so in their names: the page's banner does not travel with them.
+  let liveUntrained = false;
+  let photoUntrained = false;
+  const untrainedMark = (untrained) => (untrained ? '-UNTRAINED' : '');
   let photoUploads = 0; // this page's uploads in flight
 
   // The 3D views share one camera model (controls below); each has its own orbit.
@@ -195,6 +199,7 @@ import { DepthView } from './view3d.js';
         document.body.classList.toggle('no-live', !m.live);
         if (!m.live) lastView = 'photo';
         $('untrained').hidden = !m.untrained;
+        liveUntrained = !!m.untrained;
         $('stat-device').textContent = m.device || '–';
         $('record').hidden = !m.canRecord;
         $('source').textContent = m.source ? m.source + (m.model ? ' · ' + m.model + (m.untrained ? ' (untrained test model)' : '') : '') : '';
@@ -264,7 +269,7 @@ import { DepthView } from './view3d.js';
   for (const f of document.querySelectorAll('.view3d')) f.addEventListener('pointerenter', () => { lastView = f.dataset.view; });
   function save3d(name) {
     const v = views[name];
-    if (v) v.save(name === 'photo' ? (lastPhotoName || 'photo') + '-3d.png' : 'depth-3d.png');
+    if (v) v.save(name === 'photo' ? (lastPhotoName || 'photo') + untrainedMark(photoUntrained) + '-3d.png' : 'depth' + untrainedMark(liveUntrained) + '-3d.png');
   }
   for (const b of document.querySelectorAll('.save3d')) b.addEventListener('click', () => save3d(b.dataset.view));
   document.addEventListener('keydown', (e) => {
@@ -347,8 +352,9 @@ import { DepthView } from './view3d.js';
     img.dataset.height = String(body.height);
     $('download-color').href = urls[0];
     $('download-gray16').href = pngUrl(body.gray16);
-    $('download-color').download = lastPhotoName + '-depth.png';
-    $('download-gray16').download = lastPhotoName + '-depth16.png';
+    photoUntrained = !!body.untrained;
+    $('download-color').download = lastPhotoName + untrainedMark(photoUntrained) + '-depth.png';
+    $('download-gray16').download = lastPhotoName + untrainedMark(photoUntrained) + '-depth16.png';
     $('photo-info').textContent = body.width + '×' + body.height + ', ' + body.inferenceMs.toFixed(0) + ' ms';
     $('photo-result').hidden = false;
     const v = view('photo');
