@@ -124,8 +124,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(s);
 }
 
-function mb(n: number): string {
-  return `${(n / (1024 * 1024)).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+function mib(n: number): string {
+  return `${(n / (1024 * 1024)).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
 }
 
 /**
@@ -184,11 +184,11 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (Number.isFinite(declared) && declared > limit) {
       req.resume();
-      sendJson(res, 413, { error: `the file is ${mb(declared)}; photos may be at most ${mb(limit)}` });
+      sendJson(res, 413, { error: `the file is ${mib(declared)}; photos may be at most ${mib(limit)}` });
       return;
     }
     const { body, size } = await readBody(req, limit);
-    if (!body) { sendJson(res, 413, { error: `the file is ${mb(size)}; photos may be at most ${mb(limit)}` }); return; }
+    if (!body) { sendJson(res, 413, { error: `the file is ${mib(size)}; photos may be at most ${mib(limit)}` }); return; }
     if (!sniffImage(body)) {
       sendJson(res, 415, { error: NOT_AN_IMAGE });
       return;

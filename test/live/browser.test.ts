@@ -128,7 +128,7 @@ chromiumPresent.describe('preview page in Chromium', () => {
   it('rejects an oversized file and a non-image with a message on the page', async () => {
     await page.setInputFiles('#file', { name: 'huge.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(UPLOAD_LIMIT + 1024, 0xff) });
     await page.waitForSelector('#message:not([hidden])');
-    expect(await page.textContent('#message')).toMatch(/at most 2 MB/);
+    expect(await page.textContent('#message')).toMatch(/at most 2 MiB/);
     await page.setInputFiles('#file', { name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('these are my notes, not a picture\n'.repeat(10)) });
     await page.waitForFunction(() => /not an image/.test(document.getElementById('message')!.textContent ?? ''));
     expect(await page.textContent('#message')).toMatch(/notes\.jpg.*rejected.*not an image/);

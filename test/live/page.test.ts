@@ -202,7 +202,7 @@ chromiumPresent.describe('the live page in Chromium: 3D view, photos, stop', () 
     expect(await page.isVisible('#photo-result')).toBe(true);
     await page.setInputFiles('#file', { name: 'huge.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(UPLOAD_LIMIT + 1024, 0xff) });
     await page.waitForSelector('#message:not([hidden])');
-    expect(await page.textContent('#message')).toMatch(/huge\.jpg.*at most 1 MB/);
+    expect(await page.textContent('#message')).toMatch(/huge\.jpg.*at most 1 MiB/);
     expect(await page.isHidden('#photo-result')).toBe(true);
     expect(await page.getAttribute('#download-color', 'href')).toBeNull();
     expect(await page.getAttribute('#download-gray16', 'href')).toBeNull();

@@ -145,7 +145,7 @@ describe('photo uploads', () => {
     try {
       const big = await post(new Uint8Array(100 * 1024));
       expect(big.status).toBe(413);
-      expect((await big.json()).error).toMatch(/at most 0\.1 MB|at most 64/);
+      expect((await big.json()).error).toMatch(/at most 0\.1 MiB|at most 64/);
       const text = await post(new TextEncoder().encode('#!/bin/sh\necho this is not a picture, whatever its name says\n'));
       expect(text.status).toBe(415);
       expect((await text.json()).error).toMatch(/not an image/);

@@ -195,7 +195,7 @@ import { DepthView } from './view3d.js';
         uploadLimit = m.uploadLimitBytes;
         live = m.live;
         for (const [name, b64] of Object.entries(m.colormapTables || {})) tables[name] = base64Bytes(b64);
-        $('limit').textContent = ' (at most ' + Math.round(uploadLimit / 1048576) + ' MB)';
+        $('limit').textContent = ' (at most ' + Math.round(uploadLimit / 1048576) + ' MiB)';
         document.body.classList.toggle('no-live', !m.live);
         if (!m.live) lastView = 'photo';
         $('untrained').hidden = !m.untrained;
@@ -317,7 +317,7 @@ import { DepthView } from './view3d.js';
     const mine = ++photoRequest;
     if (file.size > uploadLimit) {
       clearPhoto();
-      showMessage('"' + file.name + '" is ' + (file.size / 1048576).toFixed(1) + ' MB; photos may be at most ' + Math.round(uploadLimit / 1048576) + ' MB.');
+      showMessage('"' + file.name + '" is ' + (file.size / 1048576).toFixed(1) + ' MiB; photos may be at most ' + Math.round(uploadLimit / 1048576) + ' MiB.');
       return;
     }
     showMessage('');
