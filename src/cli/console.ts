@@ -1,5 +1,6 @@
 import { runPipeline, type PipelineOptions, type RunSummary } from '../pipeline/run.js';
 import type { CliIO } from './io.js';
+import { createProgress, type ProgressReporter } from '../models/progress.js';
 import { progressPrinter } from './progress.js';
 import { summaryText, UNTRAINED_BANNER } from './summary.js';
 
@@ -42,6 +43,8 @@ export function untrainedBanner(label: string, path: string): string {
 export async function runWithConsole(opts: PipelineOptions, io: CliIO, view: { quiet: boolean; json: boolean }): Promise<number> {
   const stop = stopOnSignals(io, 'finishing the output so far');
   const progress = progressPrinter(io.stderr, view.quiet);
+  // A model downloaded or converted on first use: its own bar, ended once the model is loaded.
+  const model: { bar: ProgressReporter | null } = { bar: null };
   let summary: RunSummary;
   try {
     summary = await runPipeline({
@@ -49,15 +52,24 @@ export async function runWithConsole(opts: PipelineOptions, io: CliIO, view: { q
       signal: stop.signal,
       hooks: {
         onModel: (m) => {
+          model.bar?.done();
+          model.bar = null;
           if (m.untrained) io.stderr.write(untrainedBanner(m.label, m.path));
           if (!view.quiet) io.stderr.write(`device: ${m.deviceLabel}\n`);
         },
         onWarning: (line) => { if (!view.quiet) io.stderr.write(`warning: ${line}\n`); },
+        onNote: (line) => { if (!view.quiet) io.stderr.write(`${line}\n`); },
+        onModelProgress: (done, total) => {
+          if (view.quiet) return;
+          model.bar ??= createProgress('preparing the model', io.stderr);
+          model.bar.update(done, total);
+        },
         onProgress: (p) => progress.update(p),
         ...opts.hooks,
       },
     });
   } finally {
+    model.bar?.done();
     progress.done();
     stop.dispose();
   }

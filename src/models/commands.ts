@@ -100,6 +100,7 @@ export async function modelsPull(name: string, opts: PullOptions = {}): Promise<
       fetchImpl: opts.fetchImpl,
       onProgress,
       onWarning: (line) => err.write(`warning: ${line}\n`),
+      onNote: (line) => err.write(`${line}\n`),
     }),
   );
   const size = statSync(result.path).size;

@@ -27,6 +27,8 @@ export interface ResolveOptions {
   onProgress?: (done: number, total: number | undefined) => void;
   /** Called with one line, e.g. the licence of a restricted model being fetched. */
   onWarning?: (line: string) => void;
+  /** Called with one line of what is being done, e.g. a checkpoint converted on first use (default: onWarning). */
+  onNote?: (line: string) => void;
   /** Folder for named models; default modelsDir(). */
   dir?: string;
   signal?: AbortSignal;
@@ -105,7 +107,7 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Pr
     }
     if (isCheckpointFile(path)) {
       const dir = join(opts.dir ?? modelsDir(), 'converted');
-      return { path: await ensureConverted(path, { ...choice, dir, onNote: opts.onWarning, onProgress: opts.onProgress }), entry: null, download: null, fetched: false };
+      return { path: await ensureConverted(path, { ...choice, dir, onNote: opts.onNote ?? opts.onWarning, onProgress: opts.onProgress }), entry: null, download: null, fetched: false };
     }
     return { path, entry: entryForFile(basename(path), manifest), download: null, fetched: false };
   }
@@ -132,7 +134,7 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions): Pr
   const file = join(dir, downloadFileName(entry.name, download));
   // A checkpoint is converted once into the same cache as `--model <file.pt>` (keyed by its sha256).
   const ready = async (fetched: boolean): Promise<ResolvedModel> => ({
-    path: download.checkpoint ? await ensureConverted(file, { dir: join(dir, 'converted'), onNote: opts.onWarning, onProgress: opts.onProgress }) : file,
+    path: download.checkpoint ? await ensureConverted(file, { dir: join(dir, 'converted'), onNote: opts.onNote ?? opts.onWarning, onProgress: opts.onProgress }) : file,
     entry,
     download,
     fetched,

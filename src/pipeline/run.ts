@@ -95,6 +95,10 @@ export interface PipelineHooks {
   onStart?(ctx: PipelineContext & { readonly expectedFrames: number | null }): void;
   onProgress?(p: ProgressInfo): void;
   onWarning?(line: string): void;
+  /** What is being done before the run can start: a model downloaded or converted on first use (not a problem). */
+  onNote?(line: string): void;
+  /** Bytes of that download or conversion, done of total. */
+  onModelProgress?(done: number, total: number | undefined): void;
   /** Called for every output frame after all sinks took it. */
   onFrame?(out: OutputFrame): void;
 }
@@ -185,7 +189,10 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   const pre: Prelude = { media, inputLabel, replaces, warnings, t0 };
   if (opts.session) return runWithSession(opts, opts.session, pre);
 
-  const { path: modelPath } = await resolveModel(opts.model, { allowDownload: opts.allowDownload ?? true, signal: opts.signal, onWarning: warn, checkpoint: opts.checkpoint });
+  const { path: modelPath } = await resolveModel(opts.model, {
+    allowDownload: opts.allowDownload ?? true, signal: opts.signal, onWarning: warn, checkpoint: opts.checkpoint,
+    onNote: opts.hooks?.onNote, onProgress: opts.hooks?.onModelProgress,
+  });
   if (opts.signal?.aborted) throw new DepthVideoError('INTERRUPTED', 'stopped before the model was loaded');
   const session = await DepthSession.open(modelPath, { device: opts.device, threads: opts.threads, spec: opts.spec, onWarning: warn });
   try {
