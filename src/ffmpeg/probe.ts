@@ -1,3 +1,4 @@
+import { jpegOrientation, orientationSwapsSides, type Orientation } from './exif-orientation.js';
 import { open, stat } from 'node:fs/promises';
 import { DepthVideoError } from '../errors.js';
 import { runFfmpeg } from './binary.js';
@@ -30,6 +31,11 @@ export interface MediaInfo {
   readonly audio: { readonly codec: string } | null;
   /** A single picture (png, jpeg, …) rather than a video stream. */
   readonly still: boolean;
+  /**
+   * A JPEG's EXIF orientation (1 = upright; always 1 for videos). The
+   * video's width and height above are already those of the upright picture.
+   */
+  readonly orientation: Orientation;
   /**
    * Frames expected: an MP4's own sample count, else the container's
    * duration × fps (which also covers an audio track that runs longer than
@@ -109,8 +115,17 @@ export function parseProbe(path: string, text: string, head: Uint8Array = new Ui
     video: { codec, width: Number(size[1]), height: Number(size[2]), fps, ...colour },
     audio: audioM ? { codec: audioM[1]! } : null,
     still,
+    orientation: 1,
     expectedFrames,
   };
+}
+
+/** A still described as it is shown: its orientation, and its sides swapped for a quarter turn. */
+function upright(info: MediaInfo, orientation: Orientation): MediaInfo {
+  if (orientation === 1) return info;
+  const v = info.video;
+  const sides = orientationSwapsSides(orientation) ? { width: v.height, height: v.width } : {};
+  return { ...info, orientation, video: { ...v, ...sides } };
 }
 
 /** Checks that `path` is a readable media file and describes it. */
@@ -124,14 +139,16 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
   if (!st.isFile()) throw new DepthVideoError('INPUT_NOT_MEDIA', `input ${path} is not a file: give a video or image file`, { file: path });
   if (st.size === 0) throw new DepthVideoError('INPUT_NOT_MEDIA', `input ${path} is empty (0 bytes): give a video or image file`, { file: path });
   const fh = await open(path, 'r');
-  const head = new Uint8Array(12);
+  // Enough for a JPEG's EXIF block, which comes first (APP1 is at most 64 KB).
+  const head = new Uint8Array(Math.min(st.size, 70_000));
   try {
-    await fh.read(head, 0, 12, 0);
+    await fh.read(head, 0, head.length, 0);
   } finally {
     await fh.close();
   }
   const info = parseProbe(path, await runInfo(path), head);
-  if (info.still || !isIsoBmff(head)) return info;
+  if (info.still) return upright(info, jpegOrientation(head));
+  if (!isIsoBmff(head)) return info;
   const frames = await mp4FileFrameCount(path, st.size);
   return frames === null ? info : { ...info, expectedFrames: frames };
 }

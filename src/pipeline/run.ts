@@ -249,7 +249,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   const workerCount = frameWorkerCount(opts.workers);
 
   const source: FrameSource = opts.input.kind === 'file'
-    ? fileSource(opts.input.path, { pace: !opts.sync && !still, maxInFlight: ASYNC_MAX_IN_FLIGHT, maxFrames: opts.maxFrames, yuv: media ? nativeYuv(media) : null })
+    ? fileSource(opts.input.path, { pace: !opts.sync && !still, maxInFlight: ASYNC_MAX_IN_FLIGHT, maxFrames: opts.maxFrames, yuv: media ? nativeYuv(media) : null, orientation: media?.orientation })
     : opts.input.source;
 
   const control = opts.control ?? new RunControl(opts.sync ? 'sync' : 'async');

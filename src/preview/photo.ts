@@ -1,3 +1,4 @@
+import { jpegOrientation, orientationFilter } from '../ffmpeg/exif-orientation.js';
 import { spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { promisify } from 'node:util';
@@ -50,7 +51,9 @@ const RAW_SIZE = /Stream #0:0.*: Video: rawvideo[^\n]*?, (\d+)x(\d+)/;
 export function decodeImage(bytes: Uint8Array, maxSide = PHOTO_MAX_SIDE): Promise<RgbImage> {
   return new Promise((resolve, reject) => {
     const scale = `scale=w='if(gte(iw,ih),min(${maxSide},iw),-1)':h='if(gte(iw,ih),-1,min(${maxSide},ih))'`;
-    const proc = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', '-loglevel', 'info', '-i', 'pipe:0', '-frames:v', '1', '-vf', scale, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // A phone's portrait photo is stored on its side with an EXIF turn: shown upright, as viewers show it.
+    const turn = orientationFilter(jpegOrientation(bytes));
+    const proc = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', '-loglevel', 'info', '-i', 'pipe:0', '-frames:v', '1', '-vf', turn ? `${turn},${scale}` : scale, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: ['pipe', 'pipe', 'pipe'] });
     // A photo waits a little longer rather than taking cores from a live run.
     try { if (proc.pid) setPriority(proc.pid, 10); } catch { /* not allowed here: it runs at normal priority */ }
     const out: Buffer[] = [];

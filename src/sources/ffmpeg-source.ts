@@ -85,6 +85,8 @@ export function isDamage(l: LogLine): boolean {
 export interface FfmpegSourceOptions {
   /** ffmpeg arguments that open the input, e.g. ['-i', 'in.mp4'] or ['-f', 'lavfi', '-i', 'testsrc2']. */
   readonly inputArgs: readonly string[];
+  /** ffmpeg filters applied to the decoded frames before anything else, e.g. a still's EXIF turn. */
+  readonly filters?: string | null;
   readonly label: string;
   readonly live?: boolean;
   /**
@@ -136,7 +138,7 @@ export function ffmpegSource(opts: FfmpegSourceOptions): FrameSource {
       '-map', '0:v:0',
       // showinfo is the one place ffmpeg 4 reports each frame's exact pts and
       // the stream's exact rational rate; rawvideo on a pipe carries neither.
-      '-vf', 'showinfo=checksum=0',
+      '-vf', opts.filters ? `${opts.filters},showinfo=checksum=0` : 'showinfo=checksum=0',
       '-vsync', 'passthrough',
       ...(opts.outputArgs ?? []),
       // yuvj420p is full-range yuv420p: naming it keeps ffmpeg from converting the range.

@@ -1,3 +1,4 @@
+import { orientationFilter, type Orientation } from '../ffmpeg/exif-orientation.js';
 import type { MediaInfo } from '../ffmpeg/probe.js';
 import type { YuvColour } from '../types.js';
 import type { FrameSource } from './ffmpeg-source.js';
@@ -14,6 +15,8 @@ export interface FileSourceOptions {
    * absent or null: ffmpeg converts them to RGB24.
    */
   readonly yuv?: YuvColour | null;
+  /** A still's EXIF orientation (probe.ts): it is turned upright as it is decoded. */
+  readonly orientation?: Orientation;
 }
 
 /** Frames of a video or image file, decoded by ffmpeg. */
@@ -27,6 +30,7 @@ export function fileSource(path: string, opts: FileSourceOptions = {}): FrameSou
     maxInFlight: opts.maxInFlight ?? 4,
     outputArgs: opts.maxFrames ? ['-frames:v', String(opts.maxFrames)] : [],
     yuv: opts.yuv ?? null,
+    filters: orientationFilter(opts.orientation ?? 1),
   });
 }
 
