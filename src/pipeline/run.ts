@@ -235,7 +235,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
 
   const sinks: FrameSink[] = [];
   if (opts.output && outputKind(opts.output) === 'pointcloud') {
-    sinks.push(pointCloudSink({ output: opts.output, camera: opts.pointCloud ?? DEFAULT_CAMERA }));
+    sinks.push(pointCloudSink({ output: opts.output, camera: opts.pointCloud ?? DEFAULT_CAMERA, metric: session.model.output === 'metric-depth' }));
   } else if (opts.output) {
     sinks.push(encoderSink({
       output: opts.output,

@@ -80,16 +80,33 @@ export function unprojectGrid(
   v: ArrayLike<number>, cols: number, rows: number, width: number, height: number, step: number,
   m: CameraModel, out: Float32Array,
 ): Float32Array {
-  if (out.length < cols * rows * 3) throw new RangeError(`unprojectGrid: out holds ${out.length} values, needs ${cols * rows * 3}`);
   const a = 1 / m.dMin - 1 / m.dMax;
   const b = 1 / m.dMax;
-  const invF = 1 / focalLength(width, m.fovDeg);
+  return unprojectDistances(cols, rows, width, height, step, m.fovDeg, out, (k) => 1 / (v[k]! * a + b));
+}
+
+/**
+ * Positions of every pixel of a metric depth map (metres, larger = farther,
+ * as Depth-Anything V2 metric gives it): the distances are the model's own,
+ * no d_min/d_max conversion.
+ */
+export function unprojectMetres(metres: ArrayLike<number>, width: number, height: number, fovDeg: number, out: Float32Array): Float32Array {
+  return unprojectDistances(width, height, width, height, 1, fovDeg, out, (k) => metres[k]!);
+}
+
+/** Each grid sample's ray through its pixel's centre, scaled to `distance(k)` along the view axis. */
+function unprojectDistances(
+  cols: number, rows: number, width: number, height: number, step: number, fovDeg: number, out: Float32Array,
+  distance: (k: number) => number,
+): Float32Array {
+  if (out.length < cols * rows * 3) throw new RangeError(`unproject: out holds ${out.length} values, needs ${cols * rows * 3}`);
+  const invF = 1 / focalLength(width, fovDeg);
   const cx = width / 2;
   const cy = height / 2;
   for (let gy = 0, k = 0; gy < rows; gy++) {
     const ry = (cy - (gy * step + 0.5)) * invF;
     for (let gx = 0; gx < cols; gx++, k++) {
-      const d = 1 / (v[k]! * a + b);
+      const d = distance(k);
       out[k * 3] = (gx * step + 0.5 - cx) * invF * d;
       out[k * 3 + 1] = ry * d;
       out[k * 3 + 2] = -d;

@@ -1,9 +1,10 @@
-import { untrainedNote } from './untrained-note.js';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { DepthVideoError } from '../errors.js';
 import type { FrameSink, OutputFrame, PipelineContext } from '../pipeline/types.js';
-import { unprojectGrid, type CameraModel } from '../render/unproject.js';
+import { unprojectGrid, unprojectMetres, type CameraModel } from '../render/unproject.js';
 import { frameAsRgb } from '../render/yuv-to-rgb.js';
+import { untrainedNote } from './untrained-note.js';
 
 /**
  * Coloured point clouds as binary little-endian PLY: one vertex per pixel,
@@ -78,11 +79,13 @@ export function encodePly(positions: Float32Array, rgb: Uint8Array, vertices: nu
 }
 
 /** Header lines that say where a cloud came from and how to read it. */
-export function plyComments(m: CameraModel, width: number, height: number, source: string, model: { label: string; untrained: boolean }): string[] {
+export function plyComments(m: CameraModel, width: number, height: number, source: string, model: { label: string; untrained: boolean }, metric = false): string[] {
   return [
     `depth-video point cloud of ${source}`,
     model.untrained ? untrainedNote(model.label) : `model ${model.label}`,
-    `depth = 1 / (V * (1/dmin - 1/dmax) + 1/dmax), V = normalised inverse depth; dmin ${m.dMin} dmax ${m.dMax}`,
+    metric
+      ? 'depth = the model\'s metric depth in metres (--depth-range does not apply)'
+      : `depth = 1 / (V * (1/dmin - 1/dmax) + 1/dmax), V = normalised inverse depth; dmin ${m.dMin} dmax ${m.dMax}`,
     `pinhole camera at the origin, horizontal fov ${m.fovDeg} deg, x right, y up, looking down -z`,
     `one vertex per pixel, row by row: ${width}x${height}`,
   ];
@@ -113,6 +116,8 @@ export interface PointCloudSinkOptions {
   /** One file (a still input) or a pattern such as frames/%05d.ply (one per inferred frame, named by frame index). */
   readonly output: string;
   readonly camera: CameraModel;
+  /** The model gives metric depth (metres): points are placed at its distances, not by --depth-range. */
+  readonly metric?: boolean;
 }
 
 /**
@@ -134,13 +139,20 @@ export function pointCloudSink(opts: PointCloudSinkOptions): FrameSink & { reado
     // Positions come from the unit depth and colours from the input frame.
     picture: 'none',
     wantsInputPixels: true,
+    // Metric distances are the prediction itself, before any normalising.
+    wantsRaw: opts.metric ?? false,
     get filesWritten() { return files; },
     start(c: PipelineContext) { ctx = c; },
     async write(out: OutputFrame) {
       if (!out.inferred) return;
       const { width, height } = out.frame;
-      positions = pointCloudPositions(out.depth.unit, width, height, opts.camera, positions);
-      const comments = plyComments(opts.camera, width, height, ctx?.inputPath ?? ctx?.source.label ?? 'input', ctx?.model ?? { label: '?', untrained: false });
+      const raw = opts.metric ? out.raw : null;
+      if (opts.metric && !raw) throw new DepthVideoError('PIPELINE_CONFIG', 'internal: a metric point cloud got no raw depth');
+      if (!positions || positions.length < width * height * 3) positions = new Float32Array(width * height * 3);
+      positions = raw
+        ? unprojectMetres(raw, width, height, opts.camera.fovDeg, positions)
+        : pointCloudPositions(out.depth.unit, width, height, opts.camera, positions);
+      const comments = plyComments(opts.camera, width, height, ctx?.inputPath ?? ctx?.source.label ?? 'input', ctx?.model ?? { label: '?', untrained: false }, raw !== null);
       // The frame's pixels are only valid during write(): encode before awaiting.
       file = encodePly(positions, frameAsRgb(out.frame, rgb).data, width * height, comments, file);
       await writeFileAtomic(pattern ? framePath(opts.output, out.frame.index) : opts.output, file);

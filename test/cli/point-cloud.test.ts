@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildAnalyticModel } from '../../src/inference/generate/analytic.js';
+import { metadataField } from '../../src/inference/generate/graph.js';
 import { ensureGeneratedModel } from '../../src/inference/generate/index.js';
 import { encodePngRgb8 } from '../../src/preview/photo.js';
 import { depthFromInverse, focalLength } from '../../src/render/unproject.js';
@@ -80,6 +82,30 @@ describe('point clouds (.ply)', () => {
     }
     photo = join(dir, 'photo.png');
     writeFileSync(photo, await encodePngRgb8({ width: W, height: H, data: pixels }));
+  });
+
+  it('a metric model places every point at its own distance in metres; --depth-range does not apply', () => {
+    // The analytic model's output (the channel mean, 0..1) read as metres.
+    const metric = join(dir, 'metric.onnx');
+    writeFileSync(metric, Buffer.concat([buildAnalyticModel(), metadataField('depth_video.output', 'metric-depth')]));
+    const out = join(dir, 'metric.ply');
+    const r = runCli([photo, '--out', out, '--model', metric, '--depth-range', '2:20', '--fov', '70', '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    const ply = readPly(out);
+    expect(ply.count).toBe(W * H);
+    const f = focalLength(W, 70);
+    let worst = 0;
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        const i = y * W + x;
+        const d = (pixels[i * 3]! + pixels[i * 3 + 1]! + pixels[i * 3 + 2]!) / (3 * 255);
+        const want = [((x + 0.5 - W / 2) / f) * d, ((H / 2 - (y + 0.5)) / f) * d, -d];
+        for (let k = 0; k < 3; k++) worst = Math.max(worst, Math.abs(ply.xyz[i * 3 + k]! - want[k]!));
+      }
+    }
+    expect(worst).toBeLessThan(1e-6);
+    expect(ply.comments.join('\n')).toMatch(/metric depth in metres/);
+    expect(ply.comments.join('\n')).not.toMatch(/dmin/);
   });
 
   it('a photo gives one vertex per pixel, coloured by the photo, at the formula distance', () => {
