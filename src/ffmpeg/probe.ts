@@ -1,7 +1,7 @@
-import { jpegOrientation, orientationSwapsSides, type Orientation } from './exif-orientation.js';
 import { open, stat } from 'node:fs/promises';
 import { DepthVideoError } from '../errors.js';
 import { runFfmpeg } from './binary.js';
+import { jpegOrientation, orientationSwapsSides, type Orientation } from './exif-orientation.js';
 import { mp4FileFrameCount } from './mp4-index.js';
 
 export interface Rational {

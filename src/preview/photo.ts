@@ -1,9 +1,9 @@
-import { jpegOrientation, orientationFilter } from '../ffmpeg/exif-orientation.js';
 import { spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { promisify } from 'node:util';
 import { deflate } from 'node:zlib';
 import { DepthVideoError } from '../errors.js';
+import { jpegOrientation, orientationFilter } from '../ffmpeg/exif-orientation.js';
 import { ffmpegPath } from '../ffmpeg/binary.js';
 import type { DeviceName } from '../inference/device.js';
 import { DepthSession, type InferenceResult, type ModelDescription } from '../inference/session.js';
