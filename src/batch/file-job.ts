@@ -9,8 +9,8 @@ import { mkdirParents } from '../sinks/recorder/fs.js';
 import { pipelineOptionsFor, type FileOptions } from './options.js';
 
 /** Loads the model a set of file options asks for, once for many files. */
-export async function openSession(o: FileOptions, ctl: { allowDownload: boolean; signal?: AbortSignal; onWarning?: (line: string) => void }): Promise<DepthSession> {
-  const { path } = await resolveModel(o.model, { allowDownload: ctl.allowDownload, signal: ctl.signal, onWarning: ctl.onWarning, checkpoint: o.checkpoint });
+export async function openSession(o: FileOptions, ctl: { allowDownload: boolean; signal?: AbortSignal; onWarning?: (line: string) => void; onNote?: (line: string) => void }): Promise<DepthSession> {
+  const { path } = await resolveModel(o.model, { allowDownload: ctl.allowDownload, signal: ctl.signal, onWarning: ctl.onWarning, onNote: ctl.onNote, checkpoint: o.checkpoint });
   return DepthSession.open(path, { device: o.device, threads: o.threads ?? undefined, spec: o.spec, onWarning: ctl.onWarning });
 }
 

@@ -56,6 +56,8 @@ export interface BatchHooks {
   onProgress?(p: BatchProgress): void;
   onFile?(r: FileReport): void;
   onWarning?(line: string): void;
+  /** What is being done, not a problem: a checkpoint converted on first use. */
+  onNote?(line: string): void;
 }
 
 export interface BatchOptions {
@@ -178,7 +180,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
         continue;
       }
       if (!session) {
-        session = await openSession(o, { allowDownload: opts.allowDownload ?? true, signal: opts.signal, onWarning: opts.hooks?.onWarning });
+        session = await openSession(o, { allowDownload: opts.allowDownload ?? true, signal: opts.signal, onWarning: opts.hooks?.onWarning, onNote: opts.hooks?.onNote });
         opts.hooks?.onModel?.(session.model);
       }
       fileStart = performance.now();

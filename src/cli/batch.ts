@@ -84,6 +84,7 @@ export function registerBatchCommand(program: Command, io: CliIO, setExit: (code
               if (!quiet || r.status === 'failed' || r.status === 'damaged') status.print(fileLine(r));
             },
             onWarning: (line) => { if (!quiet) status.print(`warning: ${line}`); },
+            onNote: (line) => { if (!quiet) status.print(line); },
           },
         });
       } finally {

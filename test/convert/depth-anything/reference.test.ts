@@ -80,4 +80,13 @@ reference.describe('official Depth-Anything-V2 outputs', () => {
     expect(second.stderr).not.toMatch(/converting/);
     expect(statSync(cached).mtimeMs).toBe(mtime);
   }, 600_000);
+
+  it('batch --model the .pth says it converts (not as a warning) into a cache of its own, and renders the file', async () => {
+    const env = { DEPTH_VIDEO_MODELS: join(dir, 'batch-models') };
+    const r = await runCli(['batch', join(REF, 'input.png'), '--out-dir', join(dir, 'batch-out'), '--model', PTH], { env, timeoutMs: 300_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^converting .*depth_anything_v2_vits\.pth to ONNX on first use/m);
+    expect(r.stderr).not.toMatch(/warning: convert/);
+    expect(existsSync(join(dir, 'batch-out', 'input.png'))).toBe(true);
+  }, 600_000);
 });
