@@ -1,8 +1,10 @@
 import type { FrameSink, OutputFrame, PipelineContext } from '../pipeline/types.js';
-import { rename, rm } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { DepthVideoError } from '../errors.js';
-import { encoderPixelFormat, FfmpegEncoder, muxAudio } from './encoder.js';
+import { encoderPixelFormat, FfmpegEncoder, muxAudio, outputKind } from './encoder.js';
+import { withImageComment } from './image-comment.js';
+import { writeFileAtomic } from './atomic-file.js';
 import { untrainedNote } from './untrained-note.js';
 
 export interface EncoderSinkOptions {
@@ -17,6 +19,8 @@ export interface EncoderSinkOptions {
 /** Writes the composed pictures to a video (or image) file through ffmpeg. */
 export function encoderSink(opts: EncoderSinkOptions): FrameSink & { readonly framesWritten: number } {
   let encoder: FfmpegEncoder | null = null;
+  // What the file says of an untrained model: a video's container comment, an image's text comment.
+  let comment: string | undefined;
   const picture = encoderPixelFormat(opts.output, opts.lossless);
   return {
     name: 'encoder',
@@ -35,7 +39,7 @@ export function encoderSink(opts: EncoderSinkOptions): FrameSink & { readonly fr
         lossless: opts.lossless,
         viaTemp: opts.viaTemp,
         pixelFormat: picture,
-        comment: ctx.model.untrained ? untrainedNote(ctx.model.label) : undefined,
+        comment: (comment = ctx.model.untrained ? untrainedNote(ctx.model.label) : undefined),
       });
     },
     write(out: OutputFrame) {
@@ -46,6 +50,10 @@ export function encoderSink(opts: EncoderSinkOptions): FrameSink & { readonly fr
     async finish() {
       if (!encoder) return;
       await encoder.finish();
+      if (comment && encoder.framesWritten > 0 && outputKind(opts.output) === 'image') {
+        const labelled = withImageComment(await readFile(opts.output), comment);
+        if (labelled) await writeFileAtomic(opts.output, labelled);
+      }
       if (!opts.audio || encoder.framesWritten === 0) return;
       // Until this pass ends, the output is the (playable) video-only file.
       const out = opts.output;

@@ -1,9 +1,9 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DepthVideoError } from '../errors.js';
 import type { FrameSink, OutputFrame, PipelineContext } from '../pipeline/types.js';
 import { unprojectGrid, unprojectMetres, type CameraModel } from '../render/unproject.js';
 import { frameAsRgb } from '../render/yuv-to-rgb.js';
+import { writeFileAtomic } from './atomic-file.js';
 import { untrainedNote } from './untrained-note.js';
 
 /**
@@ -91,17 +91,6 @@ export function plyComments(m: CameraModel, width: number, height: number, sourc
   ];
 }
 
-/** Writes beside the target and renames: a reader never sees half a file, and a replaced one is swapped whole. */
-export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
 
 /**
  * Positions of every pixel of a normalised depth map (V, 0..1, near = 1).
