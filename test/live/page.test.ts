@@ -95,7 +95,11 @@ chromiumPresent.describe('the live page in Chromium: 3D view, photos, stop', () 
     page.on('response', (r) => { if (r.status() >= 400) failures.push(`${r.status()} ${r.url()}`); });
     page.on('requestfailed', (r) => failures.push(`failed ${r.url()}`));
     await page.goto(run.server.url);
-    await page.waitForFunction(() => Number(document.getElementById('view3d-canvas')!.dataset.frames ?? 0) >= 3, undefined, { timeout: 60_000 });
+    // The camera picture is the 3D view's texture: wait until one was drawn (the input canvas takes the
+    // camera's size), then for 3D frames drawn after it. Depth can come first on a busy machine.
+    await page.waitForFunction(() => (document.getElementById('input-canvas') as HTMLCanvasElement).width === 320, undefined, { timeout: 60_000 });
+    const drawn = await frames3d(page, 'view3d-canvas');
+    await page.waitForFunction((n) => Number(document.getElementById('view3d-canvas')!.dataset.frames ?? 0) >= n + 3, drawn, { timeout: 60_000 });
   });
 
   afterAll(async () => {
