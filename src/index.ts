@@ -25,7 +25,7 @@ export { computeInputSize, imageToTensor } from './inference/preprocess.js';
 export { FAMILY_SPECS, specForFamily, type FamilyName } from './inference/families.js';
 export { DepthRenderer, type RenderSettings, type RenderedDepth } from './render/renderer.js';
 export * from './render/index.js';
-export { DepthStabilizer, fitScaleShift, flicker, type StabilizeMode, type StabilizeOptions } from './render/stabilize.js';
+export { DepthStabilizer, fitScaleShift, flicker, type StabilizeMode, type StabilizeOptions } from './stabilize/stabilize.js';
 export { FfmpegEncoder, outputKind, type EncoderOptions } from './sinks/encoder.js';
 export { encoderSink } from './sinks/encoder-sink.js';
 export { encodePly, pointCloudSink, pointCloudPositions, type PointCloudSinkOptions } from './sinks/point-cloud.js';

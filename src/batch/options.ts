@@ -7,7 +7,7 @@ import type { PipelineInput, PipelineOptions } from '../pipeline/run.js';
 import { COLORMAP_NAMES } from '../render/colormap.js';
 import { LAYOUT_NAMES } from '../render/layout.js';
 import type { RenderSettings } from '../render/renderer.js';
-import type { StabilizeMode } from '../render/stabilize.js';
+import type { StabilizeMode } from '../stabilize/stabilize.js';
 import type { CheckpointChoice } from '../models/converted.js';
 import type { PreprocessSpec } from '../types.js';
 

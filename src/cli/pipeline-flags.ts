@@ -7,7 +7,7 @@ import { loadPreset, type PipelinePreset } from '../pipeline/preset.js';
 import type { PipelineOptions } from '../pipeline/run.js';
 import { COLORMAP_NAMES } from '../render/colormap.js';
 import { LAYOUT_NAMES } from '../render/layout.js';
-import type { StabilizeMode } from '../render/stabilize.js';
+import type { StabilizeMode } from '../stabilize/stabilize.js';
 import type { ColormapName, LayoutName, PreprocessSpec } from '../types.js';
 
 export function intArg(name: string, min: number, max: number) {

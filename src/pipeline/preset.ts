@@ -5,7 +5,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { DepthVideoError } from '../errors.js';
 import { pipelinesDir } from '../paths.js';
 import type { ColormapName, LayoutName } from '../types.js';
-import type { StabilizeMode } from '../render/stabilize.js';
+import type { StabilizeMode } from '../stabilize/stabilize.js';
 import type { DeviceName } from '../inference/device.js';
 
 /** A pipeline preset as stored in pipelines/*.json (see pipelines/schema.json). */

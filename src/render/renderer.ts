@@ -1,7 +1,7 @@
 import type { ColormapName, DepthKind, DepthMap, Interpolation, LayoutName, RgbImage } from '../types.js';
 import { renderPixels, type PixelSettings } from './frame-pixels.js';
 import { composeLayout, padToEven } from './layout.js';
-import { DepthStabilizer, type StabilizeMode, type StabilizedDepth } from './stabilize.js';
+import { DepthStabilizer, type StabilizeMode, type StabilizedDepth } from '../stabilize/stabilize.js';
 
 export interface RenderSettings {
   readonly colormap: ColormapName;

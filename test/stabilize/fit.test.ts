@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitScaleShift, flicker, percentilePair, stillMaskFromFrames } from '../../src/render/stabilize.js';
+import { fitScaleShift, flicker, percentilePair, stillMaskFromFrames } from '../../src/stabilize/stabilize.js';
 import { rng } from './synth.js';
 
 function field(n: number, rand: () => number): Float32Array {

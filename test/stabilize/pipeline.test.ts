@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { runPipeline, type RunSummary } from '../../src/pipeline/run.js';
 import type { OutputFrame } from '../../src/pipeline/types.js';
 import { flickeringModel } from '../../src/bench/flicker-scenario.js';
-import type { StabilizeMode } from '../../src/render/stabilize.js';
+import type { StabilizeMode } from '../../src/stabilize/stabilize.js';
 import { ffmpeg, makeClip, tempDir } from '../helpers/media.js';
 
 async function run(input: string, mode: StabilizeMode, opts: { wrap?: boolean; onFrame?: (o: OutputFrame) => void } = {}): Promise<RunSummary> {

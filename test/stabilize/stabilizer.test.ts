@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DepthStabilizer, normalizeClamped, percentilePair, type StabilizeMode } from '../../src/render/stabilize.js';
+import { DepthStabilizer, normalizeClamped, percentilePair, type StabilizeMode } from '../../src/stabilize/stabilize.js';
 import { isDepthVideoError } from '../../src/errors.js';
 import { affineNoisy, gaussian, meanFlicker, render, rng, sceneA, sceneB } from './synth.js';
 

@@ -1,5 +1,5 @@
 /** Seeded synthetic depth sequences for the stabiliser tests. */
-import { DepthStabilizer, flicker, normalizeClamped, type StabilizeMode } from '../../src/render/stabilize.js';
+import { DepthStabilizer, flicker, normalizeClamped, type StabilizeMode } from '../../src/stabilize/stabilize.js';
 import type { DepthMap } from '../../src/types.js';
 
 export { mulberry32 as rng } from '../../src/inference/generate/random.js';

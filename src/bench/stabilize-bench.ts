@@ -7,7 +7,7 @@
  * any mode that touches every pixel, to put the others in proportion.
  */
 import { performance } from 'node:perf_hooks';
-import { DepthStabilizer, type StabilizeMode } from './stabilize.js';
+import { DepthStabilizer, type StabilizeMode } from '../stabilize/stabilize.js';
 
 const SIZES: ReadonlyArray<readonly [number, number]> = [[1920, 1080], [640, 360]];
 // `align-lazy` is align with materialize: false (no full-resolution pass).

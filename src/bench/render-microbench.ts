@@ -1,13 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import { imageToTensor } from '../inference/preprocess.js';
 import type { DepthMap, PreprocessSpec, RgbImage } from '../types.js';
-import { applyColormap, getColormap } from './colormap.js';
-import { equalizeHistogram } from './equalize.js';
-import { composeLayout } from './layout.js';
-import { normalizeDepth } from './normalize.js';
+import { applyColormap, getColormap } from '../render/colormap.js';
+import { equalizeHistogram } from '../render/equalize.js';
+import { composeLayout } from '../render/layout.js';
+import { normalizeDepth } from '../render/normalize.js';
 import { FAMILY_SPECS } from '../inference/families.js';
-import { setWasmKernels } from './kernels.js';
-import { resizeDepth } from './resize.js';
+import { setWasmKernels } from '../render/kernels.js';
+import { resizeDepth } from '../render/resize.js';
 
 const SIZES: readonly (readonly [number, number])[] = [
   [1920, 1080],
