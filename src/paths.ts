@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DepthVideoError } from './errors.js';
 
 /** Root of the installed package or checkout (the folder holding package.json). */
 export const packageRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,4 +49,11 @@ export function builtScript(relativeToDist: string): string | null {
     if (existsSync(p)) return p;
   }
   return null;
+}
+
+/** builtScript for a thread the run cannot go without: one line saying what to do when it was never built. */
+export function requireBuiltScript(relativeToDist: string, what: string): string {
+  const path = builtScript(relativeToDist);
+  if (!path) throw new DepthVideoError('PIPELINE_CONFIG', `the ${what} dist/${relativeToDist} is missing: run npm run build`);
+  return path;
 }

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DepthVideoError, errorText } from '../errors.js';
 import { depthKindOf, detectFamily, readOnnxInfo, validateDepthIO, type OnnxInfo } from '../models/onnx-info.js';
-import { builtScript } from '../paths.js';
+import { requireBuiltScript } from '../paths.js';
 import { pictureOf } from '../render/yuv-to-rgb.js';
 import type { DepthKind, DepthMap, FrameImage, PreprocessSpec, RgbImage } from '../types.js';
 import { chooseDevice, deviceLabel, type DeviceChoice, type DeviceEnv, type DeviceName } from './device.js';
@@ -58,9 +58,7 @@ export interface InferenceResult {
 }
 
 function workerPath(): string {
-  const path = builtScript('inference/inference-worker.js');
-  if (!path) throw new DepthVideoError('MODEL_INVALID', 'the inference worker dist/inference/inference-worker.js is missing: run npm run build');
-  return path;
+  return requireBuiltScript('inference/inference-worker.js', 'inference worker');
 }
 
 /** Starts the inference worker and waits for its model to load. */

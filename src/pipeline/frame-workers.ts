@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DepthVideoError, errorText } from '../errors.js';
 import { imageToTensor } from '../inference/preprocess.js';
-import { builtScript } from '../paths.js';
+import { requireBuiltScript } from '../paths.js';
 import { renderPixels, type PixelJob, type PixelTargets } from '../render/frame-pixels.js';
 import { pictureOf } from '../render/yuv-to-rgb.js';
 import type { FrameImage, PreprocessSpec } from '../types.js';
@@ -50,9 +50,7 @@ export function defaultFrameWorkers(): number {
 }
 
 function workerPath(): string {
-  const path = builtScript('pipeline/frame-worker.js');
-  if (!path) throw new DepthVideoError('PIPELINE_CONFIG', 'the frame worker dist/pipeline/frame-worker.js is missing: run npm run build');
-  return path;
+  return requireBuiltScript('pipeline/frame-worker.js', 'frame worker');
 }
 
 /** The worker count to use: the one asked for (checked), else the default. */
