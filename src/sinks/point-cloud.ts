@@ -91,7 +91,6 @@ export function plyComments(m: CameraModel, width: number, height: number, sourc
   ];
 }
 
-
 /**
  * Positions of every pixel of a normalised depth map (V, 0..1, near = 1).
  * `positions` is reused when it is large enough.
