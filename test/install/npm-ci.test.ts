@@ -11,8 +11,10 @@ import { requireOrSkip } from '../helpers/prerequisites.js';
  * allowScripts), onnxruntime-node's CUDA download denied, and the scripts
  * that are allowed run (ffmpeg ends up executable). One `npm ci`, so slow-ish.
  */
+/** The environment of a user's shell: without the npm_config_* variables npm passes to `npm test`'s children. */
+const shellEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_/i.test(k)));
 const npm = (args: string[], cwd: string, timeout: number) =>
-  spawnSync('npm', args, { cwd, encoding: 'utf8', timeout });
+  spawnSync('npm', args, { cwd, encoding: 'utf8', timeout, env: shellEnv });
 
 const isClone = existsSync(join(ROOT, '.git'));
 const reachable = isClone && npm(['ping'], ROOT, 20_000).status === 0;
@@ -33,6 +35,10 @@ clonable.describe('npm ci in a fresh clone', () => {
     const out = `${ci.stdout}\n${ci.stderr}`;
     expect(ci.status, out.slice(-3000)).toBe(0);
     expect(warnings(out)).toEqual([]);
+    // .npmrc sets loglevel=error for the one warning npm 11 gives about the setting npm 10 needs
+    // (onnxruntime-node-install=skip). With warnings shown, that must be the only one about the project.
+    const shown = npm(['config', 'get', 'fund', '--loglevel=warn'], dir, 60_000);
+    expect(warnings(`${shown.stdout}\n${shown.stderr}`).map((l) => l.replace(/\. This will stop working.*$/, ''))).toEqual(['npm warn Unknown project config "onnxruntime-node-install"']);
     expect(out).not.toMatch(/^> onnxruntime-node@/m);
     const platformPkg = `@ffmpeg-installer/${process.platform}-${process.arch}`;
     expect(out).toMatch(new RegExp(`^> ${platformPkg.replace('/', '\\/')}@[\\d.]+ postinstall$`, 'm'));
@@ -49,5 +55,20 @@ clonable.describe('npm ci in a fresh clone', () => {
     const npx = npm(['exec', '--', 'depth-video', '--version'], dir, 60_000);
     expect(npx.status, npx.stderr).toBe(0);
     expect(warnings(`${npx.stdout}\n${npx.stderr}`)).toEqual([]);
+  }, 600_000);
+
+  it('npm 10 (Node 20\'s own, which knows no allowScripts) installs too: .npmrc makes onnxruntime-node\'s script skip its CUDA download', () => {
+    const dir = join(tempDir('dv-clone10-'), 'depth-video');
+    const clone = spawnSync('git', ['clone', '-q', ROOT, dir], { encoding: 'utf8' });
+    expect(clone.status, clone.stderr).toBe(0);
+    // Without the setting npm 10 runs the script, which fetches from api.nuget.org (unreachable here: npm ci fails).
+    const ci = npm(['exec', '--yes', '--package=npm@10', '--', 'npm', 'ci'], dir, 540_000);
+    const out = `${ci.stdout}\n${ci.stderr}`;
+    expect(ci.status, out.slice(-3000)).toBe(0);
+    expect(out).not.toMatch(/nuget/i);
+    if (process.platform === 'linux' && process.arch === 'x64') {
+      expect(existsSync(join(dir, 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so'))).toBe(false);
+      expect(existsSync(join(dir, 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1'))).toBe(true);
+    }
   }, 600_000);
 });
