@@ -65,14 +65,20 @@ export function parsePreset(text: string, file: string): PipelinePreset {
   return data as PipelinePreset;
 }
 
-/** Loads a preset by path, or by name from the shipped pipelines/ folder. */
+/**
+ * Loads a preset by path, or by name from the shipped pipelines/ folder.
+ * Shipped presets are not run through the schema here: compiling it costs
+ * every start of the CLI ~65 ms, and test/pipeline/preset.test.ts holds
+ * each shipped preset to it instead. Files users name are always checked.
+ */
 export function loadPreset(nameOrPath: string): PipelinePreset {
-  const file = /[\\/]|\.json$/.test(nameOrPath) ? nameOrPath : join(pipelinesDir, `${nameOrPath}.json`);
+  const shipped = !/[\\/]|\.json$/.test(nameOrPath);
+  const file = shipped ? join(pipelinesDir, `${nameOrPath}.json`) : nameOrPath;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
     throw new DepthVideoError('PIPELINE_CONFIG', `pipeline preset ${file} cannot be read: check the path (shipped presets are in ${pipelinesDir})`, { file });
   }
-  return parsePreset(text, file);
+  return shipped ? (JSON.parse(text) as PipelinePreset) : parsePreset(text, file);
 }
