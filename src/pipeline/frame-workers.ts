@@ -183,7 +183,9 @@ class WorkerPool implements FrameWorkers {
    * queued job for a later frame, fail with one error. Jobs for earlier
    * frames, running on other workers or still queued behind them, finish on
    * the workers that are left, so the run keeps every frame before the one
-   * that failed.
+   * that failed. When another worker then dies on an earlier frame, the run
+   * now stops there: the error is replaced by one naming that frame, so that
+   * the frame it names is the first one missing.
    */
   private fail(w: Worker, what: string): void {
     const job = this.running.get(w);
@@ -191,10 +193,19 @@ class WorkerPool implements FrameWorkers {
     const idleAt = this.idle.indexOf(w);
     if (idleAt >= 0) this.idle.splice(idleAt, 1);
     this.live = this.live.filter((x) => x !== w);
-    if (!this.broken) {
+    const frame = job?.frameIndex ?? -Infinity;
+    if (!this.broken || frame < this.brokenAt) {
       const at = job ? ` at frame ${job.frameIndex}` : '';
       this.broken = new DepthVideoError('WORKER', `a frame worker thread ${what}${at}`);
-      this.brokenAt = job?.frameIndex ?? -Infinity;
+      this.brokenAt = frame;
+    }
+    if (!this.live.length) {
+      // No worker left for the earlier frames still queued: the first of them is where the run stops.
+      const first = Math.min(...this.queue.map((j) => j.frameIndex));
+      if (first < this.brokenAt) {
+        this.broken = new DepthVideoError('WORKER', `the last frame worker thread ${what}, with frame ${first} still to do`);
+        this.brokenAt = first;
+      }
     }
     job?.reject(this.broken);
     const queued = this.queue.splice(0);
