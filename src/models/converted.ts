@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileS
 import { join } from 'node:path';
 import { convertCheckpoint, familyNamed, CONVERTER_VERSION, CONVERTER_VERSION_KEY, SOURCE_SHA256_KEY } from '../convert/index.js';
 import { readOnnxMetadata } from '../inference/generate/metadata.js';
+import { EXTERNAL_DATA_BYTES_KEY, externalDataPath } from '../inference/generate/onnx-writer.js';
 import { sha256File } from './download.js';
 
 /** Checkpoint files `--model` converts on first use (by extension; the content is checked when read). */
@@ -23,6 +24,8 @@ export interface ConvertedCacheOptions extends CheckpointChoice {
   /** One line for the user when a conversion starts, and the family's notes. */
   readonly onNote?: (line: string) => void;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Bytes of weights above which they go to `<model>.data` (as convertCheckpoint's; tests force it). */
+  readonly externalDataAbove?: number;
 }
 
 /**
@@ -56,13 +59,25 @@ async function checkpointSha256(checkpoint: string, indexPath: string): Promise<
   return sha256;
 }
 
-function isCurrent(onnx: string, sha256: string): boolean {
+/** Whether the cached model can be used as it is; else why it is converted again. */
+function cachedState(onnx: string, sha256: string): 'current' | 'missing' | 'outdated' | 'weights' {
+  let meta: Record<string, string>;
   try {
-    const meta = readOnnxMetadata(onnx);
-    return meta[SOURCE_SHA256_KEY] === sha256 && meta[CONVERTER_VERSION_KEY] === String(CONVERTER_VERSION);
+    meta = readOnnxMetadata(onnx);
   } catch {
-    return false; // missing or unreadable: convert again
+    return 'missing'; // missing or unreadable: convert again
   }
+  if (meta[SOURCE_SHA256_KEY] !== sha256 || meta[CONVERTER_VERSION_KEY] !== String(CONVERTER_VERSION)) return 'outdated';
+  const dataBytes = meta[EXTERNAL_DATA_BYTES_KEY];
+  if (dataBytes !== undefined) {
+    // Weights beside the model (large checkpoints): deleted or cut, onnxruntime would fail on them later.
+    try {
+      if (statSync(externalDataPath(onnx)).size !== Number(dataBytes)) return 'weights';
+    } catch {
+      return 'weights';
+    }
+  }
+  return 'current';
 }
 
 /**
@@ -88,9 +103,16 @@ export async function ensureConverted(checkpoint: string, opts: ConvertedCacheOp
   mkdirSync(opts.dir, { recursive: true });
   const sha256 = await checkpointSha256(checkpoint, join(opts.dir, 'sha256-index.json'));
   const onnx = join(opts.dir, convertedName(sha256, opts));
-  if (isCurrent(onnx, sha256)) return onnx;
-  opts.onNote?.(`converting ${checkpoint} to ONNX on first use (cached as ${onnx})`);
-  const result = await convertCheckpoint(checkpoint, { out: onnx, overwrite: true, sha256, family: opts.family, maxDepth: opts.maxDepth, onProgress: opts.onProgress });
+  const state = cachedState(onnx, sha256);
+  if (state === 'current') return onnx;
+  const why = {
+    missing: 'on first use',
+    outdated: 'again (the cached conversion is from another converter version)',
+    weights: `again (its weights file ${externalDataPath(onnx)} is missing or incomplete)`,
+  }[state];
+  opts.onNote?.(`converting ${checkpoint} to ONNX ${why} (cached as ${onnx})`);
+  const result = await convertCheckpoint(checkpoint, { out: onnx, overwrite: true, sha256, family: opts.family, maxDepth: opts.maxDepth, onProgress: opts.onProgress,
+    externalDataAbove: opts.externalDataAbove });
   opts.onNote?.(`converted: ${result.variant} (${result.chosenBy}), ${result.summary}, in ${result.seconds.toFixed(1)} s`);
   for (const note of result.notes) opts.onNote?.(note);
   return onnx;

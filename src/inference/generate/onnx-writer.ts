@@ -120,6 +120,13 @@ export function externalDataPath(path: string): string {
   return `${path}.data`;
 }
 
+/**
+ * Metadata key of a model whose weights are in externalDataPath(): that
+ * file's size in bytes, so that a cache can tell a missing or cut weights
+ * file from a whole one without opening onnxruntime.
+ */
+export const EXTERNAL_DATA_BYTES_KEY = 'depth_video.external_data_bytes';
+
 function tempName(path: string): string {
   return `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
 }
@@ -134,8 +141,10 @@ export async function writeModel(parts: GraphParts, path: string, opts: WriteMod
   const external = totalValueBytes > (opts.externalDataAbove ?? DEFAULT_EXTERNAL_DATA_ABOVE);
   const dataPath = externalDataPath(path);
   const placed = place(parts.initializers, external, basename(dataPath));
+  const last = placed[placed.length - 1];
+  const metadata = external && last ? { ...opts.metadata, [EXTERNAL_DATA_BYTES_KEY]: String(last.offset + last.valueBytes) } : opts.metadata;
 
-  const header = onnx.onnx.ModelProto.encode(modelHeader(opts)).finish();
+  const header = onnx.onnx.ModelProto.encode(modelHeader({ ...opts, metadata })).finish();
   const graphRest = onnx.onnx.GraphProto.encode({ name: parts.name, node: [...parts.nodes], input: [...parts.inputs], output: [...parts.outputs] }).finish();
   let graphLength = graphRest.length;
   for (const p of placed) {

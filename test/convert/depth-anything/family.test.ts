@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { RandomWeights } from '../../../src/inference/generate/dpt/weights.js';
 import { GraphBuilder } from '../../../src/inference/generate/graph.js';
 import { mulberry32 } from '../../../src/inference/generate/random.js';
 import { readOnnxMetadata } from '../../../src/inference/generate/metadata.js';
+import { EXTERNAL_DATA_BYTES_KEY } from '../../../src/inference/generate/onnx-writer.js';
 import { ensureConverted } from '../../../src/models/converted.js';
 import { caught } from '../../models/helpers.js';
 import { depthAnythingKeys, randomStateDict, VITL, VITS, type DaShape } from './state-dict.js';
@@ -112,6 +113,38 @@ describe('converted Depth-Anything models', () => {
       expect(readFileSync(`${out}.data`, 'utf8')).toBe('mine');
       expect(existsSync(out)).toBe(false);
     }
+  });
+});
+
+describe('the converted-model cache', () => {
+  it('converts again when the weights file beside a cached model is gone or cut, and says why', async () => {
+    const pth = join(dir, 'cache-weights', 'depth_anything_vits14.pth');
+    const cache = join(dir, 'cache-weights', 'converted');
+    mkdirSync(join(dir, 'cache-weights'), { recursive: true });
+    writeTorchCheckpoint(pth, [...randomStateDict(SMALL)].map(([key, t]) => ({ key, dtype: 'float32' as const, shape: t.shape, data: t.values })));
+    const run = async () => {
+      const notes: string[] = [];
+      const onnx = await ensureConverted(pth, { dir: cache, externalDataAbove: 1, onNote: (l) => notes.push(l) });
+      return { onnx, first: notes[0] ?? null };
+    };
+    const made = await run();
+    expect(made.first).toMatch(/ to ONNX on first use \(cached as /);
+    const data = `${made.onnx}.data`;
+    const bytes = statSync(data).size;
+    expect(readOnnxMetadata(made.onnx)[EXTERNAL_DATA_BYTES_KEY]).toBe(String(bytes));
+    expect((await run()).first).toBeNull();
+
+    rmSync(data);
+    const again = await run();
+    expect(again.first).toBe(`converting ${pth} to ONNX again (its weights file ${data} is missing or incomplete) (cached as ${made.onnx})`);
+    expect(statSync(data).size).toBe(bytes);
+
+    truncateSync(data, bytes - 4);
+    expect((await run()).first).toMatch(/ to ONNX again \(its weights file .* is missing or incomplete\)/);
+    expect(statSync(data).size).toBe(bytes);
+    const session = await ort.InferenceSession.create(made.onnx);
+    expect(session.outputNames.length).toBe(1);
+    await session.release();
   });
 });
 
