@@ -49,6 +49,7 @@ function photoDepth(run: RunOptions, io: CliIO, quiet: boolean, awaitRun: boolea
     checkpoint: run.checkpoint,
     spec: run.spec,
     onWarning: (line) => { if (!quiet) io.stderr.write(`warning: photo mode: ${line}\n`); },
+    onNote: (line) => { if (!quiet) io.stderr.write(`photo mode: ${line}\n`); },
   });
 }
 

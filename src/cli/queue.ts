@@ -129,6 +129,7 @@ export function registerQueueCommands(program: Command, io: CliIO, setExit: (cod
             onJobDone: (e) => log(`done   ${e.id} ${e.input} -> ${e.output}: ${counted(e.result.frames, 'frame')} in ${(e.result.wallMs / 1000).toFixed(1)} s${untrainedTag(e.result.untrained)}${e.result.damage ? `; ${e.result.damage}` : ''}`),
             onJobFailed: (e) => log(`failed ${e.id} ${e.input}: ${e.message} (${e.retry ? 'will be retried' : 'no more retries'})`),
             onJobReturned: (e) => log(`back   ${e.id} ${e.input}: stopped and put back on the queue`),
+            onNote: (line) => log(line),
             onWarning: (line) => {
               // While Redis is away every reconnection attempt of every connection complains; once in 30 s is enough.
               const now = Date.now();

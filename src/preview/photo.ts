@@ -130,6 +130,8 @@ export interface PhotoModelOptions {
   /** The run's preprocessing overrides (--size, --mean, …). */
   readonly spec?: Partial<PreprocessSpec>;
   readonly onWarning?: (line: string) => void;
+  /** What is being done that takes a while (a checkpoint converted on first use). */
+  readonly onNote?: (line: string) => void;
   /**
    * A live run will share its model (share): photos sent while it loads wait
    * for it rather than load a second copy, which would take the run's cores
@@ -196,7 +198,7 @@ export class PhotoDepth {
     if (this.closed) return Promise.reject(new DepthVideoError('USAGE', 'the preview is shutting down'));
     const o = this.opts;
     // One thread: on the CPU the live run's inference keeps the others.
-    this.session ??= resolveModel(o.model, { allowDownload: o.allowDownload, checkpoint: o.checkpoint, onWarning: o.onWarning })
+    this.session ??= resolveModel(o.model, { allowDownload: o.allowDownload, checkpoint: o.checkpoint, onWarning: o.onWarning, onNote: o.onNote })
       .then((r) => DepthSession.open(r.path, { threads: 1, device: o.device, spec: o.spec, onWarning: o.onWarning }));
     this.session.catch(() => { this.session = null; });
     return this.session;

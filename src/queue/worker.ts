@@ -34,6 +34,8 @@ export interface WorkerHooks {
   /** Stopped on a signal: the job went back to the queue, whole. */
   onJobReturned?(e: WorkerEvent): void;
   onWarning?(line: string): void;
+  /** What is being done that takes a while, e.g. a checkpoint converted on first use (not a warning). */
+  onNote?(line: string): void;
 }
 
 export interface WorkerOptions {
@@ -75,7 +77,7 @@ class SessionPool {
       for (const [k, s] of this.sessions) {
         if (s.users === 0) { this.sessions.delete(k); void s.session.then((x) => x.close(), () => undefined); }
       }
-      const session = openSession(o, { allowDownload: this.allowDownload, signal, onWarning: this.hooks?.onWarning });
+      const session = openSession(o, { allowDownload: this.allowDownload, signal, onWarning: this.hooks?.onWarning, onNote: this.hooks?.onNote });
       slot = { session, users: 0 };
       this.sessions.set(key, slot);
       session.then((s) => this.hooks?.onModel?.(s.model), () => this.sessions.delete(key));

@@ -9,6 +9,8 @@ import type { JobProgress, JobResult } from '../../src/queue/jobs.js';
 import { BIN, decodeVideo, errorLine, makeClip, ROOT, runCli, tempDir } from '../helpers/media.js';
 import { startRedis, type RedisServer } from '../../src/bench/local-redis.js';
 import { requireProgram } from '../helpers/prerequisites.js';
+import { writeTorchCheckpoint } from '../../src/convert/checkpoint/index.js';
+import { randomEntries } from '../convert/midas/state-dict.js';
 
 const redisServer = requireProgram('/usr/bin/redis-server', 'apt-get install redis-server');
 
@@ -21,8 +23,8 @@ interface Worker {
 }
 
 /** A worker process with short lock and stall intervals, so a dead worker's job comes back within seconds. */
-function startWorker(url: string, name: string): Worker {
-  const proc = spawn(process.execPath, [BIN, 'worker', '--redis', url, '--name', name, '--lock-duration', '3000', '--stalled-interval', '1000'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+function startWorker(url: string, name: string, env: NodeJS.ProcessEnv = process.env): Worker {
+  const proc = spawn(process.execPath, [BIN, 'worker', '--redis', url, '--name', name, '--lock-duration', '3000', '--stalled-interval', '1000'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const w: Worker = { proc, log: '', exited: new Promise((res) => proc.on('close', (code) => res(code))) };
   proc.stderr!.on('data', (d: Buffer) => { w.log += d.toString(); });
   return w;
@@ -184,6 +186,28 @@ redisServer.describe('BullMQ queue on a real redis-server', () => {
     // Neither a partial output nor a temporary file stays behind.
     expect(listAll(out)).toEqual([]);
     await job!.remove();
+  }, 180_000);
+
+  it('a job whose model is a checkpoint: the worker logs its conversion as what it does, not as a warning', async () => {
+    const dir = tempDir('dv-queue-ckpt-');
+    mkdirSync(join(dir, 'in'));
+    const clip = makeClip(join(dir, 'in', 'ckpt.mp4'), `testsrc2=size=64x48:rate=10:duration=${FRAMES / 10}`);
+    const ckpt = join(dir, 'dpt_small.pt');
+    writeTorchCheckpoint(ckpt, randomEntries({ encoder: 'vit', embedDim: 64, depth: 12, grid: 4, features: 16, maps: [8, 16, 32, 32] }, 4));
+    const w = startWorker(redis.url, 'D', { ...process.env, DEPTH_VIDEO_MODELS: join(dir, 'models') });
+    workers.push(w);
+    try {
+      await until('worker D', () => /waiting for jobs/.test(w.log), 60_000);
+      const e = await runCli(['enqueue', clip, '--redis', redis.url, '--out-dir', join(dir, 'out'), '--model', ckpt, '-q']);
+      expect(e.stderr).toMatch(/enqueue: 1 added/);
+      await until('the job done on D', () => logged(w.log, 'done').includes(clip), 120_000);
+      expect(w.log).toMatch(new RegExp(`^\\S+ converting ${ckpt.replace(/[.]/g, '\\.')} to ONNX on first use \\(cached as ${join(dir, 'models', 'converted').replace(/[.]/g, '\\.')}/[0-9a-f]{64}\\.onnx\\)$`, 'm'));
+      expect(w.log).toMatch(/^\S+ converted: midas-dpt-base-64 \(from the keys and shapes\)/m);
+      expect(w.log).not.toMatch(/warning: (converting|converted)/);
+    } finally {
+      w.proc.kill('SIGINT');
+      await w.exited;
+    }
   }, 180_000);
 });
 
