@@ -13,7 +13,7 @@ import { padToEven } from '../render/layout.js';
 import { normalizeDepth } from '../render/normalize.js';
 import { FfmpegEncoder, needsEvenSize } from '../sinks/encoder.js';
 import { readDepth16, readRaw, readRecording, type FrameRecord, type LoadedRecording, type RecordingSegment } from '../sinks/recorder/index.js';
-import { cameraModelProblem, DEFAULT_CAMERA, type CameraModel } from '../render/unproject.js';
+import { cameraModelProblem, DEFAULT_CAMERA, unprojectMetres, type CameraModel } from '../render/unproject.js';
 import { writeFileAtomic } from '../sinks/atomic-file.js';
 import { encodePly, framePath, isFramePattern, plyComments, pointCloudPositions } from '../sinks/point-cloud.js';
 import { fileSource } from '../sources/file-source.js';
@@ -248,6 +248,11 @@ async function replayPointClouds(abs: string, rec: LoadedRecording, opts: Replay
   if (!input) problems.push(`the recorded input ${inputPath ?? '(unknown)'} is not a file here: points are coloured by the ${opts.colormap} colour map`);
   const lut = getColormap(opts.colormap);
   const model = { label: manifest.model?.name ?? '?', untrained: manifest.model?.untrained ?? false };
+  // A metric model's recorded raw output is metres: points go there, as the live point-cloud sink puts them.
+  const metric = manifest.model?.output === 'metric-depth';
+  if (metric && rec.frames.some((f) => f.raw === undefined)) {
+    problems.push('the model gives metric depth, but frames without a raw .npy (record with --record-format float32 or both) are placed by --depth-range');
+  }
   let positions: Float32Array | undefined;
   let file: Buffer | undefined;
   try {
@@ -256,8 +261,12 @@ async function replayPointClouds(abs: string, rec: LoadedRecording, opts: Replay
       const matches = frame && frame.width === f.width && frame.height === f.height;
       if (input && !matches) problems.push(`frame ${f.index} is not in ${inputPath} at ${f.width}x${f.height}: coloured by the colour map`);
       const rgb = matches ? frame.data : applyColormap(unit, lut, undefined, opts.invert);
-      positions = pointCloudPositions(unit, f.width, f.height, camera, positions);
-      file = encodePly(positions, rgb, f.width * f.height, plyComments(camera, f.width, f.height, `${abs} frame ${f.index}`, model), file);
+      const metres = metric && f.raw !== undefined ? readRaw(abs, f) : null;
+      if (!positions || positions.length < f.width * f.height * 3) positions = new Float32Array(f.width * f.height * 3);
+      positions = metres
+        ? unprojectMetres(metres, f.width, f.height, camera.fovDeg, positions)
+        : pointCloudPositions(unit, f.width, f.height, camera, positions);
+      file = encodePly(positions, rgb, f.width * f.height, plyComments(camera, f.width, f.height, `${abs} frame ${f.index}`, model, metres !== null), file);
       await writeFileAtomic(framePath(opts.out, f.index), file);
     });
   } finally {

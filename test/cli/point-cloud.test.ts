@@ -8,6 +8,7 @@ import { ensureGeneratedModel } from '../../src/inference/generate/index.js';
 import { encodePngRgb8 } from '../../src/preview/photo.js';
 import { depthFromInverse, focalLength } from '../../src/render/unproject.js';
 import { encodePly, framePath, framePatternRegExp, isFramePattern } from '../../src/sinks/point-cloud.js';
+import { readRaw, readRecording } from '../../src/sinks/recorder/index.js';
 import { FFMPEG } from '../helpers/media.js';
 import { decodeGray16, decodeRgb, makeClip, runCli, tempDir } from '../record/helpers.js';
 
@@ -227,6 +228,45 @@ describe('point clouds (.ply)', () => {
       const single = runCli(['replay', rec, '--out', join(dir, 'one.ply')]);
       expect(single.code).toBe(1);
       expect(single.stderr).toMatch(/give a pattern such as/);
+    });
+
+    it("replay of a metric model's recording places points at the recorded metres, as the live run does", async () => {
+      const metric = join(dir, 'metric-video.onnx');
+      writeFileSync(metric, Buffer.concat([buildAnalyticModel(), metadataField('depth_video.output', 'metric-depth')]));
+      const rec = join(dir, 'rec-metric');
+      const recorded = runCli([clip, '--model', metric, '--sync', '--record', rec, '--record-format', 'both', '-q']);
+      expect(recorded.code, recorded.stderr).toBe(0);
+      const out = join(dir, 'replayed-metric', '%03d.ply');
+      mkdirSync(join(dir, 'replayed-metric'));
+      const r = runCli(['replay', rec, '--out', out, '--depth-range', '0.5:4', '--fov', '50']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).not.toMatch(/--depth-range/);
+      const { frames } = await readRecording(rec);
+      const f = focalLength(W, 50);
+      for (let i = 0; i < N; i++) {
+        const metres = readRaw(rec, frames[i]!);
+        const ply = readPly(framePath(out, i));
+        let worst = 0;
+        for (let y = 0; y < H; y++) {
+          for (let x = 0; x < W; x++) {
+            const k = y * W + x;
+            const d = metres[k]!;
+            const want = [((x + 0.5 - W / 2) / f) * d, ((H / 2 - (y + 0.5)) / f) * d, -d];
+            for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(ply.xyz[k * 3 + c]! - want[c]!));
+          }
+        }
+        expect(worst, `frame ${i}`).toBeLessThan(1e-6);
+        expect(ply.comments.join('\n')).toMatch(/metric depth in metres/);
+      }
+
+      // Without the raw output only the normalised depth is left: placed by --depth-range, and said so.
+      const rec16 = join(dir, 'rec-metric16');
+      expect(runCli([clip, '--model', metric, '--sync', '--record', rec16, '-q']).code).toBe(0);
+      mkdirSync(join(dir, 'replayed-metric16'));
+      const r16 = runCli(['replay', rec16, '--out', join(dir, 'replayed-metric16', '%03d.ply'), '--depth-range', '0.5:4']);
+      expect(r16.code, r16.stderr).toBe(0);
+      expect(r16.stderr).toMatch(/the model gives metric depth, but frames without a raw \.npy \(record with --record-format float32 or both\) are placed by --depth-range/);
+      expect(readPly(join(dir, 'replayed-metric16', '000.ply')).comments.join('\n')).toMatch(/dmin/);
     });
   });
 });
