@@ -14,6 +14,7 @@ import { equalizeHistogram } from '../render/equalize.js';
 import { DepthRenderer } from '../render/renderer.js';
 import { encodePng16, pngChunk } from '../sinks/recorder/png16.js';
 import type { ColormapName, PreprocessSpec, RgbImage } from '../types.js';
+import { depthFractions } from './depth-fine.js';
 import { previewDepth } from './protocol.js';
 
 /** Default upload limit of the photo page: big enough for a phone's full-size JPEG. */
@@ -111,7 +112,8 @@ export interface PhotoResult {
   /** Normalised depth (1 = near), 16-bit grayscale PNG. */
   readonly grayPng16: Buffer;
   /** V (0 = far, 255 = near) at most PHOTO_GRID_MAX_WIDTH wide, for the page's 3D view. */
-  readonly grid: { readonly width: number; readonly height: number; readonly indices: Uint8Array };
+  /** The 3D view's depth: indices, and the fractions they dropped (depth-fine.ts). */
+  readonly grid: { readonly width: number; readonly height: number; readonly indices: Uint8Array; readonly fractions: Uint8Array };
   readonly inferenceMs: number;
   /** Where the photo was inferred, e.g. `cpu` or `webgpu (…)`. */
   readonly device: string;
@@ -222,7 +224,9 @@ export class PhotoDepth {
     // Rendered without equalisation first: the 3D grid needs V itself.
     const renderer = new DepthRenderer({ ...settings, highContrast: false, layout: 'depth', stabilize: 'off', stabilizeWindow: 1 }, spec.outputInterpolation, spec.outputAlignCorners, false, m.model.output);
     const d = renderer.renderDepth(r.depth, img.width, img.height);
-    const grid = previewDepth(d.unit, img.width, img.height, false, PHOTO_GRID_MAX_WIDTH);
+    const g = previewDepth(d.unit, img.width, img.height, false, PHOTO_GRID_MAX_WIDTH);
+    // Fractions at every pixel of the grid: the page's mesh of a photo may read any of them.
+    const grid = { width: g.width, height: g.height, indices: g.indices, fractions: depthFractions(g.values, g.indices, g.width, g.height, 1, false, new Uint8Array(g.indices.length)) };
     let { unit, depthRgb } = d;
     if (settings.highContrast) {
       unit = equalizeHistogram(unit, 1024, unit);

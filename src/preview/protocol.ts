@@ -25,7 +25,7 @@ export interface PreviewDepthBuffers {
  * frame instead of 2 MB. With `reuse` (a live run, every frame) nothing is
  * allocated and the indices are valid until the next call.
  */
-export function previewDepth(unit: Float32Array, width: number, height: number, invert: boolean, maxWidth = PREVIEW_MAX_WIDTH, reuse?: PreviewDepthBuffers): { width: number; height: number; indices: Uint8Array } {
+export function previewDepth(unit: Float32Array, width: number, height: number, invert: boolean, maxWidth = PREVIEW_MAX_WIDTH, reuse?: PreviewDepthBuffers): { width: number; height: number; indices: Uint8Array; values: Float32Array } {
   const { width: w, height: h, step } = previewSize(width, height, maxWidth);
   const n = w * h;
   let kept = unit;
@@ -37,7 +37,7 @@ export function previewDepth(unit: Float32Array, width: number, height: number, 
   const indices = reuse && reuse.indices.length >= n ? reuse.indices : new Uint8Array(n);
   if (reuse) reuse.indices = indices;
   colormapIndices(kept.subarray(0, n), invert, indices);
-  return { width: w, height: h, indices: indices.subarray(0, n) };
+  return { width: w, height: h, indices: indices.subarray(0, n), values: kept.subarray(0, n) };
 }
 
 /**
@@ -71,6 +71,11 @@ export interface FrameHeader {
   readonly inferred: boolean;
   /** Depth parts: the indices are far = 255 (--invert), so V = 1 - index/255. */
   readonly inverted?: boolean;
+  /**
+   * Depth parts to a viewer with a 3D view open: the payload is the indices
+   * followed by their fractions at the 3D mesh's pixels (depth-fine.ts).
+   */
+  readonly fine?: boolean;
   readonly stats: PreviewStats;
 }
 
@@ -131,7 +136,9 @@ export type ClientMessage =
   | { readonly type: 'schedule'; readonly mode: ScheduleMode }
   | { readonly type: 'record'; readonly on: boolean }
   | { readonly type: 'stop' }
-  | { readonly type: 'ping'; readonly t: number };
+  | { readonly type: 'ping'; readonly t: number }
+  /** This viewer's 3D view opened or closed: depth with or without fractions (depth-fine.ts). */
+  | { readonly type: 'depth3d'; readonly on: boolean };
 
 export function encodeFrameMessage(header: FrameHeader, payload: Uint8Array): Buffer {
   const json = Buffer.from(JSON.stringify(header), 'utf8');
@@ -171,6 +178,8 @@ export function parseClientMessage(raw: string): ClientMessage | null {
       return typeof o.t === 'number' && Number.isFinite(o.t) ? { type: 'ping', t: o.t } : null;
     case 'record':
       return typeof o.on === 'boolean' ? { type: 'record', on: o.on } : null;
+    case 'depth3d':
+      return typeof o.on === 'boolean' ? { type: 'depth3d', on: o.on } : null;
     case 'schedule':
       return o.mode === 'async' || o.mode === 'sync' ? { type: 'schedule', mode: o.mode } : null;
     case 'render': {

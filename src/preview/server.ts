@@ -59,7 +59,9 @@ export interface PreviewServer {
    * `yieldSlot` (camera pictures) leaves one of a client's slots free, so a
    * viewer that falls behind skips pictures before it skips depth.
    */
-  broadcastFrame(msg: Buffer, opts?: { readonly yieldSlot?: boolean }): BroadcastResult;
+  broadcastFrame(msg: Buffer, opts?: { readonly yieldSlot?: boolean; readonly fine?: Buffer }): BroadcastResult;
+  /** Clients with a 3D view open: the depth's sender makes `fine` (msg with fractions, depth-fine.ts) only when there are any. */
+  readonly fineClients: number;
   broadcast(m: ServerMessage): void;
   close(): Promise<void>;
 }
@@ -68,6 +70,8 @@ interface Client {
   readonly ws: WebSocket;
   pending: number;
   alive: boolean;
+  /** Its 3D view is open: depth frames come with their fractions (depth-fine.ts). */
+  fine: boolean;
 }
 
 export function isLoopback(host: string): boolean {
@@ -91,7 +95,13 @@ function unprojectFile(): string {
   return existsSync(here) ? here : join(packageRoot, 'dist', 'render', 'unproject.js');
 }
 
-/** What the server hands out by path: files of the page, plus the two modules it imports from elsewhere. */
+/** The 3D views' finer depth (depth-fine.ts), as compiled: it imports nothing either. */
+function depthFineFile(): string {
+  const here = fileURLToPath(new URL('./depth-fine.js', import.meta.url));
+  return existsSync(here) ? here : join(packageRoot, 'dist', 'preview', 'depth-fine.js');
+}
+
+/** What the server hands out by path: files of the page, plus the modules it imports from elsewhere. */
 function staticFiles(staticDir: string): Record<string, { path: string; type: string; cache?: string }> {
   const page = (file: string, type: string) => ({ path: join(staticDir, file), type });
   const three = threeDir();
@@ -107,6 +117,7 @@ function staticFiles(staticDir: string): Record<string, { path: string; type: st
     // Browsers ask for /favicon.ico whatever the page says; the same picture answers.
     '/favicon.ico': page('favicon.svg', SVG),
     '/lib/unproject.js': { path: unprojectFile(), type: JS },
+    '/lib/depth-fine.js': { path: depthFineFile(), type: JS },
     '/vendor/three.module.js': vendor('three.module.js'),
     '/vendor/three.core.js': vendor('three.core.js'),
   };
@@ -203,7 +214,7 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
       sendJson(res, 200, {
         width: r.width, height: r.height, kind: r.kind, inferenceMs: r.inferenceMs, device: r.device, untrained: r.untrained,
         color: r.colorPng.toString('base64'), gray16: r.grayPng16.toString('base64'),
-        grid: { width: r.grid.width, height: r.grid.height, indices: Buffer.from(r.grid.indices).toString('base64') },
+        grid: { width: r.grid.width, height: r.grid.height, indices: Buffer.from(r.grid.indices).toString('base64'), fractions: Buffer.from(r.grid.fractions).toString('base64') },
       });
     } catch (e) {
       sendJson(res, 422, { error: errorText(e) });
@@ -289,7 +300,7 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
   });
 
   wss.on('connection', (ws: WebSocket) => {
-    const c: Client = { ws, pending: 0, alive: true };
+    const c: Client = { ws, pending: 0, alive: true, fine: false };
     clients.add(c);
     ws.on('pong', () => { c.alive = true; });
     ws.on('message', (data: RawData, isBinary: boolean) => {
@@ -297,6 +308,7 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
       if (!m) { logOnce('garbage', 'preview: ignored a malformed message from a browser (further ones are ignored silently)'); return; }
       // A client that sends pings and never reads gets no pongs, rather than a growing queue of them.
       if (m.type === 'ping') { sendControl(c, JSON.stringify({ type: 'pong', t: m.t } satisfies ServerMessage)); return; }
+      if (m.type === 'depth3d') { c.fine = m.on; return; }
       try { opts.onMessage?.(m); } catch (e) { logOnce(`handler:${errorText(e)}`, `preview: a control failed: ${errorText(e)}`); }
     });
     ws.on('error', (e) => { logOnce(`wserr:${e.message}`, `preview: dropped a client that sent invalid WebSocket data (${e.message})`); ws.terminate(); });
@@ -355,20 +367,26 @@ export async function startPreviewServer(opts: PreviewServerOptions = {}): Promi
     port,
     get clientCount() { return clients.size; },
     clientBacklogs: () => [...clients].map((c) => c.ws.bufferedAmount),
-    broadcastFrame(msg: Buffer, o = {}): BroadcastResult {
+    broadcastFrame(msg: Buffer, o: { readonly yieldSlot?: boolean; readonly fine?: Buffer } = {}): BroadcastResult {
       const limit = o.yieldSlot ? MAX_CLIENT_QUEUE - 1 : MAX_CLIENT_QUEUE;
       let sent = 0;
       let skipped = 0;
       for (const c of clients) {
+        const m = c.fine && o.fine ? o.fine : msg;
         // A slow viewer skips frames; nothing piles up for it beyond its socket buffer.
-        if (c.ws.readyState !== WebSocket.OPEN || c.pending >= limit || c.ws.bufferedAmount > limit * msg.length) {
+        if (c.ws.readyState !== WebSocket.OPEN || c.pending >= limit || c.ws.bufferedAmount > limit * m.length) {
           skipped++;
           continue;
         }
-        safeSend(c, msg);
+        safeSend(c, m);
         sent++;
       }
       return { sent, skipped };
+    },
+    get fineClients() {
+      let n = 0;
+      for (const c of clients) if (c.fine) n++;
+      return n;
     },
     broadcast(m: ServerMessage) {
       const s = JSON.stringify(m);

@@ -6,7 +6,8 @@ import { pictureOf } from '../render/yuv-to-rgb.js';
 import type { FrameImage, VideoFrame } from '../types.js';
 import { JpegEncoder } from './jpeg-encoder.js';
 import { DEFAULT_UPLOAD_LIMIT, type PhotoDepth } from './photo.js';
-import { colormapTables, encodeFrameMessage, previewDepth, previewSize, type ClientMessage, type PreviewDepthBuffers, type HelloMessage, type PreviewStats, type RenderState } from './protocol.js';
+import { depthFractions, meshStep } from './depth-fine.js';
+import { colormapTables, encodeFrameMessage, previewDepth, previewSize, type ClientMessage, type FrameHeader, type PreviewDepthBuffers, type HelloMessage, type PreviewStats, type RenderState } from './protocol.js';
 import { InputBudget, RateMeter, type InputBudgetOptions } from './rates.js';
 import type { PreviewServer } from './server.js';
 
@@ -133,14 +134,27 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
 
   // The message is a copy: the indices can be overwritten by the next depth.
   const depthBuffers: PreviewDepthBuffers = { kept: new Float32Array(0), indices: new Uint8Array(0) };
+  let finePayload = new Uint8Array(0);
   const sendDepth = (s: PreviewServer, out: OutputFrame) => {
-    const { width, height, indices } = previewDepth(out.depth.unit, out.depth.width, out.depth.height, render.invert, undefined, depthBuffers);
+    const { width, height, indices, values } = previewDepth(out.depth.unit, out.depth.width, out.depth.height, render.invert, undefined, depthBuffers);
     const now = performance.now();
     const age = now - out.frame.captureTime;
-    s.broadcastFrame(encodeFrameMessage({
+    const header: FrameHeader = {
       type: 'frame', part: 'depth', index: out.frame.index, width, height,
       ageMs: age, depthAgeMs: age, captureTime: out.frame.captureTime, inferred: true, inverted: render.invert, stats: stats(),
-    }, indices));
+    };
+    let fine: Buffer | undefined;
+    if (s.fineClients > 0) {
+      // Only for viewers with a 3D view open: the indices, then the fractions at the mesh's pixels.
+      const n = indices.length;
+      const step = meshStep(width);
+      const bytes = n + Math.ceil(width / step) * Math.ceil(height / step);
+      if (finePayload.length !== bytes) finePayload = new Uint8Array(bytes);
+      finePayload.set(indices);
+      depthFractions(values, indices, width, height, step, render.invert, finePayload.subarray(n));
+      fine = encodeFrameMessage({ ...header, fine: true }, finePayload);
+    }
+    s.broadcastFrame(encodeFrameMessage(header, indices), { fine });
   };
 
   const state = () => ({ render, schedule: opts.control.schedule.value, recording });

@@ -72,6 +72,8 @@ chromiumPresent.describe('the live page in Chromium: 3D view, photos, stop', () 
   const UPLOAD_LIMIT = 1024 * 1024;
   // The depth is flipped (near <-> far) while this is set: the picture stays, the geometry changes.
   let flipDepth = false;
+  // While this is set the depth is a left-to-right ramp: smooth, with more columns than 8-bit levels.
+  let rampDepth = false;
   const dir = tempDir('dv-page-');
 
   beforeAll(async () => {
@@ -87,6 +89,7 @@ chromiumPresent.describe('the live page in Chromium: 3D view, photos, stop', () 
       wrapInfer: (infer) => async (f) => {
         const r = await infer(f);
         if (flipDepth) for (let i = 0; i < r.depth.data.length; i++) r.depth.data[i] = 1 - r.depth.data[i]!;
+        if (rampDepth) for (let i = 0; i < r.depth.data.length; i++) r.depth.data[i] = (i % r.depth.width) / (r.depth.width - 1);
         return r;
       },
     });
@@ -168,6 +171,22 @@ chromiumPresent.describe('the live page in Chromium: 3D view, photos, stop', () 
     expect(nonBlank(png)).toBeGreaterThan(0.3);
     // The still scene keeps the same view: the file is the canvas.
     expect(meanDiff(png, shown)).toBeLessThan(3);
+  });
+
+  it('the 3D view gets the depth finer than its 256 colour levels: a smooth ramp is not terraced', async () => {
+    rampDepth = true;
+    try {
+      // The page asked for fractions when its 3D view opened (on by default); the 320 mesh columns of a ramp then all differ.
+      await page.waitForFunction(() => Number(document.getElementById('view3d-canvas')!.dataset.levels ?? 0) > 300, undefined, { timeout: 30_000 });
+      // Closed and opened again: indices alone while closed, and the fractions again once open.
+      await page.uncheck('#show3d');
+      await page.check('#show3d');
+      const n = await frames3d(page, 'view3d-canvas');
+      await page.waitForFunction((n) => Number(document.getElementById('view3d-canvas')!.dataset.frames) > n + 2, n);
+      expect(Number(await page.evaluate(() => document.getElementById('view3d-canvas')!.dataset.levels))).toBeGreaterThan(300);
+    } finally {
+      rampDepth = false;
+    }
   });
 
   /** A 400x240 photo: red grows to the right, green downwards. */

@@ -1,5 +1,6 @@
 // depth-video preview page: plain ES modules, no build step.
 import { DEFAULT_D_MAX, DEFAULT_D_MIN, DEFAULT_FOV_DEG } from '/lib/unproject.js';
+import { fineIndexValues, meshStep } from '/lib/depth-fine.js';
 import { DepthView } from './view3d.js';
 
 // The page's state stays in this closure.
@@ -109,13 +110,23 @@ import { DepthView } from './view3d.js';
     depthCtx.putImageData(depthImage, 0, 0);
   }
 
+  let fineValues = new Float32Array(0);
   function onDepth(header, payload, receivedAt) {
-    if (payload.length !== header.width * header.height) return;
-    depth = { width: header.width, height: header.height, indices: payload };
+    const n = header.width * header.height;
+    const step = meshStep(header.width);
+    if (payload.length !== n + (header.fine ? Math.ceil(header.width / step) * Math.ceil(header.height / step) : 0)) return;
+    const indices = payload.subarray(0, n);
+    depth = { width: header.width, height: header.height, indices };
     paintDepth();
     if ($('show3d').checked) {
+      // With the 3D view open the server adds each index's dropped fraction: no 256-level terraces.
+      let values = indices;
+      if (header.fine) {
+        if (fineValues.length !== n) fineValues = new Float32Array(n);
+        values = fineIndexValues(indices, payload.subarray(n), header.width, header.height, step, fineValues);
+      }
       // The indices say near = 255 unless the colours are inverted.
-      view('live')?.setDepth(payload, header.width, header.height, header.inverted ? -1 / 255 : 1 / 255, header.inverted ? 1 : 0);
+      view('live')?.setDepth(values, header.width, header.height, header.inverted ? -1 / 255 : 1 / 255, header.inverted ? 1 : 0);
     }
     framesDrawn++;
     // The server's age at send + half a round trip + colouring here: no clock sync needed.
@@ -177,7 +188,11 @@ import { DepthView } from './view3d.js';
   function connect() {
     ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
     ws.binaryType = 'arraybuffer';
-    ws.onopen = () => setStatus('connected', 'live');
+    ws.onopen = () => {
+      setStatus('connected', 'live');
+      // A reconnected page with its 3D view open asks for the finer depth again.
+      if ($('show3d').checked) send({ type: 'depth3d', on: true });
+    };
     ws.onmessage = (ev) => {
       if (typeof ev.data !== 'string') {
         const receivedAt = performance.now();
@@ -265,7 +280,10 @@ import { DepthView } from './view3d.js';
     for (const v of Object.values(views)) if (v) v.setModel(model3d);
   }
   for (const id of ['d-min', 'd-max', 'fov', 'remove-plane']) $(id).addEventListener('input', model3dChange);
-  $('show3d').addEventListener('change', () => applyState(settings, null, recording));
+  $('show3d').addEventListener('change', () => {
+    send({ type: 'depth3d', on: $('show3d').checked });
+    applyState(settings, null, recording);
+  });
   for (const f of document.querySelectorAll('.view3d')) f.addEventListener('pointerenter', () => { lastView = f.dataset.view; });
   function save3d(name) {
     const v = views[name];
@@ -359,7 +377,9 @@ import { DepthView } from './view3d.js';
     $('photo-result').hidden = false;
     const v = view('photo');
     if (v) {
-      v.setDepth(base64Bytes(body.grid.indices), body.grid.width, body.grid.height, 1 / 255, 0);
+      const indices = base64Bytes(body.grid.indices);
+      const { width: gw, height: gh } = body.grid;
+      v.setDepth(fineIndexValues(indices, base64Bytes(body.grid.fractions), gw, gh, 1, new Float32Array(indices.length)), gw, gh, 1 / 255, 0);
       try {
         // WebGL cannot flip an ImageBitmap on upload: it comes flipped instead.
         const bmp = await createImageBitmap(file, { imageOrientation: 'flipY' });

@@ -2,9 +2,7 @@
 // The depth-to-3D conversion is the one the PLY writer uses (/lib/unproject.js).
 import * as THREE from '/vendor/three.module.js';
 import { depthFromInverse, fitInversePlane, gridSize, sampleInverse, subtractInversePlane, unprojectGrid } from '/lib/unproject.js';
-
-/** Widest mesh: a 640-pixel depth gives a 320x180 grid (115k triangles), light enough for software GL. */
-const MAX_COLS = 320;
+import { meshStep } from '/lib/depth-fine.js';
 
 export class DepthView {
   /**
@@ -84,8 +82,9 @@ export class DepthView {
   }
 
   /**
-   * New depth: bytes of V (scale 1/255, offset 0) or far-is-bright bytes
-   * (scale -1/255, offset 1), width x height.
+   * New depth: colour-table index values of V (scale 1/255, offset 0) or far-is-bright
+   * ones (scale -1/255, offset 1), width x height: the indices themselves, or with
+   * their fractions (/lib/depth-fine.js) for a smooth mesh.
    */
   setDepth(values, width, height, scale, offset) {
     this.depth = { values, width, height, scale, offset };
@@ -112,11 +111,16 @@ export class DepthView {
   rebuild() {
     const d = this.depth;
     if (!d) return;
-    const step = Math.max(1, Math.ceil(d.width / MAX_COLS));
+    // The server sends fractions for exactly these pixels (depth-fine.ts).
+    const step = meshStep(d.width);
     const { cols, rows } = gridSize(d.width, d.height, step);
     if (!this.grid || this.grid.cols !== cols || this.grid.rows !== rows || this.grid.width !== d.width || this.grid.height !== d.height) this.makeMesh(cols, rows, step, d.width, d.height);
     const g = this.grid;
     sampleInverse(d.values, d.width, d.height, step, d.scale, d.offset, g.v);
+    // Distinct depths along the top row: 256 at most from indices alone, more with their fractions (tests read it).
+    const levels = new Set();
+    for (let x = 0; x < cols; x++) levels.add(g.v[x]);
+    this.canvas.dataset.levels = String(levels.size);
     if (this.model.removePlane) {
       const plane = fitInversePlane(g.v, cols, rows);
       if (plane) subtractInversePlane(g.v, cols, rows, plane);
