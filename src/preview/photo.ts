@@ -111,8 +111,7 @@ export interface PhotoResult {
   readonly colorPng: Buffer;
   /** Normalised depth (1 = near), 16-bit grayscale PNG. */
   readonly grayPng16: Buffer;
-  /** V (0 = far, 255 = near) at most PHOTO_GRID_MAX_WIDTH wide, for the page's 3D view. */
-  /** The 3D view's depth: indices, and the fractions they dropped (depth-fine.ts). */
+  /** V (0 = far, 255 = near) at most PHOTO_GRID_MAX_WIDTH wide, for the page's 3D view, with the fractions the indices dropped (depth-fine.ts). */
   readonly grid: { readonly width: number; readonly height: number; readonly indices: Uint8Array; readonly fractions: Uint8Array };
   readonly inferenceMs: number;
   /** Where the photo was inferred, e.g. `cpu` or `webgpu (…)`. */
