@@ -34,5 +34,24 @@ export function slope(points: ReadonlyArray<{ x: number; y: number }>): number {
   return num / den;
 }
 
+/**
+ * Theil-Sen slope: the median of the slopes between every two points. RSS
+ * moves in allocator-sized steps, and on a loaded machine one late step can
+ * tilt a least-squares line by more than a bound; a steady leak tilts most
+ * pairs, so it still shows in full.
+ */
+export function medianSlope(points: ReadonlyArray<{ x: number; y: number }>): number {
+  const s: number[] = [];
+  for (let i = 0; i < points.length; i++) {
+    for (let j = i + 1; j < points.length; j++) {
+      const dx = points[j]!.x - points[i]!.x;
+      if (dx !== 0) s.push((points[j]!.y - points[i]!.y) / dx);
+    }
+  }
+  s.sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 export const KB = 1024;
 export const MB = 1024 * 1024;
