@@ -15,15 +15,15 @@ import { counted } from '../count.js';
  * next to nothing (the analytic model, run at the 672x384 a DPT-sized
  * network would get for a 16:9 frame, so preprocessing and upsampling are as
  * in real use), against ffmpeg decoding and encoding the same clip alone
- * with the same encoder settings. What is left between the two is the
- * pipeline's own cost: the JS stages, the RGB frames on the pipes, ffmpeg's
- * conversion of decoded frames to RGB.
+ * with the same encoder settings.
  *
- * The depth video is not the clip, and costs the encoder a different amount:
+ * The gap between the two is not all the pipeline's own cost: the depth
+ * video is not the clip, and costs the encoder a different amount. So
  * "ffmpeg's share" runs the ffmpeg work of the pipeline with no JS at all
- * (decode to raw, encode the pipeline's own output from raw), so that the
- * JS stages' cost is the gap between the pipeline and that share, and the
- * ratio against ffmpeg alone has a known best case.
+ * (decode to raw yuv420p, encode the pipeline's own output from raw): the
+ * JS stages, the frames on the pipes and node's start-up are the gap
+ * between the pipeline and that share, and the share is the best the ratio
+ * against ffmpeg alone could be.
  *
  * Every run is a separate process (the CLI, or ffmpeg) timed from the
  * outside, with its CPU time (all threads and child processes) from this
