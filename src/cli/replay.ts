@@ -13,7 +13,7 @@ import { padToEven } from '../render/layout.js';
 import { normalizeDepth } from '../render/normalize.js';
 import { FfmpegEncoder, needsEvenSize } from '../sinks/encoder.js';
 import { readDepth16, readRaw, readRecording, type FrameRecord, type LoadedRecording, type RecordingSegment } from '../sinks/recorder/index.js';
-import { cameraModelProblem, DEFAULT_CAMERA, unprojectMetres, type CameraModel } from '../render/unproject.js';
+import { cameraModelProblem, DEFAULT_CAMERA, type CameraModel } from '../render/unproject.js';
 import { writeFileAtomic } from '../sinks/atomic-file.js';
 import { encodePly, framePath, isFramePattern, plyComments, pointCloudPositions } from '../sinks/point-cloud.js';
 import { fileSource } from '../sources/file-source.js';
@@ -262,10 +262,7 @@ async function replayPointClouds(abs: string, rec: LoadedRecording, opts: Replay
       if (input && !matches) problems.push(`frame ${f.index} is not in ${inputPath} at ${f.width}x${f.height}: coloured by the colour map`);
       const rgb = matches ? frame.data : applyColormap(unit, lut, undefined, opts.invert);
       const metres = metric && f.raw !== undefined ? readRaw(abs, f) : null;
-      if (!positions || positions.length < f.width * f.height * 3) positions = new Float32Array(f.width * f.height * 3);
-      positions = metres
-        ? unprojectMetres(metres, f.width, f.height, camera.fovDeg, positions)
-        : pointCloudPositions(unit, f.width, f.height, camera, positions);
+      positions = pointCloudPositions(unit, f.width, f.height, camera, positions, metres);
       file = encodePly(positions, rgb, f.width * f.height, plyComments(camera, f.width, f.height, `${abs} frame ${f.index}`, model, metres !== null), file);
       await writeFileAtomic(framePath(opts.out, f.index), file);
     });

@@ -41,11 +41,15 @@ export function depthFractions(
   return out;
 }
 
-/** The indices in index units (-0.5 .. 255.5), refined by their fractions at the mesh's pixels: what the 3D views displace by. */
+/**
+ * Index and fraction as one value in index units (-0.5 .. 255.5), what the
+ * 3D views displace by, written at the mesh's pixels only: those are all
+ * the views read (sampleInverse with the same step), and the other entries
+ * of `out` are left as they are rather than copied every frame.
+ */
 export function fineIndexValues(
   indices: ArrayLike<number>, fractions: ArrayLike<number>, width: number, height: number, step: number, out: Float32Array,
 ): Float32Array {
-  for (let k = 0; k < indices.length; k++) out[k] = indices[k]!;
   const cols = Math.ceil(width / step);
   const rows = Math.ceil(height / step);
   for (let gy = 0, k = 0; gy < rows; gy++) {

@@ -92,12 +92,15 @@ export function plyComments(m: CameraModel, width: number, height: number, sourc
 }
 
 /**
- * Positions of every pixel of a normalised depth map (V, 0..1, near = 1).
- * `positions` is reused when it is large enough.
+ * Positions of every pixel of a normalised depth map (V, 0..1, near = 1),
+ * or, for a metric model, of its distances in `metres` (then V and the
+ * camera's dMin/dMax are not used). `positions` is reused when it is large enough.
  */
-export function pointCloudPositions(unit: Float32Array, width: number, height: number, m: CameraModel, positions?: Float32Array): Float32Array {
+export function pointCloudPositions(
+  unit: Float32Array, width: number, height: number, m: CameraModel, positions?: Float32Array, metres?: ArrayLike<number> | null,
+): Float32Array {
   const out = positions && positions.length >= width * height * 3 ? positions : new Float32Array(width * height * 3);
-  return unprojectGrid(unit, width, height, width, height, 1, m, out);
+  return metres ? unprojectMetres(metres, width, height, m.fovDeg, out) : unprojectGrid(unit, width, height, width, height, 1, m, out);
 }
 
 export interface PointCloudSinkOptions {
@@ -136,10 +139,7 @@ export function pointCloudSink(opts: PointCloudSinkOptions): FrameSink & { reado
       const { width, height } = out.frame;
       const raw = opts.metric ? out.raw : null;
       if (opts.metric && !raw) throw new DepthVideoError('PIPELINE_CONFIG', 'internal: a metric point cloud got no raw depth');
-      if (!positions || positions.length < width * height * 3) positions = new Float32Array(width * height * 3);
-      positions = raw
-        ? unprojectMetres(raw, width, height, opts.camera.fovDeg, positions)
-        : pointCloudPositions(out.depth.unit, width, height, opts.camera, positions);
+      positions = pointCloudPositions(out.depth.unit, width, height, opts.camera, positions, raw);
       const comments = plyComments(opts.camera, width, height, ctx?.inputPath ?? ctx?.source.label ?? 'input', ctx?.model ?? { label: '?', untrained: false }, raw !== null);
       // The frame's pixels are only valid during write(): encode before awaiting.
       file = encodePly(positions, frameAsRgb(out.frame, rgb).data, width * height, comments, file);

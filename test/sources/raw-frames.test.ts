@@ -34,6 +34,16 @@ function feed(kind: 'fifo' | 'pipe', frameBytes: number, total: number, maxSlots
 for (const kind of ['fifo', 'pipe'] as const) {
   describe(`raw frame reader (${kind})`, () => {
     let tmp: string;
+    /** Closes the reader, kills its writer: no frame after the `frames` already reported, no end event, no FIFO left. */
+    const closeAndKill = async (f: ReturnType<typeof feed>, frames: number) => {
+      f.reader.close();
+      f.child.kill('SIGKILL');
+      await new Promise((r) => f.child.once('close', r));
+      await settle();
+      expect(f.frames.length).toBe(frames);
+      expect(f.ended()).toBeNull();
+      if (kind === 'fifo') expect(readdirSync(tmp)).toEqual([]);
+    };
     let saved: string | undefined;
     beforeAll(() => {
       // The FIFO goes to the temporary folder: a private one shows that nothing is left there.
@@ -90,24 +100,11 @@ for (const kind of ['fifo', 'pipe'] as const) {
       f.reader.allow(1);
       await settle();
       expect(f.frames.length).toBe(1);
-      f.reader.close();
-      f.child.kill('SIGKILL');
-      await new Promise((r) => f.child.once('close', r));
-      await settle();
-      expect(f.frames.length).toBe(1);
-      expect(f.ended()).toBeNull();
-      if (kind === 'fifo') expect(readdirSync(tmp)).toEqual([]);
+      await closeAndKill(f, 1);
     });
 
     it('closed before anything was read (even before the thread opened the FIFO): nothing is reported, nothing left behind', async () => {
-      const f = feed(kind, 1000, 10 * 1000, 2);
-      f.reader.close();
-      f.child.kill('SIGKILL');
-      await new Promise((r) => f.child.once('close', r));
-      await settle();
-      expect(f.frames.length).toBe(0);
-      expect(f.ended()).toBeNull();
-      if (kind === 'fifo') expect(readdirSync(tmp)).toEqual([]);
+      await closeAndKill(feed(kind, 1000, 10 * 1000, 2), 0);
     });
 
     it("ffmpegSource: the frames are ffmpeg's own bytes, with their pts", async () => {
