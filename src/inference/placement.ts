@@ -53,7 +53,7 @@ export function cpuFallbackNodes(profile: readonly unknown[]): FallbackNode[] {
 /**
  * The one-line report, e.g. `webgpu has no kernel for 1 node, which
  * onnxruntime runs on the CPU, copying its data across every frame:
- * MeanVarianceNormalization (n_head.normalise)`; null when there is none.
+ * MeanVarianceNormalization (n_mvn)`; null when there is none.
  */
 export function fallbackReport(device: string, nodes: readonly FallbackNode[]): string | null {
   if (!nodes.length) return null;

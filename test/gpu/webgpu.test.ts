@@ -61,9 +61,10 @@ webgpu.describe(`--device webgpu (${webgpuStatus})`, () => {
     if (summary.device.adapter?.software) {
       expect(gpu.stderr.split('\n').filter((l) => l.startsWith('warning: --device webgpu: the adapter is ') && l.endsWith('a software renderer running on the CPU, expect it to be slower than --device cpu'))).toHaveLength(1);
     }
-    // dpt-tiny's head normalises with MeanVarianceNormalization, which WebGPU lacks: reported once.
-    expect(summary.device.cpuFallback).toEqual([{ op: 'MeanVarianceNormalization', node: 'n_head.normalise' }]);
-    expect(gpu.stderr.match(/has no kernel for/g)).toHaveLength(1);
+    // Every float node of the default model runs on the GPU (its head's
+    // normalisation is spelled out in ops WebGPU has): nothing to report.
+    expect(summary.device.cpuFallback).toEqual([]);
+    expect(gpu.stderr).not.toContain('has no kernel for');
 
     const cpu = await runCli([...common, '--out', cpuOut, '--device', 'cpu']);
     expect(cpu.code, cpu.stderr).toBe(0);
