@@ -5,7 +5,10 @@
 #      the CPU provider's on a 1080p clip;
 #   2. the 1080p --sync pipeline against bare WebGPU session.run, dpt-tiny;
 #   3. the same with the ViT-S/14 graph (dpt-vits14-518);
-#   4. the ceiling (analytic model) on all of the machine's cores.
+#   4. where each thread of a 1080p ceiling run spends its time (V8 CPU
+#      profiles, summed by function: src/bench/profile-summary.ts);
+#   5. the ceiling (analytic model) on all of the machine's cores, with
+#      ffmpeg's share of the pipeline from 1 core to all.
 # Run from the project root after `npm run build`; every result also goes to
 # $OUT (default /tmp/gpu-bench). Models are generated (untrained) on the spot.
 set -uo pipefail
@@ -14,8 +17,8 @@ mkdir -p "$OUT"
 export DEPTH_VIDEO_MODELS=${DEPTH_VIDEO_MODELS:-/tmp/gpu-bench-models}
 W=$(mktemp -d)
 # DRY=1: the same steps, tiny and short, to check the script on a machine without a GPU.
-CLIP=1920x1080; N=10; SMALL=(); CEIL=()
-[ -n "${DRY:-}" ] && { CLIP=160x90; N=3; SMALL=(--quick --size 64 --frames 10); CEIL=(--quick); }
+CLIP=1920x1080; N=10; SMALL=(); CEIL=(); PN=300
+[ -n "${DRY:-}" ] && { CLIP=160x90; N=3; SMALL=(--quick --size 64 --frames 10); CEIL=(--quick); PN=20; }
 step() { echo; echo "=== $1 ($(date +%T))"; }
 ff() { node -e "import('./dist/ffmpeg/binary.js').then(m => process.stdout.write(m.ffmpegPath()))"; }
 FF=$(ff)
@@ -23,7 +26,7 @@ FF=$(ff)
 step "device and agreement"
 "$FF" -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=$CLIP:rate=30 -frames:v $N -c:v libx264 -preset veryfast -pix_fmt yuv420p "$W/clip.mp4"
 for dev in auto webgpu cpu; do
-  timeout 60 node bin/depth-video.js "$W/clip.mp4" --out "$W/$dev.mkv" --model dpt-tiny --device $dev --sync --lossless --colormap gray --json \
+  timeout 40 node bin/depth-video.js "$W/clip.mp4" --out "$W/$dev.mkv" --model dpt-tiny --device $dev --sync --lossless --colormap gray --json \
     > "$OUT/agree-$dev.json" 2> "$W/$dev.err"; echo "--device $dev: exit $?"
   grep -E '^(device|warning)' "$W/$dev.err" | head -5
   node -e "const s=JSON.parse(require('fs').readFileSync('$OUT/agree-$dev.json','utf8'));console.log(JSON.stringify({device:s.device,frames:s.frames,meanMs:s.meanMs,fps:s.fps}))" 2>/dev/null
@@ -40,8 +43,15 @@ timeout 170 node dist/bench/main.js --device webgpu --model dpt-tiny --only pipe
 step "dpt-vits14-518 on webgpu: 1080p pipeline vs bare"
 timeout 120 node dist/bench/main.js --device webgpu --model dpt-vits14-518 --only pipeline --frames 40 "${SMALL[@]}" 2>&1 | tee "$OUT/bench-vits14.txt"
 
+step "threads of a 1080p ceiling run ($PN frames, analytic model, $(nproc) cores)"
+"$FF" -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=$CLIP:rate=30 -frames:v $PN -c:v libx264 -preset veryfast -pix_fmt yuv420p "$W/ceil.mp4"
+timeout 45 node --cpu-prof --cpu-prof-dir="$OUT/profile" bin/depth-video.js "$W/ceil.mp4" --out "$W/ceil-depth.mp4" --model analytic \
+  --size 384 --keep-aspect --multiple-of 32 --sync --no-audio --json -q > "$OUT/profile-run.json"; echo "exit $?"
+node -e "const s=JSON.parse(require('fs').readFileSync('$OUT/profile-run.json','utf8'));console.log(JSON.stringify({fps:s.fps,workers:s.workers,meanMs:s.meanMs}))"
+node dist/bench/profile-summary.js "$OUT/profile" $PN | tee "$OUT/profile.txt"
+
 step "ceiling on $(nproc) cores"
-timeout 130 node dist/bench/main.js --only ceiling "${CEIL[@]}" 2>&1 | tee "$OUT/bench-ceiling.txt"
+timeout 150 node dist/bench/main.js --only ceiling "${CEIL[@]}" 2>&1 | tee "$OUT/bench-ceiling.txt"
 
 step "done"
 rm -rf "$W"

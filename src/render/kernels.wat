@@ -22,7 +22,7 @@
   ;; normalizeDepth does: no cancellation when lo is large against hi - lo.
   ;; With $clamp set, each result is clamped to [0, 1] with NaN going to 0
   ;; (normalizeDepth's rule), so upsampling and normalising take one pass.
-  (func (export "columns")
+  (func $columns (export "columns")
     (param $src i32) (param $width i32) (param $outH i32) (param $dst i32)
     (param $idx i32) (param $wts i32) (param $offset f32) (param $scale f32) (param $clamp i32)
     (local $y i32) (local $rowBytes i32) (local $vecEnd i32) (local $t i32) (local $u i32)
@@ -109,7 +109,7 @@
   ;; into that row (index * 16). Rows whose $rowUsed byte is 0 are skipped
   ;; (downscaling reads only the rows the vertical taps touch). The source
   ;; must be followed by at least one readable byte.
-  (func (export "rowsRgb")
+  (func $rowsRgb (export "rowsRgb")
     (param $src i32) (param $inW i32) (param $rows i32) (param $dst i32) (param $outW i32)
     (param $idx i32) (param $wts i32) (param $rowUsed i32) (param $row i32)
     (local $y i32) (local $x i32) (local $s i32)
@@ -141,7 +141,7 @@
   ;; those of the RGB frame ffmpeg would have sent. $coef: cy yOffset vr ub ug vg
   ;; as i32. Four pixels per step: $row needs room for inW rounded up to 4
   ;; pixels, and the planes must be followed by 16 readable bytes.
-  (func (export "rowsYuv")
+  (func $rowsYuv (export "rowsYuv")
     (param $yp i32) (param $up i32) (param $vp i32) (param $inW i32) (param $rows i32) (param $dst i32) (param $outW i32)
     (param $idx i32) (param $wts i32) (param $rowUsed i32) (param $row i32) (param $coef i32)
     (local $y i32) (local $x i32) (local $ys i32) (local $cs i32) (local $o i32)
@@ -229,7 +229,7 @@
 
     ;; Horizontal pass of a float plane: `rows` rows of `inW` floats into rows
   ;; of `outW`. $idx holds byte offsets of source samples within a row (index * 4).
-  (func (export "rowsF32")
+  (func $rowsF32 (export "rowsF32")
     (param $src i32) (param $inW i32) (param $rows i32) (param $dst i32) (param $outW i32)
     (param $idx i32) (param $wts i32)
     (local $y i32) (local $x i32) (local $s i32) (local $d i32) (local $t i32) (local $u i32)
@@ -259,7 +259,7 @@
 ;; Smallest and largest of n floats, NaN skipped, written as two f32 at
   ;; $out. pmin/pmax keep the accumulator when the sample is NaN (the compare
   ;; is false); +-Infinity are counted here and filtered by the caller.
-  (func (export "range") (param $src i32) (param $n i32) (param $out i32)
+  (func $range (export "range") (param $src i32) (param $n i32) (param $out i32)
     (local $i i32) (local $end i32) (local $lo v128) (local $hi v128) (local $v v128)
     (local $mn f32) (local $mx f32) (local $s f32) (local $a f32) (local $b f32)
     (local.set $lo (v128.const f32x4 inf inf inf inf))
@@ -293,7 +293,7 @@
   ;; floor(clamp(invert ? 1 - v : v, 0, 1) * 255 + 0.5), NaN -> 0. The sums
   ;; are in f64, as the TypeScript rule computes them, so the indices agree
   ;; exactly (in f32, v * 255 + 0.5 can round across a .5 boundary).
-  (func (export "indices") (param $src i32) (param $n i32) (param $dst i32) (param $invert i32)
+  (func $indices (export "indices") (param $src i32) (param $n i32) (param $dst i32) (param $invert i32)
     (local $i i32) (local $end i32) (local $lo v128) (local $hi v128) (local $v v128) (local $s f64)
     (local.set $end (i32.and (local.get $n) (i32.const -4)))
     (block $done
@@ -335,7 +335,7 @@
   ;; picture of `w` x `h`): the Y plane by table lookup ($tabY: 256 bytes),
   ;; and for each pixel pair the Q6 chroma (tabU[a] + tabU[b] + 128 << 16 +
   ;; 1 << 9) >> 10 into the i32 rows at $cu/$cv ($tabU/$tabV: 256 i32 each).
-  (func (export "yuvRowsFromIndices")
+  (func $yuvRowsFromIndices (export "yuvRowsFromIndices")
     (param $idx i32) (param $n i32) (param $tabY i32) (param $tabU i32) (param $tabV i32)
     (param $dstY i32) (param $cu i32) (param $cv i32)
     (local $i i32) (local $a i32) (local $b i32) (local $c i32)
@@ -360,7 +360,7 @@
 
   ;; The same first pass from packed RGB24 (`n` pixels, rows of even width):
   ;; $coef holds the Q15 matrix as 9 i32 (RY GY BY RU GU BU RV GV BV).
-  (func (export "yuvRowsFromRgb")
+  (func $yuvRowsFromRgb (export "yuvRowsFromRgb")
     (param $rgb i32) (param $n i32) (param $coef i32) (param $dstY i32) (param $cu i32) (param $cv i32)
     (local $i i32) (local $p i32) (local $r i32) (local $g i32) (local $b i32) (local $r1 i32) (local $g1 i32) (local $b1 i32) (local $c i32)
     (block $done
@@ -409,7 +409,7 @@
   ;; into h / 2 rows of bytes at $dst; output row j is
   ;; (sum_k taps[k] * row clamp(2j - 3 + k) + 1 << 17) >> 18, clamped to
   ;; 0..255 ($taps: 8 i32). Four samples per instruction.
-  (func (export "chromaColumns") (param $src i32) (param $cw i32) (param $h i32) (param $taps i32) (param $dst i32)
+  (func $chromaColumns (export "chromaColumns") (param $src i32) (param $cw i32) (param $h i32) (param $taps i32) (param $dst i32)
     (local $j i32) (local $k i32) (local $y i32) (local $x i32) (local $rowBytes i32) (local $vecEnd i32) (local $d i32)
     (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32) (local $r4 i32) (local $r5 i32) (local $r6 i32) (local $r7 i32)
     (local $acc v128) (local $s i32)
@@ -475,7 +475,7 @@
   ;; than 6; the absolute depth changes of still samples are summed when
   ;; finite. Writes the still count (i32), the finite count (i32) and the sum
   ;; (f64, at $out + 8); four samples at a time, the sum in two f64x2 lanes.
-  (func (export "flickerPair") (param $prevUnit i32) (param $prevRgb i32) (param $unit i32) (param $rgb i32) (param $n i32) (param $out i32)
+  (func $flickerPair (export "flickerPair") (param $prevUnit i32) (param $prevRgb i32) (param $unit i32) (param $rgb i32) (param $n i32) (param $out i32)
     (local $i i32) (local $o i32) (local $a v128) (local $b v128) (local $still v128) (local $d v128) (local $ok v128)
     (local $nStill v128) (local $nOk v128) (local $sum v128) (local $e f64) (local $total f64)
     (block $done
