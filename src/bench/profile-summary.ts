@@ -82,7 +82,7 @@ export function summarizeProfile(p: CpuProfile, main: boolean, top = 12): Thread
  * CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is the main one.
  */
 export function summarizeDir(dir: string, top = 12): ThreadSummary[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
   return files
     .map((f) => ({ thread: Number(f.split('.').at(-3)), profile: JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile }))
     .sort((a, b) => a.thread - b.thread)

@@ -140,12 +140,17 @@ export type ClientMessage =
   /** This viewer's 3D view opened or closed: depth with or without fractions (depth-fine.ts). */
   | { readonly type: 'depth3d'; readonly on: boolean };
 
-export function encodeFrameMessage(header: FrameHeader, payload: Uint8Array): Buffer {
+/** The header, then the payload's parts one after the other (copied once, into the message). */
+export function encodeFrameMessage(header: FrameHeader, ...payload: Uint8Array[]): Buffer {
   const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const out = Buffer.allocUnsafe(4 + json.length + payload.length);
+  let at = 4 + json.length;
+  const out = Buffer.allocUnsafe(payload.reduce((n, p) => n + p.length, at));
   out.writeUInt32LE(json.length, 0);
   json.copy(out, 4);
-  out.set(payload, 4 + json.length);
+  for (const p of payload) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 

@@ -134,7 +134,7 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
 
   // The message is a copy: the indices can be overwritten by the next depth.
   const depthBuffers: PreviewDepthBuffers = { kept: new Float32Array(0), indices: new Uint8Array(0) };
-  let finePayload = new Uint8Array(0);
+  let fractions = new Uint8Array(0);
   const sendDepth = (s: PreviewServer, out: OutputFrame) => {
     const { width, height, indices, values } = previewDepth(out.depth.unit, out.depth.width, out.depth.height, render.invert, undefined, depthBuffers);
     const now = performance.now();
@@ -146,13 +146,10 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
     let fine: Buffer | undefined;
     if (s.fineClients > 0) {
       // Only for viewers with a 3D view open: the indices, then the fractions at the mesh's pixels.
-      const n = indices.length;
       const step = meshStep(width);
-      const bytes = n + Math.ceil(width / step) * Math.ceil(height / step);
-      if (finePayload.length !== bytes) finePayload = new Uint8Array(bytes);
-      finePayload.set(indices);
-      depthFractions(values, indices, width, height, step, render.invert, finePayload.subarray(n));
-      fine = encodeFrameMessage({ ...header, fine: true }, finePayload);
+      const bytes = Math.ceil(width / step) * Math.ceil(height / step);
+      if (fractions.length !== bytes) fractions = new Uint8Array(bytes);
+      fine = encodeFrameMessage({ ...header, fine: true }, indices, depthFractions(values, indices, width, height, step, render.invert, fractions));
     }
     s.broadcastFrame(encodeFrameMessage(header, indices), { fine });
   };

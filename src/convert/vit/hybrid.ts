@@ -1,5 +1,5 @@
 import { float } from '../../inference/generate/graph.js';
-import { weight, type Ctx } from '../../inference/generate/dpt/layers.js';
+import { standardize, weight, type Ctx } from '../../inference/generate/dpt/layers.js';
 import type { ResNetConfig } from './config.js';
 
 /**
@@ -55,10 +55,7 @@ const STD_CONV_EPS = 1e-8;
 function stdConvSame(ctx: Ctx, x: string, name: string, inC: number, outC: number, k: number, stride: number): string {
   const g = ctx.g;
   const w = weight(ctx, { name: `${name}.weight`, dims: [outC, inC, k, k], init: { std: Math.sqrt(2 / (inC * k * k)) } });
-  const axes = { axes: [1, 2, 3], keepdims: 1 };
-  const centred = g.op('Sub', [w, g.op('ReduceMean', [w], axes)]);
-  const variance = g.op('ReduceMean', [g.op('Mul', [centred, centred])], axes);
-  const standardised = g.op('Div', [centred, g.op('Sqrt', [g.op('Add', [variance, g.constF([STD_CONV_EPS], [])])])], undefined, `${name}.std`);
+  const standardised = standardize(ctx, w, [1, 2, 3], STD_CONV_EPS, `${name}.std`);
   return g.op('Conv', [x, standardised], { kernel_shape: [k, k], strides: [stride, stride], auto_pad: 'SAME_UPPER' }, name);
 }
 

@@ -19,7 +19,7 @@ export { readOnnxMetadata } from './metadata.js';
  * Bump when a generator change alters the bytes of an existing recipe, so
  * models cached on disk are rebuilt instead of silently going stale.
  */
-export const GENERATOR_VERSION = 3;
+export const GENERATOR_VERSION = 4;
 
 /**
  * Rounds of 512x512 MatMul in `analytic-slow`. Each costs ~2.5 ms of CPU

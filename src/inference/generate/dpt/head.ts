@@ -1,4 +1,4 @@
-import { conv, relu, resizeTo, spatialShape, upsample, weight, type Ctx } from './layers.js';
+import { conv, relu, resizeTo, spatialShape, standardize, upsample, weight, type Ctx } from './layers.js';
 
 export interface HeadConfig {
   /** Channels coming in from the finest fusion block (MiDaS's head_features_1). */
@@ -18,8 +18,8 @@ export interface HeadConfig {
   readonly output: { readonly kind: 'relu' } | { readonly kind: 'sigmoid'; readonly maxDepth: number } | { readonly kind: 'calibrated' };
 }
 
-/** ONNX MeanVarianceNormalization's epsilon, added to the standard deviation. */
-const MVN_EPS = 1e-9;
+/** Keeps a flat map (variance 0) finite, and is far below any variance that is not. */
+const NORMALISE_EPS = 1e-9;
 
 /**
  * Monocular depth head (paper section 3, "Monocular depth estimation"):
@@ -43,13 +43,10 @@ export function depthHead(ctx: Ctx, h: HeadConfig, path: string, image: string):
   if (h.output.kind === 'relu') out = relu(ctx, d);
   else if (h.output.kind === 'sigmoid') out = g.op('Mul', [g.op('Sigmoid', [d]), g.constF([h.output.maxDepth], [])], undefined, 'head.metres');
   else {
-    // MeanVarianceNormalization spelled out: the WebGPU provider has no
-    // kernel for that op, and onnxruntime would run it on the CPU, copying
-    // the map off the GPU and back every frame.
-    const axes = { axes: [0, 2, 3], keepdims: 1 };
-    const centred = g.op('Sub', [d, g.op('ReduceMean', [d], axes, 'head.normalise.mean')]);
-    const variance = g.op('ReduceMean', [g.op('Mul', [centred, centred])], axes, 'head.normalise.variance');
-    const normalised = g.op('Div', [centred, g.op('Add', [g.op('Sqrt', [variance]), g.constF([MVN_EPS], [])])], undefined, 'head.normalise');
+    // Not ONNX's MeanVarianceNormalization: the WebGPU provider has no
+    // kernel for it, and onnxruntime would run it on the CPU, copying the
+    // map off the GPU and back every frame.
+    const normalised = standardize(ctx, d, [0, 2, 3], NORMALISE_EPS, 'head.normalise');
     const scale = weight(ctx, { name: 'head.affine.scale', dims: [1], init: { fill: 1 } });
     const shift = weight(ctx, { name: 'head.affine.shift', dims: [1], init: { fill: 2.5 } });
     out = relu(ctx, g.op('Add', [g.op('Mul', [normalised, scale]), shift], undefined, 'head.affine'));

@@ -52,6 +52,19 @@ export function layerNorm(ctx: Ctx, x: string, name: string, dim: number, eps = 
   return applyLayerNorm(ctx, x, layerNormParams(ctx, name, dim), eps);
 }
 
+/**
+ * (x - mean) / sqrt(variance + eps) over `axes`, the variance biased (as
+ * batch, group and weight standardisation compute it), in ops every
+ * execution provider has; `name` names the division.
+ */
+export function standardize(ctx: Ctx, x: string, axes: readonly number[], eps: number, name?: string): string {
+  const g = ctx.g;
+  const over = { axes: [...axes], keepdims: 1 };
+  const centred = g.op('Sub', [x, g.op('ReduceMean', [x], over)]);
+  const variance = g.op('ReduceMean', [g.op('Mul', [centred, centred])], over);
+  return g.op('Div', [centred, g.op('Sqrt', [g.op('Add', [variance, g.constF([eps], [])])])], undefined, name);
+}
+
 /** Exact (erf) GELU, as ViT uses; opset 17 has no Gelu op, onnxruntime fuses this pattern. */
 export function gelu(ctx: Ctx, x: string): string {
   const g = ctx.g;
