@@ -81,21 +81,24 @@ redisServer.describe('BullMQ queue on a real redis-server', () => {
     const bad = join(dir, 'fast', 'bad.mp4');
     writeFileSync(bad, 'not a video at all\n'.repeat(20));
 
+    // Everything is enqueued before any worker runs: the third enqueue must meet
+    // the slow job unfinished, and with a worker already on it the job could
+    // finish first on a loaded machine (CI once saw "1 skipped (output exists)").
+    const enqueueSlow = ['enqueue', join(dir, 'slow'), '--redis', redis.url, '--out-dir', join(out, 'slow'), '--model', 'analytic-slow'];
+    const enqueueFast = ['enqueue', join(dir, 'fast'), '--redis', redis.url, '--out-dir', join(out, 'fast'), '--model', 'analytic'];
+    const e1 = await runCli(enqueueSlow);
+    expect(e1.code, e1.stderr).toBe(0);
+    expect(e1.stderr).toMatch(/enqueue: 1 added, 0 already queued/);
+    const e2 = await runCli(enqueueFast);
+    expect(e2.stderr).toMatch(/enqueue: 6 added, 0 already queued/);
+    // Other options, same output: no second job may write it while the first is unfinished.
+    const e3 = await runCli([...enqueueSlow, '--invert']);
+    expect(e3.stderr).toMatch(/enqueue: 0 added, 1 already queued/);
+
     const workers2 = [startWorker(redis.url, 'A'), startWorker(redis.url, 'B')];
     try {
-      await until('both workers', () => workers2.every((w) => /waiting for jobs/.test(w.log)), 60_000);
-
-      const enqueueSlow = ['enqueue', join(dir, 'slow'), '--redis', redis.url, '--out-dir', join(out, 'slow'), '--model', 'analytic-slow'];
-      const enqueueFast = ['enqueue', join(dir, 'fast'), '--redis', redis.url, '--out-dir', join(out, 'fast'), '--model', 'analytic'];
-      const e1 = await runCli(enqueueSlow);
-      expect(e1.code, e1.stderr).toBe(0);
-      expect(e1.stderr).toMatch(/enqueue: 1 added, 0 already queued/);
-      const e2 = await runCli(enqueueFast);
-      expect(e2.stderr).toMatch(/enqueue: 6 added, 0 already queued/);
-      // Other options, same output: no second job may write it while the first is unfinished.
-      const e3 = await runCli([...enqueueSlow, '--invert']);
-      expect(e3.stderr).toMatch(/enqueue: 0 added, 1 already queued/);
-
+      // No wait for both to be ready: the first one up takes the slow job at
+      // once, and the poll below must already be watching it.
       // Kill the slow job's worker once it has rendered some, not all, of the frames.
       let holder: string | null = null;
       await until('the slow job in progress', async () => {
