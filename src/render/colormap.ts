@@ -1,5 +1,6 @@
 import type { ColormapName } from '../types.js';
 import { decodeTable, PUBLISHED_TABLES_HEX, type PublishedTableName } from './colormap-data.js';
+import { wasmColormapIndices } from './kernels.js';
 
 /**
  * Convention: the tool colours normalised inverse depth, 1 = nearest, and
@@ -120,6 +121,7 @@ export function colormapIndices(unit: Float32Array, invert = false, out?: Uint8A
   const n = unit.length;
   if (out !== undefined && out.length < n) throw new RangeError(`colormapIndices: out holds ${out.length} bytes, needs ${n}`);
   const dst = out === undefined ? new Uint8Array(n) : out;
+  if (wasmColormapIndices(unit, invert, dst)) return dst;
   if (invert) for (let i = 0; i < n; i++) dst[i] = lutIndex(1 - unit[i]);
   else for (let i = 0; i < n; i++) dst[i] = lutIndex(unit[i]);
   return dst;

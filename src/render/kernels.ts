@@ -19,7 +19,7 @@ interface KernelExports {
   rowsF32(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number): void;
   range(src: number, n: number, out: number): void;
   indices(src: number, n: number, dst: number, invert: number): void;
-  yuvRowsFromIndices(idx: number, n: number, tabY: number, tabU: number, tabV: number, dstY: number, cu: number, cv: number): void;
+  yuvRowsFromPairs(idx: number, n: number, tabYY: number, tabUV: number, dstY: number, cu: number, cv: number): void;
   yuvRowsFromRgb(rgb: number, n: number, coef: number, dstY: number, cu: number, cv: number): void;
   chromaColumns(src: number, cw: number, h: number, taps: number, dst: number): void;
   flickerPair(prevUnit: number, prevRgb: number, unit: number, rgb: number, n: number, out: number): void;
@@ -114,8 +114,9 @@ function tapRegions(m: Layout, x4: Taps4, y4: Taps4): { readonly xi: number; rea
   };
 }
 
-function put(buf: ArrayBuffer, at: number, data: Int32Array | Float32Array | Uint8Array): void {
+function put(buf: ArrayBuffer, at: number, data: Int32Array | Float32Array | Uint16Array | Uint8Array): void {
   if (data instanceof Int32Array) new Int32Array(buf, at, data.length).set(data);
+  else if (data instanceof Uint16Array) new Uint16Array(buf, at, data.length).set(data);
   else if (data instanceof Float32Array) new Float32Array(buf, at, data.length).set(data);
   else new Uint8Array(buf, at, data.length).set(data);
 }
@@ -301,9 +302,8 @@ export function wasmColormapToYuv420p(
 
 interface YuvRegions {
   readonly idx: number;
-  readonly tabY: number;
-  readonly tabU: number;
-  readonly tabV: number;
+  readonly tabYY: number;
+  readonly tabUV: number;
   readonly taps: number;
   readonly cu: number;
   readonly cv: number;
@@ -315,7 +315,7 @@ function yuvRegions(m: Layout, w: number, h: number): YuvRegions {
   const n = w * h;
   const bytes = yuv420pSize(w, h);
   return {
-    idx: m.alloc(n), tabY: m.alloc(256), tabU: m.alloc(1024), tabV: m.alloc(1024), taps: m.alloc(32),
+    idx: m.alloc(n), tabYY: m.alloc(65536 * 2), tabUV: m.alloc(65536 * 4), taps: m.alloc(32),
     cu: m.alloc(n * 2), cv: m.alloc(n * 2), dst: m.alloc(bytes), bytes,
   };
 }
@@ -347,10 +347,9 @@ function indicesToYuv(
     }
   }
   if (outHeight > height) new Uint8Array(buf).copyWithin(r.idx + height * outWidth, r.idx + (height - 1) * outWidth, r.idx + height * outWidth);
-  put(buf, r.tabY, table.y);
-  put(buf, r.tabU, table.u);
-  put(buf, r.tabV, table.v);
-  k.yuvRowsFromIndices(r.idx, outWidth * outHeight, r.tabY, r.tabU, r.tabV, r.dst, r.cu, r.cv);
+  put(buf, r.tabYY, table.pairY);
+  put(buf, r.tabUV, table.pairUV);
+  k.yuvRowsFromPairs(r.idx, outWidth * outHeight, r.tabYY, r.tabUV, r.dst, r.cu, r.cv);
   chromaPlanes(k, buf, r.cu, r.cv, r.taps, r.dst, outWidth, outHeight, tables.taps);
   out.set(new Uint8Array(buf, r.dst, r.bytes));
 }
@@ -389,6 +388,20 @@ export function wasmRenderYuv420p(
   resamplePlane(k, buf, plane, depth, inW, inH, width, height, { lo, hi });
   unitOut.set(new Float32Array(buf, plane.out, width * height));
   indicesToYuv(k, buf, plane.out, width, height, table, tables, invert, outWidth, outHeight, regions, out);
+  return true;
+}
+
+/** colormap.ts's colormapIndices in the kernels (the same indices, bit for bit); false when they are unavailable. */
+export function wasmColormapIndices(unit: Float32Array, invert: boolean, out: Uint8Array): boolean {
+  const k = wasmKernels();
+  if (!k) return false;
+  const m = new Layout();
+  const src = m.alloc(unit.byteLength);
+  const dst = m.alloc(unit.length);
+  const buf = m.commit(k.memory);
+  put(buf, src, unit);
+  k.indices(src, unit.length, dst, invert ? 1 : 0);
+  out.set(new Uint8Array(buf, dst, unit.length));
   return true;
 }
 

@@ -160,6 +160,14 @@ export interface YuvTable {
   readonly y: Uint8Array;
   readonly u: Int32Array;
   readonly v: Int32Array;
+  /**
+   * The same per pixel pair (a, b), at a | b << 8, for the kernels: both Y
+   * bytes (y[a] | y[b] << 8), and both Q6 chroma values of the pair as
+   * colormapToYuv420p rounds them (U | V << 16; a colour's chroma is within
+   * 16..240, so each fits in 16 bits). 384 KB, built once per table.
+   */
+  readonly pairY: Uint16Array;
+  readonly pairUV: Int32Array;
 }
 
 const yuvTables = new WeakMap<Uint8Array, YuvTable>();
@@ -177,7 +185,16 @@ function yuvTable(lut: Uint8Array): YuvTable {
       u[i] = RU * r + GU * g + BU * b;
       v[i] = RV * r + GV * g + BV * b;
     }
-    t = { y, u, v };
+    const pairY = new Uint16Array(65536);
+    const pairUV = new Int32Array(65536);
+    for (let b = 0; b < 256; b++) {
+      for (let a = 0; a < 256; a++) {
+        const ab = a | (b << 8);
+        pairY[ab] = y[a]! | (y[b]! << 8);
+        pairUV[ab] = ((u[a]! + u[b]! + C_OFFSET) >> C_SHIFT) | (((v[a]! + v[b]! + C_OFFSET) >> C_SHIFT) << 16);
+      }
+    }
+    t = { y, u, v, pairY, pairUV };
     yuvTables.set(lut, t);
   }
   return t;

@@ -6,6 +6,7 @@ import { KERNELS_PATH, setWasmKernels, wasmKernels } from '../../src/render/kern
 import { resizeAndNormalize, resizeDepth } from '../../src/render/resize.js';
 import { depthRange } from '../../src/render/normalize.js';
 import { flickerPair } from '../../src/render/flicker-meter.js';
+import { colormapIndices } from '../../src/render/colormap.js';
 import type { Interpolation, PreprocessSpec, Yuv420pImage, YuvColour } from '../../src/types.js';
 import { yuv420pToRgb } from '../../src/render/yuv-to-rgb.js';
 import { mulberry32 } from '../../src/inference/generate/random.js';
@@ -154,6 +155,36 @@ describe('WebAssembly resampling kernels', () => {
       expect(wasm.count, `n ${n}`).toBe(ts.count);
       expect(wasm.sum).toBeCloseTo(ts.sum, 9);
       if (n > 1000) expect(ts.still).toBeGreaterThan(n / 4);
+    }
+  });
+
+  it('colormapIndices: the f32 kernel picks the f64 rule\'s index at every rounding boundary, both ways', () => {
+    // Around each boundary (k + 1/2) / 255 and its mirror 1 - (k + 1/2) / 255,
+    // the 48 floats either side: where an f32 product can land on k + 1/2.
+    const vals: number[] = [NaN, Infinity, -Infinity, 0, -0, 1, -1e-30, 1 + 1e-7, 2, -2, 1e-45, 0.5];
+    const f = new Float32Array(1);
+    const u = new Uint32Array(f.buffer);
+    for (let k = 0; k < 256; k++) {
+      for (const b of [(k + 0.5) / 255, 1 - (k + 0.5) / 255]) {
+        f[0] = b;
+        const at = u[0]!;
+        for (let d = -48; d <= 48; d++) {
+          u[0] = at + d;
+          vals.push(f[0]!);
+        }
+      }
+    }
+    const rand = mulberry32(7);
+    for (let i = 0; i < 10_001; i++) vals.push(rand() * 1.2 - 0.1); // odd length: the kernel's scalar tail runs too
+    const unit = Float32Array.from(vals);
+    for (const invert of [false, true]) {
+      const { wasm, ts } = both(() => colormapIndices(unit, invert));
+      let differ = 0;
+      for (let i = 0; i < unit.length; i++) if (wasm[i] !== ts[i]) differ++;
+      expect(differ, `invert ${invert}`).toBe(0);
+      // The rule itself, on values whose f32 product rounds onto k + 1/2 (found by the exhaustive check).
+      const probe = both(() => colormapIndices(Float32Array.of(0.0019607841968536377, 0.24901962280273438, 0.5), invert)).wasm;
+      expect([...probe]).toEqual(invert ? [255, 191, 128] : [0, 64, 128]);
     }
   });
 
