@@ -53,12 +53,13 @@ describe('FlickerMeter', () => {
     expect(m.value).toBeNull();
   });
 
-  it('keeps about 130,000 samples a frame: step 4 up to 1080p, wider above', () => {
+  it('keeps at most about 33,000 samples a frame: step 4 up to 720x720, wider above', () => {
     const m = new FlickerMeter();
-    expect(m.stepFor(1920, 1080)).toBe(4);
+    expect(m.stepFor(1920, 1080)).toBe(8);
     expect(m.stepFor(640, 360)).toBe(4);
-    expect(m.stepFor(3840, 2160)).toBe(8);
-    expect(m.stepFor(2560, 1440)).toBe(6);
+    expect(m.stepFor(1280, 720)).toBe(6);
+    expect(m.stepFor(3840, 2160)).toBe(16);
+    expect(m.stepFor(2560, 1440)).toBe(11);
     // A 4K pair: depth moved by 0.25 everywhere, input still; the coarse grid measures the same.
     const big = (v: number) => ({ width: 3840, height: 2160, data: new Uint8Array(3840 * 2160 * 3).fill(v) });
     m.add(big(7), new Float32Array(3840 * 2160).fill(0.5));
