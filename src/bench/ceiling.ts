@@ -125,9 +125,9 @@ export async function ceilingBench({ dir, quick, out }: CeilingOptions): Promise
     await timed(ffmpegPath(), ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${w}x${h}:rate=30`, '-frames:v', String(frames),
       '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', clip]);
     const ffmpegAlone = (n: number | null) => timed(...taskset(n, ffmpegPath(), ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', clip, ...codec, join(dir, `ceiling-${name}-ffmpeg.mp4`)]));
+    const flags = ['--overwrite', '--model', 'analytic', '--size', '384', '--keep-aspect', '--multiple-of', '32', '--sync', '--no-audio', '--no-download', '--json', '-q'];
     const pipeline = async (n: number | null, extra: string[] = []) => {
-      const r = await timed(...taskset(n, process.execPath, [cli, clip, '--out', join(dir, `ceiling-${name}-depth.mp4`), '--overwrite', '--model', 'analytic',
-        '--size', '384', '--keep-aspect', '--multiple-of', '32', '--sync', '--no-audio', '--no-download', '--json', '-q', ...extra]));
+      const r = await timed(...taskset(n, process.execPath, [cli, clip, '--out', join(dir, `ceiling-${name}-depth.mp4`), ...flags, ...extra]));
       const summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as RunSummary;
       if (summary.frames.written !== frames) throw new Error(`ceiling ${name}: wrote ${summary.frames.written} of ${frames} frames`);
       return { ...r, summary };
@@ -147,6 +147,10 @@ export async function ceilingBench({ dir, quick, out }: CeilingOptions): Promise
     const floorRuns: Timed[] = [];
     const share = (n: number | null) => ffmpegShare(clip, depthRaw, w, h, codec, join(dir, `ceiling-${name}-share.mp4`), n);
     for (let i = 0; i < rounds; i++) floorRuns.push(await share(null));
+    // What a run pays once, whatever the clip's length: node's start, the
+    // model's load, the threads' start, the ffmpeg processes' start and end.
+    const starts: Timed[] = [];
+    for (let i = 0; i < rounds; i++) starts.push(await timed(process.execPath, [cli, clip, '--out', join(dir, `ceiling-${name}-one.mp4`), ...flags, '--max-frames', '1']));
     const fps = (t: Timed) => frames / (t.wallMs / 1000);
     const ratios = pairs.map((p, i) => fps(p.pipeline) / ((fps(alone[i]!) + fps(alone[i + 1]!)) / 2));
     const ratio = median(ratios);
@@ -167,6 +171,12 @@ export async function ceilingBench({ dir, quick, out }: CeilingOptions): Promise
       + `decoding to raw and encoding this depth video take ${(shareCpu - aloneCpu).toFixed(1)} ms/frame more CPU than ffmpeg's own decode and encode of the clip`);
     out(`  ratio pipeline / ffmpeg's share ${(median(pairs.map((p) => fps(p.pipeline))) / shareFps).toFixed(2)}: the JS stages, the pipes and node's start-up cost ${(pipeCpu - shareCpu).toFixed(1)} ms of CPU a frame`);
     out(`  target: the JS stages add at most 25% (pipeline >= 0.8x ffmpeg's share of it): ${median(pairs.map((p) => fps(p.pipeline))) >= 0.8 * shareFps ? 'met' : 'NOT met'}`);
+    const startCpu = median(starts.map((t) => t.cpuMs));
+    const startWall = median(starts.map((t) => t.wallMs));
+    const pipeWall = median(pairs.map((p) => p.pipeline.wallMs));
+    out(`  start-up (a 1-frame run): ${startWall.toFixed(0)} ms, ${startCpu.toFixed(0)} ms of CPU, ${(startCpu / frames).toFixed(1)} ms a frame of this clip; `
+      + `the rest, ${((pipeCpu * frames - startCpu) / (frames - 1) - shareCpu).toFixed(1)} ms of CPU a frame, is the JS stages and the pipes: `
+      + `on a long clip the pipeline would run at about ${((frames - 1) / ((pipeWall - startWall) / 1000) / shareFps).toFixed(2)}x its share (an estimate)`);
     out(`  stages of the fastest run (ms per frame): preprocess ${s.meanMs.preprocess.toFixed(1)} (frame workers), inference ${s.meanMs.inference.toFixed(1)}, `
       + `render ${s.meanMs.render.toFixed(1)} (frame workers), sinks ${s.meanMs.sinks.toFixed(1)} (waiting for the encoder's pipe), main thread busy ${s.meanMs.main.toFixed(1)}`);
     out(`  overlap: ${(best.cpuMs / best.wallMs).toFixed(2)} cores busy on average; the main thread's ${s.meanMs.main.toFixed(1)} ms/frame is the only serial JS work: `
