@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { validateFileOptions, type FileOptions } from '../batch/options.js';
-import { FAMILY_NAMES } from '../convert/registry.js';
+import { FAMILY_NAMES } from '../convert/catalogue.js';
 import { DEVICE_NAMES, type DeviceName } from '../inference/device.js';
 import type { CheckpointChoice } from '../models/converted.js';
 import { loadPreset, type PipelinePreset } from '../pipeline/preset.js';

@@ -11,6 +11,7 @@ import type { FamilyPlan } from './family.js';
 import { selectFamily } from './registry.js';
 import { CheckpointWeights, type StateDict } from './weights.js';
 import { counted } from '../count.js';
+import { CONVERTER_VERSION, CONVERTER_VERSION_KEY, SOURCE_SHA256_KEY } from './catalogue.js';
 
 export interface ConvertOptions {
   /** The .onnx to write. */
@@ -63,10 +64,7 @@ export function checkOutput(out: string, overwrite: boolean | undefined): void {
   }
 }
 
-/** Bump when a converter change alters converted models, so cached conversions are redone. */
-export const CONVERTER_VERSION = 1;
-export const CONVERTER_VERSION_KEY = 'depth_video.converter_version';
-export const SOURCE_SHA256_KEY = 'depth_video.source_sha256';
+export { CONVERTER_VERSION, CONVERTER_VERSION_KEY, SOURCE_SHA256_KEY } from './catalogue.js';
 
 /** What the converted model says about itself, so `models info` and the pipeline need no flags. */
 function metadataOf(plan: FamilyPlan, source: { file: string; sha256: string }): Record<string, string> {

@@ -1,22 +1,17 @@
 import { DepthVideoError } from '../errors.js';
-import type { FamilyName } from '../inference/families.js';
 import { midasBeit } from './beit/index.js';
 import { depthAnything } from './depth-anything/index.js';
 import type { ConverterFamily } from './family.js';
 import { levit } from './levit/index.js';
 import { swinV2 } from './swinv2/index.js';
 import { midasVit } from './vit/index.js';
+import { familyEntry, knownFamilies } from './catalogue.js';
 import type { StateDict } from './weights.js';
+
+export { canConvertTo, FAMILY_NAMES } from './catalogue.js';
 
 /** Every architecture the converter knows, tried in this order. */
 export const CONVERTER_FAMILIES: readonly ConverterFamily[] = [depthAnything, midasVit, midasBeit, swinV2, levit];
-
-/** Every `--family` value. */
-export const FAMILY_NAMES: readonly string[] = CONVERTER_FAMILIES.flatMap((f) => f.variants);
-
-function knownFamilies(): string {
-  return CONVERTER_FAMILIES.map((f) => `${f.name} (--family ${f.variants.join(' | ')})`).join('; ');
-}
 
 /**
  * Families whose official checkpoints we can recognise but not convert, so
@@ -37,16 +32,10 @@ const UNSUPPORTED: readonly { readonly what: string; detect(keys: readonly strin
   },
 ];
 
-/** Whether some family converts checkpoints into models of this preprocessing family. */
-export function canConvertTo(family: FamilyName): boolean {
-  return CONVERTER_FAMILIES.some((f) => f.produces.includes(family));
-}
-
 /** The family a `--family` value names; anything else is one usage line listing the known ones. */
 export function familyNamed(variant: string): ConverterFamily {
-  const named = CONVERTER_FAMILIES.find((f) => f.variants.includes(variant));
-  if (!named) throw new DepthVideoError('USAGE', `unknown --family ${variant}; known: ${knownFamilies()}`);
-  return named;
+  const entry = familyEntry(variant);
+  return CONVERTER_FAMILIES.find((f) => f.name === entry.name)!;
 }
 
 /** The family named by `--family`, or the one whose keys the state dict has. */

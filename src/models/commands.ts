@@ -1,6 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve as resolvePath } from 'node:path';
-import { convertCheckpoint } from '../convert/index.js';
 import { DepthVideoError, isDepthVideoError } from '../errors.js';
 import { modelsDir } from '../paths.js';
 import { sha256File } from './download.js';
@@ -213,6 +212,7 @@ export async function modelsConvert(checkpoint: string, opts: ConvertCommandOpti
   const out = opts.out ?? process.stdout;
   const err = opts.err ?? process.stderr;
   const target = resolvePath(opts.outFile ?? `${basename(checkpoint, extname(checkpoint))}.onnx`);
+  const { convertCheckpoint } = await import('../convert/index.js');
   const r = await withProgress(`converting ${basename(checkpoint)}`, err, (onProgress) =>
     convertCheckpoint(checkpoint, { out: target, family: opts.family, maxDepth: opts.maxDepth, overwrite: opts.overwrite, onProgress }),
   );

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { convertCheckpoint, familyNamed, CONVERTER_VERSION, CONVERTER_VERSION_KEY, SOURCE_SHA256_KEY } from '../convert/index.js';
+import { familyEntry, CONVERTER_VERSION, CONVERTER_VERSION_KEY, SOURCE_SHA256_KEY } from '../convert/catalogue.js';
 import { readOnnxMetadata } from '../inference/generate/metadata.js';
 import { EXTERNAL_DATA_BYTES_KEY, externalDataPath } from '../inference/generate/onnx-writer.js';
 import { sha256File } from './download.js';
@@ -99,7 +99,7 @@ function convertedName(sha256: string, choice: CheckpointChoice = {}): string {
  */
 export async function ensureConverted(checkpoint: string, opts: ConvertedCacheOptions): Promise<string> {
   // A --family value becomes part of a file name: only the names the converter knows get that far.
-  if (opts.family !== undefined) familyNamed(opts.family);
+  if (opts.family !== undefined) familyEntry(opts.family);
   mkdirSync(opts.dir, { recursive: true });
   const sha256 = await checkpointSha256(checkpoint, join(opts.dir, 'sha256-index.json'));
   const onnx = join(opts.dir, convertedName(sha256, opts));
@@ -111,6 +111,8 @@ export async function ensureConverted(checkpoint: string, opts: ConvertedCacheOp
     weights: `again (its weights file ${externalDataPath(onnx)} is missing or incomplete)`,
   }[state];
   opts.onNote?.(`converting ${checkpoint} to ONNX ${why} (cached as ${onnx})`);
+  // The converter loads only now: a run of a cached conversion never needs it.
+  const { convertCheckpoint } = await import('../convert/index.js');
   const result = await convertCheckpoint(checkpoint, { out: onnx, overwrite: true, sha256, family: opts.family, maxDepth: opts.maxDepth, onProgress: opts.onProgress,
     externalDataAbove: opts.externalDataAbove });
   opts.onNote?.(`converted: ${result.variant} (${result.chosenBy}), ${result.summary}, in ${result.seconds.toFixed(1)} s`);

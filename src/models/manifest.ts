@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DepthVideoError, errorText } from '../errors.js';
 import { manifestPath } from '../paths.js';
 import type { PreprocessSpec } from '../types.js';
-import { canConvertTo } from '../convert/registry.js';
+import { canConvertTo } from '../convert/catalogue.js';
 import { isFamilyName, type FamilyName } from '../inference/families.js';
 
 export interface ManifestAlternative {

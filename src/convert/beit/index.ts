@@ -7,6 +7,7 @@ import type { StateDict } from '../weights.js';
 import { describeBeitConfig, inferBeitConfig, type BeitConfig } from './config.js';
 import { MIDAS_BEIT_KEYS } from './key-map.js';
 import { relativePositionBias, relativePositionIndexOf } from './relative-position.js';
+import { FAMILY_CATALOGUE } from '../catalogue.js';
 
 export { inferBeitConfig, type BeitConfig } from './config.js';
 export { MIDAS_BEIT_KEYS } from './key-map.js';
@@ -32,9 +33,7 @@ export function buildMidasBeit(ctx: Ctx, c: BeitConfig, image: string): string {
 const REQUIRED = ['pretrained.model.cls_token', 'pretrained.model.blocks.0.attn.relative_position_bias_table', 'pretrained.model.blocks.0.attn.q_bias', ...MIDAS_DECODER_KEYS];
 
 export const midasBeit: ConverterFamily = {
-  name: 'midas-beit',
-  variants: ['midas-beit'],
-  produces: ['beit-384', 'beit-512'],
+  ...FAMILY_CATALOGUE.midasBeit,
   detect: (keys) => REQUIRED.every((k) => keys.has(k)),
   knows: isMidasKey,
   plan(dict: StateDict, opts: PlanOptions): FamilyPlan {

@@ -8,6 +8,7 @@ import type { ConverterFamily, FamilyPlan, PlanOptions } from '../family.js';
 import type { StateDict } from '../weights.js';
 import { chooseVariant, describeConfig, inferConfig, type DepthAnythingConfig } from './config.js';
 import { DEPTH_ANYTHING_KEYS } from './key-map.js';
+import { FAMILY_CATALOGUE } from '../catalogue.js';
 
 export { chooseVariant, inferConfig, type DepthAnythingConfig, type DepthAnythingVariant } from './config.js';
 export { DEPTH_ANYTHING_KEYS } from './key-map.js';
@@ -38,9 +39,7 @@ function specFor(c: DepthAnythingConfig): PreprocessSpec {
 const REQUIRED = ['pretrained.cls_token', 'pretrained.pos_embed', 'pretrained.patch_embed.proj.weight', 'pretrained.blocks.0.attn.qkv.weight', 'depth_head.scratch.output_conv1.weight'];
 
 export const depthAnything: ConverterFamily = {
-  name: 'depth-anything',
-  variants: ['depth-anything', 'depth-anything-v1', 'depth-anything-v2', 'depth-anything-v2-metric'],
-  produces: ['depth-anything'],
+  ...FAMILY_CATALOGUE.depthAnything,
   detect: (keys) => REQUIRED.every((k) => keys.has(k)),
   knows: (key) => /^(pretrained|depth_head)\./.test(key),
   plan(dict: StateDict, opts: PlanOptions): FamilyPlan {

@@ -6,6 +6,7 @@ import type { StateDict } from '../weights.js';
 import { describeLevitConfig, inferLevitConfig, type LevitConfig } from './config.js';
 import { LEVIT_KEYS } from './key-map.js';
 import { levitEncoder, stemTranspose } from './levit.js';
+import { FAMILY_CATALOGUE } from '../catalogue.js';
 
 export { inferLevitConfig, type LevitBlock, type LevitConfig } from './config.js';
 export { LEVIT_KEYS } from './key-map.js';
@@ -22,9 +23,7 @@ export function buildLevit(ctx: Ctx, c: LevitConfig, image: string): string {
 const REQUIRED = ['pretrained.model.patch_embed.0.c.weight', 'pretrained.model.blocks.0.m.attention_biases', 'scratch.stem_transpose.0.c.weight', ...MIDAS_DECODER_KEYS];
 
 export const levit: ConverterFamily = {
-  name: 'midas-levit',
-  variants: ['midas-levit'],
-  produces: ['levit-224'],
+  ...FAMILY_CATALOGUE.levit,
   detect: (keys) => REQUIRED.every((k) => keys.has(k)),
   knows: isMidasKey,
   plan(dict: StateDict, opts: PlanOptions): FamilyPlan {

@@ -6,6 +6,7 @@ import type { StateDict } from '../weights.js';
 import { describeSwinV2Config, inferSwinV2Config, type SwinV2Config } from './config.js';
 import { SWINV2_KEYS } from './key-map.js';
 import { swinV2Encoder } from './swinv2.js';
+import { FAMILY_CATALOGUE } from '../catalogue.js';
 
 export { inferSwinV2Config, type SwinV2Config, type SwinV2Model } from './config.js';
 export { SWINV2_KEYS } from './key-map.js';
@@ -27,9 +28,7 @@ const REQUIRED = [
 ];
 
 export const swinV2: ConverterFamily = {
-  name: 'midas-swin2',
-  variants: ['midas-swin2'],
-  produces: ['swin2-256', 'swin2-384'],
+  ...FAMILY_CATALOGUE.swinV2,
   detect: (keys) => REQUIRED.every((k) => keys.has(k)),
   knows: isMidasKey,
   plan(dict: StateDict, opts: PlanOptions): FamilyPlan {

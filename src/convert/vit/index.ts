@@ -7,6 +7,7 @@ import type { StateDict } from '../weights.js';
 import { describeVitConfig, inferVitConfig, type MidasVitConfig } from './config.js';
 import { resnetStages } from './hybrid.js';
 import { MIDAS_VIT_KEYS } from './key-map.js';
+import { FAMILY_CATALOGUE } from '../catalogue.js';
 
 export { inferVitConfig, type MidasVitConfig, type MidasVitModel, type ResNetConfig } from './config.js';
 export { MIDAS_VIT_KEYS } from './key-map.js';
@@ -34,9 +35,7 @@ export function buildMidasVit(ctx: Ctx, c: MidasVitConfig, image: string): strin
 const REQUIRED = ['pretrained.model.cls_token', 'pretrained.model.pos_embed', 'pretrained.model.blocks.0.attn.qkv.bias', ...MIDAS_DECODER_KEYS];
 
 export const midasVit: ConverterFamily = {
-  name: 'midas-vit',
-  variants: ['midas-vit'],
-  produces: ['dpt'],
+  ...FAMILY_CATALOGUE.midasVit,
   detect: (keys) => REQUIRED.every((k) => keys.has(k)),
   knows: isMidasKey,
   plan(dict: StateDict, opts: PlanOptions): FamilyPlan {
