@@ -311,9 +311,9 @@
 
   ;; Four colour-table indices from four floats in f32 arithmetic, exactly
   ;; as $indicesTail's f64 rule floor(clamp(v) * 255 + 0.5) gives them.
-  ;; t = fl(s * 255) rounds the product, but a half-integer k + 1/2 is an f32, so
-  ;; rounding can only move the product onto it, never across it: the one
-  ;; wrong case is t landing exactly on k + 1/2 from below. There the exact
+  ;; t = fl(s * 255) rounds the product, but a half-integer k + 1/2 is an
+  ;; f32, so rounding can only move the product onto it, never across it:
+  ;; the one wrong case is t landing exactly on k + 1/2 from below. There the exact
   ;; product's side is known from d = s * 256 - t, which is exact (Sterbenz:
   ;; s * 256 and t are within a factor of 2), against s (s * 255 = t + d - s).
   ;; Rounding t half up goes through floor(t) and t - floor(t), both exact:
