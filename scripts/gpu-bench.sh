@@ -6,7 +6,8 @@
 #   2. the 1080p --sync pipeline against bare WebGPU session.run, dpt-tiny;
 #   3. the same with the ViT-S/14 graph (dpt-vits14-518);
 #   4. where each thread of a 1080p ceiling run spends its time (V8 CPU
-#      profiles, summed by function: src/bench/profile-summary.ts);
+#      profiles, summed by function: src/bench/profile-summary.ts), and its
+#      rate with 4 and 15 frame workers (frames in flight: 4 + workers);
 #   5. the ceiling (analytic model) on all of the machine's cores, with
 #      ffmpeg's share of the pipeline from 1 core to all.
 # Run from the project root after `npm run build`; every result also goes to
@@ -49,6 +50,14 @@ timeout 45 node --cpu-prof --cpu-prof-dir="$OUT/profile" bin/depth-video.js "$W/
   --size 384 --keep-aspect --multiple-of 32 --sync --no-audio --json -q > "$OUT/profile-run.json"; echo "exit $?"
 node -e "const s=JSON.parse(require('fs').readFileSync('$OUT/profile-run.json','utf8'));console.log(JSON.stringify({fps:s.fps,workers:s.workers,meanMs:s.meanMs}))"
 node dist/bench/profile-summary.js "$OUT/profile" $PN | tee "$OUT/profile.txt"
+# Frames alive at once in --sync are 4 + the frame workers: if the rate
+# follows the worker count while the threads above sit idle, the wall is
+# latency (frames in flight), not work.
+for wk in 4 15; do
+  timeout 30 node bin/depth-video.js "$W/ceil.mp4" --out "$W/ceil-depth.mp4" --overwrite --model analytic --size 384 --keep-aspect --multiple-of 32 \
+    --sync --no-audio --json -q --workers $wk > "$W/wk.json"; echo "--workers $wk: exit $?"
+  node -e "const s=JSON.parse(require('fs').readFileSync('$W/wk.json','utf8'));console.log(JSON.stringify({workers:s.workers,fps:s.fps,meanMs:s.meanMs}))"
+done | tee "$OUT/workers.txt"
 
 step "ceiling on $(nproc) cores"
 timeout 150 node dist/bench/main.js --only ceiling "${CEIL[@]}" 2>&1 | tee "$OUT/bench-ceiling.txt"
