@@ -1,13 +1,13 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import { DepthVideoError } from '../errors.js';
 import { failureLine, ffmpegPath, runFfmpeg } from '../ffmpeg/binary.js';
 import { mkvFramePrefix, mkvStreamHeader } from '../ffmpeg/mkv-stream.js';
 import type { Rational } from '../ffmpeg/probe.js';
 import { yuv420pSize } from '../render/yuv.js';
 import type { RgbImage, Yuv420pImage } from '../types.js';
+import { encoderFeed, type EncoderFeed } from './encoder-feed.js';
 
 export type OutputKind = 'video' | 'image' | 'pointcloud';
 
@@ -154,7 +154,9 @@ export async function muxAudio(video: string, audioFrom: { readonly path: string
  * timestamps, variable frame rates included.
  */
 export class FfmpegEncoder {
-  private readonly proc: ChildProcessByStdio<Writable, null, Readable>;
+  private readonly proc: ChildProcess;
+  /** Frames go to ffmpeg's stdin from a writer thread where it can (encoder-feed.ts). */
+  private readonly feed: EncoderFeed;
   private readonly target: string;
   private readonly writing: string;
   private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -199,17 +201,19 @@ export class FfmpegEncoder {
     args.push(this.writing);
     // Detached: a Ctrl-C in the terminal reaches only us; we then close stdin
     // so ffmpeg finishes the file properly instead of dying with it.
-    this.proc = spawn(ffmpegPath(), args, { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
-    this.proc.stderr.setEncoding('utf8');
-    this.proc.stderr.on('data', (d: string) => {
+    this.feed = encoderFeed();
+    this.proc = spawn(ffmpegPath(), args, { stdio: [this.feed.stdin, 'ignore', 'pipe'], detached: true });
+    this.feed.attach(this.proc.stdin);
+    this.proc.stderr!.setEncoding('utf8');
+    this.proc.stderr!.on('data', (d: string) => {
       for (const l of d.split('\n')) if (l.trim()) { this.stderrTail.push(l.trim()); if (this.stderrTail.length > 20) this.stderrTail.shift(); }
     });
-    this.proc.stdin.on('error', (e) => { this.failed ??= e; });
+    this.proc.stdin?.on('error', (e) => { this.failed ??= e; });
     this.exited = new Promise((resolve) => {
       this.proc.on('error', (e) => { this.failed ??= e; resolve({ code: null, signal: null }); });
       this.proc.on('close', (code, signal) => resolve({ code, signal }));
     });
-    this.proc.stdin.write(mkvStreamHeader(opts.width, opts.height, format));
+    this.feed.write([mkvStreamHeader(opts.width, opts.height, format)]).catch((e: Error) => { this.failed ??= e; });
   }
 
   get outputPath(): string {
@@ -233,14 +237,13 @@ export class FfmpegEncoder {
     }
     const micros = Math.max(Math.round((pts - this.startPts) * 1e6), this.lastMicros + 1);
     this.lastMicros = micros;
-    this.proc.stdin.write(mkvFramePrefix(micros, img.data.length));
-    return new Promise((resolve, reject) => {
-      this.proc.stdin.write(img.data, (err) => {
-        if (err) { this.failed ??= err; reject(this.error()); return; }
-        this.framesWritten++;
-        resolve();
-      });
-    });
+    return this.feed.write([mkvFramePrefix(micros, img.data.length), img.data]).then(
+      () => { this.framesWritten++; },
+      (err: Error) => {
+        this.failed ??= err;
+        throw this.error();
+      },
+    );
   }
 
   private error(): DepthVideoError {
@@ -252,7 +255,7 @@ export class FfmpegEncoder {
   async finish(): Promise<void> {
     if (!this.ended) {
       this.ended = true;
-      this.proc.stdin.end();
+      this.feed.end();
     }
     const { code, signal } = await this.exited;
     if (code !== 0) {
@@ -265,11 +268,12 @@ export class FfmpegEncoder {
 
   /** Stops without a usable file (used when the run failed before any frame). */
   async abort(): Promise<void> {
+    // Killed first, so that a write blocked on a full pipe fails instead of waiting.
+    this.proc.kill('SIGKILL');
     if (!this.ended) {
       this.ended = true;
-      this.proc.stdin.destroy();
+      this.feed.destroy();
     }
-    this.proc.kill('SIGKILL');
     await this.exited;
     if (this.writing !== this.target || this.framesWritten === 0) await rm(this.writing, { force: true });
   }

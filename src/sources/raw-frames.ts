@@ -1,9 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { closeSync, constants, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { makeFifo } from '../ffmpeg/fifo.js';
 import { builtScript } from '../paths.js';
 import { CTL, type FromFifoReader, type FifoReaderInit } from './fifo-reader-protocol.js';
 
@@ -170,18 +168,16 @@ class FifoReader implements RawFrameReader {
   static create(events: RawFrameEvents, maxSlots: number): FifoReader | null {
     const script = builtScript('sources/fifo-reader.js');
     if (!script) return null;
-    let dir: string | null = null;
+    const fifo = makeFifo('depth-video-fifo-');
+    if (!fifo) return null;
     const ends: number[] = [];
     try {
-      dir = mkdtempSync(join(tmpdir(), 'depth-video-fifo-'));
-      const path = join(dir, 'frames');
-      if (spawnSync('mkfifo', ['-m', '600', path], { stdio: 'ignore' }).status !== 0) throw new Error('mkfifo failed');
-      ends.push(openSync(path, constants.O_RDONLY | constants.O_NONBLOCK));
-      ends.push(openSync(path, constants.O_WRONLY));
-      return new FifoReader(events, maxSlots, script, path, dir, ends);
+      ends.push(openSync(fifo.path, constants.O_RDONLY | constants.O_NONBLOCK));
+      ends.push(openSync(fifo.path, constants.O_WRONLY));
+      return new FifoReader(events, maxSlots, script, fifo, ends);
     } catch {
       for (const fd of ends) closeSync(fd);
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      fifo.remove();
       return null;
     }
   }
@@ -190,13 +186,12 @@ class FifoReader implements RawFrameReader {
     private readonly events: RawFrameEvents,
     maxSlots: number,
     script: string,
-    path: string,
-    private readonly dir: string,
+    private readonly fifo: { readonly path: string; remove(): void },
     ends: number[],
   ) {
     this.ends = ends;
     this.ctl = new Int32Array(new SharedArrayBuffer((CTL.slots + maxSlots) * 4));
-    const init: FifoReaderInit = { path, ctl: this.ctl, maxSlots };
+    const init: FifoReaderInit = { path: fifo.path, ctl: this.ctl, maxSlots };
     const w = new Worker(script, { workerData: init });
     this.worker = w;
     w.on('message', (m: FromFifoReader) => this.onMessage(m));
@@ -245,7 +240,7 @@ class FifoReader implements RawFrameReader {
 
   private dropEnds(): void {
     for (const fd of this.ends.splice(0)) closeSync(fd);
-    rmSync(this.dir, { recursive: true, force: true });
+    this.fifo.remove();
   }
 
   private onMessage(m: FromFifoReader): void {
