@@ -237,7 +237,7 @@ function report(label: string, m: Measured, target?: string): void {
   out(`ffmpeg decode+encode only ${f1(1000 / m.ms.transcode)} frames/s`);
   out('where a frame\'s time goes (ms):');
   for (const [k, v] of Object.entries(stages)) out(`  ${k.padEnd(22)} ${v.toFixed(1)}`);
-  out(`  main thread busy       ${m.ms.main.toFixed(1)}  (scheduling, stabiliser, decoder input, encoder feed)`);
+  out(`  main thread busy       ${m.ms.main.toFixed(1)}  (scheduling, the stabiliser, handing frames between the threads and to the sinks)`);
   out(`  sum of stages          ${sum.toFixed(1)}  -> ${f1(1000 / sum)} frames/s if run one after another`);
   out(`  slowest stage          ${slowest.toFixed(1)}  -> ${f1(1000 / slowest)} frames/s if fully overlapped`);
   out(`  measured               ${(1000 / m.pipelineFps).toFixed(1)}  (${f1(m.pipelineFps)} frames/s)`);

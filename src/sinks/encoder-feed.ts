@@ -82,11 +82,11 @@ class FifoFeed implements EncoderFeed {
     const fds: number[] = [];
     try {
       fds.push(openSync(fifo.path, constants.O_RDONLY | constants.O_NONBLOCK));
-      const writeEnd = openSync(fifo.path, constants.O_WRONLY);
-      fds.push(writeEnd);
-      const readEnd = openSync(fifo.path, constants.O_RDONLY);
-      closeSync(fds.shift()!);
-      return new FifoFeed(script, writeEnd, readEnd);
+      fds.push(openSync(fifo.path, constants.O_WRONLY));
+      fds.push(openSync(fifo.path, constants.O_RDONLY));
+      const feed = new FifoFeed(script, fds[1]!, fds[2]!);
+      closeSync(fds[0]!);
+      return feed;
     } catch {
       for (const fd of fds) closeSync(fd);
       return null;
