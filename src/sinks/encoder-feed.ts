@@ -96,7 +96,8 @@ class FifoFeed implements EncoderFeed {
   }
 
   private constructor(script: string, writeEnd: number, readonly stdin: number) {
-    this.worker = new Worker(script, { workerData: { fd: writeEnd } satisfies PipeWriterInit });
+    // The thread closes an fd this thread opened: untracked, or node warns that it "closed but not opened" it.
+    this.worker = new Worker(script, { workerData: { fd: writeEnd } satisfies PipeWriterInit, trackUnmanagedFds: false });
     this.worker.unref();
     this.worker.on('message', (m: FromPipeWriter) => this.done(m));
     this.worker.on('error', (e) => this.fail(e));

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encoderFeed, type EncoderFeed } from '../../src/sinks/encoder-feed.js';
+import { decodeVideo, makeClip, runCli, tempDir } from '../helpers/media.js';
 
 // A reader that counts and hashes its stdin, then says so on stdout; `slow` sleeps first, so that the pipe fills.
 const READER = `const h=require('crypto').createHash('sha256');let n=0;const go=()=>{process.stdin.on('data',d=>{h.update(d);n+=d.length});process.stdin.on('end',()=>process.stdout.write(n+' '+h.digest('hex')))};setTimeout(go,Number(process.argv[1]))`;
@@ -69,3 +70,16 @@ for (const kind of ['fifo', 'pipe'] as const) {
     });
   });
 }
+
+describe('the encoder fed by its thread', () => {
+  it('a run writes every frame and prints no Node warning (the thread closes a descriptor it did not open)', async () => {
+    const dir = tempDir('dv-feed-cli-');
+    const clip = makeClip(join(dir, 'in.mp4'), 'testsrc2=size=64x48:rate=10:duration=1.2');
+    const out = join(dir, 'out.mp4');
+    const r = await runCli([clip, '--out', out, '--model', 'analytic', '--device', 'cpu', '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/\(node:\d+\) \w*Warning/);
+    expect(decodeVideo(out).pts).toHaveLength(12);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
