@@ -1,7 +1,9 @@
 /**
  * Where a run's threads spend their time, from the V8 CPU profiles that
  * `node --cpu-prof --cpu-prof-dir=DIR` writes (one file per thread: the main
- * thread, the frame workers, the reader, the inference worker):
+ * thread, the frame workers, the reader, the inference worker, the encoder
+ * feed; the reader's blocking reads and the feed's blocking writes count as
+ * busy, as V8 samples them):
  * `node dist/bench/profile-summary.js DIR [frames]` (with the frame count it also prints busy ms a frame).
  *
  * Made for the GPU machine's one-shot script (scripts/gpu-bench.sh): there
@@ -22,7 +24,7 @@ export interface CpuProfile {
 }
 
 export interface ThreadSummary {
-  /** main, frame worker, reader, inference worker, or thread. */
+  /** main, frame worker, reader, inference worker, encoder feed, or thread. */
   readonly role: string;
   readonly totalMs: number;
   /** Waiting: V8's "(idle)" (the event loop has nothing to do) and the known blocking waits (WAITS). */
@@ -37,6 +39,7 @@ const ROLES: readonly [string, string][] = [
   ['pipeline/frame-worker.js', 'frame worker'],
   ['sources/fifo-reader.js', 'reader'],
   ['inference/inference-worker.js', 'inference worker'],
+  ['sinks/pipe-writer.js', 'encoder feed'],
 ];
 
 /**
