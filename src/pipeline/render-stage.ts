@@ -1,3 +1,4 @@
+import { DepthVideoError } from '../errors.js';
 import type { InferenceResult } from '../inference/session.js';
 import type { FlickerMeter } from '../render/flicker-meter.js';
 import { flickerGrid } from '../render/flicker-meter.js';
@@ -35,7 +36,7 @@ interface Picture {
 interface DepthSlot {
   readonly buffer: SharedArrayBuffer;
   readonly done: Promise<FrameDepth>;
-  readonly unit: Float32Array;
+  readonly unit: Float32Array | null;
   readonly raw: Float32Array | null;
   readonly depthRgb: Uint8Array | null;
   readonly picture: Picture;
@@ -77,8 +78,11 @@ export interface RenderStageOptions {
   /** Colour range (the ordered stabiliser) and the settings of the moment. */
   readonly renderer: DepthRenderer;
   readonly workers: FrameWorkers;
-  /** Which pictures the sinks read, and whether one wants the raw prediction at frame size. */
-  readonly wants: { readonly rgb: boolean; readonly yuv: boolean; readonly raw: boolean };
+  /**
+   * Which pictures the sinks read, whether one wants the raw prediction at
+   * frame size, and whether anyone reads the normalised depth (`unit`).
+   */
+  readonly wants: { readonly rgb: boolean; readonly yuv: boolean; readonly raw: boolean; readonly unit: boolean };
   readonly flicker: FlickerMeter | null;
 }
 
@@ -139,7 +143,10 @@ export class RenderStage {
     const g = grid ? grid.gw * grid.gh : 0;
 
     const r = new Regions();
-    const unitAt = r.take(n * 4);
+    // Nobody reads the unit picture and the frame is the depth alone as
+    // yuv420p: the kernels colour it without handing it out (8 MB at 1080p).
+    const unitKept = wants.unit || settings.layout !== 'depth' || settings.highContrast || wants.rgb || !wants.yuv;
+    const unitAt = unitKept ? r.take(n * 4) : -1;
     const rawAt = wants.raw ? r.take(n * 4) : -1;
     const flickerUnitAt = g ? r.take(g * 4) : -1;
     const flickerRgbAt = g ? r.take(g * 4) : -1;
@@ -148,7 +155,7 @@ export class RenderStage {
     const pic = this.pictureRegions(r, out.width, out.height);
     const buffer = this.buffers.acquire(r.bytes);
 
-    const unit = new Float32Array(buffer, unitAt, n);
+    const unit = unitAt >= 0 ? new Float32Array(buffer, unitAt, n) : null;
     const raw = rawAt >= 0 ? new Float32Array(buffer, rawAt, n) : null;
     const depthRgb = depthRgbAt >= 0 ? new Uint8Array(buffer, depthRgbAt, n * 3) : null;
     const samples = g ? { unit: new Float32Array(buffer, flickerUnitAt, g), rgb: new Uint8Array(buffer, flickerRgbAt, g * 4) } : null;
@@ -193,6 +200,8 @@ export class RenderStage {
       const at = this.pictureRegions(r, out.width, out.height);
       const buffer = this.buffers.acquire(r.bytes);
       const picture = this.picture(buffer, at, out.width, out.height);
+      // Only a layout changed mid-run gets here without it, and the encoder's frame size changed with it.
+      if (!slot.unit) throw new DepthVideoError('PIPELINE_CONFIG', `the layout changed to ${settings.layout} during the run: the output's size changes with it`);
       const res = await this.opts.workers.render(
         { settings, width: w, height: h, depth: null, frame: pictureOf(s.frame), flickerStep: 0 },
         { unit: slot.unit, raw: null, depthRgb: slot.depthRgb, rgb: picture.image?.data ?? null, yuv: picture.yuv?.data ?? null, flickerUnit: null, flickerRgb: null },

@@ -369,7 +369,10 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   const stage = new RenderStage({
     renderer,
     workers,
-    wants: { rgb: pictures.includes('rgb24'), yuv: pictures.includes('yuv420p'), raw: wantsRaw },
+    wants: {
+      rgb: pictures.includes('rgb24'), yuv: pictures.includes('yuv420p'), raw: wantsRaw,
+      unit: opts.hooks?.onFrame !== undefined || sinks.some((s) => s.wantsDepthUnit !== false),
+    },
     flicker: flickerMeter,
   });
   const capturing = sinks.filter((s) => s.capture);

@@ -1,3 +1,4 @@
+import { DepthVideoError } from '../errors.js';
 import type { InferenceResult, ModelDescription } from '../inference/session.js';
 import type { RenderSettings } from '../render/renderer.js';
 import type { SourceInfo } from '../sources/ffmpeg-source.js';
@@ -7,8 +8,13 @@ import type { RgbImage, VideoFrame, Yuv420pImage } from '../types.js';
 export interface FrameDepth {
   readonly width: number;
   readonly height: number;
-  /** Normalised depth, 0..1 (1 = near), as coloured. */
-  readonly unit: Float32Array;
+  /**
+   * Normalised depth, 0..1 (1 = near), as coloured; null when no sink reads
+   * it (every sink says `wantsDepthUnit: false`, as the encoder does) and
+   * no onFrame hook is set: the depth-only yuv420p picture is then made
+   * without it leaving the kernels (8 MB a 1080p frame).
+   */
+  readonly unit: Float32Array | null;
   /** Colour range applied to the (aligned) prediction. */
   readonly lo: number;
   readonly hi: number;
@@ -67,6 +73,8 @@ export interface FrameSink {
   readonly wantsRaw?: boolean;
   /** Reads `frame.data` of every frame, dropped ones too (e.g. a preview showing the input). */
   readonly wantsInputPixels?: boolean;
+  /** Reads `depth.unit` (the default, true); false lets the pipeline skip making it when no one else does. */
+  readonly wantsDepthUnit?: boolean;
   /**
    * The output picture it reads: `image` (rgb24, the default), `yuv`
    * (yuv420p, what 4:2:0 encoders take, made without an RGB picture in
@@ -86,4 +94,10 @@ export interface FrameSink {
   finish(interrupted: boolean): Promise<void> | void;
   /** Called instead of finish when the run failed. */
   abort?(): Promise<void> | void;
+}
+
+/** `depth.unit` for a sink that reads it (so the pipeline made it); an internal error if it is missing. */
+export function depthUnit(depth: FrameDepth): Float32Array {
+  if (!depth.unit) throw new DepthVideoError('PIPELINE_CONFIG', 'internal: a sink read depth.unit but the pipeline made none (a sink that reads it must not set wantsDepthUnit: false)');
+  return depth.unit;
 }

@@ -1,5 +1,5 @@
 import type { RunControl } from '../pipeline/control.js';
-import type { FrameSink, OutputFrame, PipelineContext } from '../pipeline/types.js';
+import { depthUnit, type FrameSink, type OutputFrame, type PipelineContext } from '../pipeline/types.js';
 import type { RenderSettings } from '../render/renderer.js';
 import { COLORMAP_NAMES } from '../render/colormap.js';
 import { pictureOf } from '../render/yuv-to-rgb.js';
@@ -136,7 +136,7 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
   const depthBuffers: PreviewDepthBuffers = { kept: new Float32Array(0), indices: new Uint8Array(0) };
   let fractions = new Uint8Array(0);
   const sendDepth = (s: PreviewServer, out: OutputFrame) => {
-    const { width, height, indices, values } = previewDepth(out.depth.unit, out.depth.width, out.depth.height, render.invert, undefined, depthBuffers);
+    const { width, height, indices, values } = previewDepth(depthUnit(out.depth), out.depth.width, out.depth.height, render.invert, undefined, depthBuffers);
     const now = performance.now();
     const age = now - out.frame.captureTime;
     const header: FrameHeader = {

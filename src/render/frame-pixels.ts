@@ -49,7 +49,7 @@ export interface PixelJob {
 
 /** Where the results go; null entries are not wanted. */
 export interface PixelTargets {
-  /** Normalised depth (0..1, as coloured), width x height. Required for an inferred frame. */
+  /** Normalised depth (0..1, as coloured), width x height. Required for an inferred frame unless the picture is the depth alone as yuv420p. */
   readonly unit: Float32Array | null;
   /** The raw prediction upsampled to width x height. */
   readonly raw: Float32Array | null;
@@ -105,16 +105,18 @@ export function renderPixels(job: PixelJob, t: PixelTargets): { rawMin: number; 
 
   if (job.depth) {
     const d = job.depth;
-    const unit = t.unit;
-    if (!unit) throw new RangeError('renderPixels: an inferred frame needs a unit target');
     range = depthRange(d.raw);
     const [lo, hi] = s.depthKind === 'metric-depth' ? [d.hi, d.lo] : [d.lo, d.hi];
     if (t.raw) resizeDepth({ width: d.map.width, height: d.map.height, data: d.raw }, w, h, s.interpolation, s.alignCorners, t.raw);
+    let unit: Float32Array;
     if (t.yuv && s.layout === 'depth' && !s.highContrast) {
-      // The common video case: no RGB picture at all.
-      renderYuv420p(d.map, w, h, s.interpolation, s.alignCorners, lo, hi, unit, lut, s.invert, out.width, out.height, t.yuv);
+      // The common video case: no RGB picture at all. Without a unit target
+      // the unit picture is read where the kernels made it, until their next call.
+      unit = renderYuv420p(d.map, w, h, s.interpolation, s.alignCorners, lo, hi, t.unit, lut, s.invert, out.width, out.height, t.yuv);
       yuvDone = true;
     } else {
+      if (!t.unit) throw new RangeError('renderPixels: an inferred frame needs a unit target unless it is the depth alone as yuv420p');
+      unit = t.unit;
       resizeAndNormalize(d.map, w, h, s.interpolation, s.alignCorners, lo, hi, unit);
       if (s.highContrast) equalizeHistogram(unit, 1024, unit);
     }

@@ -357,9 +357,11 @@ function indicesToYuv(
 /**
  * The renderer's whole per-pixel path for a yuv420p output in one visit to
  * the module: upsample the prediction and normalise it by lo/hi (as
- * wasmResizePlane), copy that unit picture out to `unitOut`, and colour it
- * straight into yuv420p (as wasmColormapToYuv420p) while it is still in the
- * module's memory. False when the kernels are unavailable.
+ * wasmResizePlane), colour it straight into yuv420p (as
+ * wasmColormapToYuv420p) while it is in the module's memory, and copy that
+ * unit picture out to `unitOut`. Returns the unit picture: `unitOut`, or
+ * with none the module's own (valid until the next kernel call); null when
+ * the kernels are unavailable.
  */
 export function wasmRenderYuv420p(
   depth: Float32Array,
@@ -371,24 +373,26 @@ export function wasmRenderYuv420p(
   ty: TapTable,
   lo: number,
   hi: number,
-  unitOut: Float32Array,
+  unitOut: Float32Array | null,
   table: YuvTable,
   tables: YuvKernelTables,
   invert: boolean,
   outWidth: number,
   outHeight: number,
   out: Uint8Array,
-): boolean {
+): Float32Array | null {
   const k = wasmKernels();
-  if (!k) return false;
+  if (!k) return null;
   const m = new Layout();
   const plane = planeRegions(m, inW, inH, width, height, tx, ty);
   const regions = yuvRegions(m, outWidth, outHeight);
   const buf = m.commit(k.memory);
   resamplePlane(k, buf, plane, depth, inW, inH, width, height, { lo, hi });
-  unitOut.set(new Float32Array(buf, plane.out, width * height));
   indicesToYuv(k, buf, plane.out, width, height, table, tables, invert, outWidth, outHeight, regions, out);
-  return true;
+  const unit = new Float32Array(buf, plane.out, width * height);
+  if (!unitOut) return unit;
+  unitOut.set(unit);
+  return unitOut;
 }
 
 /** colormap.ts's colormapIndices in the kernels (the same indices, bit for bit); false when they are unavailable. */

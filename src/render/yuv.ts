@@ -252,11 +252,16 @@ export function colormapToYuv420p(
   return dst;
 }
 
+/** The unit picture of renderYuv420p's TypeScript path when the caller keeps none; one per thread. */
+let unitScratch = new Float32Array(0);
+
 /**
  * resizeAndNormalize into `unit` (width x height), then colormapToYuv420p
- * of it into `out`: the depth-only picture of a yuv420p output. With the
- * kernels it is one visit to their memory, the unit picture never copied in
- * again; the result is the same either way.
+ * of it into `out`: the depth-only picture of a yuv420p output. Returns the
+ * unit picture. With the kernels it is one visit to their memory; with
+ * `unit` null it is not copied out of it at all (8 MB a 1080p frame), and
+ * the array returned is the kernels' own, valid until their next call. The
+ * result is the same either way.
  */
 export function renderYuv420p(
   depth: { readonly width: number; readonly height: number; readonly data: Float32Array },
@@ -266,20 +271,24 @@ export function renderYuv420p(
   alignCorners: boolean,
   lo: number,
   hi: number,
-  unit: Float32Array,
+  unit: Float32Array | null,
   lut: Uint8Array,
   invert: boolean,
   outWidth: number,
   outHeight: number,
   out: Uint8Array,
-): void {
+): Float32Array {
   checkEven('renderYuv420p', outWidth, outHeight, out);
+  const n = width * height;
   const span = hi - lo;
-  if ((width !== depth.width || height !== depth.height) && span !== 0 && Number.isFinite(span) && unit.length >= width * height) {
+  if ((width !== depth.width || height !== depth.height) && span !== 0 && Number.isFinite(span) && (unit === null || unit.length >= n)) {
     const tx = cachedTaps(depth.width, width, method, alignCorners);
     const ty = cachedTaps(depth.height, height, method, alignCorners);
-    if (wasmRenderYuv420p(depth.data, depth.width, depth.height, width, height, tx, ty, lo, hi, unit, yuvTable(lut), KERNEL_TABLES, invert, outWidth, outHeight, out)) return;
+    const made = wasmRenderYuv420p(depth.data, depth.width, depth.height, width, height, tx, ty, lo, hi, unit, yuvTable(lut), KERNEL_TABLES, invert, outWidth, outHeight, out);
+    if (made) return made;
   }
-  const u = resizeAndNormalize(depth, width, height, method, alignCorners, lo, hi, unit);
+  if (!unit && unitScratch.length < n) unitScratch = new Float32Array(n);
+  const u = resizeAndNormalize(depth, width, height, method, alignCorners, lo, hi, unit ?? unitScratch.subarray(0, n));
   colormapToYuv420p(u, width, height, lut, invert, outWidth, outHeight, out);
+  return u;
 }

@@ -25,6 +25,7 @@ export function encoderSink(opts: EncoderSinkOptions): FrameSink & { readonly fr
   return {
     name: 'encoder',
     picture,
+    wantsDepthUnit: false,
     get framesWritten() {
       return encoder?.framesWritten ?? 0;
     },

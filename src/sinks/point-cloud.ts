@@ -1,6 +1,6 @@
 import { basename, dirname, join } from 'node:path';
 import { DepthVideoError } from '../errors.js';
-import type { FrameSink, OutputFrame, PipelineContext } from '../pipeline/types.js';
+import { depthUnit, type FrameSink, type OutputFrame, type PipelineContext } from '../pipeline/types.js';
 import { unprojectGrid, unprojectMetres, type CameraModel } from '../render/unproject.js';
 import { frameAsRgb } from '../render/yuv-to-rgb.js';
 import { writeFileAtomic } from './atomic-file.js';
@@ -139,7 +139,7 @@ export function pointCloudSink(opts: PointCloudSinkOptions): FrameSink & { reado
       const { width, height } = out.frame;
       const raw = opts.metric ? out.raw : null;
       if (opts.metric && !raw) throw new DepthVideoError('PIPELINE_CONFIG', 'internal: a metric point cloud got no raw depth');
-      positions = pointCloudPositions(out.depth.unit, width, height, opts.camera, positions, raw);
+      positions = pointCloudPositions(depthUnit(out.depth), width, height, opts.camera, positions, raw);
       const comments = plyComments(opts.camera, width, height, ctx?.inputPath ?? ctx?.source.label ?? 'input', ctx?.model ?? { label: '?', untrained: false }, raw !== null);
       // The frame's pixels are only valid during write(): encode before awaiting.
       file = encodePly(positions, frameAsRgb(out.frame, rgb).data, width * height, comments, file);

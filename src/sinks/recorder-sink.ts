@@ -6,7 +6,7 @@ import { DepthVideoError, errorText } from '../errors.js';
 import { sha256File } from '../models/download.js';
 import { packageVersion } from '../paths.js';
 import type { RunControl } from '../pipeline/control.js';
-import type { FrameSink, OutputFrame, PipelineContext } from '../pipeline/types.js';
+import { depthUnit, type FrameSink, type OutputFrame, type PipelineContext } from '../pipeline/types.js';
 import { toUint16 } from '../render/colormap.js';
 import type { RenderSettings } from '../render/renderer.js';
 import { mkdirParents } from './recorder/fs.js';
@@ -218,7 +218,7 @@ export function recorderSink(opts: RecorderSinkOptions): RecorderSink {
       const { width, height } = out.frame;
       const n = width * height;
       if (depth16.length !== n) depth16 = new Uint16Array(n);
-      toUint16(out.depth.unit, depth16);
+      toUint16(depthUnit(out.depth), depth16);
       let raw = out.raw;
       if (!raw) {
         // png16/ffv1 carry no raw data; the recorder still wants a buffer of the right size and never reads it.

@@ -144,6 +144,19 @@ describe('yuv420p written by depth-video', () => {
       const ref = colormapToYuv420p(refUnit, W, H, getColormap('viridis'), false, W + (W % 2), H + (H % 2));
       expect(Buffer.compare(Buffer.from(unit.buffer), Buffer.from(refUnit.buffer)), `${W}x${H} unit`).toBe(0);
       expect(Buffer.compare(Buffer.from(out), Buffer.from(ref)), `${W}x${H} picture`).toBe(0);
+      // Without a unit target (no sink reads it): the same picture, and the unit picture it returns is the same too.
+      // (The TypeScript loops agree with the kernels to float32 precision, not bit for bit: each is held to its own steps.)
+      for (const kernels of [true, false]) {
+        setWasmKernels(kernels);
+        const u1 = resizeAndNormalize(depth, W, H, interp, false, -0.5, 1.5);
+        const p1 = colormapToYuv420p(u1, W, H, getColormap('viridis'), false, W + (W % 2), H + (H % 2));
+        const out2 = new Uint8Array(out.length);
+        const u2 = renderYuv420p(depth, W, H, interp, false, -0.5, 1.5, null, getColormap('viridis'), false, W + (W % 2), H + (H % 2), out2);
+        expect(Buffer.compare(Buffer.from(out2), Buffer.from(p1)), `${W}x${H} picture, no unit target, kernels ${kernels}`).toBe(0);
+        expect(u2.length).toBe(W * H);
+        expect(Buffer.compare(Buffer.from(u2.buffer, u2.byteOffset, u2.byteLength), Buffer.from(u1.buffer)), `${W}x${H} returned unit, kernels ${kernels}`).toBe(0);
+      }
+      setWasmKernels(true);
     }
   });
 
