@@ -1,7 +1,7 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { makeFifo } from '../ffmpeg/fifo.js';
+import { openFifo } from '../ffmpeg/fifo.js';
 import { builtScript } from '../paths.js';
 import type { FromPipeWriter, PipeWriterInit, ToPipeWriter } from './pipe-writer-protocol.js';
 
@@ -60,12 +60,11 @@ class StdinFeed implements EncoderFeed {
 
 /**
  * A FIFO between a writer thread (pipe-writer.ts, blocking writes) and
- * ffmpeg's stdin. Its ends are opened without ever blocking: a non-blocking
- * read end first, so that the blocking write end opens at once, then the
- * blocking read end ffmpeg inherits; the first read end and the path go
- * right away. The thread owns the write end and is its only writer, so when
- * it closes it ffmpeg reads end-of-file; when ffmpeg dies, writes fail with
- * EPIPE.
+ * ffmpeg's stdin. Once openFifo has both ends open, the blocking read end
+ * ffmpeg inherits opens at once too; the non-blocking read end and the path
+ * go right away. The thread owns the write end and is its only writer, so
+ * when it closes it ffmpeg reads end-of-file; when ffmpeg dies, writes fail
+ * with EPIPE.
  */
 class FifoFeed implements EncoderFeed {
   private readonly worker: Worker;
@@ -77,20 +76,18 @@ class FifoFeed implements EncoderFeed {
   static create(): FifoFeed | null {
     const script = builtScript('sinks/pipe-writer.js');
     if (!script) return null;
-    const fifo = makeFifo('depth-video-feed-');
+    const fifo = openFifo('depth-video-feed-');
     if (!fifo) return null;
-    const fds: number[] = [];
+    let readEnd = -1;
     try {
-      fds.push(openSync(fifo.path, constants.O_RDONLY | constants.O_NONBLOCK));
-      fds.push(openSync(fifo.path, constants.O_WRONLY));
-      fds.push(openSync(fifo.path, constants.O_RDONLY));
-      const feed = new FifoFeed(script, fds[1]!, fds[2]!);
-      closeSync(fds[0]!);
-      return feed;
+      readEnd = openSync(fifo.path, constants.O_RDONLY);
+      return new FifoFeed(script, fifo.writeEnd, readEnd);
     } catch {
-      for (const fd of fds) closeSync(fd);
+      closeSync(fifo.writeEnd);
+      if (readEnd >= 0) closeSync(readEnd);
       return null;
     } finally {
+      closeSync(fifo.readEnd);
       fifo.remove();
     }
   }
@@ -117,7 +114,10 @@ class FifoFeed implements EncoderFeed {
       this.pending.set(id, { resolve, reject });
       // Kept alive while it has work: an idle thread must not hold a finished program open.
       this.worker.ref();
-      this.worker.postMessage({ kind: 'write', id, parts } satisfies ToPipeWriter);
+      // Shared memory goes by reference; a small Buffer is a view into node's
+      // 8 KB pool, which a message would copy whole: it goes as its own bytes.
+      const sent = parts.map((p) => (p.buffer instanceof SharedArrayBuffer || p.byteLength === p.buffer.byteLength ? p : p.slice()));
+      this.worker.postMessage({ kind: 'write', id, parts: sent } satisfies ToPipeWriter);
     });
   }
 

@@ -1,7 +1,7 @@
-import { closeSync, constants, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { makeFifo } from '../ffmpeg/fifo.js';
+import { openFifo, type OpenFifo } from '../ffmpeg/fifo.js';
 import { builtScript } from '../paths.js';
 import { CTL, type FromFifoReader, type FifoReaderInit } from './fifo-reader-protocol.js';
 
@@ -168,15 +168,13 @@ class FifoReader implements RawFrameReader {
   static create(events: RawFrameEvents, maxSlots: number): FifoReader | null {
     const script = builtScript('sources/fifo-reader.js');
     if (!script) return null;
-    const fifo = makeFifo('depth-video-fifo-');
+    const fifo = openFifo('depth-video-fifo-');
     if (!fifo) return null;
-    const ends: number[] = [];
     try {
-      ends.push(openSync(fifo.path, constants.O_RDONLY | constants.O_NONBLOCK));
-      ends.push(openSync(fifo.path, constants.O_WRONLY));
-      return new FifoReader(events, maxSlots, script, fifo, ends);
+      return new FifoReader(events, maxSlots, script, fifo);
     } catch {
-      for (const fd of ends) closeSync(fd);
+      closeSync(fifo.readEnd);
+      closeSync(fifo.writeEnd);
       fifo.remove();
       return null;
     }
@@ -186,10 +184,9 @@ class FifoReader implements RawFrameReader {
     private readonly events: RawFrameEvents,
     maxSlots: number,
     script: string,
-    private readonly fifo: { readonly path: string; remove(): void },
-    ends: number[],
+    private readonly fifo: OpenFifo,
   ) {
-    this.ends = ends;
+    this.ends = [fifo.readEnd, fifo.writeEnd];
     this.ctl = new Int32Array(new SharedArrayBuffer((CTL.slots + maxSlots) * 4));
     const init: FifoReaderInit = { path: fifo.path, ctl: this.ctl, maxSlots };
     const w = new Worker(script, { workerData: init });

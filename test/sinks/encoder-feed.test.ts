@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encoderFeed, type EncoderFeed } from '../../src/sinks/encoder-feed.js';
 import { decodeVideo, makeClip, runCli, tempDir } from '../helpers/media.js';
+import { privateTmpdir } from '../helpers/tmpdir.js';
 
 // A reader that counts and hashes its stdin, then says so on stdout; `slow` sleeps first, so that the pipe fills.
 const READER = `const h=require('crypto').createHash('sha256');let n=0;const go=()=>{process.stdin.on('data',d=>{h.update(d);n+=d.length});process.stdin.on('end',()=>process.stdout.write(n+' '+h.digest('hex')))};setTimeout(go,Number(process.argv[1]))`;
@@ -21,18 +21,7 @@ function start(feed: EncoderFeed, script: string, arg = '0') {
 
 for (const kind of ['fifo', 'pipe'] as const) {
   describe(`encoder feed (${kind})`, () => {
-    let tmp: string;
-    const oldTmp = process.env.TMPDIR;
-    beforeAll(() => {
-      // The FIFO goes to the temporary folder: a private one shows that nothing is left there.
-      tmp = mkdtempSync(join(tmpdir(), 'dv-feed-test-'));
-      process.env.TMPDIR = tmp;
-    });
-    afterAll(() => {
-      if (oldTmp === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = oldTmp;
-      rmSync(tmp, { recursive: true, force: true });
-    });
+    const tmp = privateTmpdir('dv-feed-test-');
 
     it('writes every part in order, shared memory and plain buffers alike, and end() is end-of-file', async () => {
       const feed = encoderFeed(kind);
@@ -56,7 +45,7 @@ for (const kind of ['fifo', 'pipe'] as const) {
       await Promise.all(writes);
       expect(await r.exited).toBe(0);
       expect(r.out()).toBe(`${bytes} ${expected.digest('hex')}`);
-      if (kind === 'fifo') expect(readdirSync(tmp)).toEqual([]);
+      if (kind === 'fifo') expect(readdirSync(tmp())).toEqual([]);
     });
 
     it('rejects a write once the reader is gone, and every later one', async () => {

@@ -1,13 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lastValueFrom, map, toArray } from 'rxjs';
 import { ffmpegPath } from '../../src/ffmpeg/binary.js';
 import { ffmpegSource } from '../../src/sources/ffmpeg-source.js';
 import { rawFrameReader, type RawFrameReader } from '../../src/sources/raw-frames.js';
+import { privateTmpdir } from '../helpers/tmpdir.js';
 
 const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));
 
@@ -33,7 +32,7 @@ function feed(kind: 'fifo' | 'pipe', frameBytes: number, total: number, maxSlots
 
 for (const kind of ['fifo', 'pipe'] as const) {
   describe(`raw frame reader (${kind})`, () => {
-    let tmp: string;
+    const tmp = privateTmpdir('raw-frames-test-');
     /** Closes the reader, kills its writer: no frame after the `frames` already reported, no end event, no FIFO left. */
     const closeAndKill = async (f: ReturnType<typeof feed>, frames: number) => {
       f.reader.close();
@@ -42,20 +41,8 @@ for (const kind of ['fifo', 'pipe'] as const) {
       await settle();
       expect(f.frames.length).toBe(frames);
       expect(f.ended()).toBeNull();
-      if (kind === 'fifo') expect(readdirSync(tmp)).toEqual([]);
+      if (kind === 'fifo') expect(readdirSync(tmp())).toEqual([]);
     };
-    let saved: string | undefined;
-    beforeAll(() => {
-      // The FIFO goes to the temporary folder: a private one shows that nothing is left there.
-      saved = process.env.TMPDIR;
-      tmp = mkdtempSync(join(tmpdir(), 'raw-frames-test-'));
-      process.env.TMPDIR = tmp;
-    });
-    afterAll(() => {
-      if (saved === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = saved;
-      rmSync(tmp, { recursive: true, force: true });
-    });
 
     it('reads no further than allowed, and no more slots than it has', async () => {
       const bytes = 100_000; // more than a pipe holds, so a frame spans many reads
@@ -87,7 +74,7 @@ for (const kind of ['fifo', 'pipe'] as const) {
           for (const i of [0, 1, 65535, 65536, 65537, bytes - 1]) expect(g.bytes[i], `frame ${k} byte ${i}`).toBe(byteAt(k * bytes + i));
         });
         expect(f.ended()).toEqual({ partialBytes: 1234, error: null });
-        if (kind === 'fifo') expect(readdirSync(tmp)).toEqual([]);
+        if (kind === 'fifo') expect(readdirSync(tmp())).toEqual([]);
       } finally {
         f.reader.close();
         f.child.kill();
