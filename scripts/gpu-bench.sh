@@ -9,7 +9,10 @@
 #      profiles, summed by function: src/bench/profile-summary.ts), and its
 #      rate with 4 and 15 frame workers (frames in flight: 4 + workers);
 #   5. the ceiling (analytic model) on all of the machine's cores, with
-#      ffmpeg's share of the pipeline from 1 core to all.
+#      ffmpeg's share of the pipeline from 1 core to all;
+#   6. the async (live) schedule on WebGPU with the ViT-S/14 graph, slower
+#      than a 30 fps camera: inferences a second against step 3's bare rate,
+#      and how many inputs were prepared ahead.
 # Run from the project root after `npm run build`; every result also goes to
 # $OUT (default /tmp/gpu-bench). Models are generated (untrained) on the spot.
 set -uo pipefail
@@ -18,8 +21,8 @@ mkdir -p "$OUT"
 export DEPTH_VIDEO_MODELS=${DEPTH_VIDEO_MODELS:-/tmp/gpu-bench-models}
 W=$(mktemp -d)
 # DRY=1: the same steps, tiny and short, to check the script on a machine without a GPU.
-CLIP=1920x1080; N=10; SMALL=(); CEIL=(); PN=300
-[ -n "${DRY:-}" ] && { CLIP=160x90; N=3; SMALL=(--quick --size 64 --frames 10); CEIL=(--quick); PN=20; }
+CLIP=1920x1080; N=10; SMALL=(); CEIL=(); PN=300; ASZ=()
+[ -n "${DRY:-}" ] && { CLIP=160x90; N=3; SMALL=(--quick --size 64 --frames 10); CEIL=(--quick); PN=20; ASZ=(--size 70); }
 step() { echo; echo "=== $1 ($(date +%T))"; }
 ff() { node -e "import('./dist/ffmpeg/binary.js').then(m => process.stdout.write(m.ffmpegPath()))"; }
 FF=$(ff)
@@ -61,6 +64,11 @@ done | tee "$OUT/workers.txt"
 
 step "ceiling on $(nproc) cores"
 timeout 150 node dist/bench/main.js --only ceiling "${CEIL[@]}" 2>&1 | tee "$OUT/bench-ceiling.txt"
+
+step "async schedule on webgpu: dpt-vits14-518, a 1080p clip paced as a 30 fps camera"
+"$FF" -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=$CLIP:rate=30 -frames:v $((PN / 2)) -c:v libx264 -preset veryfast -pix_fmt yuv420p "$W/cam.mp4"
+timeout 25 node bin/depth-video.js "$W/cam.mp4" --out "$W/cam-depth.mp4" --model dpt-vits14-518 --device webgpu "${ASZ[@]}" --no-audio --json -q > "$OUT/async.json"; echo "exit $?"
+node -e "const s=JSON.parse(require('fs').readFileSync('$OUT/async.json','utf8'));console.log(JSON.stringify({frames:s.frames,inferredPerS:s.frames.inferred/(s.wallMs/1000),meanMs:s.meanMs}))" | tee "$OUT/async.txt"
 
 step "done"
 rm -rf "$W"

@@ -234,6 +234,11 @@ export class DepthSession {
     return this.send({ kind: 'tensor', id: this.nextId++, tensor, width, height }, [tensor.buffer as ArrayBuffer]);
   }
 
+  /** Gives back an input buffer taken with `inputBuffer` that was never run (a frame prepared ahead, then dropped). */
+  returnInput(tensor: Float32Array): void {
+    if (this.tensorPool.length < MAX_POOLED_INPUTS && !this.tensorPool.includes(tensor)) this.tensorPool.push(tensor);
+  }
+
   /** A buffer for an input tensor of n floats, reused from earlier runs when one fits. */
   inputBuffer(n: number): Float32Array {
     const i = this.tensorPool.findIndex((t) => t.length === n);

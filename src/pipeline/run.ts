@@ -108,7 +108,13 @@ export interface RunSummary {
   readonly output: string | null;
   readonly model: { readonly label: string; readonly path: string; readonly family: string; readonly untrained: boolean };
   readonly device: RunDevice;
-  readonly frames: { readonly read: number; readonly inferred: number; readonly dropped: number; readonly written: number };
+  /**
+   * `preparedAhead`: inferences whose input a frame worker had prepared
+   * while the session ran the one before (the rest were prepared by the
+   * session's own thread, in series with the network); `preparedUnused`:
+   * inputs prepared ahead for frames then dropped (async guesses that missed).
+   */
+  readonly frames: { readonly read: number; readonly inferred: number; readonly dropped: number; readonly written: number; readonly preparedAhead: number; readonly preparedUnused: number };
   readonly schedule: 'async' | 'sync';
   readonly maxWaiting: number;
   readonly inputSize: { readonly width: number; readonly height: number } | null;
@@ -296,10 +302,22 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     p.catch(() => undefined);
     prepared.set(f.index, p);
   };
+  let preparedAhead = 0;
+  let preparedUnused = 0;
   const baseInfer = async (f: VideoFrame): Promise<InferenceResult> => {
     const input = prepared.get(f.index);
-    // Also forget inputs of frames dropped after they were prepared (mode switched to async).
-    for (const k of prepared.keys()) if (k <= f.index) prepared.delete(k);
+    // Inputs of frames dropped after they were prepared (async, or a switch
+    // to it) are forgotten, their buffers given back once the job is done.
+    // (A dropped frame's slot may have gone back to the source while its job
+    // still read it: that input is never run, so a torn picture does no harm.)
+    for (const [k, p] of prepared) {
+      if (k > f.index) continue;
+      prepared.delete(k);
+      if (k === f.index) continue;
+      preparedUnused++;
+      p.then((r) => session.returnInput(r.tensor), () => undefined);
+    }
+    if (input) preparedAhead++;
     const r = input ? await session.run(await input) : await session.infer(f);
     ms.preprocess += r.preprocessMs;
     ms.inference += r.inferenceMs;
@@ -378,7 +396,8 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   const capturing = sinks.filter((s) => s.capture);
   const flow$ = defer(() => source.frames$).pipe(
     tap((f) => { for (const s of capturing) s.capture!(f); }),
-    scheduleFrames(toSlot, { mode: () => control.schedule.value, keepDroppedPixels: keepPixels, stats, prefetch }),
+    // Async prefetching needs frame workers: without them it would run on this thread.
+    scheduleFrames(toSlot, { mode: () => control.schedule.value, keepDroppedPixels: keepPixels, stats, prefetch, prefetchAsync: workers.count > 0 }),
     // Rendering waits for the next macrotask, by which time the next frame's
     // inference is already running on onnxruntime's threads: the two overlap.
     observeOn(asapScheduler),
@@ -454,7 +473,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
       adapter: session.model.device.adapter,
       cpuFallback: session.cpuFallbackNodes,
     },
-    frames: { read: stats.framesIn, inferred: stats.inferred, dropped: stats.dropped, written },
+    frames: { read: stats.framesIn, inferred: stats.inferred, dropped: stats.dropped, written, preparedAhead, preparedUnused: preparedUnused + prepared.size },
     schedule: control.schedule.value,
     maxWaiting: stats.maxWaiting,
     inputSize,

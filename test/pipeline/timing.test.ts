@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { decodeVideo, ffmpeg, hasAudio, makeClip, runCli, tempDir } from '../helpers/media.js';
 
 interface Summary {
-  frames: { read: number; inferred: number; dropped: number; written: number };
+  frames: { read: number; inferred: number; dropped: number; written: number; preparedAhead: number; preparedUnused: number };
   schedule: string;
   maxWaiting: number;
 }
@@ -34,7 +34,9 @@ describe('frame count and timestamps', () => {
       const r = await runCli([clip, '--out', out, '--model', 'analytic', '--sync', '--json', '-q']);
       expect(r.code, r.stderr).toBe(0);
       const s = summaryOf(r.stdout);
-      expect(s.frames).toEqual({ read: 60, inferred: 60, dropped: 0, written: 60 });
+      // Sync never drops, so nothing prepared ahead goes unused.
+      expect(s.frames).toMatchObject({ read: 60, inferred: 60, dropped: 0, written: 60, preparedUnused: 0 });
+      expect(s.frames.preparedAhead).toBeLessThanOrEqual(60);
       const pts = decodeVideo(out).pts;
       expect(pts.length).toBe(60);
       // MP4 keeps the exact values; Matroska stores milliseconds.

@@ -137,6 +137,35 @@ describe('frame workers', () => {
       expect(f.yuv.equals(Buffer.from(rgbToYuv420p({ width: W, height: 92, data: f.rgb }))), `frame ${f.index} yuv420p`).toBe(true);
     }
   });
+  it('async with inputs prepared ahead on the workers: every inferred frame has the depth of its own input', async () => {
+    // Per-frame normalisation (no stabiliser), so a frame's depth picture depends on its input alone.
+    const depthOf = async (sync: boolean, model: string) => {
+      const got = new Map<number, Buffer>();
+      const sink: FrameSink = {
+        name: 'unit', finish() {},
+        write(out: OutputFrame) {
+          const u = out.depth.unit!;
+          if (out.inferred) got.set(out.frame.index, Buffer.from(new Uint8Array(u.buffer, u.byteOffset, u.byteLength)));
+        },
+      };
+      const summary = await runPipeline({
+        input: { kind: 'file', path: clip }, output: null, model, sync, workers: 2, allowDownload: false, sinks: [sink],
+        spec: { native: false, width: 64, height: 48, keepAspect: false },
+        render: { colormap: 'turbo', invert: false, highContrast: false, layout: 'depth', stabilize: 'off', stabilizeWindow: 5 },
+      });
+      return { got, summary };
+    };
+    const every = await depthOf(true, 'analytic');
+    // analytic-slow: the same output, runs of 100+ ms against a frame every 40 ms.
+    const latest = await depthOf(false, 'analytic-slow');
+    expect(every.got.size).toBe(40);
+    expect(latest.summary.frames.dropped).toBeGreaterThan(10);
+    // The frames the session took while busy were prepared ahead on a frame worker.
+    expect(latest.summary.frames.preparedAhead).toBeGreaterThanOrEqual(2);
+    expect(latest.summary.frames.preparedAhead).toBeLessThanOrEqual(latest.summary.frames.inferred);
+    expect(latest.got.size).toBe(latest.summary.frames.inferred);
+    for (const [k, unit] of latest.got) expect(unit.equals(every.got.get(k)!), `frame ${k}`).toBe(true);
+  });
 });
 
 describe('frame workers with yuv420p frames (decoded without conversion)', () => {

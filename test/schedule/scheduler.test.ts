@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Subject, lastValueFrom, toArray } from 'rxjs';
-import { newScheduleStats, scheduleFrames, type Scheduled } from '../../src/schedule/scheduler.js';
+import { likelyTakenNext, newScheduleStats, scheduleFrames, type Scheduled } from '../../src/schedule/scheduler.js';
 import type { ScheduleMode, VideoFrame } from '../../src/types.js';
 
 function frame(index: number, released: Set<number>): VideoFrame {
@@ -50,7 +50,7 @@ describe('scheduleFrames', () => {
     expect(items.map((i) => i.result)).toEqual(['r0', 'r0', 'r0', 'r3', 'r3', 'r5']);
     expect(items.map((i) => i.inferred)).toEqual([true, false, false, true, false, true]);
     expect(items.map((i) => i.droppedBefore)).toEqual([0, 0, 0, 2, 0, 1]);
-    expect(stats).toEqual({ framesIn: 6, inferred: 3, dropped: 3, maxWaiting: 1 });
+    expect(stats).toEqual({ framesIn: 6, inferred: 3, dropped: 3, maxWaiting: 1, asyncPrefetched: 0 });
     expect(stats.dropped).toBe(stats.framesIn - stats.inferred);
     // Without a layout that shows the input, dropped frames give their slot back at once.
     expect([...released].sort()).toEqual([1, 2, 4]);
@@ -136,7 +136,7 @@ describe('scheduleFrames', () => {
       [0, 'r0', true], [1, 'r0', false], [2, 'r0', false], [3, 'r3', true], [4, 'r3', false], [5, 'r5', true],
     ]);
     expect(items.map((i) => i.droppedBefore)).toEqual([0, 0, 0, 2, 0, 1]);
-    expect(stats).toEqual({ framesIn: 6, inferred: 3, dropped: 3, maxWaiting: 3 });
+    expect(stats).toEqual({ framesIn: 6, inferred: 3, dropped: 3, maxWaiting: 3, asyncPrefetched: 0 });
     // The stale frames gave their slots back when they were dropped.
     expect([...released].sort()).toEqual([1, 2, 4]);
   });
@@ -162,5 +162,89 @@ describe('scheduleFrames', () => {
     const out = lastValueFrom(src.pipe(scheduleFrames(() => Promise.reject(new Error('boom')), { mode: () => 'sync', keepDroppedPixels: false })));
     src.next(frame(0, new Set()));
     await expect(out).rejects.toThrow('boom');
+  });
+
+  describe('async prefetch', () => {
+    it('likelyTakenNext: yes when the running inference should end within one and a half arrival gaps', () => {
+      // Started at 100, runs take 50: ends at 150. Frames every 20 ms: yes from 30 ms left.
+      expect(likelyTakenNext(110, 100, 50, 20)).toBe(false); // 40 ms left: a newer frame comes first
+      expect(likelyTakenNext(119.9, 100, 50, 20)).toBe(false);
+      expect(likelyTakenNext(120, 100, 50, 20)).toBe(true); // exactly one and a half gaps left
+      expect(likelyTakenNext(140, 100, 50, 20)).toBe(true);
+      expect(likelyTakenNext(190, 100, 50, 20)).toBe(true); // overdue: still the next one
+      expect(likelyTakenNext(110, 100, null, 20)).toBe(false); // no run timed yet
+      expect(likelyTakenNext(110, 100, 50, null)).toBe(false); // one frame seen: no gap yet
+    });
+
+    /** Frames every `gap` ms on a fake clock into an inference that takes `runMs`; returns what was prefetched and inferred. */
+    async function timedRun(runMs: number, gap: number, frames: number, prefetchAsync = true) {
+      let clock = 0;
+      const src = new Subject<VideoFrame>();
+      const { calls, infer } = manualInfer();
+      const stats = newScheduleStats();
+      const prefetched: number[] = [];
+      const started: number[] = [];
+      const timedInfer = (f: VideoFrame) => { started.push(clock); return infer(f); };
+      const out = lastValueFrom(src.pipe(scheduleFrames(timedInfer, {
+        mode: () => 'async', keepDroppedPixels: false, stats, now: () => clock, prefetchAsync, prefetch: (f) => prefetched.push(f.index),
+      }), toArray()));
+      let done = 0;
+      for (let i = 0; i < frames; i++) {
+        clock = i * gap;
+        // Inferences that end before this frame arrives end first.
+        while (done < calls.length && started[done]! + runMs <= clock) {
+          const end = started[done]! + runMs;
+          const c = calls[done++]!;
+          const t = clock;
+          clock = end;
+          c.resolve(`r${c.index}`);
+          await tick();
+          clock = t;
+        }
+        src.next(frame(i, new Set()));
+        await tick();
+      }
+      src.complete();
+      while (done < calls.length) { calls[done++]!.resolve('r'); await tick(); }
+      await out;
+      return { prefetched, inferred: calls.map((c) => c.index), stats };
+    }
+
+    it('a fast session (GPU-like: 20 ms runs, a frame every 33 ms) gets every frame it takes prepared ahead', async () => {
+      const { prefetched, inferred, stats } = await timedRun(20, 33, 30);
+      // Nothing waits: each frame finds the session free. No guess is needed and none is made.
+      expect(inferred).toEqual([...Array(30).keys()]);
+      expect(prefetched).toEqual([]);
+      expect(stats.asyncPrefetched).toBe(0);
+    });
+
+    it('a session a little slower than the camera: the frames it takes are prepared ahead, few wasted', async () => {
+      // Runs of 40 ms, a frame every 33 ms: most frames arrive while the session is busy.
+      const { prefetched, inferred, stats } = await timedRun(40, 33, 40);
+      const taken = inferred.slice(2); // the guess needs one timed run and one gap
+      const ahead = taken.filter((i) => prefetched.includes(i));
+      expect(ahead.length).toBeGreaterThanOrEqual(taken.length - 1);
+      // Some guesses miss (the margin of half a gap): at most one in three inferences.
+      const wasted = prefetched.filter((i) => !inferred.includes(i));
+      expect(wasted.length).toBeLessThanOrEqual(Math.ceil(inferred.length / 3));
+      expect(stats.asyncPrefetched).toBe(prefetched.length);
+    });
+
+    it('a slow session (CPU-like: 200 ms runs, a frame every 33 ms) prepares about one frame per inference, not every frame', async () => {
+      const { prefetched, inferred, stats } = await timedRun(200, 33, 90);
+      const busyArrivals = stats.framesIn - inferred.length;
+      expect(busyArrivals).toBeGreaterThan(60);
+      // At most two preparations an inference (the frame that is taken, and one overtaken in the last gap).
+      expect(prefetched.length).toBeLessThanOrEqual(2 * inferred.length);
+      // And the frames taken after the first timed run were prepared ahead
+      // (but the last: it arrived early in a run, and no newer frame came).
+      const taken = inferred.slice(2, -1);
+      expect(taken.every((i) => prefetched.includes(i)), `taken ${taken} prefetched ${prefetched}`).toBe(true);
+    });
+
+    it('without prefetchAsync (no frame workers) async never prefetches', async () => {
+      const { prefetched } = await timedRun(200, 33, 30, false);
+      expect(prefetched).toEqual([]);
+    });
   });
 });
