@@ -5,7 +5,7 @@
  * ffmpeg's lavfi sources, so the ratios compare like with like. `--device`
  * runs the model (bare and in the pipeline) there; `--size` sets the
  * inference size (a software WebGPU adapter needs a small one); `--only`
- * takes a comma-separated list of pipeline, ceiling, async, stabilize, render, live,
+ * takes a comma-separated list of pipeline, ceiling, schedule, stabilize, render, live,
  * live-page, fused, convert, convert-midas (`npm run bench -- --only ceiling
  * --quick` runs the ceiling alone, in about a minute).
  */
@@ -26,7 +26,7 @@ import { fileSource } from '../sources/file-source.js';
 import type { PreprocessSpec } from '../types.js';
 import { flickeringModel } from './flicker-scenario.js';
 import { ceilingBench } from './ceiling.js';
-import { asyncBench } from './async-bench.js';
+import { scheduleBench } from './schedule-bench.js';
 import { fusedBench } from './fused.js';
 import { convertBench } from './convert-bench.js';
 import { midasConvertBench } from './midas-bench.js';
@@ -43,10 +43,10 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     device: { type: 'string', default: 'cpu' },
     size: { type: 'string' },
-    only: { type: 'string', default: 'pipeline,ceiling,async,stabilize,render,live,live-page,fused,convert,convert-midas' },
+    only: { type: 'string', default: 'pipeline,ceiling,schedule,stabilize,render,live,live-page,fused,convert,convert-midas' },
   },
 });
-const SECTIONS = ['pipeline', 'ceiling', 'async', 'stabilize', 'render', 'live', 'live-page', 'fused', 'convert', 'convert-midas'];
+const SECTIONS = ['pipeline', 'ceiling', 'schedule', 'stabilize', 'render', 'live', 'live-page', 'fused', 'convert', 'convert-midas'];
 if (values.help) {
   process.stdout.write([
     'npm run bench -- [--model dpt-tiny|dpt-vits14-518|<name>] [--device cpu|webgpu|…] [--size px] [--frames N] [--quick] [--only sections]',
@@ -296,7 +296,7 @@ async function main(): Promise<void> {
 
   if (only.has('ceiling')) await ceilingBench({ dir, quick: values.quick!, out });
 
-  if (only.has('async')) await asyncBench({ dir, quick: values.quick!, out });
+  if (only.has('schedule')) await scheduleBench({ dir, quick: values.quick!, out });
 
   if (only.has('fused')) await reportFused(info.model.spec, info.model.device.device, (w, h) => info.inputSize(w, h));
 

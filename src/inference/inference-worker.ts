@@ -28,6 +28,15 @@ const profileDir = init.reportPlacement ? mkdtempSync(join(tmpdir(), 'depth-vide
  */
 const gpuLoss = process.env.VITEST ? /^(\d+)(:exit)?$/.exec(process.env.DEPTH_VIDEO_TEST_GPU_LOSS ?? '') : null;
 
+/**
+ * Bench seam: DEPTH_VIDEO_SIMULATE_DEVICE_MS=N blocks this thread N ms after
+ * each run without using the CPU, as a synchronous run on a GPU does, so
+ * that how the pipeline keeps a fast device busy can be measured on a
+ * machine without one (src/bench/schedule-bench.ts). Unset outside benches.
+ */
+const simulatedDeviceMs = Number(process.env.DEPTH_VIDEO_SIMULATE_DEVICE_MS ?? 0);
+const deviceWait = simulatedDeviceMs > 0 ? new Int32Array(new SharedArrayBuffer(4)) : null;
+
 /** The nodes the first run executed on the CPU provider, from onnxruntime's profile of it. */
 async function placement(): Promise<FromWorker> {
   try {
@@ -73,6 +82,7 @@ async function run(tensor: Float32Array, width: number, height: number): Promise
   }
   try {
     const out = await s.run({ [s.inputNames[0]!]: input });
+    if (deviceWait) Atomics.wait(deviceWait, 0, 0, simulatedDeviceMs);
     const t = out[s.outputNames[0]!]!;
     const d = t.dims;
     const data = t.type === 'float16' ? float16ToFloat32Array(t.data as Uint16Array) : (t.data as Float32Array);

@@ -151,6 +151,12 @@ export interface RunSummary {
  * one, so renders can overlap (syncMaxInFlight).
  */
 export const SYNC_MAX_IN_FLIGHT = 4;
+/**
+ * Inferences handed to the session at once in sync mode: the next input
+ * waits in the inference worker, so a fast (GPU) session starts it as soon
+ * as a run ends instead of after a round trip through the main thread.
+ */
+export const SYNC_DEPTH = 2;
 /** A paced file's frames alive at once in async mode (dropped frames wait behind the inference to be written). */
 const ASYNC_MAX_IN_FLIGHT = 64;
 
@@ -397,7 +403,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   const flow$ = defer(() => source.frames$).pipe(
     tap((f) => { for (const s of capturing) s.capture!(f); }),
     // Async prefetching needs frame workers: without them it would run on this thread.
-    scheduleFrames(toSlot, { mode: () => control.schedule.value, keepDroppedPixels: keepPixels, stats, prefetch, prefetchAsync: workers.count > 0 }),
+    scheduleFrames(toSlot, { mode: () => control.schedule.value, keepDroppedPixels: keepPixels, stats, prefetch, prefetchAsync: workers.count > 0, syncDepth: SYNC_DEPTH }),
     // Rendering waits for the next macrotask, by which time the next frame's
     // inference is already running on onnxruntime's threads: the two overlap.
     observeOn(asapScheduler),

@@ -79,6 +79,14 @@ export interface ScheduleOptions {
    * otherwise the session's own thread prepares the frame it takes.
    */
   readonly prefetchAsync?: boolean;
+  /**
+   * Inferences handed to the session at once in sync mode (default 1). With
+   * 2, the next frame's input is already queued in the session's worker
+   * when a run ends, so the session starts it at once instead of after a
+   * round trip through this thread, whose event loop may be busy with the
+   * sinks; results still come out in order.
+   */
+  readonly syncDepth?: number;
   readonly stats?: ScheduleStats;
   /** Clock for the async guess (tests); `performance.now` by default. */
   readonly now?: () => number;
@@ -104,7 +112,7 @@ export function scheduleFrames<R>(infer: (f: VideoFrame) => Promise<R>, opts: Sc
     new Observable<Scheduled<R>>((subscriber) => {
       const order: Entry<R>[] = []; // every frame not yet emitted, in index order
       const waiting: Entry<R>[] = []; // frames waiting for the session, oldest first
-      let busy = false;
+      let running = 0;
       let sourceDone = false;
       let last: { value: R } | null = null;
       let droppedSinceInferred = 0;
@@ -127,7 +135,7 @@ export function scheduleFrames<R>(infer: (f: VideoFrame) => Promise<R>, opts: Sc
             subscriber.next({ frame: head.frame, result: last.value, inferred: false, droppedBefore: 0 });
           } else break;
         }
-        if (sourceDone && !busy && waiting.length === 0 && order.length === 0) subscriber.complete();
+        if (sourceDone && running === 0 && waiting.length === 0 && order.length === 0) subscriber.complete();
       };
 
       // Latest wins: frames overtaken by a newer one are dropped. A dropped
@@ -144,29 +152,39 @@ export function scheduleFrames<R>(infer: (f: VideoFrame) => Promise<R>, opts: Sc
         if (!opts.keepDroppedPixels) for (const old of stale) old.frame.release();
       };
 
+      // Async: one inference at a time, so that the newest frame can be
+      // picked when the session is free. Sync: `syncDepth`.
+      const capacity = () => (opts.mode() === 'sync' ? Math.max(1, opts.syncDepth ?? 1) : 1);
       const startNext = () => {
-        if (!waiting.length) return;
+        while (waiting.length && running < capacity()) startOne();
+      };
+      const startOne = () => {
+        const sync = opts.mode() === 'sync';
         // After a switch from sync to async, the frames still queued from
         // sync mode are stale too: only the newest is inferred.
-        const stale = waiting.length > 1 && opts.mode() === 'async' ? waiting.splice(0, waiting.length - 1) : [];
+        const stale = waiting.length > 1 && !sync ? waiting.splice(0, waiting.length - 1) : [];
         drop(stale);
         const e = waiting.shift()!;
-        busy = true;
+        // Queued behind a running inference: its input is prepared beside it.
+        if (sync && running > 0 && opts.prefetch) opts.prefetch(e.frame);
+        running++;
         e.state = 'inferring';
         e.droppedBefore = droppedSinceInferred;
         droppedSinceInferred = 0;
-        runStart = now();
-        const running = infer(e.frame);
+        const started = now();
+        runStart = started;
+        const result = infer(e.frame);
         release(stale);
         if (opts.prefetch && waiting.length && opts.mode() === 'sync') opts.prefetch(waiting[0]!.frame);
-        running.then(
+        result.then(
           (r) => {
             if (closed) return;
-            runMs = ema(runMs, now() - runStart);
+            // What the async guess needs: a run's length, not its wait behind another.
+            if (running === 1) runMs = ema(runMs, now() - started);
             stats.inferred++;
             e.state = 'done';
             e.result = r;
-            busy = false;
+            running--;
             // Start the next inference, then render this one while it runs.
             startNext();
             flush();
@@ -190,7 +208,7 @@ export function scheduleFrames<R>(infer: (f: VideoFrame) => Promise<R>, opts: Sc
           waiting.push(e);
           drop(stale);
           release(stale);
-          if (busy) {
+          if (running >= capacity()) {
             stats.maxWaiting = Math.max(stats.maxWaiting, waiting.length);
             // Every frame waiting in sync mode will be inferred: its input can be prepared now.
             if (opts.prefetch && opts.mode() === 'sync') opts.prefetch(frame);

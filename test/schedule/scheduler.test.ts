@@ -78,6 +78,54 @@ describe('scheduleFrames', () => {
     expect(stats.maxWaiting).toBe(2);
   });
 
+  it('sync with syncDepth 2: the next frame is handed over while one runs (its input prepared beside it), results in order', async () => {
+    const released = new Set<number>();
+    const { calls, infer } = manualInfer();
+    const prefetched: number[] = [];
+    const src = new Subject<VideoFrame>();
+    const stats = newScheduleStats();
+    const out = lastValueFrom(src.pipe(scheduleFrames(infer, { mode: () => 'sync', keepDroppedPixels: false, stats, syncDepth: 2, prefetch: (f) => prefetched.push(f.index) }), toArray()));
+    src.next(frame(0, released)); // starts at once, nothing to prepare beside
+    expect(calls.map((c) => c.index)).toEqual([0]);
+    expect(prefetched).toEqual([]);
+    src.next(frame(1, released)); // handed over at once, prepared beside 0's run
+    src.next(frame(2, released)); // waits: two are in the session
+    expect(calls.map((c) => c.index)).toEqual([0, 1]);
+    expect(prefetched).toEqual([1, 2]);
+    calls[0]!.resolve('r0');
+    await tick();
+    expect(calls.map((c) => c.index)).toEqual([0, 1, 2]);
+    // 2 finishes before 1 (a session would not, but order must not depend on it).
+    calls[2]!.resolve('r2');
+    await tick();
+    calls[1]!.resolve('r1');
+    await tick();
+    src.complete();
+    const items: Scheduled<string>[] = await out;
+    expect(items.map((i) => [i.frame.index, i.result])).toEqual([[0, 'r0'], [1, 'r1'], [2, 'r2']]);
+    expect(stats).toMatchObject({ framesIn: 3, inferred: 3, dropped: 0, maxWaiting: 1 });
+  });
+
+  it('sync with syncDepth 2 -> async: no new inference until both have ended, then the newest frame', async () => {
+    let mode: ScheduleMode = 'sync';
+    const { calls, infer } = manualInfer();
+    const src = new Subject<VideoFrame>();
+    const out = lastValueFrom(src.pipe(scheduleFrames(infer, { mode: () => mode, keepDroppedPixels: false, syncDepth: 2 }), toArray()));
+    for (let i = 0; i < 4; i++) src.next(frame(i, new Set()));
+    expect(calls.map((c) => c.index)).toEqual([0, 1]);
+    mode = 'async';
+    calls[0]!.resolve('r0');
+    await tick();
+    expect(calls.map((c) => c.index)).toEqual([0, 1]); // async runs one at a time: 1 still runs
+    calls[1]!.resolve('r1');
+    await tick();
+    expect(calls.map((c) => c.index)).toEqual([0, 1, 3]); // 2 was overtaken
+    calls[2]!.resolve('r3');
+    src.complete();
+    const items: Scheduled<string>[] = await out;
+    expect(items.map((i) => [i.frame.index, i.result, i.inferred])).toEqual([[0, 'r0', true], [1, 'r1', true], [2, 'r1', false], [3, 'r3', true]]);
+  });
+
   it('async stays exact when releasing a dropped frame makes the source emit at once', async () => {
     // A source with one free slot emits its next frame inside release(), the
     // way the ffmpeg source's pump may: the newest frame must still win.
