@@ -22,7 +22,7 @@ import { fileSource, nativeYuv } from '../sources/file-source.js';
 import type { PreprocessSpec, VideoFrame } from '../types.js';
 import { checkOutput } from './output-check.js';
 import { damageText } from './damage.js';
-import { frameWorkerCount, startFrameWorkers } from './frame-workers.js';
+import { frameWorkerCount, startFrameWorkers, type FrameWorkers } from './frame-workers.js';
 import { RenderStage, type InferredSlot, type StagedFrame } from './render-stage.js';
 import type { FrameSink, OutputFrame, PipelineContext } from './types.js';
 import { counted, nounFor } from '../count.js';
@@ -182,10 +182,6 @@ export interface RunDevice {
 export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   const t0 = performance.now();
   const warnings: string[] = [];
-  const warn = (line: string) => {
-    warnings.push(line);
-    opts.hooks?.onWarning?.(line);
-  };
 
   // 1. Everything that can fail fast fails before decoding starts.
   const inputLabel = opts.input.kind === 'file' ? opts.input.path : opts.input.label;
@@ -199,7 +195,21 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   if (chk?.kind === 'pointcloud') checkPointCloudRun(opts, media, inputLabel);
   const replaces = chk?.replaces ?? false;
   const pre: Prelude = { media, inputLabel, replaces, warnings, t0 };
-  if (opts.session) return runWithSession(opts, opts.session, pre);
+  // The frame workers boot on their own threads while the model loads.
+  const workers = startFrameWorkers(frameWorkerCount(opts.workers));
+  try {
+    if (opts.session) return await runWithSession(opts, opts.session, pre, workers);
+    return await withOwnSession(opts, pre, workers);
+  } finally {
+    await workers.close();
+  }
+}
+
+async function withOwnSession(opts: PipelineOptions, pre: Prelude, workers: FrameWorkers): Promise<RunSummary> {
+  const warn = (line: string) => {
+    pre.warnings.push(line);
+    opts.hooks?.onWarning?.(line);
+  };
 
   const { path: modelPath } = await resolveModel(opts.model, {
     allowDownload: opts.allowDownload ?? true, signal: opts.signal, onWarning: warn, checkpoint: opts.checkpoint,
@@ -208,7 +218,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   if (opts.signal?.aborted) throw new DepthVideoError('INTERRUPTED', 'stopped before the model was loaded');
   const session = await DepthSession.open(modelPath, { device: opts.device, threads: opts.threads, spec: opts.spec, onWarning: warn });
   try {
-    return await runWithSession(opts, session, pre);
+    return await runWithSession(opts, session, pre, workers);
   } finally {
     await session.close();
   }
@@ -237,7 +247,7 @@ interface Prelude {
   readonly t0: number;
 }
 
-async function runWithSession(opts: PipelineOptions, session: DepthSession, pre: Prelude): Promise<RunSummary> {
+async function runWithSession(opts: PipelineOptions, session: DepthSession, pre: Prelude, workers: FrameWorkers): Promise<RunSummary> {
   const { media, inputLabel, replaces, warnings, t0 } = pre;
   const still = media?.still ?? false;
   // What progress counts to: --max-frames cuts the file's own count short,
@@ -258,7 +268,7 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
   }
   sinks.push(...(opts.sinks ?? []));
   const wantsRaw = sinks.some((s) => s.wantsRaw);
-  const workerCount = frameWorkerCount(opts.workers);
+  const workerCount = workers.count;
 
   const source: FrameSource = opts.input.kind === 'file'
     ? fileSource(opts.input.path, { pace: !opts.sync && !still, maxInFlight: ASYNC_MAX_IN_FLIGHT, maxFrames: opts.maxFrames, yuv: media ? nativeYuv(media) : null, orientation: media?.orientation })
@@ -389,7 +399,6 @@ async function runWithSession(opts: PipelineOptions, session: DepthSession, pre:
     }
   };
 
-  const workers = startFrameWorkers(workerCount);
   const stage = new RenderStage({
     renderer,
     workers,
