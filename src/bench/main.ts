@@ -117,9 +117,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  *
  *   bare | 10 frames of pipeline | bare | 10 frames | ... | bare
  *
- * A segment is timed from the start of its first frame's inference to the
- * start of the next segment's: ten frames of steady state, decode, render
- * and encode overlapping as usual. Before a bare block the held pipeline
+ * A segment is timed from the start of its first frame's inference to its
+ * last frame's result: ten frames of steady state, decode, render and
+ * encode overlapping as usual. Before a bare block the held pipeline
  * drains (the last frame delivered, then 30 ms for the encoder), so the
  * bare runs have the machine to themselves. Each segment is compared with
  * the mean of the bare blocks either side of it (about a second away).
@@ -136,15 +136,20 @@ async function measurePaired(path: string, width: number, modelPath: string, thr
   };
 
   const bares: number[] = [];
-  const segments: { frames: number; ms: number }[] = [];
-  let segStart = 0;
-  let segFrames = 0;
+  // Segment k is frames k*every .. (k+1)*every - 1: from the end of the bare
+  // block before it to its last frame's inference result.
+  const segStart: number[] = [];
+  const segEnd: number[] = [];
+  const segFrames: number[] = [];
   let delivered = -1;
-  let onDelivered: (() => void) | null = null;
+  const waiters: { index: number; resolve: () => void }[] = [];
   const untilDelivered = (index: number) => new Promise<void>((resolve) => {
     if (delivered >= index) resolve();
-    else onDelivered = () => { if (delivered >= index) { onDelivered = null; resolve(); } };
+    else waiters.push({ index, resolve });
   });
+  // Each boundary frame holds itself and every later frame (sync hands the
+  // session more than one at a time) until its bare block is done.
+  let gate: Promise<void> = Promise.resolve();
 
   let summary: RunSummary;
   try {
@@ -160,31 +165,37 @@ async function measurePaired(path: string, width: number, modelPath: string, thr
       ...sessionOpts,
       // Holds the pipeline between segments (the bench's only use of this seam).
       wrapInfer: (infer) => async (f) => {
-        if (f.index === 0 || segFrames === every) {
-          if (segFrames > 0) segments.push({ frames: segFrames, ms: performance.now() - segStart });
-          await untilDelivered(f.index - 1);
-          await sleep(30);
-          bares.push(await bareBlock());
-          segFrames = 0;
+        const seg = Math.floor(f.index / every);
+        if (f.index % every === 0) {
+          gate = (async () => {
+            await untilDelivered(f.index - 1);
+            await sleep(30);
+            bares.push(await bareBlock());
+            segStart[seg] = performance.now();
+          })();
         }
-        if (segFrames === 0) segStart = performance.now();
-        segFrames++;
-        return infer(f);
+        await gate;
+        const r = await infer(f);
+        segEnd[seg] = performance.now();
+        segFrames[seg] = (segFrames[seg] ?? 0) + 1;
+        return r;
       },
       hooks: {
         onFrame: (out) => {
           delivered = out.frame.index;
-          onDelivered?.();
+          for (let i = waiters.length - 1; i >= 0; i--) {
+            if (waiters[i]!.index <= delivered) waiters.splice(i, 1)[0]!.resolve();
+          }
         },
       },
     });
-    // The last segment ends when its last frame is out.
-    if (segFrames >= Math.ceil(every / 2)) segments.push({ frames: segFrames, ms: performance.now() - segStart });
     await sleep(30);
     bares.push(await bareBlock());
   } finally {
     await probe.close();
   }
+  // A short last segment is left out (its bare blocks either side stay).
+  const segments = segFrames.map((frames, k) => ({ frames, ms: segEnd[k]! - segStart[k]! })).filter((sg) => sg.frames >= Math.ceil(every / 2));
   const ratios = segments.map((sg, i) => (sg.frames / (sg.ms / 1000)) / ((bares[i]! + bares[i + 1]!) / 2));
   const frames = segments.reduce((a, sg) => a + sg.frames, 0);
   const ms = segments.reduce((a, sg) => a + sg.ms, 0);
