@@ -1,10 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { ffmpegPath } from '../ffmpeg/binary.js';
 import { ensureGeneratedModel } from '../inference/generate/index.js';
 import { DepthSession } from '../inference/session.js';
 import { runPipeline, type RunSummary } from '../pipeline/run.js';
 import type { PreprocessSpec } from '../types.js';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { median } from './stats.js';
 
 /**
