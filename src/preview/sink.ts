@@ -151,7 +151,9 @@ export function previewSink(opts: PreviewSinkOptions): FrameSink & PreviewHub {
       if (fractions.length !== bytes) fractions = new Uint8Array(bytes);
       fine = encodeFrameMessage({ ...header, fine: true }, indices, depthFractions(values, indices, width, height, step, render.invert, fractions));
     }
-    s.broadcastFrame(encodeFrameMessage(header, indices), { fine });
+    // The plain message is only made for viewers without a 3D view: with none, every client gets `fine`.
+    const plain = fine && s.fineClients >= s.clientCount ? fine : encodeFrameMessage(header, indices);
+    s.broadcastFrame(plain, { fine });
   };
 
   const state = () => ({ render, schedule: opts.control.schedule.value, recording });
