@@ -2,7 +2,7 @@ import { DepthVideoError } from '../errors.js';
 import type { InferenceResult } from '../inference/session.js';
 import type { FlickerMeter } from '../render/flicker-meter.js';
 import { flickerGrid } from '../render/flicker-meter.js';
-import { composesInYuv, pictureSize, type PixelJob, type PixelTargets } from '../render/frame-pixels.js';
+import { composesInYuv, depthAloneAsYuv, pictureSize, type PixelJob, type PixelTargets } from '../render/frame-pixels.js';
 import type { DepthRenderer } from '../render/renderer.js';
 import type { Scheduled } from '../schedule/scheduler.js';
 import { OUTPUT_COLOUR, yuv420pSize } from '../render/yuv.js';
@@ -145,7 +145,7 @@ export class RenderStage {
     const r = new Regions();
     // Nobody reads the unit picture and the frame is the depth alone as
     // yuv420p: the kernels colour it without handing it out (8 MB at 1080p).
-    const unitKept = wants.unit || settings.layout !== 'depth' || settings.highContrast || wants.rgb || !wants.yuv;
+    const unitKept = wants.unit || wants.rgb || !depthAloneAsYuv(settings, wants.yuv);
     const unitAt = unitKept ? r.take(n * 4) : -1;
     const rawAt = wants.raw ? r.take(n * 4) : -1;
     const flickerUnitAt = g ? r.take(g * 4) : -1;

@@ -70,6 +70,15 @@ export function pictureSize(layout: LayoutName, width: number, height: number, e
 }
 
 /**
+ * Whether an inferred frame's picture is the depth alone as yuv420p, which
+ * the kernels colour without the unit picture leaving them: renderPixels
+ * then needs no unit target.
+ */
+export function depthAloneAsYuv(settings: Pick<PixelSettings, 'layout' | 'highContrast'>, yuv: boolean): boolean {
+  return yuv && settings.layout === 'depth' && !settings.highContrast;
+}
+
+/**
  * Whether a layout that shows the input is composed in yuv420p: the input
  * frame is yuv420p in the output's own colour and only a yuv420p picture is
  * wanted. Its planes are then copied as decoded, never converted to RGB and
@@ -109,7 +118,7 @@ export function renderPixels(job: PixelJob, t: PixelTargets): { rawMin: number; 
     const [lo, hi] = s.depthKind === 'metric-depth' ? [d.hi, d.lo] : [d.lo, d.hi];
     if (t.raw) resizeDepth({ width: d.map.width, height: d.map.height, data: d.raw }, w, h, s.interpolation, s.alignCorners, t.raw);
     let unit: Float32Array;
-    if (t.yuv && s.layout === 'depth' && !s.highContrast) {
+    if (t.yuv && depthAloneAsYuv(s, true)) {
       // The common video case: no RGB picture at all. Without a unit target
       // the unit picture is read where the kernels made it, until their next call.
       unit = renderYuv420p(d.map, w, h, s.interpolation, s.alignCorners, lo, hi, t.unit, lut, s.invert, out.width, out.height, t.yuv);

@@ -18,12 +18,10 @@ export interface ScheduleStats {
   dropped: number;
   /** Most frames ever waiting for the session at once (async: never above 1). */
   maxWaiting: number;
-  /** Async frames handed to `prefetch` because the session was expected to take them next. */
-  asyncPrefetched: number;
 }
 
 export function newScheduleStats(): ScheduleStats {
-  return { framesIn: 0, inferred: 0, dropped: 0, maxWaiting: 0, asyncPrefetched: 0 };
+  return { framesIn: 0, inferred: 0, dropped: 0, maxWaiting: 0 };
 }
 
 /**
@@ -212,10 +210,7 @@ export function scheduleFrames<R>(infer: (f: VideoFrame) => Promise<R>, opts: Sc
             stats.maxWaiting = Math.max(stats.maxWaiting, waiting.length);
             // Every frame waiting in sync mode will be inferred: its input can be prepared now.
             if (opts.prefetch && opts.mode() === 'sync') opts.prefetch(frame);
-            else if (opts.prefetch && opts.prefetchAsync && likelyTakenNext(t, runStart, runMs, arrivalGapMs)) {
-              stats.asyncPrefetched++;
-              opts.prefetch(frame);
-            }
+            else if (opts.prefetch && opts.prefetchAsync && likelyTakenNext(t, runStart, runMs, arrivalGapMs)) opts.prefetch(frame);
           } else startNext();
           // A frame dropped behind a finished one may now be ready to go out.
           flush();

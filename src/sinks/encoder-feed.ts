@@ -114,10 +114,17 @@ class FifoFeed implements EncoderFeed {
       this.pending.set(id, { resolve, reject });
       // Kept alive while it has work: an idle thread must not hold a finished program open.
       this.worker.ref();
-      // Shared memory goes by reference; a small Buffer is a view into node's
-      // 8 KB pool, which a message would copy whole: it goes as its own bytes.
-      const sent = parts.map((p) => (p.buffer instanceof SharedArrayBuffer || p.byteLength === p.buffer.byteLength ? p : p.slice()));
-      this.worker.postMessage({ kind: 'write', id, parts: sent } satisfies ToPipeWriter);
+      // Shared memory goes by reference. Anything else is copied once, its
+      // own bytes only, and the copy moved: a message would clone the whole
+      // buffer under a view (a small Buffer's is node's 8 KB pool).
+      const moved: ArrayBuffer[] = [];
+      const sent = parts.map((p) => {
+        if (p.buffer instanceof SharedArrayBuffer) return p;
+        const copy = p.slice();
+        moved.push(copy.buffer);
+        return copy;
+      });
+      this.worker.postMessage({ kind: 'write', id, parts: sent } satisfies ToPipeWriter, moved);
     });
   }
 

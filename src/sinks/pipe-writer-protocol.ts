@@ -6,7 +6,7 @@ export interface PipeWriterInit {
 }
 
 export type ToPipeWriter =
-  /** Bytes to write, in order (shared memory is written where it lies; other buffers arrive as copies). */
+  /** Bytes to write, in order (shared memory is written where it lies; other buffers arrive as copies moved to the thread). */
   | { readonly kind: 'write'; readonly id: number; readonly parts: readonly Uint8Array[] }
   /** No more writes: close the pipe (ffmpeg then reads end-of-file) and stop. */
   | { readonly kind: 'end' };
