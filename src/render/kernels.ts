@@ -14,14 +14,19 @@ import { frameBytes, yuv420pSize, yuvCoefficients, yuvPlanes } from './yuv-to-rg
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
   columns(src: number, width: number, outH: number, dst: number, idx: number, wts: number, offset: number, scale: number, clamp: number): void;
-  rowsRgb(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number, rowUsed: number, row: number): void;
-  rowsYuv(y: number, u: number, v: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number, rowUsed: number, row: number, coef: number): void;
+  columns2(src: number, width: number, outH: number, dst: number, idx: number, wts: number, offset: number, scale: number, clamp: number): void;
+  /** `two`: the horizontal table is a 2-tap one (its padding taps are skipped). */
+  rowsRgb(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number, rowUsed: number, row: number, two: number): void;
+  rowsYuv(y: number, u: number, v: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number, rowUsed: number, row: number, coef: number, two: number): void;
+  rowsYuvTaps(y: number, u: number, v: number, inW: number, rows: number, dst: number, outW: number, groups: number, rowUsed: number, coef: number, four: number): void;
   rowsF32(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number): void;
+  rowsF32x2(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number): void;
+  rowsF32Up(src: number, inW: number, rows: number, dst: number, outW: number, groups: number, idx: number, wts: number): void;
   range(src: number, n: number, out: number): void;
   indices(src: number, n: number, dst: number, invert: number): void;
-  yuvRowsFromPairs(idx: number, n: number, tabYY: number, tabUV: number, dstY: number, cu: number, cv: number): void;
-  yuvRowsFromRgb(rgb: number, n: number, coef: number, dstY: number, cu: number, cv: number): void;
-  chromaColumns(src: number, cw: number, h: number, taps: number, dst: number): void;
+  yuvRowsFromPairs(idx: number, n: number, tabYY: number, tabUV: number, dstY: number, cuv: number): void;
+  yuvRowsFromRgb(rgb: number, n: number, coef: number, dstY: number, cuv: number): void;
+  chromaColumns(cuv: number, cw: number, h: number, taps: number, dstU: number, dstV: number): void;
   flickerPair(prevUnit: number, prevRgb: number, unit: number, rgb: number, n: number, out: number): void;
 }
 
@@ -79,6 +84,93 @@ function taps4(t: TapTable, mul: number): Taps4 {
   }
   r = { index, weight };
   byMul.set(mul, r);
+  return r;
+}
+
+/** The vertical pass for a table: 2-tap tables skip their padding, half the arithmetic of a pass bound by it. */
+function columnsFor(k: KernelExports, t: TapTable): KernelExports['columns'] {
+  return t.taps === 2 ? k.columns2 : k.columns;
+}
+
+const groupsCache = new WeakMap<TapTable, Uint8Array | null>();
+
+/**
+ * A 2-tap table as rowsF32Up reads it, or null when some four neighbouring
+ * outputs reach more than four neighbouring samples (downscaling, or
+ * upscaling by less than about 1.5). Per four outputs, 80 bytes: the byte
+ * swizzle that picks tap 0's sample of each output from the four samples
+ * loaded at the group's first index, the same for tap 1, tap 0's and tap 1's
+ * weights, and the byte offset of that first index.
+ */
+export function upsampleGroups(t: TapTable): Uint8Array | null {
+  const known = groupsCache.get(t);
+  if (known !== undefined) return known;
+  let r: Uint8Array | null = null;
+  const n = t.index.length / t.taps;
+  if (t.taps === 2) {
+    const groups = n >> 2;
+    const bytes = new Uint8Array(groups * 80);
+    const words = new DataView(bytes.buffer);
+    let fits = true;
+    for (let g = 0; g < groups && fits; g++) {
+      const base = t.index[g * 8]!;
+      for (let l = 0; l < 4 && fits; l++) {
+        for (let k = 0; k < 2; k++) {
+          const off = t.index[(g * 4 + l) * 2 + k]! - base;
+          if (off < 0 || off > 3) { fits = false; break; }
+          for (let b = 0; b < 4; b++) bytes[g * 80 + k * 16 + l * 4 + b] = off * 4 + b;
+          words.setFloat32(g * 80 + 32 + k * 16 + l * 4, t.weight[(g * 4 + l) * 2 + k]!, true);
+        }
+      }
+      words.setInt32(g * 80 + 64, base * 4, true);
+    }
+    if (fits) r = bytes;
+  }
+  groupsCache.set(t, r);
+  return r;
+}
+
+const yuvGroupsCache = new WeakMap<TapTable, Uint8Array | null>();
+
+/**
+ * A horizontal tap table as rowsYuvTaps reads it, or null when some four
+ * neighbouring outputs reach beyond 16 neighbouring pixels: downscaling by
+ * more than about 3.5 with bicubic taps or 4.5 with bilinear (1080p to 672 or
+ * 924 wide fits; 4K does not and takes rowsYuv). Per four outputs, 112 bytes: the Y byte swizzle (byte
+ * 4k + l: tap k of output l, as an offset from the group's first pixel; 0x80,
+ * which gives 0, past the taps), the same for the chroma (offset / 2), the
+ * weights of taps 0-3 as four f32 each, and the group's first pixel, made
+ * even so that it starts a chroma sample. A last group of fewer than four
+ * outputs repeats its last one in the lanes it does not store.
+ */
+export function yuvTapGroups(t: TapTable): Uint8Array | null {
+  const known = yuvGroupsCache.get(t);
+  if (known !== undefined) return known;
+  const n = t.index.length / t.taps;
+  const groups = Math.ceil(n / 4);
+  const bytes = new Uint8Array(groups * 112).fill(0x80);
+  const words = new DataView(bytes.buffer);
+  let fits = true;
+  for (let g = 0; g < groups && fits; g++) {
+    const at = g * 112;
+    bytes.fill(0, at + 32, at + 112);
+    const out = (l: number) => Math.min(g * 4 + l, n - 1);
+    let first = Infinity;
+    for (let l = 0; l < 4; l++) for (let k = 0; k < t.taps; k++) first = Math.min(first, t.index[out(l) * t.taps + k]!);
+    const base = first - (first % 2);
+    for (let l = 0; l < 4 && fits; l++) {
+      for (let k = 0; k < t.taps; k++) {
+        const off = t.index[out(l) * t.taps + k]! - base;
+        if (off > 15) { fits = false; break; }
+        bytes[at + k * 4 + l] = off;
+        bytes[at + 16 + k * 4 + l] = off >> 1;
+        words.setFloat32(at + 32 + k * 16 + l * 4, t.weight[out(l) * t.taps + k]!, true);
+      }
+    }
+    words.setInt32(at + 96, base, true);
+  }
+  const r = fits ? bytes : null;
+  yuvGroupsCache.set(t, r);
   return r;
 }
 
@@ -155,7 +247,10 @@ export function wasmFrameToPlanes(
   const out = m.alloc(plane * 4);
   const taps = tapRegions(m, x4, y4);
   const used = m.alloc(img.height);
-  const row = m.alloc((img.width + 4) * 16);
+  const groups = yuv ? yuvTapGroups(tx) : null;
+  // The converted row of the two-step path (rowsYuv, rowsRgb); rowsYuvTaps converts no row.
+  const row = groups ? -1 : m.alloc((img.width + 4) * 16);
+  const groupsAt = groups ? m.alloc(groups.byteLength) : -1;
   const buf = m.commit(k.memory);
   put(buf, src, img.data.length === bytes ? img.data : img.data.subarray(0, bytes));
   taps.write(buf);
@@ -164,14 +259,18 @@ export function wasmFrameToPlanes(
     const c = yuvCoefficients(img.colour);
     put(buf, coef, Int32Array.of(c.y, c.yOffset, c.vr, c.ub, c.ug, c.vg));
     const p = yuvPlanes(img.width, img.height);
-    k.rowsYuv(src, src + p.u, src + p.v, img.width, img.height, tmp, width, taps.xi, taps.xw, used, row, coef);
+    if (groups) {
+      put(buf, groupsAt, groups);
+      k.rowsYuvTaps(src, src + p.u, src + p.v, img.width, img.height, tmp, width, groupsAt, used, coef, tx.taps === 4 ? 1 : 0);
+    } else k.rowsYuv(src, src + p.u, src + p.v, img.width, img.height, tmp, width, taps.xi, taps.xw, used, row, coef, tx.taps === 2 ? 1 : 0);
   } else {
-    k.rowsRgb(src, img.width, img.height, tmp, width, taps.xi, taps.xw, used, row);
+    k.rowsRgb(src, img.width, img.height, tmp, width, taps.xi, taps.xw, used, row, tx.taps === 2 ? 1 : 0);
   }
+  const columns = columnsFor(k, ty);
   const result = new Float32Array(buf, out, plane);
   for (let c = 0; c < 3; c++) {
     // v * scale + offset as (v + offset / scale) * scale: the kernel adds first.
-    k.columns(tmp + c * tmpPlane, width, height, out, taps.yi, taps.yw, offset[c]! / scale[c]!, scale[c]!, 0);
+    columns(tmp + c * tmpPlane, width, height, out, taps.yi, taps.yw, offset[c]! / scale[c]!, scale[c]!, 0);
     dst.set(result, planeOf[c]! * plane);
   }
   return true;
@@ -183,10 +282,20 @@ interface PlaneRegions {
   readonly tmp: number;
   readonly out: number;
   readonly taps: ReturnType<typeof tapRegions>;
+  readonly tx: TapTable;
+  readonly ty: TapTable;
+  /** rowsF32Up's table for tx, where it has one, and where it lies. */
+  readonly groups: Uint8Array | null;
+  readonly groupsAt: number;
 }
 
 function planeRegions(m: Layout, inW: number, inH: number, width: number, height: number, tx: TapTable, ty: TapTable): PlaneRegions {
-  return { src: m.alloc(inW * inH * 4), tmp: m.alloc(inH * width * 4), out: m.alloc(width * height * 4), taps: tapRegions(m, taps4(tx, 4), taps4(ty, 1)) };
+  const groups = upsampleGroups(tx);
+  return {
+    // rowsF32Up reads up to 12 bytes past the last row.
+    src: m.alloc(inW * inH * 4 + 16), tmp: m.alloc(inH * width * 4), out: m.alloc(width * height * 4), taps: tapRegions(m, taps4(tx, 4), taps4(ty, 1)), tx, ty,
+    groups, groupsAt: groups ? m.alloc(groups.byteLength) : -1,
+  };
 }
 
 /** Copies the plane in and runs both passes; with `normalize`, the vertical pass also normalises and clamps. */
@@ -203,9 +312,15 @@ function resamplePlane(
 ): void {
   put(buf, r.src, srcData.length === inW * inH ? srcData : srcData.subarray(0, inW * inH));
   r.taps.write(buf);
-  k.rowsF32(r.src, inW, inH, r.tmp, width, r.taps.xi, r.taps.xw);
-  if (normalize) k.columns(r.tmp, width, height, r.out, r.taps.yi, r.taps.yw, -normalize.lo, 1 / (normalize.hi - normalize.lo), 1);
-  else k.columns(r.tmp, width, height, r.out, r.taps.yi, r.taps.yw, 0, 1, 0);
+  if (r.groups) {
+    put(buf, r.groupsAt, r.groups);
+    k.rowsF32Up(r.src, inW, inH, r.tmp, width, r.groupsAt, r.taps.xi, r.taps.xw);
+  } else {
+    (r.tx.taps === 2 ? k.rowsF32x2 : k.rowsF32)(r.src, inW, inH, r.tmp, width, r.taps.xi, r.taps.xw);
+  }
+  const columns = columnsFor(k, r.ty);
+  if (normalize) columns(r.tmp, width, height, r.out, r.taps.yi, r.taps.yw, -normalize.lo, 1 / (normalize.hi - normalize.lo), 1);
+  else columns(r.tmp, width, height, r.out, r.taps.yi, r.taps.yw, 0, 1, 0);
 }
 
 /**
@@ -242,11 +357,16 @@ export interface YuvKernelTables {
 }
 
 /** The vertical chroma pass of both planes, from rows already in the module's memory. */
-function chromaPlanes(k: KernelExports, buf: ArrayBuffer, cu: number, cv: number, taps: number, dst: number, w: number, h: number, t: Int32Array): void {
-  put(buf, taps, t);
+/**
+ * The U and V planes from the first pass's chroma pairs at `cuv` (one u32 a
+ * pixel pair: U | V << 16). The kernel sums rows k and 7 - k before one
+ * product, so it takes the first half of a symmetric 8-tap table.
+ */
+function chromaPlanes(k: KernelExports, buf: ArrayBuffer, cuv: number, taps: number, dst: number, w: number, h: number, t: Int32Array): void {
+  if (t.length !== 8 || t.some((v, i) => v !== t[7 - i])) throw new RangeError('chromaPlanes: the chroma taps must be 8 and symmetric');
+  put(buf, taps, t.subarray(0, 4));
   const cw = w >> 1;
-  k.chromaColumns(cu, cw, h, taps, dst + w * h);
-  k.chromaColumns(cv, cw, h, taps, dst + w * h + cw * (h >> 1));
+  k.chromaColumns(cuv, cw, h, taps, dst + w * h, dst + w * h + cw * (h >> 1));
 }
 
 /** yuv.ts's rgbToYuv420p in the kernels (even size); false when they are unavailable. */
@@ -260,14 +380,13 @@ export function wasmRgbToYuv420p(img: RgbImage, tables: YuvKernelTables, out: Ui
   const src = m.alloc(n * 3);
   const coef = m.alloc(36);
   const taps = m.alloc(32);
-  const cu = m.alloc(n * 2);
-  const cv = m.alloc(n * 2);
+  const cuv = m.alloc(n * 2);
   const dst = m.alloc(bytes);
   const buf = m.commit(k.memory);
   put(buf, src, img.data.length === n * 3 ? img.data : img.data.subarray(0, n * 3));
   put(buf, coef, tables.coef);
-  k.yuvRowsFromRgb(src, n, coef, dst, cu, cv);
-  chromaPlanes(k, buf, cu, cv, taps, dst, w, h, tables.taps);
+  k.yuvRowsFromRgb(src, n, coef, dst, cuv);
+  chromaPlanes(k, buf, cuv, taps, dst, w, h, tables.taps);
   out.set(new Uint8Array(buf, dst, bytes));
   return true;
 }
@@ -305,8 +424,8 @@ interface YuvRegions {
   readonly tabYY: number;
   readonly tabUV: number;
   readonly taps: number;
-  readonly cu: number;
-  readonly cv: number;
+  /** The chroma of each pixel pair, U | V << 16 (n / 2 u32). */
+  readonly cuv: number;
   readonly dst: number;
   readonly bytes: number;
 }
@@ -316,7 +435,7 @@ function yuvRegions(m: Layout, w: number, h: number): YuvRegions {
   const bytes = yuv420pSize(w, h);
   return {
     idx: m.alloc(n), tabYY: m.alloc(65536 * 2), tabUV: m.alloc(65536 * 4), taps: m.alloc(32),
-    cu: m.alloc(n * 2), cv: m.alloc(n * 2), dst: m.alloc(bytes), bytes,
+    cuv: m.alloc(n * 2), dst: m.alloc(bytes), bytes,
   };
 }
 
@@ -349,8 +468,8 @@ function indicesToYuv(
   if (outHeight > height) new Uint8Array(buf).copyWithin(r.idx + height * outWidth, r.idx + (height - 1) * outWidth, r.idx + height * outWidth);
   put(buf, r.tabYY, table.pairY);
   put(buf, r.tabUV, table.pairUV);
-  k.yuvRowsFromPairs(r.idx, outWidth * outHeight, r.tabYY, r.tabUV, r.dst, r.cu, r.cv);
-  chromaPlanes(k, buf, r.cu, r.cv, r.taps, r.dst, outWidth, outHeight, tables.taps);
+  k.yuvRowsFromPairs(r.idx, outWidth * outHeight, r.tabYY, r.tabUV, r.dst, r.cuv);
+  chromaPlanes(k, buf, r.cuv, r.taps, r.dst, outWidth, outHeight, tables.taps);
   out.set(new Uint8Array(buf, r.dst, r.bytes));
 }
 

@@ -102,6 +102,73 @@
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $row))))
 
+  ;; $columns for 2-tap (bilinear) tables: the same sum without the two
+  ;; zero-weight taps the padding adds, which cost half the arithmetic of an
+  ;; upsampling pass that is bound by it. (A zero tap only ever added +0.)
+  (func $columns2 (export "columns2")
+    (param $src i32) (param $width i32) (param $outH i32) (param $dst i32)
+    (param $idx i32) (param $wts i32) (param $offset f32) (param $scale f32) (param $clamp i32)
+    (local $y i32) (local $rowBytes i32) (local $vecEnd i32) (local $t i32) (local $u i32)
+    (local $r0 i32) (local $r1 i32) (local $d i32) (local $x i32)
+    (local $w0 f32) (local $w1 f32) (local $s f32)
+    (local $v0 v128) (local $v1 v128) (local $vo v128) (local $vs v128) (local $acc v128)
+    (local.set $rowBytes (i32.shl (local.get $width) (i32.const 2)))
+    (local.set $vecEnd (i32.and (local.get $rowBytes) (i32.const -16)))
+    (local.set $vo (f32x4.splat (local.get $offset)))
+    (local.set $vs (f32x4.splat (local.get $scale)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $y) (local.get $outH)))
+        (local.set $t (i32.add (local.get $idx) (i32.shl (local.get $y) (i32.const 4))))
+        (local.set $u (i32.add (local.get $wts) (i32.shl (local.get $y) (i32.const 4))))
+        (local.set $r0 (i32.add (local.get $src) (i32.mul (i32.load (local.get $t)) (local.get $rowBytes))))
+        (local.set $r1 (i32.add (local.get $src) (i32.mul (i32.load offset=4 (local.get $t)) (local.get $rowBytes))))
+        (local.set $w0 (f32.load (local.get $u)))
+        (local.set $w1 (f32.load offset=4 (local.get $u)))
+        (local.set $v0 (f32x4.splat (local.get $w0)))
+        (local.set $v1 (f32x4.splat (local.get $w1)))
+        (local.set $d (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $rowBytes))))
+        (local.set $x (i32.const 0))
+        (block $vecDone
+          (loop $vec
+            (br_if $vecDone (i32.ge_u (local.get $x) (local.get $vecEnd)))
+            (local.set $acc
+              (f32x4.mul
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.mul (local.get $v0) (v128.load (i32.add (local.get $r0) (local.get $x))))
+                    (f32x4.mul (local.get $v1) (v128.load (i32.add (local.get $r1) (local.get $x)))))
+                  (local.get $vo))
+                (local.get $vs)))
+            (if (local.get $clamp)
+              (then (local.set $acc
+                (f32x4.pmin (v128.const f32x4 1 1 1 1) (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $acc))))))
+            (v128.store (i32.add (local.get $d) (local.get $x)) (local.get $acc))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (br $vec)))
+        (block $tailDone
+          (loop $tail
+            (br_if $tailDone (i32.ge_u (local.get $x) (local.get $rowBytes)))
+            (local.set $s
+              (f32.mul
+                (f32.add
+                  (f32.add
+                    (f32.mul (local.get $w0) (f32.load (i32.add (local.get $r0) (local.get $x))))
+                    (f32.mul (local.get $w1) (f32.load (i32.add (local.get $r1) (local.get $x)))))
+                  (local.get $offset))
+                (local.get $scale)))
+            (if (local.get $clamp)
+              (then (local.set $s
+                (select
+                  (select (local.get $s) (f32.const 1) (f32.lt (local.get $s) (f32.const 1)))
+                  (f32.const 0)
+                  (f32.gt (local.get $s) (f32.const 0))))))
+            (f32.store (i32.add (local.get $d) (local.get $x)) (local.get $s))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (br $tail)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $row))))
+
 ;; Horizontal pass from packed RGB24 bytes into three float planes of
   ;; `rows` x `outW`, still in 0..255 units. Each used source row is first
   ;; widened once into $row as one f32x4 (R, G, B, junk) per pixel, so each
@@ -111,7 +178,7 @@
   ;; must be followed by at least one readable byte.
   (func $rowsRgb (export "rowsRgb")
     (param $src i32) (param $inW i32) (param $rows i32) (param $dst i32) (param $outW i32)
-    (param $idx i32) (param $wts i32) (param $rowUsed i32) (param $row i32)
+    (param $idx i32) (param $wts i32) (param $rowUsed i32) (param $row i32) (param $two i32)
     (local $y i32) (local $x i32) (local $s i32)
     (block $done
       (loop $line
@@ -129,7 +196,9 @@
                     (v128.load32_zero (i32.add (local.get $s) (i32.mul (local.get $x) (i32.const 3))))))))
                 (local.set $x (i32.add (local.get $x) (i32.const 1)))
                 (br $widen)))
-            (call $tapRow (local.get $row) (local.get $dst) (local.get $rows) (local.get $y) (local.get $outW) (local.get $idx) (local.get $wts))))
+            (if (local.get $two)
+              (then (call $tapRow2 (local.get $row) (local.get $dst) (local.get $rows) (local.get $y) (local.get $outW) (local.get $idx) (local.get $wts)))
+              (else (call $tapRow (local.get $row) (local.get $dst) (local.get $rows) (local.get $y) (local.get $outW) (local.get $idx) (local.get $wts))))))
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $line))))
 
@@ -143,7 +212,7 @@
   ;; pixels, and the planes must be followed by 16 readable bytes.
   (func $rowsYuv (export "rowsYuv")
     (param $yp i32) (param $up i32) (param $vp i32) (param $inW i32) (param $rows i32) (param $dst i32) (param $outW i32)
-    (param $idx i32) (param $wts i32) (param $rowUsed i32) (param $row i32) (param $coef i32)
+    (param $idx i32) (param $wts i32) (param $rowUsed i32) (param $row i32) (param $coef i32) (param $two i32)
     (local $y i32) (local $x i32) (local $ys i32) (local $cs i32) (local $o i32)
     (local $cy v128) (local $yo v128) (local $vr v128) (local $ub v128) (local $ug v128) (local $vg v128)
     (local $l v128) (local $u v128) (local $v v128) (local $r v128) (local $g v128) (local $b v128)
@@ -197,7 +266,132 @@
                 (v128.store offset=48 (local.get $o) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t2) (local.get $t3)))
                 (local.set $x (i32.add (local.get $x) (i32.const 4)))
                 (br $widen)))
-            (call $tapRow (local.get $row) (local.get $dst) (local.get $rows) (local.get $y) (local.get $outW) (local.get $idx) (local.get $wts))))
+            (if (local.get $two)
+              (then (call $tapRow2 (local.get $row) (local.get $dst) (local.get $rows) (local.get $y) (local.get $outW) (local.get $idx) (local.get $wts)))
+              (else (call $tapRow (local.get $row) (local.get $dst) (local.get $rows) (local.get $y) (local.get $outW) (local.get $idx) (local.get $wts))))))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $line))))
+
+  ;; $rowsYuv and its horizontal taps in one pass, four outputs at a time,
+  ;; converting only the pixels the taps read: the taps of four neighbouring
+  ;; outputs fall within 16 neighbouring pixels, so one 16-byte load of Y,
+  ;; of U and of V and a byte swizzle each give every tap's pixel (with its
+  ;; chroma), and each tap's R, G and B come out as one vector across the
+  ;; four outputs. No RGB row is widened and nothing is transposed. $groups
+  ;; (kernels.ts's yuvTapGroups): per four outputs, 112 bytes: the Y swizzle
+  ;; (byte 4k + l: tap k of output l, as an offset from the first pixel),
+  ;; the chroma swizzle, four tap weights as f32x4 (taps 2 and 3 unused
+  ;; unless $four), the first pixel (even). Same products and the same order
+  ;; of additions as $tapRow / $tapRow2 on $rowsYuv's floats, so the same
+  ;; floats. Reads up to 15 bytes past a row: the planes must be followed by
+  ;; 16 readable bytes. $coef: cy yOffset vr ub ug vg as i32.
+  (func $rowsYuvTaps (export "rowsYuvTaps")
+    (param $yp i32) (param $up i32) (param $vp i32) (param $inW i32) (param $rows i32) (param $dst i32) (param $outW i32)
+    (param $groups i32) (param $rowUsed i32) (param $coef i32) (param $four i32)
+    (local $y i32) (local $ys i32) (local $us i32) (local $vs i32) (local $g i32) (local $x i32) (local $d i32) (local $plane i32) (local $b i32) (local $c i32)
+    (local $cy v128) (local $yo v128) (local $vr v128) (local $ub v128) (local $ug v128) (local $vg v128)
+    (local $vy v128) (local $vu v128) (local $vv v128)
+    (local $h i32) (local $l v128) (local $cu v128) (local $cv v128) (local $llo v128) (local $lhi v128) (local $r v128) (local $gr v128) (local $bl v128)
+    (local $ar v128) (local $ag v128) (local $ab v128)
+    (local.set $cy (i16x8.splat (i32.load (local.get $coef))))
+    (local.set $yo (i16x8.splat (i32.load offset=4 (local.get $coef))))
+    (local.set $vr (i16x8.splat (i32.load offset=8 (local.get $coef))))
+    (local.set $ub (i16x8.splat (i32.load offset=12 (local.get $coef))))
+    (local.set $ug (i16x8.splat (i32.load offset=16 (local.get $coef))))
+    (local.set $vg (i16x8.splat (i32.load offset=20 (local.get $coef))))
+    (local.set $plane (i32.shl (i32.mul (local.get $rows) (local.get $outW)) (i32.const 2)))
+    (block $done
+      (loop $line
+        (br_if $done (i32.ge_u (local.get $y) (local.get $rows)))
+        (if (i32.load8_u (i32.add (local.get $rowUsed) (local.get $y)))
+          (then
+            (local.set $ys (i32.add (local.get $yp) (i32.mul (local.get $y) (local.get $inW))))
+            (local.set $c (i32.mul (i32.shr_u (local.get $y) (i32.const 1)) (i32.shr_u (local.get $inW) (i32.const 1))))
+            (local.set $us (i32.add (local.get $up) (local.get $c)))
+            (local.set $vs (i32.add (local.get $vp) (local.get $c)))
+            (local.set $d (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $y) (local.get $outW)) (i32.const 2))))
+            (local.set $g (local.get $groups))
+            (local.set $x (i32.const 0))
+            (block $rowDone
+              (loop $group
+                (br_if $rowDone (i32.ge_u (local.get $x) (local.get $outW)))
+                (local.set $b (i32.load offset=96 (local.get $g)))
+                (local.set $vy (i8x16.swizzle (v128.load (i32.add (local.get $ys) (local.get $b))) (v128.load (local.get $g))))
+                (local.set $c (i32.shr_u (local.get $b) (i32.const 1)))
+                (local.set $vu (i8x16.swizzle (v128.load (i32.add (local.get $us) (local.get $c))) (v128.load offset=16 (local.get $g))))
+                (local.set $vv (i8x16.swizzle (v128.load (i32.add (local.get $vs) (local.get $c))) (v128.load offset=16 (local.get $g))))
+                ;; Two taps a turn, low bytes first: lanes 0-3 are tap k of the
+                ;; four outputs, 4-7 tap k + 1. The sums start from -0, which
+                ;; adds nothing (-0 + p is p), so they are tapRow's p0 + p1 (+ p2 + p3).
+                (local.set $ar (v128.const f32x4 -0 -0 -0 -0))
+                (local.set $ag (v128.const f32x4 -0 -0 -0 -0))
+                (local.set $ab (v128.const f32x4 -0 -0 -0 -0))
+                (local.set $h (local.get $g))
+                (loop $turn
+                  ;; yuv-to-rgb.ts's conversion ($rowsYuv's arithmetic) in i16
+                  ;; lanes, products widened to i32: 8Y - yOffset, 8U - 1024,
+                  ;; 8V - 1024 and the coefficients all fit in i16, so the
+                  ;; products are the same integers.
+                  (local.set $l (i16x8.sub (i16x8.shl (i16x8.extend_low_i8x16_u (local.get $vy)) (i32.const 3)) (local.get $yo)))
+                  (local.set $cu (i16x8.sub (i16x8.shl (i16x8.extend_low_i8x16_u (local.get $vu)) (i32.const 3)) (v128.const i16x8 1024 1024 1024 1024 1024 1024 1024 1024)))
+                  (local.set $cv (i16x8.sub (i16x8.shl (i16x8.extend_low_i8x16_u (local.get $vv)) (i32.const 3)) (v128.const i16x8 1024 1024 1024 1024 1024 1024 1024 1024)))
+                  (local.set $llo (i32x4.shr_s (i32x4.extmul_low_i16x8_s (local.get $l) (local.get $cy)) (i32.const 16)))
+                  (local.set $lhi (i32x4.shr_s (i32x4.extmul_high_i16x8_s (local.get $l) (local.get $cy)) (i32.const 16)))
+                  ;; Each channel narrowed to i16 with saturation, then clamped to 0..255.
+                  (local.set $r (i16x8.min_s (v128.const i16x8 255 255 255 255 255 255 255 255) (i16x8.max_s (v128.const i16x8 0 0 0 0 0 0 0 0)
+                    (i16x8.narrow_i32x4_s
+                      (i32x4.add (local.get $llo) (i32x4.shr_s (i32x4.extmul_low_i16x8_s (local.get $cv) (local.get $vr)) (i32.const 16)))
+                      (i32x4.add (local.get $lhi) (i32x4.shr_s (i32x4.extmul_high_i16x8_s (local.get $cv) (local.get $vr)) (i32.const 16)))))))
+                  (local.set $gr (i16x8.min_s (v128.const i16x8 255 255 255 255 255 255 255 255) (i16x8.max_s (v128.const i16x8 0 0 0 0 0 0 0 0)
+                    (i16x8.narrow_i32x4_s
+                      (i32x4.add (i32x4.add (local.get $llo) (i32x4.shr_s (i32x4.extmul_low_i16x8_s (local.get $cu) (local.get $ug)) (i32.const 16)))
+                        (i32x4.shr_s (i32x4.extmul_low_i16x8_s (local.get $cv) (local.get $vg)) (i32.const 16)))
+                      (i32x4.add (i32x4.add (local.get $lhi) (i32x4.shr_s (i32x4.extmul_high_i16x8_s (local.get $cu) (local.get $ug)) (i32.const 16)))
+                        (i32x4.shr_s (i32x4.extmul_high_i16x8_s (local.get $cv) (local.get $vg)) (i32.const 16)))))))
+                  (local.set $bl (i16x8.min_s (v128.const i16x8 255 255 255 255 255 255 255 255) (i16x8.max_s (v128.const i16x8 0 0 0 0 0 0 0 0)
+                    (i16x8.narrow_i32x4_s
+                      (i32x4.add (local.get $llo) (i32x4.shr_s (i32x4.extmul_low_i16x8_s (local.get $cu) (local.get $ub)) (i32.const 16)))
+                      (i32x4.add (local.get $lhi) (i32x4.shr_s (i32x4.extmul_high_i16x8_s (local.get $cu) (local.get $ub)) (i32.const 16)))))))
+                  ;; acc = (acc + tap k * w_k) + tap k+1 * w_k+1, weights at $h + 32 and + 48.
+                  (local.set $ar (f32x4.add (f32x4.add (local.get $ar)
+                    (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $r))) (v128.load offset=32 (local.get $h))))
+                    (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $r))) (v128.load offset=48 (local.get $h)))))
+                  (local.set $ag (f32x4.add (f32x4.add (local.get $ag)
+                    (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $gr))) (v128.load offset=32 (local.get $h))))
+                    (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $gr))) (v128.load offset=48 (local.get $h)))))
+                  (local.set $ab (f32x4.add (f32x4.add (local.get $ab)
+                    (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $bl))) (v128.load offset=32 (local.get $h))))
+                    (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $bl))) (v128.load offset=48 (local.get $h)))))
+                  ;; With four taps, a second turn on the high bytes (taps 2 and 3).
+                  (local.set $vy (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vy) (local.get $vy)))
+                  (local.set $vu (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vu) (local.get $vu)))
+                  (local.set $vv (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vv) (local.get $vv)))
+                  (local.set $h (i32.add (local.get $h) (i32.const 32)))
+                  (br_if $turn (i32.and (local.get $four) (i32.eq (local.get $h) (i32.add (local.get $g) (i32.const 32))))))
+                (local.set $c (i32.add (local.get $d) (i32.shl (local.get $x) (i32.const 2))))
+                (if (i32.le_u (i32.add (local.get $x) (i32.const 4)) (local.get $outW))
+                  (then
+                    (v128.store (local.get $c) (local.get $ar))
+                    (v128.store (i32.add (local.get $c) (local.get $plane)) (local.get $ag))
+                    (v128.store (i32.add (local.get $c) (i32.shl (local.get $plane) (i32.const 1))) (local.get $ab)))
+                  (else
+                    ;; The last, partial group: only its outputs' lanes, so the next plane's first row stays.
+                    (v128.store32_lane 0 (local.get $c) (local.get $ar))
+                    (v128.store32_lane 0 (i32.add (local.get $c) (local.get $plane)) (local.get $ag))
+                    (v128.store32_lane 0 (i32.add (local.get $c) (i32.shl (local.get $plane) (i32.const 1))) (local.get $ab))
+                    (if (i32.gt_u (i32.sub (local.get $outW) (local.get $x)) (i32.const 1))
+                      (then
+                        (v128.store32_lane offset=4 1 (local.get $c) (local.get $ar))
+                        (v128.store32_lane offset=4 1 (i32.add (local.get $c) (local.get $plane)) (local.get $ag))
+                        (v128.store32_lane offset=4 1 (i32.add (local.get $c) (i32.shl (local.get $plane) (i32.const 1))) (local.get $ab))))
+                    (if (i32.gt_u (i32.sub (local.get $outW) (local.get $x)) (i32.const 2))
+                      (then
+                        (v128.store32_lane offset=8 2 (local.get $c) (local.get $ar))
+                        (v128.store32_lane offset=8 2 (i32.add (local.get $c) (local.get $plane)) (local.get $ag))
+                        (v128.store32_lane offset=8 2 (i32.add (local.get $c) (i32.shl (local.get $plane) (i32.const 1))) (local.get $ab))))))
+                (local.set $x (i32.add (local.get $x) (i32.const 4)))
+                (local.set $g (i32.add (local.get $g) (i32.const 112)))
+                (br $group)))))
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $line))))
 
@@ -220,6 +414,27 @@
                 (f32x4.mul (v128.load (i32.add (local.get $row) (i32.load offset=4 (local.get $t)))) (v128.load32_splat offset=4 (local.get $u))))
               (f32x4.mul (v128.load (i32.add (local.get $row) (i32.load offset=8 (local.get $t)))) (v128.load32_splat offset=8 (local.get $u))))
             (f32x4.mul (v128.load (i32.add (local.get $row) (i32.load offset=12 (local.get $t)))) (v128.load32_splat offset=12 (local.get $u)))))
+        (local.set $t (i32.add (local.get $d) (i32.shl (local.get $x) (i32.const 2))))
+        (f32.store (local.get $t) (f32x4.extract_lane 0 (local.get $acc)))
+        (f32.store (i32.add (local.get $t) (local.get $plane)) (f32x4.extract_lane 1 (local.get $acc)))
+        (f32.store (i32.add (local.get $t) (i32.shl (local.get $plane) (i32.const 1))) (f32x4.extract_lane 2 (local.get $acc)))
+        (local.set $x (i32.add (local.get $x) (i32.const 1)))
+        (br $col))))
+
+  ;; $tapRow for 2-tap tables (taps 0 and 1; the padding's zero taps skipped).
+  (func $tapRow2 (param $row i32) (param $dst i32) (param $rows i32) (param $y i32) (param $outW i32) (param $idx i32) (param $wts i32)
+    (local $x i32) (local $d i32) (local $t i32) (local $u i32) (local $plane i32) (local $acc v128)
+    (local.set $plane (i32.shl (i32.mul (local.get $rows) (local.get $outW)) (i32.const 2)))
+    (local.set $d (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $y) (local.get $outW)) (i32.const 2))))
+    (block $rowDone
+      (loop $col
+        (br_if $rowDone (i32.ge_u (local.get $x) (local.get $outW)))
+        (local.set $t (i32.add (local.get $idx) (i32.shl (local.get $x) (i32.const 4))))
+        (local.set $u (i32.add (local.get $wts) (i32.shl (local.get $x) (i32.const 4))))
+        (local.set $acc
+          (f32x4.add
+            (f32x4.mul (v128.load (i32.add (local.get $row) (i32.load (local.get $t)))) (v128.load32_splat (local.get $u)))
+            (f32x4.mul (v128.load (i32.add (local.get $row) (i32.load offset=4 (local.get $t)))) (v128.load32_splat offset=4 (local.get $u)))))
         (local.set $t (i32.add (local.get $d) (i32.shl (local.get $x) (i32.const 2))))
         (f32.store (local.get $t) (f32x4.extract_lane 0 (local.get $acc)))
         (f32.store (i32.add (local.get $t) (local.get $plane)) (f32x4.extract_lane 1 (local.get $acc)))
@@ -256,6 +471,78 @@
             (br $col)))
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $row))))
+  ;; $rowsF32 for 2-tap tables.
+  (func $rowsF32x2 (export "rowsF32x2")
+    (param $src i32) (param $inW i32) (param $rows i32) (param $dst i32) (param $outW i32)
+    (param $idx i32) (param $wts i32)
+    (local $y i32) (local $x i32) (local $s i32) (local $d i32) (local $t i32) (local $u i32)
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $y) (local.get $rows)))
+        (local.set $s (i32.add (local.get $src) (i32.shl (i32.mul (local.get $y) (local.get $inW)) (i32.const 2))))
+        (local.set $d (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $y) (local.get $outW)) (i32.const 2))))
+        (local.set $x (i32.const 0))
+        (block $rowDone
+          (loop $col
+            (br_if $rowDone (i32.ge_u (local.get $x) (local.get $outW)))
+            (local.set $t (i32.add (local.get $idx) (i32.shl (local.get $x) (i32.const 4))))
+            (local.set $u (i32.add (local.get $wts) (i32.shl (local.get $x) (i32.const 4))))
+            (f32.store (i32.add (local.get $d) (i32.shl (local.get $x) (i32.const 2)))
+              (f32.add
+                (f32.mul (f32.load (local.get $u)) (f32.load (i32.add (local.get $s) (i32.load (local.get $t)))))
+                (f32.mul (f32.load offset=4 (local.get $u)) (f32.load (i32.add (local.get $s) (i32.load offset=4 (local.get $t)))))))
+            (local.set $x (i32.add (local.get $x) (i32.const 1)))
+            (br $col)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $row))))
+
+  ;; $rowsF32x2 four outputs at a time, for upsampling: the two taps of four
+  ;; neighbouring outputs fall within four neighbouring samples, so one
+  ;; vector load of those and two byte swizzles give each tap's samples.
+  ;; $groups holds, per four outputs, 80 bytes: the swizzle of tap 0 and of
+  ;; tap 1, their four weights each, and the byte offset of the first sample
+  ;; (kernels.ts's upsampleGroups). The same products and sum as $rowsF32x2;
+  ;; outputs past the last whole group go through it, with $idx and $wts. A
+  ;; row's last group may read up to 12 bytes past the row: the source must
+  ;; be followed by 16 readable bytes.
+  (func $rowsF32Up (export "rowsF32Up")
+    (param $src i32) (param $inW i32) (param $rows i32) (param $dst i32) (param $outW i32)
+    (param $groups i32) (param $idx i32) (param $wts i32)
+    (local $y i32) (local $x i32) (local $s i32) (local $d i32) (local $g i32) (local $gEnd i32) (local $v v128) (local $vecW i32)
+    (local.set $vecW (i32.and (local.get $outW) (i32.const -4)))
+    (local.set $gEnd (i32.add (local.get $groups) (i32.mul (i32.shr_u (local.get $outW) (i32.const 2)) (i32.const 80))))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $y) (local.get $rows)))
+        (local.set $s (i32.add (local.get $src) (i32.shl (i32.mul (local.get $y) (local.get $inW)) (i32.const 2))))
+        (local.set $d (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $y) (local.get $outW)) (i32.const 2))))
+        (local.set $g (local.get $groups))
+        (block $groupsDone
+          (loop $group
+            (br_if $groupsDone (i32.ge_u (local.get $g) (local.get $gEnd)))
+            (local.set $v (v128.load (i32.add (local.get $s) (i32.load offset=64 (local.get $g)))))
+            (v128.store (local.get $d)
+              (f32x4.add
+                (f32x4.mul (v128.load offset=32 (local.get $g)) (i8x16.swizzle (local.get $v) (v128.load (local.get $g))))
+                (f32x4.mul (v128.load offset=48 (local.get $g)) (i8x16.swizzle (local.get $v) (v128.load offset=16 (local.get $g))))))
+            (local.set $d (i32.add (local.get $d) (i32.const 16)))
+            (local.set $g (i32.add (local.get $g) (i32.const 80)))
+            (br $group)))
+        (local.set $x (local.get $vecW))
+        (block $tailDone
+          (loop $tail
+            (br_if $tailDone (i32.ge_u (local.get $x) (local.get $outW)))
+            (local.set $g (i32.shl (local.get $x) (i32.const 4)))
+            (f32.store (local.get $d)
+              (f32.add
+                (f32.mul (f32.load (i32.add (local.get $wts) (local.get $g))) (f32.load (i32.add (local.get $s) (i32.load (i32.add (local.get $idx) (local.get $g))))))
+                (f32.mul (f32.load offset=4 (i32.add (local.get $wts) (local.get $g))) (f32.load (i32.add (local.get $s) (i32.load offset=4 (i32.add (local.get $idx) (local.get $g))))))))
+            (local.set $d (i32.add (local.get $d) (i32.const 4)))
+            (local.set $x (i32.add (local.get $x) (i32.const 1)))
+            (br $tail)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $row))))
+
 ;; Smallest and largest of n floats, NaN skipped, written as two f32 at
   ;; $out. pmin/pmax keep the accumulator when the sample is NaN (the compare
   ;; is false); +-Infinity are counted here and filtered by the caller.
@@ -371,26 +658,24 @@
   ;; six, and no arithmetic: 1.4 ms at 1080p against 2.5.
   (func $yuvRowsFromPairs (export "yuvRowsFromPairs")
     (param $idx i32) (param $n i32) (param $tabYY i32) (param $tabUV i32)
-    (param $dstY i32) (param $cu i32) (param $cv i32)
-    (local $i i32) (local $ab i32) (local $uv i32) (local $c i32)
+    (param $dstY i32) (param $cuv i32)
+    (local $i i32) (local $ab i32)
     (block $done
       (loop $pair
         (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
         (local.set $ab (i32.load16_u (i32.add (local.get $idx) (local.get $i))))
         (i32.store16 (i32.add (local.get $dstY) (local.get $i))
           (i32.load16_u (i32.add (local.get $tabYY) (i32.shl (local.get $ab) (i32.const 1)))))
-        (local.set $uv (i32.load (i32.add (local.get $tabUV) (i32.shl (local.get $ab) (i32.const 2)))))
-        (local.set $c (i32.shl (local.get $i) (i32.const 1)))
-        (i32.store (i32.add (local.get $cu) (local.get $c)) (i32.and (local.get $uv) (i32.const 65535)))
-        (i32.store (i32.add (local.get $cv) (local.get $c)) (i32.shr_u (local.get $uv) (i32.const 16)))
+        (i32.store (i32.add (local.get $cuv) (i32.shl (local.get $i) (i32.const 1)))
+          (i32.load (i32.add (local.get $tabUV) (i32.shl (local.get $ab) (i32.const 2)))))
         (local.set $i (i32.add (local.get $i) (i32.const 2)))
         (br $pair))))
 
   ;; The same first pass from packed RGB24 (`n` pixels, rows of even width):
   ;; $coef holds the Q15 matrix as 9 i32 (RY GY BY RU GU BU RV GV BV).
   (func $yuvRowsFromRgb (export "yuvRowsFromRgb")
-    (param $rgb i32) (param $n i32) (param $coef i32) (param $dstY i32) (param $cu i32) (param $cv i32)
-    (local $i i32) (local $p i32) (local $r i32) (local $g i32) (local $b i32) (local $r1 i32) (local $g1 i32) (local $b1 i32) (local $c i32)
+    (param $rgb i32) (param $n i32) (param $coef i32) (param $dstY i32) (param $cuv i32)
+    (local $i i32) (local $p i32) (local $r i32) (local $g i32) (local $b i32) (local $r1 i32) (local $g1 i32) (local $b1 i32)
     (block $done
       (loop $pair
         (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
@@ -417,32 +702,44 @@
         (local.set $r (i32.add (local.get $r) (local.get $r1)))
         (local.set $g (i32.add (local.get $g) (local.get $g1)))
         (local.set $b (i32.add (local.get $b) (local.get $b1)))
-        (local.set $c (i32.shl (local.get $i) (i32.const 1)))
-        (i32.store (i32.add (local.get $cu) (local.get $c))
-          (i32.shr_s (i32.add (i32.add (i32.add
-            (i32.mul (i32.load offset=12 (local.get $coef)) (local.get $r))
-            (i32.mul (i32.load offset=16 (local.get $coef)) (local.get $g)))
-            (i32.mul (i32.load offset=20 (local.get $coef)) (local.get $b)))
-            (i32.const 8389120)) (i32.const 10)))
-        (i32.store (i32.add (local.get $cv) (local.get $c))
-          (i32.shr_s (i32.add (i32.add (i32.add
-            (i32.mul (i32.load offset=24 (local.get $coef)) (local.get $r))
-            (i32.mul (i32.load offset=28 (local.get $coef)) (local.get $g)))
-            (i32.mul (i32.load offset=32 (local.get $coef)) (local.get $b)))
-            (i32.const 8389120)) (i32.const 10)))
+        ;; U in the low half, V in the high one: both are 16..240 in Q6, so positive and below 2^14.
+        (i32.store (i32.add (local.get $cuv) (i32.shl (local.get $i) (i32.const 1)))
+          (i32.or
+            (i32.shr_s (i32.add (i32.add (i32.add
+              (i32.mul (i32.load offset=12 (local.get $coef)) (local.get $r))
+              (i32.mul (i32.load offset=16 (local.get $coef)) (local.get $g)))
+              (i32.mul (i32.load offset=20 (local.get $coef)) (local.get $b)))
+              (i32.const 8389120)) (i32.const 10))
+            (i32.shl (i32.shr_s (i32.add (i32.add (i32.add
+              (i32.mul (i32.load offset=24 (local.get $coef)) (local.get $r))
+              (i32.mul (i32.load offset=28 (local.get $coef)) (local.get $g)))
+              (i32.mul (i32.load offset=32 (local.get $coef)) (local.get $b)))
+              (i32.const 8389120)) (i32.const 10)) (i32.const 16))))
         (local.set $i (i32.add (local.get $i) (i32.const 2)))
         (br $pair))))
 
-  ;; yuv.ts's vertical chroma pass: `h` rows of `cw` Q6 i32 samples at $src
-  ;; into h / 2 rows of bytes at $dst; output row j is
-  ;; (sum_k taps[k] * row clamp(2j - 3 + k) + 1 << 17) >> 18, clamped to
-  ;; 0..255 ($taps: 8 i32). Four samples per instruction.
-  (func $chromaColumns (export "chromaColumns") (param $src i32) (param $cw i32) (param $h i32) (param $taps i32) (param $dst i32)
-    (local $j i32) (local $k i32) (local $y i32) (local $x i32) (local $rowBytes i32) (local $vecEnd i32) (local $d i32)
+;; yuv.ts's vertical chroma pass: `h` rows of `cw` chroma pairs at $src,
+  ;; each pair a u32 of two Q6 samples (U low, V high, as the first passes
+  ;; store them), into h / 2 rows of U bytes at $dstU and of V bytes at
+  ;; $dstV; output row j is (sum_k taps[k] * row clamp(2j - 3 + k) + 1 << 17)
+  ;; >> 18, clamped to 0..255. The 8 taps are symmetric (taps[k] =
+  ;; taps[7 - k], as yuv.ts makes them; $taps holds taps[0..3] as i32), so
+  ;; rows k and 7 - k are summed first: four products where there were eight,
+  ;; the same integer sum. Samples are below 2^14 and taps within i16, so the
+  ;; row sums stay in i16 lanes and the products are widened to i32 exactly:
+  ;; four U and four V per step.
+  (func $chromaColumns (export "chromaColumns") (param $src i32) (param $cw i32) (param $h i32) (param $taps i32) (param $dstU i32) (param $dstV i32)
+    (local $j i32) (local $x i32) (local $rowBytes i32) (local $vecEnd i32) (local $o i32)
     (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32) (local $r4 i32) (local $r5 i32) (local $r6 i32) (local $r7 i32)
-    (local $acc v128) (local $s i32)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local $p0 v128) (local $p1 v128) (local $p2 v128) (local $p3 v128) (local $lo v128) (local $hi v128)
+    (local $s i32) (local $k i32)
     (local.set $rowBytes (i32.shl (local.get $cw) (i32.const 2)))
     (local.set $vecEnd (i32.and (local.get $rowBytes) (i32.const -16)))
+    (local.set $t0 (i16x8.splat (i32.load (local.get $taps))))
+    (local.set $t1 (i16x8.splat (i32.load offset=4 (local.get $taps))))
+    (local.set $t2 (i16x8.splat (i32.load offset=8 (local.get $taps))))
+    (local.set $t3 (i16x8.splat (i32.load offset=12 (local.get $taps))))
     (block $done
       (loop $row
         (br_if $done (i32.ge_u (i32.shl (local.get $j) (i32.const 1)) (local.get $h)))
@@ -455,43 +752,58 @@
         (local.set $r5 (call $clampRow (local.get $src) (local.get $rowBytes) (local.get $h) (i32.add (i32.shl (local.get $j) (i32.const 1)) (i32.const 2))))
         (local.set $r6 (call $clampRow (local.get $src) (local.get $rowBytes) (local.get $h) (i32.add (i32.shl (local.get $j) (i32.const 1)) (i32.const 3))))
         (local.set $r7 (call $clampRow (local.get $src) (local.get $rowBytes) (local.get $h) (i32.add (i32.shl (local.get $j) (i32.const 1)) (i32.const 4))))
-        (local.set $d (i32.add (local.get $dst) (i32.mul (local.get $j) (local.get $cw))))
+        (local.set $o (i32.mul (local.get $j) (local.get $cw)))
         (local.set $x (i32.const 0))
         (block $vecDone
           (loop $vec
             (br_if $vecDone (i32.ge_u (local.get $x) (local.get $vecEnd)))
-            (local.set $acc (i32x4.add (i32x4.add (i32x4.add (i32x4.add (i32x4.add (i32x4.add (i32x4.add (i32x4.add
+            (local.set $p0 (i16x8.add (v128.load (i32.add (local.get $r0) (local.get $x))) (v128.load (i32.add (local.get $r7) (local.get $x)))))
+            (local.set $p1 (i16x8.add (v128.load (i32.add (local.get $r1) (local.get $x))) (v128.load (i32.add (local.get $r6) (local.get $x)))))
+            (local.set $p2 (i16x8.add (v128.load (i32.add (local.get $r2) (local.get $x))) (v128.load (i32.add (local.get $r5) (local.get $x)))))
+            (local.set $p3 (i16x8.add (v128.load (i32.add (local.get $r3) (local.get $x))) (v128.load (i32.add (local.get $r4) (local.get $x)))))
+            ;; Lanes U0 V0 U1 V1 (low) and U2 V2 U3 V3 (high).
+            (local.set $lo (i32x4.shr_s (i32x4.add (i32x4.add (i32x4.add (i32x4.add
               (v128.const i32x4 131072 131072 131072 131072)
-              (i32x4.mul (v128.load32_splat (local.get $taps)) (v128.load (i32.add (local.get $r0) (local.get $x)))))
-              (i32x4.mul (v128.load32_splat offset=4 (local.get $taps)) (v128.load (i32.add (local.get $r1) (local.get $x)))))
-              (i32x4.mul (v128.load32_splat offset=8 (local.get $taps)) (v128.load (i32.add (local.get $r2) (local.get $x)))))
-              (i32x4.mul (v128.load32_splat offset=12 (local.get $taps)) (v128.load (i32.add (local.get $r3) (local.get $x)))))
-              (i32x4.mul (v128.load32_splat offset=16 (local.get $taps)) (v128.load (i32.add (local.get $r4) (local.get $x)))))
-              (i32x4.mul (v128.load32_splat offset=20 (local.get $taps)) (v128.load (i32.add (local.get $r5) (local.get $x)))))
-              (i32x4.mul (v128.load32_splat offset=24 (local.get $taps)) (v128.load (i32.add (local.get $r6) (local.get $x)))))
-              (i32x4.mul (v128.load32_splat offset=28 (local.get $taps)) (v128.load (i32.add (local.get $r7) (local.get $x))))))
-            ;; >> 18, then saturate to bytes (negatives to 0, above 255 to 255).
-            (local.set $acc (i32x4.shr_s (local.get $acc) (i32.const 18)))
-            (v128.store32_lane 0 (i32.add (local.get $d) (i32.shr_u (local.get $x) (i32.const 2)))
-              (i8x16.narrow_i16x8_u (i16x8.narrow_i32x4_s (local.get $acc) (local.get $acc)) (i16x8.narrow_i32x4_s (local.get $acc) (local.get $acc))))
+              (i32x4.extmul_low_i16x8_s (local.get $p0) (local.get $t0)))
+              (i32x4.extmul_low_i16x8_s (local.get $p1) (local.get $t1)))
+              (i32x4.extmul_low_i16x8_s (local.get $p2) (local.get $t2)))
+              (i32x4.extmul_low_i16x8_s (local.get $p3) (local.get $t3))) (i32.const 18)))
+            (local.set $hi (i32x4.shr_s (i32x4.add (i32x4.add (i32x4.add (i32x4.add
+              (v128.const i32x4 131072 131072 131072 131072)
+              (i32x4.extmul_high_i16x8_s (local.get $p0) (local.get $t0)))
+              (i32x4.extmul_high_i16x8_s (local.get $p1) (local.get $t1)))
+              (i32x4.extmul_high_i16x8_s (local.get $p2) (local.get $t2)))
+              (i32x4.extmul_high_i16x8_s (local.get $p3) (local.get $t3))) (i32.const 18)))
+            ;; Saturate to bytes (negatives to 0, above 255 to 255), then U0..U3 V0..V3.
+            (local.set $lo (i8x16.shuffle 0 2 4 6 1 3 5 7 0 0 0 0 0 0 0 0
+              (i8x16.narrow_i16x8_u (i16x8.narrow_i32x4_s (local.get $lo) (local.get $hi)) (local.get $lo))
+              (local.get $lo)))
+            (v128.store32_lane 0 (i32.add (local.get $dstU) (i32.add (local.get $o) (i32.shr_u (local.get $x) (i32.const 2)))) (local.get $lo))
+            (v128.store32_lane 1 (i32.add (local.get $dstV) (i32.add (local.get $o) (i32.shr_u (local.get $x) (i32.const 2)))) (local.get $lo))
             (local.set $x (i32.add (local.get $x) (i32.const 16)))
             (br $vec)))
+        ;; The last cw % 4 pairs, one sample at a time: U at byte 0, V at byte 2.
         (block $tailDone
           (loop $tail
             (br_if $tailDone (i32.ge_u (local.get $x) (local.get $rowBytes)))
-            (local.set $s (i32.shr_s (i32.add (i32.add (i32.add (i32.add (i32.add (i32.add (i32.add (i32.add
-              (i32.const 131072)
-              (i32.mul (i32.load (local.get $taps)) (i32.load (i32.add (local.get $r0) (local.get $x)))))
-              (i32.mul (i32.load offset=4 (local.get $taps)) (i32.load (i32.add (local.get $r1) (local.get $x)))))
-              (i32.mul (i32.load offset=8 (local.get $taps)) (i32.load (i32.add (local.get $r2) (local.get $x)))))
-              (i32.mul (i32.load offset=12 (local.get $taps)) (i32.load (i32.add (local.get $r3) (local.get $x)))))
-              (i32.mul (i32.load offset=16 (local.get $taps)) (i32.load (i32.add (local.get $r4) (local.get $x)))))
-              (i32.mul (i32.load offset=20 (local.get $taps)) (i32.load (i32.add (local.get $r5) (local.get $x)))))
-              (i32.mul (i32.load offset=24 (local.get $taps)) (i32.load (i32.add (local.get $r6) (local.get $x)))))
-              (i32.mul (i32.load offset=28 (local.get $taps)) (i32.load (i32.add (local.get $r7) (local.get $x)))))
-              (i32.const 18)))
-            (i32.store8 (i32.add (local.get $d) (i32.shr_u (local.get $x) (i32.const 2)))
-              (select (i32.const 0) (select (i32.const 255) (local.get $s) (i32.gt_s (local.get $s) (i32.const 255))) (i32.lt_s (local.get $s) (i32.const 0))))
+            (local.set $k (i32.const 0))
+            (loop $plane
+              (local.set $s (i32.shr_s (i32.add (i32.add (i32.add (i32.add
+                (i32.const 131072)
+                (i32.mul (i32.load (local.get $taps))
+                  (i32.add (i32.load16_u (i32.add (local.get $r0) (i32.add (local.get $x) (local.get $k)))) (i32.load16_u (i32.add (local.get $r7) (i32.add (local.get $x) (local.get $k)))))))
+                (i32.mul (i32.load offset=4 (local.get $taps))
+                  (i32.add (i32.load16_u (i32.add (local.get $r1) (i32.add (local.get $x) (local.get $k)))) (i32.load16_u (i32.add (local.get $r6) (i32.add (local.get $x) (local.get $k)))))))
+                (i32.mul (i32.load offset=8 (local.get $taps))
+                  (i32.add (i32.load16_u (i32.add (local.get $r2) (i32.add (local.get $x) (local.get $k)))) (i32.load16_u (i32.add (local.get $r5) (i32.add (local.get $x) (local.get $k)))))))
+                (i32.mul (i32.load offset=12 (local.get $taps))
+                  (i32.add (i32.load16_u (i32.add (local.get $r3) (i32.add (local.get $x) (local.get $k)))) (i32.load16_u (i32.add (local.get $r4) (i32.add (local.get $x) (local.get $k)))))))
+                (i32.const 18)))
+              (i32.store8
+                (i32.add (select (local.get $dstV) (local.get $dstU) (local.get $k)) (i32.add (local.get $o) (i32.shr_u (local.get $x) (i32.const 2))))
+                (select (i32.const 0) (select (i32.const 255) (local.get $s) (i32.gt_s (local.get $s) (i32.const 255))) (i32.lt_s (local.get $s) (i32.const 0))))
+              (local.set $k (i32.add (local.get $k) (i32.const 2)))
+              (br_if $plane (i32.lt_u (local.get $k) (i32.const 4))))
             (local.set $x (i32.add (local.get $x) (i32.const 4)))
             (br $tail)))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))

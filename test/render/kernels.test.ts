@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FAMILY_SPECS } from '../../src/inference/families.js';
 import { imageToTensor } from '../../src/inference/preprocess.js';
-import { KERNELS_PATH, setWasmKernels, wasmKernels } from '../../src/render/kernels.js';
-import { resizeAndNormalize, resizeDepth } from '../../src/render/resize.js';
+import { KERNELS_PATH, setWasmKernels, upsampleGroups, wasmKernels, yuvTapGroups } from '../../src/render/kernels.js';
+import { cachedTaps, resizeAndNormalize, resizeDepth } from '../../src/render/resize.js';
 import { depthRange } from '../../src/render/normalize.js';
 import { flickerPair } from '../../src/render/flicker-meter.js';
 import { colormapIndices } from '../../src/render/colormap.js';
@@ -72,7 +72,8 @@ describe('WebAssembly resampling kernels', () => {
       const rand = mulberry32(5);
       const colours: YuvColour[] = [{ matrix: 'bt601', range: 'limited' }, { matrix: 'bt709', range: 'limited' }, { matrix: 'bt601', range: 'full' }];
       // Even sizes only (yuv420p as decoded); widths of 4k + 2 leave half a vector of pixels.
-      for (const [w, h, W, H] of [[38, 24, 50, 32], [102, 68, 40, 30], [64, 48, 64, 32], [6, 4, 16, 16], [22, 14, 22, 14]] as const) {
+      // 41 and 51 wide: a last group of one and of three outputs in rowsYuvTaps; 200 -> 30: too far apart for its 16-pixel window, the two-step path.
+      for (const [w, h, W, H] of [[38, 24, 50, 32], [102, 68, 40, 30], [64, 48, 64, 32], [6, 4, 16, 16], [22, 14, 22, 14], [102, 68, 41, 30], [38, 24, 51, 33], [200, 40, 30, 20]] as const) {
         for (const colour of colours) {
           const yuv: Yuv420pImage = { format: 'yuv420p', colour, width: w, height: h, data: new Uint8Array(w * h * 1.5).map(() => Math.floor(rand() * 256)) };
           const rgb = yuv420pToRgb(yuv);
@@ -95,6 +96,33 @@ describe('WebAssembly resampling kernels', () => {
       });
     }
   }
+
+  it('the pipeline\'s sizes take the one-pass yuv420p preprocessing and the vector upsampling; the cases that cannot, fall back', () => {
+    for (const interp of ['bicubic', 'bilinear'] as const) {
+      // 1080p and 720p to a DPT-sized input (672 wide; Depth Anything's 924), and a 640x360 camera up to it.
+      for (const [from, to] of [[1920, 672], [1280, 672], [640, 672], [1920, 924]] as const) {
+        expect(yuvTapGroups(cachedTaps(from, to, interp, false)), `${interp} ${from} -> ${to}`).not.toBeNull();
+      }
+      // 4K to 672 reads 6 pixels an output: four outputs span more than 16.
+      expect(yuvTapGroups(cachedTaps(3840, 672, interp, false))).toBeNull();
+    }
+    for (const align of [false, true]) {
+      expect(upsampleGroups(cachedTaps(672, 1920, 'bilinear', align))).not.toBeNull();
+      expect(upsampleGroups(cachedTaps(384, 1080, 'bilinear', align))).not.toBeNull();
+      expect(upsampleGroups(cachedTaps(672, 1920, 'bicubic', align))).toBeNull();
+    }
+    // Downscaling has no 4-sample window either.
+    expect(upsampleGroups(cachedTaps(1920, 672, 'bilinear', false))).toBeNull();
+  });
+
+  it('resizeDepth at the pipeline\'s size (672x384 -> 1920x1080, bilinear, both alignments): the vector upsampling equals the TypeScript loops', () => {
+    const rand = mulberry32(17);
+    const data = new Float32Array(672 * 384).map(() => rand() * 10 - 3);
+    for (const align of [false, true]) {
+      const { wasm, ts } = both(() => resizeDepth({ width: 672, height: 384, data }, 1920, 1080, 'bilinear', align).data);
+      expect(maxRelDiff(wasm, ts)).toBeLessThan(2e-6);
+    }
+  });
 
   it('resizeAndNormalize: one pass equals resizeDepth then normalizeDepth; a NaN zeroes exactly its footprint; lo is subtracted first', () => {
     const rand = mulberry32(5);
