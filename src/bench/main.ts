@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { firstValueFrom } from 'rxjs';
+import { firstValueFrom } from '../rx.js';
 import { runFfmpeg } from '../ffmpeg/binary.js';
 import { DEVICE_NAMES, type DeviceName } from '../inference/device.js';
 import { DepthSession } from '../inference/session.js';

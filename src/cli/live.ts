@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import { DepthVideoError } from '../errors.js';
 import { PhotoDepth, DEFAULT_UPLOAD_LIMIT } from '../preview/photo.js';
-import { DEFAULT_PREVIEW_HOST, DEFAULT_PREVIEW_PORT, isLoopback, startPreviewServer, type PreviewServer } from '../preview/server.js';
+import { DEFAULT_PREVIEW_HOST, DEFAULT_PREVIEW_PORT, isLoopback } from '../preview/address.js';
+import type { PreviewServer } from '../preview/server.js';
 import { previewSink } from '../preview/sink.js';
 import { colormapTables, type RenderState } from '../preview/protocol.js';
 import { COLORMAP_NAMES } from '../render/colormap.js';
@@ -67,6 +68,8 @@ async function serve(flags: Flags, io: CliIO, o: ServeOptions): Promise<PreviewS
     io.stderr.write(`warning: the preview on ${host} can be opened by anyone who can reach this machine, and shows the camera\n`);
   }
   const quiet = flags.quiet === true;
+  // Loaded here, not at start: file runs without a preview never need it.
+  const { startPreviewServer } = await import('../preview/server.js');
   const server = await startPreviewServer({
     port: previewPort(flags.preview),
     host,

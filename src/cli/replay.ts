@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { Option, type Command } from 'commander';
 import { promises as fsp } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Subscription } from 'rxjs';
+import type { Subscription } from '../rx.js';
 import { DepthVideoError, errorText } from '../errors.js';
 import { ffmpegPath } from '../ffmpeg/binary.js';
 import type { Rational } from '../ffmpeg/probe.js';

@@ -1,4 +1,4 @@
-import { BehaviorSubject, Subject } from 'rxjs';
+import { BehaviorSubject, Subject } from '../rx.js';
 import type { RenderSettings } from '../render/renderer.js';
 import type { ScheduleMode } from '../types.js';
 

@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { asapScheduler, concatMap, defer, filter, from, lastValueFrom, map, observeOn, defaultIfEmpty, tap } from 'rxjs';
+import { asapScheduler, concatMap, defer, filter, from, lastValueFrom, map, observeOn, defaultIfEmpty, tap } from '../rx.js';
 import { DepthVideoError, isDepthVideoError } from '../errors.js';
 import { probeMedia, type MediaInfo } from '../ffmpeg/probe.js';
 import type { DeviceName } from '../inference/device.js';

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
@@ -12,8 +11,9 @@ import { COLORMAP_NAMES, isColormapName } from '../render/colormap.js';
 import { DEFAULT_UPLOAD_LIMIT, NOT_AN_IMAGE, sniffImage, type PhotoDepth } from './photo.js';
 import { parseClientMessage, type ClientMessage, type HelloMessage, type ServerMessage } from './protocol.js';
 
-export const DEFAULT_PREVIEW_PORT = 8765;
-export const DEFAULT_PREVIEW_HOST = '127.0.0.1';
+import { DEFAULT_PREVIEW_HOST, DEFAULT_PREVIEW_PORT, isLoopback } from './address.js';
+
+export { DEFAULT_PREVIEW_HOST, DEFAULT_PREVIEW_PORT, isLoopback };
 
 /** Frames a client may have in flight (sent, not yet handed to its socket) before it skips frames. */
 export const MAX_CLIENT_QUEUE = 2;
@@ -72,12 +72,6 @@ interface Client {
   alive: boolean;
   /** Its 3D view is open: depth frames come with their fractions (depth-fine.ts). */
   fine: boolean;
-}
-
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  return host === '::1' || host === '0:0:0:0:0:0:0:1';
 }
 
 const HTML = 'text/html; charset=utf-8';

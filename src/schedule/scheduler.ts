@@ -1,4 +1,4 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction } from '../rx.js';
 import type { ScheduleMode, VideoFrame } from '../types.js';
 
 /** A frame on its way to the sinks, with the result it is shown with. */

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, readdir, rmdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Subscription } from 'rxjs';
+import type { Subscription } from '../rx.js';
 import { DepthVideoError, errorText } from '../errors.js';
 import { sha256File } from '../models/download.js';
 import { packageVersion } from '../paths.js';

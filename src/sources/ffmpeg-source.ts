@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { Observable } from 'rxjs';
+import { Observable } from '../rx.js';
 import { DepthVideoError } from '../errors.js';
 import { ffmpegPath } from '../ffmpeg/binary.js';
 import type { Rational } from '../ffmpeg/probe.js';

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { Observable } from 'rxjs';
+import { Observable } from '../rx.js';
 import { DepthVideoError, errorText } from '../errors.js';
 import { decodeImage } from '../preview/photo.js';
 import type { VideoFrame } from '../types.js';

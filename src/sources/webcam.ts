@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { Observable } from 'rxjs';
+import { Observable } from '../rx.js';
 import { DepthVideoError, errorText } from '../errors.js';
 import { ffmpegPath } from '../ffmpeg/binary.js';
 import type { VideoFrame } from '../types.js';
