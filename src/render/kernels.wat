@@ -8,10 +8,17 @@
 ;; Why: on 2 cores every millisecond of this work is taken from onnxruntime's
 ;; threads. The vertical pass is contiguous, so four outputs go per
 ;; instruction; the horizontal pass of RGB frames carries R, G and B in one
-;; vector per tap. Assembled by scripts/build-wasm.mjs into dist/render/kernels.wasm.
+;; vector per tap; yuv420p frames and upsampled predictions are tapped four
+;; outputs at a time through byte swizzles (rowsYuvTaps, rowsF32Up).
+;; Assembled by scripts/build-wasm.mjs into dist/render/kernels.wasm.
 ;;
 ;; Tap tables always have 4 taps per output (2-tap bilinear tables are padded
-;; with zero weights): entry k of output i is at byte (i * 16 + k * 4).
+;; with zero weights): entry k of output i is at byte (i * 16 + k * 4). The
+;; "2" kernels read only taps 0 and 1 of a bilinear table, as resize.ts's
+;; loops do: the padding adds 0 times the sample tap 1 reads, which changes
+;; nothing but a zero's sign for a finite sample (an infinite one made the
+;; padded sum NaN where the loops give the infinity), and skipping it halves
+;; the arithmetic of a pass bound by it.
 (module
   (memory (export "memory") 1)
 
@@ -102,9 +109,8 @@
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $row))))
 
-  ;; $columns for 2-tap (bilinear) tables: the same sum without the two
-  ;; zero-weight taps the padding adds, which cost half the arithmetic of an
-  ;; upsampling pass that is bound by it. (A zero tap only ever added +0.)
+  ;; $columns for 2-tap (bilinear) tables: the sum without the two
+  ;; zero-weight taps of the padding (see the top of this file).
   (func $columns2 (export "columns2")
     (param $src i32) (param $width i32) (param $outH i32) (param $dst i32)
     (param $idx i32) (param $wts i32) (param $offset f32) (param $scale f32) (param $clamp i32)
