@@ -22,6 +22,7 @@ interface KernelExports {
   rowsF32(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number): void;
   rowsF32x2(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number): void;
   rowsF32Up(src: number, inW: number, rows: number, dst: number, outW: number, groups: number, idx: number, wts: number): void;
+  rowsF32Up4(src: number, inW: number, rows: number, dst: number, outW: number, groups: number, idx: number, wts: number): void;
   range(src: number, n: number, out: number): void;
   indices(src: number, n: number, dst: number, invert: number): void;
   yuvRowsFromPairs(idx: number, n: number, tabYY: number, tabUV: number, dstY: number, cuv: number): void;
@@ -95,37 +96,50 @@ function columnsFor(k: KernelExports, t: TapTable): KernelExports['columns'] {
 const groupsCache = new WeakMap<TapTable, Uint8Array | null>();
 
 /**
- * A 2-tap table as rowsF32Up reads it, or null when some four neighbouring
- * outputs reach more than four neighbouring samples (downscaling, or
- * upscaling by less than about 1.5). Per four outputs, 80 bytes: the byte
- * swizzle that picks tap 0's sample of each output from the four samples
- * loaded at the group's first index, the same for tap 1, tap 0's and tap 1's
- * weights, and the byte offset of that first index.
+ * A tap table as rowsF32Up (2 taps) or rowsF32Up4 (4 taps) reads it, or null
+ * when some four neighbouring outputs reach beyond the samples those load:
+ * four for 2 taps, eight for 4 (downscaling, or upscaling by less than about
+ * 1.5). Per four outputs, 2 taps: 80 bytes: the byte swizzle that picks tap
+ * 0's sample of each output from the four samples loaded at the group's
+ * first index, the same for tap 1, tap 0's and tap 1's weights, and the byte
+ * offset of that first index. 4 taps: 208 bytes: per tap k, at 48k, the
+ * swizzles from the first and from the second four samples (0x80, which
+ * gives 0, in the lanes the other fills) and the weights; at 192 the offset.
  */
 export function upsampleGroups(t: TapTable): Uint8Array | null {
   const known = groupsCache.get(t);
   if (known !== undefined) return known;
-  let r: Uint8Array | null = null;
   const n = t.index.length / t.taps;
-  if (t.taps === 2) {
-    const groups = n >> 2;
-    const bytes = new Uint8Array(groups * 80);
-    const words = new DataView(bytes.buffer);
-    let fits = true;
-    for (let g = 0; g < groups && fits; g++) {
-      const base = t.index[g * 8]!;
-      for (let l = 0; l < 4 && fits; l++) {
-        for (let k = 0; k < 2; k++) {
-          const off = t.index[(g * 4 + l) * 2 + k]! - base;
-          if (off < 0 || off > 3) { fits = false; break; }
-          for (let b = 0; b < 4; b++) bytes[g * 80 + k * 16 + l * 4 + b] = off * 4 + b;
-          words.setFloat32(g * 80 + 32 + k * 16 + l * 4, t.weight[(g * 4 + l) * 2 + k]!, true);
+  const groups = n >> 2;
+  const four = t.taps === 4;
+  const size = four ? 208 : 80;
+  const bytes = new Uint8Array(groups * size);
+  const words = new DataView(bytes.buffer);
+  let fits = true;
+  for (let g = 0; g < groups && fits; g++) {
+    const at = g * size;
+    let base = Infinity;
+    for (let j = g * 4 * t.taps; j < (g + 1) * 4 * t.taps; j++) base = Math.min(base, t.index[j]!);
+    for (let l = 0; l < 4 && fits; l++) {
+      for (let k = 0; k < t.taps; k++) {
+        const off = t.index[(g * 4 + l) * t.taps + k]! - base;
+        if (off > (four ? 7 : 3)) { fits = false; break; }
+        const weightAt = four ? at + 48 * k + 32 : at + 32 + k * 16;
+        for (let b = 0; b < 4; b++) {
+          if (four) {
+            // Lane l of tap k from the first load (off < 4) or the second.
+            bytes[at + 48 * k + l * 4 + b] = off < 4 ? off * 4 + b : 0x80;
+            bytes[at + 48 * k + 16 + l * 4 + b] = off < 4 ? 0x80 : (off - 4) * 4 + b;
+          } else {
+            bytes[at + k * 16 + l * 4 + b] = off * 4 + b;
+          }
         }
+        words.setFloat32(weightAt + l * 4, t.weight[(g * 4 + l) * t.taps + k]!, true);
       }
-      words.setInt32(g * 80 + 64, base * 4, true);
     }
-    if (fits) r = bytes;
+    words.setInt32(at + (four ? 192 : 64), base * 4, true);
   }
+  const r = fits ? bytes : null;
   groupsCache.set(t, r);
   return r;
 }
@@ -292,8 +306,8 @@ interface PlaneRegions {
 function planeRegions(m: Layout, inW: number, inH: number, width: number, height: number, tx: TapTable, ty: TapTable): PlaneRegions {
   const groups = upsampleGroups(tx);
   return {
-    // rowsF32Up reads up to 12 bytes past the last row.
-    src: m.alloc(inW * inH * 4 + 16), tmp: m.alloc(inH * width * 4), out: m.alloc(width * height * 4), taps: tapRegions(m, taps4(tx, 4), taps4(ty, 1)), tx, ty,
+    // rowsF32Up4 reads up to 28 bytes past the last row.
+    src: m.alloc(inW * inH * 4 + 32), tmp: m.alloc(inH * width * 4), out: m.alloc(width * height * 4), taps: tapRegions(m, taps4(tx, 4), taps4(ty, 1)), tx, ty,
     groups, groupsAt: groups ? m.alloc(groups.byteLength) : -1,
   };
 }
@@ -314,7 +328,7 @@ function resamplePlane(
   r.taps.write(buf);
   if (r.groups) {
     put(buf, r.groupsAt, r.groups);
-    k.rowsF32Up(r.src, inW, inH, r.tmp, width, r.groupsAt, r.taps.xi, r.taps.xw);
+    (r.tx.taps === 4 ? k.rowsF32Up4 : k.rowsF32Up)(r.src, inW, inH, r.tmp, width, r.groupsAt, r.taps.xi, r.taps.xw);
   } else {
     (r.tx.taps === 2 ? k.rowsF32x2 : k.rowsF32)(r.src, inW, inH, r.tmp, width, r.taps.xi, r.taps.xw);
   }

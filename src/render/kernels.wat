@@ -549,6 +549,71 @@
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $row))))
 
+  ;; $rowsF32 four outputs at a time for 4-tap (bicubic) upsampling: the taps
+  ;; of four neighbouring outputs lie within eight neighbouring samples, so
+  ;; two vector loads hold them, and per tap two byte swizzles (one from each
+  ;; load, 0 in the lanes the other fills) and an `or` give the tap's four
+  ;; samples. $groups holds, per four outputs, 208 bytes: per tap k, at 48k,
+  ;; the swizzle from the first load, from the second, and the four weights;
+  ;; at 192 the byte offset of the first sample (kernels.ts's
+  ;; upsampleGroups). The same products, added in the same order, as
+  ;; $rowsF32; outputs past the last whole group go through it. Reads up to
+  ;; 28 bytes past a row: the source must be followed by 32 readable bytes.
+  (func $rowsF32Up4 (export "rowsF32Up4")
+    (param $src i32) (param $inW i32) (param $rows i32) (param $dst i32) (param $outW i32)
+    (param $groups i32) (param $idx i32) (param $wts i32)
+    (local $y i32) (local $x i32) (local $s i32) (local $d i32) (local $g i32) (local $gEnd i32) (local $p i32)
+    (local $a v128) (local $b v128) (local $vecW i32)
+    (local.set $vecW (i32.and (local.get $outW) (i32.const -4)))
+    (local.set $gEnd (i32.add (local.get $groups) (i32.mul (i32.shr_u (local.get $outW) (i32.const 2)) (i32.const 208))))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $y) (local.get $rows)))
+        (local.set $s (i32.add (local.get $src) (i32.shl (i32.mul (local.get $y) (local.get $inW)) (i32.const 2))))
+        (local.set $d (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $y) (local.get $outW)) (i32.const 2))))
+        (local.set $g (local.get $groups))
+        (block $groupsDone
+          (loop $group
+            (br_if $groupsDone (i32.ge_u (local.get $g) (local.get $gEnd)))
+            (local.set $p (i32.add (local.get $s) (i32.load offset=192 (local.get $g))))
+            (local.set $a (v128.load (local.get $p)))
+            (local.set $b (v128.load offset=16 (local.get $p)))
+            (v128.store (local.get $d)
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.mul (v128.load offset=32 (local.get $g))
+                      (v128.or (i8x16.swizzle (local.get $a) (v128.load (local.get $g))) (i8x16.swizzle (local.get $b) (v128.load offset=16 (local.get $g)))))
+                    (f32x4.mul (v128.load offset=80 (local.get $g))
+                      (v128.or (i8x16.swizzle (local.get $a) (v128.load offset=48 (local.get $g))) (i8x16.swizzle (local.get $b) (v128.load offset=64 (local.get $g))))))
+                  (f32x4.mul (v128.load offset=128 (local.get $g))
+                    (v128.or (i8x16.swizzle (local.get $a) (v128.load offset=96 (local.get $g))) (i8x16.swizzle (local.get $b) (v128.load offset=112 (local.get $g))))))
+                (f32x4.mul (v128.load offset=176 (local.get $g))
+                  (v128.or (i8x16.swizzle (local.get $a) (v128.load offset=144 (local.get $g))) (i8x16.swizzle (local.get $b) (v128.load offset=160 (local.get $g)))))))
+            (local.set $d (i32.add (local.get $d) (i32.const 16)))
+            (local.set $g (i32.add (local.get $g) (i32.const 208)))
+            (br $group)))
+        (local.set $x (local.get $vecW))
+        (block $tailDone
+          (loop $tail
+            (br_if $tailDone (i32.ge_u (local.get $x) (local.get $outW)))
+            (local.set $g (i32.shl (local.get $x) (i32.const 4)))
+            (local.set $p (i32.add (local.get $wts) (local.get $g)))
+            (local.set $g (i32.add (local.get $idx) (local.get $g)))
+            (f32.store (local.get $d)
+              (f32.add
+                (f32.add
+                  (f32.add
+                    (f32.mul (f32.load (local.get $p)) (f32.load (i32.add (local.get $s) (i32.load (local.get $g)))))
+                    (f32.mul (f32.load offset=4 (local.get $p)) (f32.load (i32.add (local.get $s) (i32.load offset=4 (local.get $g))))))
+                  (f32.mul (f32.load offset=8 (local.get $p)) (f32.load (i32.add (local.get $s) (i32.load offset=8 (local.get $g))))))
+                (f32.mul (f32.load offset=12 (local.get $p)) (f32.load (i32.add (local.get $s) (i32.load offset=12 (local.get $g)))))))
+            (local.set $d (i32.add (local.get $d) (i32.const 4)))
+            (local.set $x (i32.add (local.get $x) (i32.const 1)))
+            (br $tail)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $row))))
+
 ;; Smallest and largest of n floats, NaN skipped, written as two f32 at
   ;; $out. pmin/pmax keep the accumulator when the sample is NaN (the compare
   ;; is false); +-Infinity are counted here and filtered by the caller.

@@ -107,20 +107,26 @@ describe('WebAssembly resampling kernels', () => {
       expect(yuvTapGroups(cachedTaps(3840, 672, interp, false))).toBeNull();
     }
     for (const align of [false, true]) {
-      expect(upsampleGroups(cachedTaps(672, 1920, 'bilinear', align))).not.toBeNull();
-      expect(upsampleGroups(cachedTaps(384, 1080, 'bilinear', align))).not.toBeNull();
-      expect(upsampleGroups(cachedTaps(672, 1920, 'bicubic', align))).toBeNull();
+      for (const interp of ['bilinear', 'bicubic'] as const) {
+        expect(upsampleGroups(cachedTaps(672, 1920, interp, align)), `${interp} 672 -> 1920`).not.toBeNull();
+        expect(upsampleGroups(cachedTaps(384, 1080, interp, align)), `${interp} 384 -> 1080`).not.toBeNull();
+        // Downscaling has no window of four (eight) samples.
+        expect(upsampleGroups(cachedTaps(1920, 672, interp, align))).toBeNull();
+      }
     }
-    // Downscaling has no 4-sample window either.
-    expect(upsampleGroups(cachedTaps(1920, 672, 'bilinear', false))).toBeNull();
   });
 
-  it('resizeDepth at the pipeline\'s size (672x384 -> 1920x1080, bilinear, both alignments): the vector upsampling equals the TypeScript loops', () => {
+  it('resizeDepth at the pipeline\'s size (672x384 -> 1920x1080 and 1922x1082, both interpolations and alignments): the vector upsampling equals the TypeScript loops', () => {
     const rand = mulberry32(17);
     const data = new Float32Array(672 * 384).map(() => rand() * 10 - 3);
-    for (const align of [false, true]) {
-      const { wasm, ts } = both(() => resizeDepth({ width: 672, height: 384, data }, 1920, 1080, 'bilinear', align).data);
-      expect(maxRelDiff(wasm, ts)).toBeLessThan(2e-6);
+    // 1922 wide: a last group of two outputs goes through the scalar tail.
+    for (const [W, H] of [[1920, 1080], [1922, 1082]] as const) {
+      for (const interp of ['bilinear', 'bicubic'] as const) {
+        for (const align of [false, true]) {
+          const { wasm, ts } = both(() => resizeDepth({ width: 672, height: 384, data }, W, H, interp, align).data);
+          expect(maxRelDiff(wasm, ts), `${interp} ${W}x${H} align ${align}`).toBeLessThan(2e-6);
+        }
+      }
     }
   });
 
