@@ -149,13 +149,14 @@ const yuvGroupsCache = new WeakMap<TapTable, Uint8Array | null>();
 /**
  * A horizontal tap table as rowsYuvTaps reads it, or null when some four
  * neighbouring outputs reach beyond 16 neighbouring pixels: downscaling by
- * more than about 3.5 with bicubic taps or 4.5 with bilinear (1080p to 672 or
- * 924 wide fits; 4K does not and takes rowsYuv). Per four outputs, 112 bytes: the Y byte swizzle (byte
- * 4k + l: tap k of output l, as an offset from the group's first pixel; 0x80,
- * which gives 0, past the taps), the same for the chroma (offset / 2), the
- * weights of taps 0-3 as four f32 each, and the group's first pixel, made
- * even so that it starts a chroma sample. A last group of fewer than four
- * outputs repeats its last one in the lanes it does not store.
+ * more than about 3.5 with bicubic taps or 4.5 with bilinear (1080p to 672
+ * or 924 wide fits; 4K does not and takes rowsYuv). Per four outputs, 112
+ * bytes: the Y byte swizzle (byte 4k + l: tap k of output l, as an offset
+ * from the group's first pixel; 0x80, which gives 0, past the taps), the
+ * same for the chroma (offset / 2), the weights of taps 0-3 as four f32
+ * each, and the group's first pixel, made even so that it starts a chroma
+ * sample. A last group of fewer than four outputs repeats its last one in
+ * the lanes it does not store.
  */
 export function yuvTapGroups(t: TapTable): Uint8Array | null {
   const known = yuvGroupsCache.get(t);
@@ -298,7 +299,7 @@ interface PlaneRegions {
   readonly taps: ReturnType<typeof tapRegions>;
   readonly tx: TapTable;
   readonly ty: TapTable;
-  /** rowsF32Up's table for tx, where it has one, and where it lies. */
+  /** upsampleGroups(tx), where there is one, and where it lies. */
   readonly groups: Uint8Array | null;
   readonly groupsAt: number;
 }
@@ -370,11 +371,11 @@ export interface YuvKernelTables {
   readonly coef: Int32Array;
 }
 
-/** The vertical chroma pass of both planes, from rows already in the module's memory. */
 /**
- * The U and V planes from the first pass's chroma pairs at `cuv` (one u32 a
- * pixel pair: U | V << 16). The kernel sums rows k and 7 - k before one
- * product, so it takes the first half of a symmetric 8-tap table.
+ * The vertical chroma pass of both planes, from the first pass's chroma
+ * pairs already in the module's memory at `cuv` (one u32 a pixel pair:
+ * U | V << 16). The kernel sums rows k and 7 - k before one product, so it
+ * takes the first half of a symmetric 8-tap table.
  */
 function chromaPlanes(k: KernelExports, buf: ArrayBuffer, cuv: number, taps: number, dst: number, w: number, h: number, t: Int32Array): void {
   if (t.length !== 8 || t.some((v, i) => v !== t[7 - i])) throw new RangeError('chromaPlanes: the chroma taps must be 8 and symmetric');

@@ -9,7 +9,7 @@
 ;; threads. The vertical pass is contiguous, so four outputs go per
 ;; instruction; the horizontal pass of RGB frames carries R, G and B in one
 ;; vector per tap; yuv420p frames and upsampled predictions are tapped four
-;; outputs at a time through byte swizzles (rowsYuvTaps, rowsF32Up).
+;; outputs at a time through byte swizzles (rowsYuvTaps, rowsF32Up, rowsF32Up4).
 ;; Assembled by scripts/build-wasm.mjs into dist/render/kernels.wasm.
 ;;
 ;; Tap tables always have 4 taps per output (2-tap bilinear tables are padded
@@ -175,7 +175,7 @@
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $row))))
 
-;; Horizontal pass from packed RGB24 bytes into three float planes of
+  ;; Horizontal pass from packed RGB24 bytes into three float planes of
   ;; `rows` x `outW`, still in 0..255 units. Each used source row is first
   ;; widened once into $row as one f32x4 (R, G, B, junk) per pixel, so each
   ;; tap is then one vector load, multiply and add; $idx holds byte offsets
@@ -448,7 +448,7 @@
         (local.set $x (i32.add (local.get $x) (i32.const 1)))
         (br $col))))
 
-    ;; Horizontal pass of a float plane: `rows` rows of `inW` floats into rows
+  ;; Horizontal pass of a float plane: `rows` rows of `inW` floats into rows
   ;; of `outW`. $idx holds byte offsets of source samples within a row (index * 4).
   (func $rowsF32 (export "rowsF32")
     (param $src i32) (param $inW i32) (param $rows i32) (param $dst i32) (param $outW i32)
@@ -614,7 +614,7 @@
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $row))))
 
-;; Smallest and largest of n floats, NaN skipped, written as two f32 at
+  ;; Smallest and largest of n floats, NaN skipped, written as two f32 at
   ;; $out. pmin/pmax keep the accumulator when the sample is NaN (the compare
   ;; is false); +-Infinity are counted here and filtered by the caller.
   (func $range (export "range") (param $src i32) (param $n i32) (param $out i32)
@@ -789,7 +789,7 @@
         (local.set $i (i32.add (local.get $i) (i32.const 2)))
         (br $pair))))
 
-;; yuv.ts's vertical chroma pass: `h` rows of `cw` chroma pairs at $src,
+  ;; yuv.ts's vertical chroma pass: `h` rows of `cw` chroma pairs at $src,
   ;; each pair a u32 of two Q6 samples (U low, V high, as the first passes
   ;; store them), into h / 2 rows of U bytes at $dstU and of V bytes at
   ;; $dstV; output row j is (sum_k taps[k] * row clamp(2j - 3 + k) + 1 << 17)
