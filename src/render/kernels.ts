@@ -26,6 +26,7 @@ interface KernelExports {
   range(src: number, n: number, out: number): void;
   indices(src: number, n: number, dst: number, invert: number): void;
   yuvRowsFromPairs(idx: number, n: number, tabYY: number, tabUV: number, dstY: number, cuv: number): void;
+  yuvRowsFromUnit(src: number, n: number, invert: number, tabYY: number, tabUV: number, dstY: number, cuv: number): void;
   yuvRowsFromRgb(rgb: number, n: number, coef: number, dstY: number, cuv: number): void;
   chromaColumns(cuv: number, cw: number, h: number, taps: number, dstU: number, dstV: number): void;
   flickerPair(prevUnit: number, prevRgb: number, unit: number, rgb: number, n: number, out: number): void;
@@ -470,6 +471,22 @@ function indicesToYuv(
   out: Uint8Array,
 ): void {
   const inv = invert ? 1 : 0;
+  put(buf, r.tabYY, table.pairY);
+  put(buf, r.tabUV, table.pairUV);
+  if (outWidth === width && outHeight === height) {
+    // No padding: the indices go straight into the table lookups, but for
+    // the last n % 16, which take the two passes.
+    const n = width * height;
+    const whole = n - (n % 16);
+    k.yuvRowsFromUnit(src, whole, inv, r.tabYY, r.tabUV, r.dst, r.cuv);
+    if (whole < n) {
+      k.indices(src + whole * 4, n - whole, r.idx + whole, inv);
+      k.yuvRowsFromPairs(r.idx + whole, n - whole, r.tabYY, r.tabUV, r.dst + whole, r.cuv + whole * 2);
+    }
+    chromaPlanes(k, buf, r.cuv, r.taps, r.dst, outWidth, outHeight, tables.taps);
+    out.set(new Uint8Array(buf, r.dst, r.bytes));
+    return;
+  }
   if (outWidth === width) {
     k.indices(src, width * height, r.idx, inv);
   } else {
@@ -481,8 +498,6 @@ function indicesToYuv(
     }
   }
   if (outHeight > height) new Uint8Array(buf).copyWithin(r.idx + height * outWidth, r.idx + (height - 1) * outWidth, r.idx + height * outWidth);
-  put(buf, r.tabYY, table.pairY);
-  put(buf, r.tabUV, table.pairUV);
   k.yuvRowsFromPairs(r.idx, outWidth * outHeight, r.tabYY, r.tabUV, r.dst, r.cuv);
   chromaPlanes(k, buf, r.cuv, r.taps, r.dst, outWidth, outHeight, tables.taps);
   out.set(new Uint8Array(buf, r.dst, r.bytes));

@@ -742,6 +742,65 @@
         (local.set $i (i32.add (local.get $i) (i32.const 2)))
         (br $pair))))
 
+  ;; $indices and $yuvRowsFromPairs in one pass, for a picture that needs no
+  ;; padding: each 16 indices are looked up while in a register, as 8 pixel
+  ;; pairs, instead of being stored and read back. `n` a multiple of 16; the
+  ;; caller runs the two passes for the rest.
+  (func $yuvRowsFromUnit (export "yuvRowsFromUnit")
+    (param $src i32) (param $n i32) (param $invert i32) (param $tabYY i32) (param $tabUV i32) (param $dstY i32) (param $cuv i32)
+    (local $i i32) (local $p i32) (local $iv v128) (local $ab i32)
+    (block $done
+      (loop $vec
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $p (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $iv
+          (i8x16.narrow_i16x8_u
+            (i16x8.narrow_i32x4_s (call $quant4 (v128.load (local.get $p)) (local.get $invert)) (call $quant4 (v128.load offset=16 (local.get $p)) (local.get $invert)))
+            (i16x8.narrow_i32x4_s (call $quant4 (v128.load offset=32 (local.get $p)) (local.get $invert)) (call $quant4 (v128.load offset=48 (local.get $p)) (local.get $invert)))))
+
+            (local.set $ab (i16x8.extract_lane_u 0 (local.get $iv)))
+            (i32.store16 offset=0 (i32.add (local.get $dstY) (local.get $i))
+              (i32.load16_u (i32.add (local.get $tabYY) (i32.shl (local.get $ab) (i32.const 1)))))
+            (i32.store offset=0 (i32.add (local.get $cuv) (i32.shl (local.get $i) (i32.const 1)))
+              (i32.load (i32.add (local.get $tabUV) (i32.shl (local.get $ab) (i32.const 2)))))
+            (local.set $ab (i16x8.extract_lane_u 1 (local.get $iv)))
+            (i32.store16 offset=2 (i32.add (local.get $dstY) (local.get $i))
+              (i32.load16_u (i32.add (local.get $tabYY) (i32.shl (local.get $ab) (i32.const 1)))))
+            (i32.store offset=4 (i32.add (local.get $cuv) (i32.shl (local.get $i) (i32.const 1)))
+              (i32.load (i32.add (local.get $tabUV) (i32.shl (local.get $ab) (i32.const 2)))))
+            (local.set $ab (i16x8.extract_lane_u 2 (local.get $iv)))
+            (i32.store16 offset=4 (i32.add (local.get $dstY) (local.get $i))
+              (i32.load16_u (i32.add (local.get $tabYY) (i32.shl (local.get $ab) (i32.const 1)))))
+            (i32.store offset=8 (i32.add (local.get $cuv) (i32.shl (local.get $i) (i32.const 1)))
+              (i32.load (i32.add (local.get $tabUV) (i32.shl (local.get $ab) (i32.const 2)))))
+            (local.set $ab (i16x8.extract_lane_u 3 (local.get $iv)))
+            (i32.store16 offset=6 (i32.add (local.get $dstY) (local.get $i))
+              (i32.load16_u (i32.add (local.get $tabYY) (i32.shl (local.get $ab) (i32.const 1)))))
+            (i32.store offset=12 (i32.add (local.get $cuv) (i32.shl (local.get $i) (i32.const 1)))
+              (i32.load (i32.add (local.get $tabUV) (i32.shl (local.get $ab) (i32.const 2)))))
+            (local.set $ab (i16x8.extract_lane_u 4 (local.get $iv)))
+            (i32.store16 offset=8 (i32.add (local.get $dstY) (local.get $i))
+              (i32.load16_u (i32.add (local.get $tabYY) (i32.shl (local.get $ab) (i32.const 1)))))
+            (i32.store offset=16 (i32.add (local.get $cuv) (i32.shl (local.get $i) (i32.const 1)))
+              (i32.load (i32.add (local.get $tabUV) (i32.shl (local.get $ab) (i32.const 2)))))
+            (local.set $ab (i16x8.extract_lane_u 5 (local.get $iv)))
+            (i32.store16 offset=10 (i32.add (local.get $dstY) (local.get $i))
+              (i32.load16_u (i32.add (local.get $tabYY) (i32.shl (local.get $ab) (i32.const 1)))))
+            (i32.store offset=20 (i32.add (local.get $cuv) (i32.shl (local.get $i) (i32.const 1)))
+              (i32.load (i32.add (local.get $tabUV) (i32.shl (local.get $ab) (i32.const 2)))))
+            (local.set $ab (i16x8.extract_lane_u 6 (local.get $iv)))
+            (i32.store16 offset=12 (i32.add (local.get $dstY) (local.get $i))
+              (i32.load16_u (i32.add (local.get $tabYY) (i32.shl (local.get $ab) (i32.const 1)))))
+            (i32.store offset=24 (i32.add (local.get $cuv) (i32.shl (local.get $i) (i32.const 1)))
+              (i32.load (i32.add (local.get $tabUV) (i32.shl (local.get $ab) (i32.const 2)))))
+            (local.set $ab (i16x8.extract_lane_u 7 (local.get $iv)))
+            (i32.store16 offset=14 (i32.add (local.get $dstY) (local.get $i))
+              (i32.load16_u (i32.add (local.get $tabYY) (i32.shl (local.get $ab) (i32.const 1)))))
+            (i32.store offset=28 (i32.add (local.get $cuv) (i32.shl (local.get $i) (i32.const 1)))
+              (i32.load (i32.add (local.get $tabUV) (i32.shl (local.get $ab) (i32.const 2)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $vec))))
+
   ;; The same first pass from packed RGB24 (`n` pixels, rows of even width):
   ;; $coef holds the Q15 matrix as 9 i32 (RY GY BY RU GU BU RV GV BV).
   (func $yuvRowsFromRgb (export "yuvRowsFromRgb")
