@@ -18,7 +18,7 @@ interface KernelExports {
   /** `two`: the horizontal table is a 2-tap one (its padding taps are skipped). */
   rowsRgb(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number, rowUsed: number, row: number, two: number): void;
   rowsYuv(y: number, u: number, v: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number, rowUsed: number, row: number, coef: number, two: number): void;
-  rowsYuvTaps(y: number, u: number, v: number, inW: number, rows: number, dst: number, outW: number, groups: number, rowUsed: number, coef: number, four: number): void;
+  rowsYuvTaps(y: number, u: number, v: number, inW: number, rows: number, dst: number, outW: number, groups: number, rowUsed: number, coef: number, four: number, pairs: number): void;
   rowsF32(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number): void;
   rowsF32x2(src: number, inW: number, rows: number, dst: number, outW: number, idx: number, wts: number): void;
   rowsF32Up(src: number, inW: number, rows: number, dst: number, outW: number, groups: number, idx: number, wts: number): void;
@@ -145,49 +145,60 @@ export function upsampleGroups(t: TapTable): Uint8Array | null {
   return r;
 }
 
-const yuvGroupsCache = new WeakMap<TapTable, Uint8Array | null>();
+/** A table in rowsYuvTaps' layout: groups of four outputs, or of two (`pairs`) where four reach too far. */
+export interface YuvTapGroups {
+  readonly bytes: Uint8Array;
+  readonly pairs: boolean;
+}
+
+const yuvGroupsCache = new WeakMap<TapTable, YuvTapGroups | null>();
 
 /**
- * A horizontal tap table as rowsYuvTaps reads it, or null when some four
- * neighbouring outputs reach beyond 16 neighbouring pixels: downscaling by
- * more than about 3.5 with bicubic taps or 4.5 with bilinear (1080p to 672
- * or 924 wide fits; 4K does not and takes rowsYuv). Per four outputs, 112
- * bytes: the Y byte swizzle (byte 4k + l: tap k of output l, as an offset
- * from the group's first pixel; 0x80, which gives 0, past the taps), the
- * same for the chroma (offset / 2), the weights of taps 0-3 as four f32
- * each, and the group's first pixel, made even so that it starts a chroma
- * sample. A last group of fewer than four outputs repeats its last one in
- * the lanes it does not store.
+ * A horizontal tap table as rowsYuvTaps reads it, or null when even two
+ * neighbouring outputs reach beyond 16 neighbouring pixels. Groups are of
+ * four outputs when their taps lie within 16 pixels (downscaling by less
+ * than about 3.5 with bicubic taps or 4.5 with bilinear: 1080p and 720p to
+ * 672 or 924 wide), else of two (up to about 11 or 13: 4K). Per group, 112
+ * bytes: the Y byte swizzle (byte 4k + l for four outputs, 2k + l for two:
+ * tap k of output l, as an offset from the group's first pixel; 0x80, which
+ * gives 0, past the taps), the same for the chroma (offset / 2), the
+ * weights as f32 in the same order from byte 32, and at 96 the group's first
+ * pixel, made even so that it starts a chroma sample. A last, partial group
+ * repeats its last output in the lanes it does not store.
  */
-export function yuvTapGroups(t: TapTable): Uint8Array | null {
+export function yuvTapGroups(t: TapTable): YuvTapGroups | null {
   const known = yuvGroupsCache.get(t);
   if (known !== undefined) return known;
+  const r = yuvGroupsOf(t, 4) ?? yuvGroupsOf(t, 2);
+  yuvGroupsCache.set(t, r);
+  return r;
+}
+
+function yuvGroupsOf(t: TapTable, outs: 2 | 4): YuvTapGroups | null {
   const n = t.index.length / t.taps;
-  const groups = Math.ceil(n / 4);
+  const groups = Math.ceil(n / outs);
   const bytes = new Uint8Array(groups * 112).fill(0x80);
   const words = new DataView(bytes.buffer);
-  let fits = true;
-  for (let g = 0; g < groups && fits; g++) {
+  for (let g = 0; g < groups; g++) {
     const at = g * 112;
     bytes.fill(0, at + 32, at + 112);
-    const out = (l: number) => Math.min(g * 4 + l, n - 1);
+    const out = (l: number) => Math.min(g * outs + l, n - 1);
     let first = Infinity;
-    for (let l = 0; l < 4; l++) for (let k = 0; k < t.taps; k++) first = Math.min(first, t.index[out(l) * t.taps + k]!);
+    for (let l = 0; l < outs; l++) for (let k = 0; k < t.taps; k++) first = Math.min(first, t.index[out(l) * t.taps + k]!);
     const base = first - (first % 2);
-    for (let l = 0; l < 4 && fits; l++) {
+    for (let l = 0; l < outs; l++) {
       for (let k = 0; k < t.taps; k++) {
         const off = t.index[out(l) * t.taps + k]! - base;
-        if (off > 15) { fits = false; break; }
-        bytes[at + k * 4 + l] = off;
-        bytes[at + 16 + k * 4 + l] = off >> 1;
-        words.setFloat32(at + 32 + k * 16 + l * 4, t.weight[out(l) * t.taps + k]!, true);
+        if (off > 15) return null;
+        const lane = k * outs + l;
+        bytes[at + lane] = off;
+        bytes[at + 16 + lane] = off >> 1;
+        words.setFloat32(at + 32 + lane * 4, t.weight[out(l) * t.taps + k]!, true);
       }
     }
     words.setInt32(at + 96, base, true);
   }
-  const r = fits ? bytes : null;
-  yuvGroupsCache.set(t, r);
-  return r;
+  return { bytes, pairs: outs === 2 };
 }
 
 /** Lays out regions in the module's memory (16-byte aligned) and grows it to fit. */
@@ -266,7 +277,7 @@ export function wasmFrameToPlanes(
   const groups = yuv ? yuvTapGroups(tx) : null;
   // The converted row of the two-step path (rowsYuv, rowsRgb); rowsYuvTaps converts no row.
   const row = groups ? -1 : m.alloc((img.width + 4) * 16);
-  const groupsAt = groups ? m.alloc(groups.byteLength) : -1;
+  const groupsAt = groups ? m.alloc(groups.bytes.byteLength) : -1;
   const buf = m.commit(k.memory);
   put(buf, src, img.data.length === bytes ? img.data : img.data.subarray(0, bytes));
   taps.write(buf);
@@ -276,8 +287,8 @@ export function wasmFrameToPlanes(
     put(buf, coef, Int32Array.of(c.y, c.yOffset, c.vr, c.ub, c.ug, c.vg));
     const p = yuvPlanes(img.width, img.height);
     if (groups) {
-      put(buf, groupsAt, groups);
-      k.rowsYuvTaps(src, src + p.u, src + p.v, img.width, img.height, tmp, width, groupsAt, used, coef, tx.taps === 4 ? 1 : 0);
+      put(buf, groupsAt, groups.bytes);
+      k.rowsYuvTaps(src, src + p.u, src + p.v, img.width, img.height, tmp, width, groupsAt, used, coef, tx.taps === 4 ? 1 : 0, groups.pairs ? 1 : 0);
     } else k.rowsYuv(src, src + p.u, src + p.v, img.width, img.height, tmp, width, taps.xi, taps.xw, used, row, coef, tx.taps === 2 ? 1 : 0);
   } else {
     k.rowsRgb(src, img.width, img.height, tmp, width, taps.xi, taps.xw, used, row, tx.taps === 2 ? 1 : 0);

@@ -283,22 +283,24 @@
   ;; outputs fall within 16 neighbouring pixels, so one 16-byte load of Y,
   ;; of U and of V and a byte swizzle each give every tap's pixel (with its
   ;; chroma), and each tap's R, G and B come out as one vector across the
-  ;; four outputs. No RGB row is widened and nothing is transposed. $groups
-  ;; (kernels.ts's yuvTapGroups): per four outputs, 112 bytes: the Y swizzle
-  ;; (byte 4k + l: tap k of output l, as an offset from the first pixel),
-  ;; the chroma swizzle, four tap weights as f32x4 (taps 2 and 3 unused
-  ;; unless $four), the first pixel (even). Same products and the same order
-  ;; of additions as $tapRow / $tapRow2 on $rowsYuv's floats, so the same
-  ;; floats. Reads up to 15 bytes past a row: the planes must be followed by
-  ;; 16 readable bytes. $coef: cy yOffset vr ub ug vg as i32.
+  ;; four outputs. No RGB row is widened and nothing is transposed. With
+  ;; $pairs, where four outputs reach too far (4K), groups are of two, every
+  ;; tap in one turn. $groups (kernels.ts's yuvTapGroups): per group, 112
+  ;; bytes: the Y swizzle (byte 4k + l, or 2k + l with $pairs: tap k of
+  ;; output l, as an offset from the first pixel), the chroma swizzle, the
+  ;; weights as f32 in the same order from byte 32 (taps 2 and 3 unused
+  ;; unless $four), the first pixel (even) at 96. Same products and the same
+  ;; order of additions as $tapRow / $tapRow2 on $rowsYuv's floats, so the
+  ;; same floats. Reads up to 15 bytes past a row: the planes must be
+  ;; followed by 16 readable bytes. $coef: cy yOffset vr ub ug vg as i32.
   (func $rowsYuvTaps (export "rowsYuvTaps")
     (param $yp i32) (param $up i32) (param $vp i32) (param $inW i32) (param $rows i32) (param $dst i32) (param $outW i32)
-    (param $groups i32) (param $rowUsed i32) (param $coef i32) (param $four i32)
+    (param $groups i32) (param $rowUsed i32) (param $coef i32) (param $four i32) (param $pairs i32)
     (local $y i32) (local $ys i32) (local $us i32) (local $vs i32) (local $g i32) (local $x i32) (local $d i32) (local $plane i32) (local $b i32) (local $c i32)
     (local $cy v128) (local $yo v128) (local $vr v128) (local $ub v128) (local $ug v128) (local $vg v128)
     (local $vy v128) (local $vu v128) (local $vv v128)
     (local $h i32) (local $l v128) (local $cu v128) (local $cv v128) (local $llo v128) (local $lhi v128) (local $r v128) (local $gr v128) (local $bl v128)
-    (local $ar v128) (local $ag v128) (local $ab v128)
+    (local $ar v128) (local $ag v128) (local $ab v128) (local $p v128) (local $q v128) (local $n i32)
     (local.set $cy (i16x8.splat (i32.load (local.get $coef))))
     (local.set $yo (i16x8.splat (i32.load offset=4 (local.get $coef))))
     (local.set $vr (i16x8.splat (i32.load offset=8 (local.get $coef))))
@@ -306,6 +308,8 @@
     (local.set $ug (i16x8.splat (i32.load offset=16 (local.get $coef))))
     (local.set $vg (i16x8.splat (i32.load offset=20 (local.get $coef))))
     (local.set $plane (i32.shl (i32.mul (local.get $rows) (local.get $outW)) (i32.const 2)))
+    ;; Outputs a group.
+    (local.set $n (select (i32.const 2) (i32.const 4) (local.get $pairs)))
     (block $done
       (loop $line
         (br_if $done (i32.ge_u (local.get $y) (local.get $rows)))
@@ -358,28 +362,59 @@
                     (i16x8.narrow_i32x4_s
                       (i32x4.add (local.get $llo) (i32x4.shr_s (i32x4.extmul_low_i16x8_s (local.get $cu) (local.get $ub)) (i32.const 16)))
                       (i32x4.add (local.get $lhi) (i32x4.shr_s (i32x4.extmul_high_i16x8_s (local.get $cu) (local.get $ub)) (i32.const 16)))))))
-                  ;; acc = (acc + tap k * w_k) + tap k+1 * w_k+1, weights at $h + 32 and + 48.
-                  (local.set $ar (f32x4.add (f32x4.add (local.get $ar)
-                    (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $r))) (v128.load offset=32 (local.get $h))))
-                    (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $r))) (v128.load offset=48 (local.get $h)))))
-                  (local.set $ag (f32x4.add (f32x4.add (local.get $ag)
-                    (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $gr))) (v128.load offset=32 (local.get $h))))
-                    (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $gr))) (v128.load offset=48 (local.get $h)))))
-                  (local.set $ab (f32x4.add (f32x4.add (local.get $ab)
-                    (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $bl))) (v128.load offset=32 (local.get $h))))
-                    (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $bl))) (v128.load offset=48 (local.get $h)))))
+                  (if (local.get $pairs)
+                    (then
+                      ;; Two outputs a group, every tap in this one turn: lanes
+                      ;; 0-1 are tap 0 of the two outputs, 2-3 tap 1, 4-5 tap 2,
+                      ;; 6-7 tap 3; ((p0 + p1) + p2) + p3 lands in lanes 0 and 1.
+                      (local.set $p (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $r))) (v128.load offset=32 (local.get $g))))
+                      (local.set $ar (f32x4.add (local.get $p) (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $p) (local.get $p))))
+                      (if (local.get $four)
+                        (then
+                          (local.set $q (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $r))) (v128.load offset=48 (local.get $g))))
+                          (local.set $ar (f32x4.add (f32x4.add (local.get $ar) (local.get $q)) (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $q) (local.get $q))))))
+                      (local.set $p (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $gr))) (v128.load offset=32 (local.get $g))))
+                      (local.set $ag (f32x4.add (local.get $p) (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $p) (local.get $p))))
+                      (if (local.get $four)
+                        (then
+                          (local.set $q (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $gr))) (v128.load offset=48 (local.get $g))))
+                          (local.set $ag (f32x4.add (f32x4.add (local.get $ag) (local.get $q)) (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $q) (local.get $q))))))
+                      (local.set $p (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $bl))) (v128.load offset=32 (local.get $g))))
+                      (local.set $ab (f32x4.add (local.get $p) (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $p) (local.get $p))))
+                      (if (local.get $four)
+                        (then
+                          (local.set $q (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $bl))) (v128.load offset=48 (local.get $g))))
+                          (local.set $ab (f32x4.add (f32x4.add (local.get $ab) (local.get $q)) (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $q) (local.get $q))))))
+                    )
+                    (else
+                    ;; acc = (acc + tap k * w_k) + tap k+1 * w_k+1, weights at $h + 32 and + 48.
+                    (local.set $ar (f32x4.add (f32x4.add (local.get $ar)
+                      (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $r))) (v128.load offset=32 (local.get $h))))
+                      (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $r))) (v128.load offset=48 (local.get $h)))))
+                    (local.set $ag (f32x4.add (f32x4.add (local.get $ag)
+                      (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $gr))) (v128.load offset=32 (local.get $h))))
+                      (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $gr))) (v128.load offset=48 (local.get $h)))))
+                    (local.set $ab (f32x4.add (f32x4.add (local.get $ab)
+                      (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s (local.get $bl))) (v128.load offset=32 (local.get $h))))
+                      (f32x4.mul (f32x4.convert_i32x4_s (i32x4.extend_high_i16x8_s (local.get $bl))) (v128.load offset=48 (local.get $h)))))))
                   ;; With four taps, a second turn on the high bytes (taps 2 and 3).
                   (local.set $vy (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vy) (local.get $vy)))
                   (local.set $vu (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vu) (local.get $vu)))
                   (local.set $vv (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vv) (local.get $vv)))
                   (local.set $h (i32.add (local.get $h) (i32.const 32)))
-                  (br_if $turn (i32.and (local.get $four) (i32.eq (local.get $h) (i32.add (local.get $g) (i32.const 32))))))
+                  (br_if $turn (i32.and (i32.and (local.get $four) (i32.eqz (local.get $pairs))) (i32.eq (local.get $h) (i32.add (local.get $g) (i32.const 32))))))
                 (local.set $c (i32.add (local.get $d) (i32.shl (local.get $x) (i32.const 2))))
-                (if (i32.le_u (i32.add (local.get $x) (i32.const 4)) (local.get $outW))
+                (if (i32.le_u (i32.add (local.get $x) (local.get $n)) (local.get $outW))
                   (then
-                    (v128.store (local.get $c) (local.get $ar))
-                    (v128.store (i32.add (local.get $c) (local.get $plane)) (local.get $ag))
-                    (v128.store (i32.add (local.get $c) (i32.shl (local.get $plane) (i32.const 1))) (local.get $ab)))
+                    (if (local.get $pairs)
+                      (then
+                        (v128.store64_lane 0 (local.get $c) (local.get $ar))
+                        (v128.store64_lane 0 (i32.add (local.get $c) (local.get $plane)) (local.get $ag))
+                        (v128.store64_lane 0 (i32.add (local.get $c) (i32.shl (local.get $plane) (i32.const 1))) (local.get $ab)))
+                      (else
+                        (v128.store (local.get $c) (local.get $ar))
+                        (v128.store (i32.add (local.get $c) (local.get $plane)) (local.get $ag))
+                        (v128.store (i32.add (local.get $c) (i32.shl (local.get $plane) (i32.const 1))) (local.get $ab)))))
                   (else
                     ;; The last, partial group: only its outputs' lanes, so the next plane's first row stays.
                     (v128.store32_lane 0 (local.get $c) (local.get $ar))
@@ -395,7 +430,7 @@
                         (v128.store32_lane offset=8 2 (local.get $c) (local.get $ar))
                         (v128.store32_lane offset=8 2 (i32.add (local.get $c) (local.get $plane)) (local.get $ag))
                         (v128.store32_lane offset=8 2 (i32.add (local.get $c) (i32.shl (local.get $plane) (i32.const 1))) (local.get $ab))))))
-                (local.set $x (i32.add (local.get $x) (i32.const 4)))
+                (local.set $x (i32.add (local.get $x) (local.get $n)))
                 (local.set $g (i32.add (local.get $g) (i32.const 112)))
                 (br $group)))))
         (local.set $y (i32.add (local.get $y) (i32.const 1)))

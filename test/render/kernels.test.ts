@@ -72,8 +72,9 @@ describe('WebAssembly resampling kernels', () => {
       const rand = mulberry32(5);
       const colours: YuvColour[] = [{ matrix: 'bt601', range: 'limited' }, { matrix: 'bt709', range: 'limited' }, { matrix: 'bt601', range: 'full' }];
       // Even sizes only (yuv420p as decoded); widths of 4k + 2 leave half a vector of pixels.
-      // 41 and 51 wide: a last group of one and of three outputs in rowsYuvTaps; 200 -> 30: too far apart for its 16-pixel window, the two-step path.
-      for (const [w, h, W, H] of [[38, 24, 50, 32], [102, 68, 40, 30], [64, 48, 64, 32], [6, 4, 16, 16], [22, 14, 22, 14], [102, 68, 41, 30], [38, 24, 51, 33], [200, 40, 30, 20]] as const) {
+      // 41 and 51 wide: a last group of one and of three outputs in rowsYuvTaps; 200 -> 30 and 31: groups of two outputs
+      // (four reach too far), the second with a last group of one; 400 -> 20: even two reach too far, the two-step path.
+      for (const [w, h, W, H] of [[38, 24, 50, 32], [102, 68, 40, 30], [64, 48, 64, 32], [6, 4, 16, 16], [22, 14, 22, 14], [102, 68, 41, 30], [38, 24, 51, 33], [200, 40, 30, 20], [200, 40, 31, 20], [400, 40, 20, 20]] as const) {
         for (const colour of colours) {
           const yuv: Yuv420pImage = { format: 'yuv420p', colour, width: w, height: h, data: new Uint8Array(w * h * 1.5).map(() => Math.floor(rand() * 256)) };
           const rgb = yuv420pToRgb(yuv);
@@ -97,14 +98,17 @@ describe('WebAssembly resampling kernels', () => {
     }
   }
 
-  it('the pipeline\'s sizes take the one-pass yuv420p preprocessing and the vector upsampling; the cases that cannot, fall back', () => {
+  it('the pipeline\'s sizes take the one-pass yuv420p preprocessing (4K in groups of two outputs) and the vector upsampling; the cases that cannot, fall back', () => {
     for (const interp of ['bicubic', 'bilinear'] as const) {
       // 1080p and 720p to a DPT-sized input (672 wide; Depth Anything's 924), and a 640x360 camera up to it.
       for (const [from, to] of [[1920, 672], [1280, 672], [640, 672], [1920, 924]] as const) {
-        expect(yuvTapGroups(cachedTaps(from, to, interp, false)), `${interp} ${from} -> ${to}`).not.toBeNull();
+        expect(yuvTapGroups(cachedTaps(from, to, interp, false))?.pairs, `${interp} ${from} -> ${to}`).toBe(false);
       }
-      // 4K to 672 reads 6 pixels an output: four outputs span more than 16.
-      expect(yuvTapGroups(cachedTaps(3840, 672, interp, false))).toBeNull();
+      // 4K to 672: four outputs span more than 16 pixels, two do not. (To 924, bilinear four still fit.)
+      expect(yuvTapGroups(cachedTaps(3840, 672, interp, false))?.pairs).toBe(true);
+      expect(yuvTapGroups(cachedTaps(3840, 924, interp, false))?.pairs).toBe(interp === 'bicubic');
+      // 8K to 384: not even two.
+      expect(yuvTapGroups(cachedTaps(7680, 384, interp, false))).toBeNull();
     }
     for (const align of [false, true]) {
       for (const interp of ['bilinear', 'bicubic'] as const) {
