@@ -201,9 +201,42 @@ function yuvGroupsOf(t: TapTable, outs: 2 | 4): YuvTapGroups | null {
   return { bytes, pairs: outs === 2 };
 }
 
-/** Lays out regions in the module's memory (16-byte aligned) and grows it to fit. */
+type Table = Int32Array | Float32Array | Uint16Array | Uint8Array;
+
+/**
+ * Tables that stay the same from frame to frame (tap tables, swizzle
+ * groups, colour pair tables, chroma taps) are copied into this thread's
+ * kernel memory once, below every call's own regions, and found again by
+ * the table object (their makers cache them). Past PIN_LIMIT bytes they are
+ * all let go and copied again as needed (a run that keeps changing sizes or
+ * colour maps).
+ */
+const PIN_LIMIT = 16 << 20;
+let pinGeneration = 0;
+let pinTop = 0;
+const pinned = new WeakMap<Table, { readonly generation: number; readonly at: number }>();
+
+/** Lays out one call's regions in the module's memory (16-byte aligned), above the pinned tables, and grows it to fit. */
 class Layout {
-  private top = 0;
+  private top: number;
+  private readonly copies: [number, Table][] = [];
+  constructor() {
+    if (pinTop > PIN_LIMIT) {
+      pinGeneration++;
+      pinTop = 0;
+    }
+    this.top = pinTop;
+  }
+  /** Where a constant table lies (copied in at commit if it is not there yet). Before any alloc. */
+  pin(data: Table): number {
+    const p = pinned.get(data);
+    if (p?.generation === pinGeneration) return p.at;
+    if (this.top !== pinTop) throw new Error('internal: Layout.pin after alloc');
+    const at = (pinTop + 15) & ~15;
+    pinTop = this.top = at + data.byteLength;
+    this.copies.push([at, data]);
+    return at;
+  }
   alloc(bytes: number): number {
     const p = (this.top + 15) & ~15;
     this.top = p + bytes;
@@ -212,28 +245,21 @@ class Layout {
   commit(memory: WebAssembly.Memory): ArrayBuffer {
     const have = memory.buffer.byteLength;
     if (this.top > have) memory.grow(Math.ceil((this.top - have) / 65536));
-    return memory.buffer;
+    const buf = memory.buffer;
+    for (const [at, data] of this.copies) {
+      put(buf, at, data);
+      pinned.set(data, { generation: pinGeneration, at });
+    }
+    return buf;
   }
 }
 
-/** Room for the horizontal and vertical tap tables of one call; `write` copies them in after commit. */
-function tapRegions(m: Layout, x4: Taps4, y4: Taps4): { readonly xi: number; readonly xw: number; readonly yi: number; readonly yw: number; write(buf: ArrayBuffer): void } {
-  const xi = m.alloc(x4.index.byteLength);
-  const xw = m.alloc(x4.weight.byteLength);
-  const yi = m.alloc(y4.index.byteLength);
-  const yw = m.alloc(y4.weight.byteLength);
-  return {
-    xi, xw, yi, yw,
-    write(buf) {
-      put(buf, xi, x4.index);
-      put(buf, xw, x4.weight);
-      put(buf, yi, y4.index);
-      put(buf, yw, y4.weight);
-    },
-  };
+/** Where the horizontal and vertical tap tables of one call lie (pinned). */
+function tapRegions(m: Layout, x4: Taps4, y4: Taps4): { readonly xi: number; readonly xw: number; readonly yi: number; readonly yw: number } {
+  return { xi: m.pin(x4.index), xw: m.pin(x4.weight), yi: m.pin(y4.index), yw: m.pin(y4.weight) };
 }
 
-function put(buf: ArrayBuffer, at: number, data: Int32Array | Float32Array | Uint16Array | Uint8Array): void {
+function put(buf: ArrayBuffer, at: number, data: Table): void {
   if (data instanceof Int32Array) new Int32Array(buf, at, data.length).set(data);
   else if (data instanceof Uint16Array) new Uint16Array(buf, at, data.length).set(data);
   else if (data instanceof Float32Array) new Float32Array(buf, at, data.length).set(data);
@@ -266,28 +292,26 @@ export function wasmFrameToPlanes(
   const bytes = frameBytes(img.format ?? 'rgb24', img.width, img.height);
   const tmpPlane = img.height * width * 4;
   const plane = width * height;
+  const groups = yuv ? yuvTapGroups(tx) : null;
   const m = new Layout();
+  const taps = tapRegions(m, x4, y4);
+  const groupsAt = groups ? m.pin(groups.bytes) : -1;
   // Spare bytes past the pixels: the kernels read 4 bytes per RGB pixel, and whole vectors of yuv420p rows.
   const src = m.alloc(bytes + 16);
   const coef = m.alloc(24);
   const tmp = m.alloc(3 * tmpPlane);
   const out = m.alloc(plane * 4);
-  const taps = tapRegions(m, x4, y4);
   const used = m.alloc(img.height);
-  const groups = yuv ? yuvTapGroups(tx) : null;
   // The converted row of the two-step path (rowsYuv, rowsRgb); rowsYuvTaps converts no row.
   const row = groups ? -1 : m.alloc((img.width + 4) * 16);
-  const groupsAt = groups ? m.alloc(groups.bytes.byteLength) : -1;
   const buf = m.commit(k.memory);
   put(buf, src, img.data.length === bytes ? img.data : img.data.subarray(0, bytes));
-  taps.write(buf);
   put(buf, used, rowUsed);
   if (yuv) {
     const c = yuvCoefficients(img.colour);
     put(buf, coef, Int32Array.of(c.y, c.yOffset, c.vr, c.ub, c.ug, c.vg));
     const p = yuvPlanes(img.width, img.height);
     if (groups) {
-      put(buf, groupsAt, groups.bytes);
       k.rowsYuvTaps(src, src + p.u, src + p.v, img.width, img.height, tmp, width, groupsAt, used, coef, tx.taps === 4 ? 1 : 0, groups.pairs ? 1 : 0);
     } else k.rowsYuv(src, src + p.u, src + p.v, img.width, img.height, tmp, width, taps.xi, taps.xw, used, row, coef, tx.taps === 2 ? 1 : 0);
   } else {
@@ -311,18 +335,16 @@ interface PlaneRegions {
   readonly taps: ReturnType<typeof tapRegions>;
   readonly tx: TapTable;
   readonly ty: TapTable;
-  /** upsampleGroups(tx), where there is one, and where it lies. */
-  readonly groups: Uint8Array | null;
+  /** Where upsampleGroups(tx) lies; -1 where there is none. */
   readonly groupsAt: number;
 }
 
 function planeRegions(m: Layout, inW: number, inH: number, width: number, height: number, tx: TapTable, ty: TapTable): PlaneRegions {
   const groups = upsampleGroups(tx);
-  return {
-    // rowsF32Up4 reads up to 28 bytes past the last row.
-    src: m.alloc(inW * inH * 4 + 32), tmp: m.alloc(inH * width * 4), out: m.alloc(width * height * 4), taps: tapRegions(m, taps4(tx, 4), taps4(ty, 1)), tx, ty,
-    groups, groupsAt: groups ? m.alloc(groups.byteLength) : -1,
-  };
+  const taps = tapRegions(m, taps4(tx, 4), taps4(ty, 1));
+  const groupsAt = groups ? m.pin(groups) : -1;
+  // rowsF32Up4 reads up to 28 bytes past the last row.
+  return { src: m.alloc(inW * inH * 4 + 32), tmp: m.alloc(inH * width * 4), out: m.alloc(width * height * 4), taps, tx, ty, groupsAt };
 }
 
 /** Copies the plane in and runs both passes; with `normalize`, the vertical pass also normalises and clamps. */
@@ -338,9 +360,7 @@ function resamplePlane(
   normalize?: { readonly lo: number; readonly hi: number },
 ): void {
   put(buf, r.src, srcData.length === inW * inH ? srcData : srcData.subarray(0, inW * inH));
-  r.taps.write(buf);
-  if (r.groups) {
-    put(buf, r.groupsAt, r.groups);
+  if (r.groupsAt >= 0) {
     (r.tx.taps === 4 ? k.rowsF32Up4 : k.rowsF32Up)(r.src, inW, inH, r.tmp, width, r.groupsAt, r.taps.xi, r.taps.xw);
   } else {
     (r.tx.taps === 2 ? k.rowsF32x2 : k.rowsF32)(r.src, inW, inH, r.tmp, width, r.taps.xi, r.taps.xw);
@@ -386,12 +406,9 @@ export interface YuvKernelTables {
 /**
  * The vertical chroma pass of both planes, from the first pass's chroma
  * pairs already in the module's memory at `cuv` (one u32 a pixel pair:
- * U | V << 16). The kernel sums rows k and 7 - k before one product, so it
- * takes the first half of a symmetric 8-tap table.
+ * U | V << 16); `taps` is where pinChromaTaps put the taps.
  */
-function chromaPlanes(k: KernelExports, buf: ArrayBuffer, cuv: number, taps: number, dst: number, w: number, h: number, t: Int32Array): void {
-  if (t.length !== 8 || t.some((v, i) => v !== t[7 - i])) throw new RangeError('chromaPlanes: the chroma taps must be 8 and symmetric');
-  put(buf, taps, t.subarray(0, 4));
+function chromaPlanes(k: KernelExports, cuv: number, taps: number, dst: number, w: number, h: number): void {
   const cw = w >> 1;
   k.chromaColumns(cuv, cw, h, taps, dst + w * h, dst + w * h + cw * (h >> 1));
 }
@@ -404,16 +421,15 @@ export function wasmRgbToYuv420p(img: RgbImage, tables: YuvKernelTables, out: Ui
   const n = w * h;
   const bytes = yuv420pSize(w, h);
   const m = new Layout();
+  const taps = pinChromaTaps(m, tables.taps);
+  const coef = m.pin(tables.coef);
   const src = m.alloc(n * 3);
-  const coef = m.alloc(36);
-  const taps = m.alloc(32);
   const cuv = m.alloc(n * 2);
   const dst = m.alloc(bytes);
   const buf = m.commit(k.memory);
   put(buf, src, img.data.length === n * 3 ? img.data : img.data.subarray(0, n * 3));
-  put(buf, coef, tables.coef);
   k.yuvRowsFromRgb(src, n, coef, dst, cuv);
-  chromaPlanes(k, buf, cuv, taps, dst, w, h, tables.taps);
+  chromaPlanes(k, cuv, taps, dst, w, h);
   out.set(new Uint8Array(buf, dst, bytes));
   return true;
 }
@@ -438,11 +454,12 @@ export function wasmColormapToYuv420p(
   const k = wasmKernels();
   if (!k) return false;
   const m = new Layout();
+  const pins = pinYuvTables(m, table, tables);
   const src = m.alloc(width * height * 4);
-  const regions = yuvRegions(m, outWidth, outHeight);
+  const regions = yuvRegions(m, outWidth, outHeight, pins);
   const buf = m.commit(k.memory);
   put(buf, src, unit.length === width * height ? unit : unit.subarray(0, width * height));
-  indicesToYuv(k, buf, src, width, height, table, tables, invert, outWidth, outHeight, regions, out);
+  indicesToYuv(k, buf, src, width, height, invert, outWidth, outHeight, regions, out);
   return true;
 }
 
@@ -457,13 +474,24 @@ interface YuvRegions {
   readonly bytes: number;
 }
 
-function yuvRegions(m: Layout, w: number, h: number): YuvRegions {
+/**
+ * The symmetric 8-tap chroma table, pinned: the kernel sums rows k and
+ * 7 - k before one product, so it reads only the first four taps.
+ */
+function pinChromaTaps(m: Layout, t: Int32Array): number {
+  if (t.length !== 8 || t.some((v, i) => v !== t[7 - i])) throw new RangeError('the chroma taps must be 8 and symmetric');
+  return m.pin(t);
+}
+
+/** The colour table's pair tables and the chroma taps, pinned (before the call's regions). */
+function pinYuvTables(m: Layout, table: YuvTable, tables: YuvKernelTables): Pick<YuvRegions, 'tabYY' | 'tabUV' | 'taps'> {
+  return { tabYY: m.pin(table.pairY), tabUV: m.pin(table.pairUV), taps: pinChromaTaps(m, tables.taps) };
+}
+
+function yuvRegions(m: Layout, w: number, h: number, pins: Pick<YuvRegions, 'tabYY' | 'tabUV' | 'taps'>): YuvRegions {
   const n = w * h;
   const bytes = yuv420pSize(w, h);
-  return {
-    idx: m.alloc(n), tabYY: m.alloc(65536 * 2), tabUV: m.alloc(65536 * 4), taps: m.alloc(32),
-    cuv: m.alloc(n * 2), dst: m.alloc(bytes), bytes,
-  };
+  return { ...pins, idx: m.alloc(n), cuv: m.alloc(n * 2), dst: m.alloc(bytes), bytes };
 }
 
 /** Float unit picture at `src` in the module's memory -> padded indices -> yuv420p copied to `out`. */
@@ -473,8 +501,6 @@ function indicesToYuv(
   src: number,
   width: number,
   height: number,
-  table: YuvTable,
-  tables: YuvKernelTables,
   invert: boolean,
   outWidth: number,
   outHeight: number,
@@ -482,8 +508,6 @@ function indicesToYuv(
   out: Uint8Array,
 ): void {
   const inv = invert ? 1 : 0;
-  put(buf, r.tabYY, table.pairY);
-  put(buf, r.tabUV, table.pairUV);
   if (outWidth === width && outHeight === height) {
     // No padding: the indices go straight into the table lookups, but for
     // the last n % 16, which take the two passes.
@@ -494,7 +518,7 @@ function indicesToYuv(
       k.indices(src + whole * 4, n - whole, r.idx + whole, inv);
       k.yuvRowsFromPairs(r.idx + whole, n - whole, r.tabYY, r.tabUV, r.dst + whole, r.cuv + whole * 2);
     }
-    chromaPlanes(k, buf, r.cuv, r.taps, r.dst, outWidth, outHeight, tables.taps);
+    chromaPlanes(k, r.cuv, r.taps, r.dst, outWidth, outHeight);
     out.set(new Uint8Array(buf, r.dst, r.bytes));
     return;
   }
@@ -510,7 +534,7 @@ function indicesToYuv(
   }
   if (outHeight > height) new Uint8Array(buf).copyWithin(r.idx + height * outWidth, r.idx + (height - 1) * outWidth, r.idx + height * outWidth);
   k.yuvRowsFromPairs(r.idx, outWidth * outHeight, r.tabYY, r.tabUV, r.dst, r.cuv);
-  chromaPlanes(k, buf, r.cuv, r.taps, r.dst, outWidth, outHeight, tables.taps);
+  chromaPlanes(k, r.cuv, r.taps, r.dst, outWidth, outHeight);
   out.set(new Uint8Array(buf, r.dst, r.bytes));
 }
 
@@ -544,11 +568,12 @@ export function wasmRenderYuv420p(
   const k = wasmKernels();
   if (!k) return null;
   const m = new Layout();
+  const pins = pinYuvTables(m, table, tables);
   const plane = planeRegions(m, inW, inH, width, height, tx, ty);
-  const regions = yuvRegions(m, outWidth, outHeight);
+  const regions = yuvRegions(m, outWidth, outHeight, pins);
   const buf = m.commit(k.memory);
   resamplePlane(k, buf, plane, depth, inW, inH, width, height, { lo, hi });
-  indicesToYuv(k, buf, plane.out, width, height, table, tables, invert, outWidth, outHeight, regions, out);
+  indicesToYuv(k, buf, plane.out, width, height, invert, outWidth, outHeight, regions, out);
   const unit = new Float32Array(buf, plane.out, width * height);
   if (!unitOut) return unit;
   unitOut.set(unit);

@@ -134,6 +134,22 @@ describe('WebAssembly resampling kernels', () => {
     }
   });
 
+  it('tables kept in the kernels\' memory between calls stay intact: calls of other sizes in between change no result', () => {
+    const rand = mulberry32(23);
+    const data = new Float32Array(67 * 38).map(() => rand() * 4);
+    const first = resizeDepth({ width: 67, height: 38, data }, 190, 107, 'bicubic', false).data;
+    const yuv: Yuv420pImage = { format: 'yuv420p', colour: { matrix: 'bt709', range: 'limited' }, width: 96, height: 54, data: new Uint8Array(96 * 54 * 1.5).map(() => Math.floor(rand() * 256)) };
+    const s = spec('bilinear', 'RGB');
+    const tensor = imageToTensor(yuv, s, { width: 40, height: 22 });
+    // Other sizes and tables, whose own regions lie above the kept tables.
+    for (const [W, H] of [[400, 300], [33, 17], [1000, 20]] as const) {
+      resizeDepth({ width: 67, height: 38, data }, W, H, 'bilinear', true);
+      imageToTensor(yuv, spec('bicubic', 'BGR'), { width: W, height: H });
+    }
+    expect(resizeDepth({ width: 67, height: 38, data }, 190, 107, 'bicubic', false).data).toEqual(first);
+    expect(imageToTensor(yuv, s, { width: 40, height: 22 })).toEqual(tensor);
+  });
+
   it('resizeAndNormalize: one pass equals resizeDepth then normalizeDepth; a NaN zeroes exactly its footprint; lo is subtracted first', () => {
     const rand = mulberry32(5);
     const lo = 0.5;
