@@ -10,7 +10,7 @@ import { nodeWebcamSource } from '../sources/node-webcam.js';
 import { describeDevices, listWebcams, parseSize, TEST_WEBCAM, webcamSource } from '../sources/webcam.js';
 import type { PipelineInput } from '../pipeline/run.js';
 import type { FrameSink } from '../pipeline/types.js';
-import { isGeneratedModelName } from '../inference/generate/index.js';
+import { isGeneratedModelName } from '../inference/generate/recipes.js';
 import type { CliExtension, ExtensionContext, Flags, RunOptions } from './extension.js';
 import type { CliIO } from './io.js';
 

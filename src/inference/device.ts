@@ -1,7 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { listSupportedBackends } from 'onnxruntime-node';
 import { DepthVideoError } from '../errors.js';
 import { probeWebGpu, type AdapterInfo, type AdapterProbe, type ProbeOptions } from './gpu-probe.js';
 
@@ -45,8 +44,19 @@ function libraryPresent(backend: string): boolean {
   return readdirSync(dir).some((f) => f.startsWith(lib));
 }
 
+/**
+ * onnxruntime-node's own list. Loaded when first asked, not with this
+ * module: the list comes from the native binding, and loading that on the
+ * main thread at start-up would delay everything a run does first, while
+ * a `--device cpu` run never needs it.
+ */
+function supportedBackends(): readonly BackendInfo[] {
+  const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
+  return ort.listSupportedBackends();
+}
+
 /** Backends that can actually run here. */
-export function availableBackends(list: readonly BackendInfo[] = listSupportedBackends()): string[] {
+export function availableBackends(list: readonly BackendInfo[] = supportedBackends()): string[] {
   return list.filter((b) => b.bundled || libraryPresent(b.name)).map((b) => b.name);
 }
 
@@ -70,7 +80,7 @@ export interface DeviceEnv {
 }
 
 function systemDeviceEnv(): DeviceEnv {
-  return { backends: listSupportedBackends(), platform: process.platform, probe: probeWebGpu };
+  return { get backends() { return supportedBackends(); }, platform: process.platform, probe: probeWebGpu };
 }
 
 const CUDA_HOW_TO = 'install CUDA 12 and cuDNN 9, then run `node node_modules/onnxruntime-node/script/install --onnxruntime-node-install=cuda12` (Linux x64 and Windows x64 only)';
@@ -130,7 +140,6 @@ function probeText(probe: Extract<AdapterProbe, { ok: false }>): string {
  * provider in 0.25-0.8 s (same run).
  */
 export async function chooseDevice(requested: DeviceName, env: DeviceEnv = systemDeviceEnv()): Promise<DeviceChoice> {
-  const available = availableBackends(env.backends);
   const on = (device: ResolvedDevice, adapter: AdapterInfo | null = null, warning?: string): DeviceChoice => ({
     requested,
     device,
@@ -139,6 +148,7 @@ export async function chooseDevice(requested: DeviceName, env: DeviceEnv = syste
     ...(warning ? { warning } : {}),
   });
   if (requested === 'cpu') return on('cpu');
+  const available = availableBackends(env.backends);
 
   if (requested === 'auto') {
     if (available.includes('cuda')) return on('cuda');

@@ -7,19 +7,37 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { errorText } from '../errors.js';
 import { cpuFallbackNodes } from './placement.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { imageToTensor } from './preprocess.js';
 import { float16ToFloat32Array, float32ToFloat16Array } from './float16.js';
+import { warmModel } from './warm-model.js';
 
-const init = workerData as WorkerInit;
 const port = parentPort!;
+
+/** Test seam, honoured only under vitest: DEPTH_VIDEO_TEST_WARM_DELAY_MS=N holds the `warm` message back N ms, as a slow start would. */
+const warmDelayMs = process.env.VITEST ? Number(process.env.DEPTH_VIDEO_TEST_WARM_DELAY_MS ?? 0) : 0;
+
+/**
+ * onnxruntime's first session in a process pays its one-time set-up (20-35
+ * ms here; a second session of the same model opens in 1 ms). A spare
+ * worker waits for its model anyway, so it pays that set-up on a model of
+ * one Identity node (warm-model.ts) while it waits.
+ */
+const warmed: Promise<void> = ort.InferenceSession.create(warmModel())
+  .then((s) => s.release(), () => undefined)
+  .then(() => (warmDelayMs > 0 ? new Promise<void>((r) => setTimeout(r, warmDelayMs)) : undefined))
+  // Ending this thread while onnxruntime loads or opens a session aborts the
+  // whole process ("terminate called after throwing an instance of
+  // 'Napi::Error'"): spare-worker.ts waits for this message.
+  .then(() => post({ kind: 'warm' }));
+
 let session: ort.InferenceSession | null = null;
 let runs = 0;
-const profileDir = init.reportPlacement ? mkdtempSync(join(tmpdir(), 'depth-video-profile-')) : null;
+let profileDir: string | null = null;
 
 /**
  * Test seam, honoured only under vitest: DEPTH_VIDEO_TEST_GPU_LOSS=N makes
@@ -97,7 +115,12 @@ function transferable(a: Float32Array): Float32Array {
   return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer ? a : a.slice();
 }
 
+// The model comes in the first message: this thread may have started before it was known (spare-worker.ts).
 port.on('message', (msg: ToWorker) => {
+  if (msg.kind === 'init') {
+    void open(msg.init);
+    return;
+  }
   if (msg.kind === 'close') {
     if (profileDir) rmSync(profileDir, { recursive: true, force: true });
     void session?.release().finally(() => process.exit(0));
@@ -108,7 +131,7 @@ port.on('message', (msg: ToWorker) => {
     try {
       const t0 = performance.now();
       if (msg.kind === 'frame') {
-        imageToTensor(msg.image, init.spec, { width: msg.width, height: msg.height }, msg.tensor);
+        imageToTensor(msg.image, msg.spec, { width: msg.width, height: msg.height }, msg.tensor);
       }
       const t1 = performance.now();
       const r = await run(msg.tensor, msg.width, msg.height);
@@ -123,24 +146,30 @@ port.on('message', (msg: ToWorker) => {
   })();
 });
 
-// A GPU provider that fails to load logs its own multi-line error before
-// create() throws; the failure reaches the user as one line all the same.
-if (profileDir) ort.env.logLevel = 'fatal';
-try {
-  session = await ort.InferenceSession.create(init.modelPath, {
-    executionProviders: [...init.providers],
-    graphOptimizationLevel: 'all',
-    // On a GPU provider onnxruntime warns that "some nodes were not assigned"
-    // on every start; the profile below says which ones, once, in one line.
-    ...(profileDir ? { logSeverityLevel: 3 as const, enableProfiling: true, profileFilePrefix: join(profileDir, 'run') } : {}),
-    // Spinning worker threads burn the cores that ffmpeg and the main thread
-    // need between runs; on 2 cores turning it off was 300 -> 80 ms under load.
-    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-    ...(init.threads ? { intraOpNumThreads: init.threads, interOpNumThreads: 1 } : {}),
-  });
-  const meta = session.inputMetadata[0];
-  halfInput = meta?.isTensor === true && meta.type === 'float16';
-  post({ kind: 'ready', inputNames: session.inputNames, outputNames: session.outputNames });
-} catch (e) {
-  post({ kind: 'init-error', message: errorText(e) });
+async function open(i: WorkerInit): Promise<void> {
+  await warmed;
+  try {
+    if (i.reportPlacement) {
+      profileDir = mkdtempSync(join(tmpdir(), 'depth-video-profile-'));
+      // A GPU provider that fails to load logs its own multi-line error before
+      // create() throws; the failure reaches the user as one line all the same.
+      ort.env.logLevel = 'fatal';
+    }
+    session = await ort.InferenceSession.create(i.modelPath, {
+      executionProviders: [...i.providers],
+      graphOptimizationLevel: 'all',
+      // On a GPU provider onnxruntime warns that "some nodes were not assigned"
+      // on every start; the profile below says which ones, once, in one line.
+      ...(profileDir ? { logSeverityLevel: 3 as const, enableProfiling: true, profileFilePrefix: join(profileDir, 'run') } : {}),
+      // Spinning worker threads burn the cores that ffmpeg and the main thread
+      // need between runs; on 2 cores turning it off was 300 -> 80 ms under load.
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+      ...(i.threads ? { intraOpNumThreads: i.threads, interOpNumThreads: 1 } : {}),
+    });
+    const meta = session.inputMetadata[0];
+    halfInput = meta?.isTensor === true && meta.type === 'float16';
+    post({ kind: 'ready', inputNames: session.inputNames, outputNames: session.outputNames });
+  } catch (e) {
+    post({ kind: 'init-error', message: errorText(e) });
+  }
 }

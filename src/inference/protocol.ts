@@ -6,18 +6,20 @@ export interface WorkerInit {
   readonly modelPath: string;
   readonly providers: readonly string[];
   readonly threads: number | undefined;
-  readonly spec: PreprocessSpec;
   /** Profile the first run to find nodes the GPU provider left to the CPU (GPU devices only). */
   readonly reportPlacement: boolean;
 }
 
 export type ToWorker =
+  /** The first message: the worker may have been started before its model was known (spare-worker.ts). */
+  | { readonly kind: 'init'; readonly init: WorkerInit }
   | { readonly kind: 'tensor'; readonly id: number; readonly tensor: Float32Array; readonly width: number; readonly height: number }
   /** A frame to preprocess here, then run; `tensor` is a buffer to fill (reused between runs). */
   | {
       readonly kind: 'frame';
       readonly id: number;
       readonly image: FrameImage;
+      readonly spec: PreprocessSpec;
       readonly tensor: Float32Array;
       readonly width: number;
       readonly height: number;
@@ -25,6 +27,8 @@ export type ToWorker =
   | { readonly kind: 'close' };
 
 export type FromWorker =
+  /** onnxruntime is loaded and set up (the thread's first message): from now on the thread may be ended at any time. */
+  | { readonly kind: 'warm' }
   | { readonly kind: 'ready'; readonly inputNames: readonly string[]; readonly outputNames: readonly string[] }
   | { readonly kind: 'init-error'; readonly message: string }
   | {

@@ -1,14 +1,14 @@
 import { basename } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { DepthVideoError, errorText } from '../errors.js';
 import { depthKindOf, detectFamily, readOnnxInfo, validateDepthIO, type OnnxInfo } from '../models/onnx-info.js';
-import { requireBuiltScript } from '../paths.js';
 import { pictureOf } from '../render/yuv-to-rgb.js';
 import type { DepthKind, DepthMap, FrameImage, PreprocessSpec, RgbImage } from '../types.js';
 import { chooseDevice, deviceLabel, type DeviceChoice, type DeviceEnv, type DeviceName } from './device.js';
 import { fallbackReport, type FallbackNode } from './placement.js';
 import { computeInputSize, imageToTensor } from './preprocess.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { takeInferenceWorker } from './spare-worker.js';
 import { counted } from '../count.js';
 
 export interface DepthSessionOptions {
@@ -57,22 +57,35 @@ export interface InferenceResult {
   readonly inferenceMs: number;
 }
 
-function workerPath(): string {
-  return requireBuiltScript('inference/inference-worker.js', 'inference worker');
-}
-
 /** Starts the inference worker and waits for its model to load. */
 async function startWorker(
   modelPath: string,
   device: DeviceChoice,
   threads: number | undefined,
-  spec: PreprocessSpec,
 ): Promise<{ worker: Worker; ready: Extract<FromWorker, { kind: 'ready' }> } | { failure: string }> {
-  const init: WorkerInit = { modelPath, providers: device.providers, threads, spec, reportPlacement: device.device !== 'cpu' };
-  const worker = new Worker(workerPath(), { workerData: init });
+  const init: WorkerInit = { modelPath, providers: device.providers, threads, reportPlacement: device.device !== 'cpu' };
+  // A spare started early has onnxruntime loaded already.
+  const worker = takeInferenceWorker();
+  worker.postMessage({ kind: 'init', init } satisfies ToWorker);
   const ready = await new Promise<FromWorker>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
+    const done = () => {
+      worker.off('message', answer);
+      worker.off('error', failed);
+      worker.off('exit', stopped);
+    };
+    const answer = (m: FromWorker) => {
+      if (m.kind === 'warm') return;
+      done();
+      resolve(m);
+    };
+    const failed = (e: Error) => {
+      done();
+      reject(e);
+    };
+    const stopped = (code: number) => failed(new Error(`the inference worker stopped (exit code ${code})`));
+    worker.on('message', answer);
+    worker.on('error', failed);
+    worker.on('exit', stopped);
   }).catch((e: unknown) => ({ kind: 'init-error' as const, message: errorText(e) }));
   if (ready.kind === 'ready') return { worker, ready };
   await worker.terminate();
@@ -166,30 +179,43 @@ export class DepthSession {
   }
 
   static async open(path: string, opts: DepthSessionOptions = {}): Promise<DepthSession> {
-    // The adapter probe (a child process) overlaps reading the model.
-    const [info, chosen] = await Promise.all([readOnnxInfo(path), chooseDevice(opts.device ?? 'cpu', opts.deviceEnv)]);
-    let device = chosen;
-    validateDepthIO(info);
-    const detected = detectFamily(info, basename(path));
-    const dims = info.inputs[0]!.dims;
-    const h = typeof dims[2] === 'number' && dims[2] > 0 ? dims[2] : null;
-    const w = typeof dims[3] === 'number' && dims[3] > 0 ? dims[3] : null;
-    const fixedSize = h && w ? { width: w, height: h } : null;
-    let spec: PreprocessSpec = { ...detected.spec, ...opts.spec };
-    if (fixedSize) {
-      if (opts.spec?.width !== undefined && (opts.spec.width !== fixedSize.width || opts.spec.height !== fixedSize.height)) {
-        throw new DepthVideoError('USAGE', `${path} takes a fixed ${fixedSize.width}x${fixedSize.height} input: drop --size or use a model with dynamic height and width`, { file: path });
+    let device = await chooseDevice(opts.device ?? 'cpu', opts.deviceEnv);
+    // onnxruntime opens the model on the worker's thread while this one reads its interface.
+    let starting = startWorker(path, device, opts.threads);
+    let info: OnnxInfo;
+    let spec: PreprocessSpec;
+    let fixedSize: { width: number; height: number } | null;
+    let family: string;
+    try {
+      info = await readOnnxInfo(path);
+      validateDepthIO(info);
+      const detected = detectFamily(info, basename(path));
+      family = detected.family;
+      const dims = info.inputs[0]!.dims;
+      const h = typeof dims[2] === 'number' && dims[2] > 0 ? dims[2] : null;
+      const w = typeof dims[3] === 'number' && dims[3] > 0 ? dims[3] : null;
+      fixedSize = h && w ? { width: w, height: h } : null;
+      spec = { ...detected.spec, ...opts.spec };
+      if (fixedSize) {
+        if (opts.spec?.width !== undefined && (opts.spec.width !== fixedSize.width || opts.spec.height !== fixedSize.height)) {
+          throw new DepthVideoError('USAGE', `${path} takes a fixed ${fixedSize.width}x${fixedSize.height} input: drop --size or use a model with dynamic height and width`, { file: path });
+        }
+        spec = { ...spec, width: fixedSize.width, height: fixedSize.height, keepAspect: false, native: false };
       }
-      spec = { ...spec, width: fixedSize.width, height: fixedSize.height, keepAspect: false, native: false };
+    } catch (e) {
+      // The file's own problem is the one to report, whatever onnxruntime makes of it.
+      void starting.then((s) => ('worker' in s ? s.worker.terminate() : undefined));
+      throw e;
     }
     const onWarning = opts.onWarning ?? (() => {});
     if (device.warning) onWarning(device.warning);
-    let started = await startWorker(path, device, opts.threads, spec);
+    let started = await starting;
     if ('failure' in started && device.requested === 'auto' && device.device !== 'cpu') {
       // auto never turns a GPU that will not start into a failed run.
       onWarning(`--device auto: ${deviceLabel(device)} did not start (${started.failure}), running on the CPU`);
       device = { ...(await chooseDevice('cpu')), requested: 'auto' };
-      started = await startWorker(path, device, opts.threads, spec);
+      starting = startWorker(path, device, opts.threads);
+      started = await starting;
     }
     if ('failure' in started) {
       if (device.device !== 'cpu') {
@@ -201,7 +227,7 @@ export class DepthSession {
     return new DepthSession(worker, {
       path,
       label: info.metadata['depth_video.name'] ?? basename(path, '.onnx'),
-      family: detected.family,
+      family,
       spec,
       untrained: info.metadata['depth_video.untrained'] === 'true',
       output: depthKindOf(info),
@@ -279,7 +305,7 @@ export class DepthSession {
     const tensor = this.inputBuffer(3 * size.width * size.height);
     const transfer = [tensor.buffer as ArrayBuffer];
     if (!shared) transfer.push(image.data.buffer as ArrayBuffer);
-    return this.send({ kind: 'frame', id: this.nextId++, image, tensor, width: size.width, height: size.height }, transfer);
+    return this.send({ kind: 'frame', id: this.nextId++, image, spec: this.model.spec, tensor, width: size.width, height: size.height }, transfer);
   }
 
   async close(): Promise<void> {

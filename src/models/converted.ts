@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileS
 import { join } from 'node:path';
 import { familyEntry, CONVERTER_VERSION, CONVERTER_VERSION_KEY, SOURCE_SHA256_KEY } from '../convert/catalogue.js';
 import { readOnnxMetadata } from '../inference/generate/metadata.js';
-import { EXTERNAL_DATA_BYTES_KEY, externalDataPath } from '../inference/generate/onnx-writer.js';
+import { EXTERNAL_DATA_BYTES_KEY, externalDataPath } from './onnx-wire.js';
 import { sha256File } from './download.js';
 
 /** Checkpoint files `--model` converts on first use (by extension; the content is checked when read). */

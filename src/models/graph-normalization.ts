@@ -1,4 +1,4 @@
-import onnx from 'onnx-proto';
+import type onnx from 'onnx-proto';
 import type { PreprocessSpec } from '../types.js';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../inference/float16.js';
 
@@ -32,7 +32,14 @@ interface Constant {
   readonly values: readonly number[];
 }
 
-const DT = onnx.onnx.TensorProto.DataType;
+/**
+ * TensorProto.DataType's numbers, as onnx.proto fixes them. Written out so
+ * that this module (loaded at start-up, through onnx-info) does not load
+ * protobufjs just for them; a test holds them to onnx-proto's enum.
+ */
+export const DT = { FLOAT: 1, INT32: 6, INT64: 7, FLOAT16: 10, DOUBLE: 11, BFLOAT16: 16 } as const;
+/** TensorProto.DataLocation.EXTERNAL. */
+export const EXTERNAL_DATA = 1;
 type LongLike = number | { toNumber(): number };
 const toNum = (v: LongLike): number => (typeof v === 'number' ? v : v.toNumber());
 
@@ -46,7 +53,7 @@ export const MAX_CONSTANT_BYTES = MAX_VALUES * 8;
 
 /** Values of a small initializer or Constant tensor; null for other types, external data or a weight-sized tensor. */
 function tensorNumbers(t: TensorProto): number[] | null {
-  if (t.dataLocation === onnx.onnx.TensorProto.DataLocation.EXTERNAL) return null;
+  if (t.dataLocation === EXTERNAL_DATA) return null;
   if ((t.dims ?? []).reduce<number>((p, d) => p * toNum(d as LongLike), 1) > MAX_VALUES) return null;
   const raw = t.rawData && t.rawData.length > 0 ? new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength) : null;
   const each = (bytes: number, read: (offset: number) => number): number[] =>

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { basename } from 'node:path';
-import onnx from 'onnx-proto';
+import type onnx from 'onnx-proto';
 import { DepthVideoError, errorText } from '../errors.js';
 import type { DepthKind, PreprocessSpec } from '../types.js';
 import { FAMILY_SPECS, fixedInputSpec, isFamilyName, type FamilyName } from '../inference/families.js';
@@ -85,13 +86,25 @@ function notOnnx(file: string, why: string, cause?: unknown): DepthVideoError {
   return new DepthVideoError('MODEL_INVALID', `${file} is not an ONNX model: ${why}; use a .onnx export of a depth model`, { file, cause });
 }
 
+/**
+ * protobufjs and the ONNX schema, loaded when a model is first read: about
+ * 40 ms of module loading that importing the CLI (or the library) no longer
+ * pays, and that a run pays while onnxruntime opens the model on its own
+ * thread (DepthSession.open).
+ */
+let schema: typeof onnx | null = null;
+function onnxSchema(): typeof onnx {
+  schema ??= createRequire(import.meta.url)('onnx-proto') as typeof onnx;
+  return schema;
+}
+
 /** `fileBytes`: the size of the file `bytes` were pruned from, when they are not the whole file. */
 export function decodeOnnxInfo(bytes: Uint8Array, file: string, fileBytes: number = bytes.length): OnnxInfo {
   const invalid = (why: string, cause?: unknown): DepthVideoError => notOnnx(file, why, cause);
   if (fileBytes === 0) throw invalid('the file is empty');
   let model: onnx.onnx.ModelProto;
   try {
-    model = onnx.onnx.ModelProto.decode(bytes);
+    model = onnxSchema().onnx.ModelProto.decode(bytes);
   } catch (e) {
     throw invalid(errorText(e), e);
   }

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { varint } from '../inference/generate/onnx-writer.js';
+import { varint } from './onnx-wire.js';
 
 /**
  * An ONNX file's ModelProto without its weights, read with positioned reads.

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve as resolvePath } from 'node:path';
 import { DepthVideoError } from '../errors.js';
 import { modelsDir } from '../paths.js';
-import { ensureGeneratedModel, GENERATED_MODELS, isGeneratedModelName } from '../inference/generate/index.js';
+import { ensureGeneratedModel, GENERATED_MODELS, isGeneratedModelName } from '../inference/generate/recipes.js';
 import { ensureConverted, isCheckpointFile, type CheckpointChoice } from './converted.js';
 import { downloadFile } from './download.js';
 import {

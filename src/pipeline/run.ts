@@ -6,6 +6,7 @@ import { probeMedia, type MediaInfo } from '../ffmpeg/probe.js';
 import type { DeviceName } from '../inference/device.js';
 import type { FallbackNode } from '../inference/placement.js';
 import { DepthSession, type InferenceResult, type ModelDescription, type PreparedInput } from '../inference/session.js';
+import { dropSpareInferenceWorker, prestartInferenceWorker } from '../inference/spare-worker.js';
 import type { CheckpointChoice } from '../models/converted.js';
 import { resolveModel } from '../models/resolve.js';
 import { DepthRenderer, type RenderSettings } from '../render/renderer.js';
@@ -182,7 +183,17 @@ export interface RunDevice {
 export async function runPipeline(opts: PipelineOptions): Promise<RunSummary> {
   const t0 = performance.now();
   const warnings: string[] = [];
+  // onnxruntime loads on another thread while the output is checked and the input probed.
+  if (!opts.session) prestartInferenceWorker();
+  try {
+    return await runPipelineWith(opts, t0, warnings);
+  } finally {
+    // Left only when the run failed before its model loaded.
+    await dropSpareInferenceWorker();
+  }
+}
 
+async function runPipelineWith(opts: PipelineOptions, t0: number, warnings: string[]): Promise<RunSummary> {
   // 1. Everything that can fail fast fails before decoding starts.
   const inputLabel = opts.input.kind === 'file' ? opts.input.path : opts.input.label;
   const chk = opts.output

@@ -1,5 +1,5 @@
 import { readModelMetadataOnly } from '../../models/onnx-skeleton.js';
-import { decodeMetadata } from './graph.js';
+import { decodeMetadataProps } from '../../models/onnx-wire.js';
 
 /**
  * metadata_props of an ONNX file, read without loading the graph: top-level
@@ -15,5 +15,5 @@ export function readOnnxMetadata(path: string): Record<string, string> {
     if ((e as { code?: string }).code !== undefined) throw e;
     throw new Error(`${path}: not an ONNX model (${(e as Error).message})`);
   }
-  return decodeMetadata(bytes);
+  return decodeMetadataProps(bytes);
 }

@@ -1,7 +1,10 @@
 import { open, rename, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import onnx from 'onnx-proto';
+import { EXTERNAL_DATA_BYTES_KEY, externalDataPath, varint } from '../../models/onnx-wire.js';
 import { elementCount, modelHeader, type GraphParts, type Initializer, type ModelOptions } from './graph.js';
+
+export { EXTERNAL_DATA_BYTES_KEY, externalDataPath, varint };
 
 /**
  * Writes a ModelProto to disk without ever holding all initializers, or an
@@ -47,18 +50,6 @@ export interface WrittenModel {
   /** The external data file, when the values did not fit in the model. */
   readonly dataPath: string | null;
   readonly parameterCount: number;
-}
-
-/** A protobuf varint (unsigned, exact up to 2^53). */
-export function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  let v = n;
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
-  return Uint8Array.from(out);
 }
 
 /** tag + length prefix of a length-delimited field. */
@@ -115,17 +106,6 @@ async function valuesOf(init: Initializer): Promise<Float32Array> {
   return values;
 }
 
-/** Where a model written to `path` keeps its weights when they go outside it. */
-export function externalDataPath(path: string): string {
-  return `${path}.data`;
-}
-
-/**
- * Metadata key of a model whose weights are in externalDataPath(): that
- * file's size in bytes, so that a cache can tell a missing or cut weights
- * file from a whole one without opening onnxruntime.
- */
-export const EXTERNAL_DATA_BYTES_KEY = 'depth_video.external_data_bytes';
 
 function tempName(path: string): string {
   return `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;

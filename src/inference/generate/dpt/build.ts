@@ -1,6 +1,6 @@
 import { GraphBuilder, type ModelOptions } from '../graph.js';
 import { mulberry32 } from '../random.js';
-import { dptPreprocessSpec, validateDptConfig, type DptConfig } from './config.js';
+import { DEFAULT_SEED, dptPreprocessSpec, validateDptConfig, type DptConfig } from './config.js';
 import { dptDecoder } from './decoder.js';
 import { embed } from './embed.js';
 import { applyLayerNorm, layerNormParams, type Ctx } from './layers.js';
@@ -15,7 +15,7 @@ export interface BuiltModel {
   readonly parameterCount: number;
 }
 
-export const DEFAULT_SEED = 1;
+export { DEFAULT_SEED };
 
 /** The encoder of a generated DPT: a plain ViT, position embeddings resized to the grid. */
 function generatedVit(c: DptConfig): VitConfig {

@@ -1,6 +1,9 @@
 import { FAMILY_SPECS } from '../../families.js';
 import type { PreprocessSpec } from '../../../types.js';
 
+/** The seed of the generated DPT models' random weights. */
+export const DEFAULT_SEED = 1;
+
 /** Shape of a generated DPT network (names follow Ranftl et al. 2021). */
 export interface DptConfig {
   readonly name: string;
