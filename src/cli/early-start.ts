@@ -1,7 +1,7 @@
 import { prestartInferenceWorker } from '../inference/spare-worker.js';
 
 /**
- * What bin/depth-video.js does before it loads the CLI (about 120 ms of
+ * What bin/depth-video.js does before it loads the CLI (80-100 ms of
  * module loading): a command that will open a model starts its inference
  * worker now, so onnxruntime loads on another core meanwhile. This module
  * imports next to nothing, so that the head start is not spent loading it.
