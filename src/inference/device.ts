@@ -50,9 +50,10 @@ function libraryPresent(backend: string): boolean {
  * main thread at start-up would delay everything a run does first, while
  * a `--device cpu` run never needs it.
  */
+let backends: readonly BackendInfo[] | null = null;
 function supportedBackends(): readonly BackendInfo[] {
-  const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
-  return ort.listSupportedBackends();
+  backends ??= (createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node')).listSupportedBackends();
+  return backends;
 }
 
 /** Backends that can actually run here. */

@@ -10,10 +10,7 @@ import { packageRoot } from '../paths.js';
 import { COLORMAP_NAMES, isColormapName } from '../render/colormap.js';
 import { DEFAULT_UPLOAD_LIMIT, NOT_AN_IMAGE, sniffImage, type PhotoDepth } from './photo.js';
 import { parseClientMessage, type ClientMessage, type HelloMessage, type ServerMessage } from './protocol.js';
-
 import { DEFAULT_PREVIEW_HOST, DEFAULT_PREVIEW_PORT, isLoopback } from './address.js';
-
-export { DEFAULT_PREVIEW_HOST, DEFAULT_PREVIEW_PORT, isLoopback };
 
 /** Frames a client may have in flight (sent, not yet handed to its socket) before it skips frames. */
 export const MAX_CLIENT_QUEUE = 2;

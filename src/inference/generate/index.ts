@@ -1,6 +1,6 @@
 export { analyticReference, analyticSpec, buildAnalyticModel, channelMean, type AnalyticOptions, type AnalyticSpec } from './analytic.js';
-export { buildDptModel, DEFAULT_SEED, type BuiltModel } from './dpt/build.js';
-export { DPT_CONFIGS, dptPreprocessSpec, type DptConfig, type DptConfigName } from './dpt/config.js';
+export { buildDptModel, type BuiltModel } from './dpt/build.js';
+export { DEFAULT_SEED, DPT_CONFIGS, dptPreprocessSpec, type DptConfig, type DptConfigName } from './dpt/config.js';
 export { countInitializerElements, decodeMetadata } from './graph.js';
 export { readOnnxMetadata } from './metadata.js';
 export {

@@ -4,8 +4,6 @@ import onnx from 'onnx-proto';
 import { EXTERNAL_DATA_BYTES_KEY, externalDataPath, varint } from '../../models/onnx-wire.js';
 import { elementCount, modelHeader, type GraphParts, type Initializer, type ModelOptions } from './graph.js';
 
-export { EXTERNAL_DATA_BYTES_KEY, externalDataPath, varint };
-
 /**
  * Writes a ModelProto to disk without ever holding all initializers, or an
  * encoding of them, in memory: a converted ViT-L is 1.3 GB.
@@ -105,7 +103,6 @@ async function valuesOf(init: Initializer): Promise<Float32Array> {
   if (values.length !== count) throw new Error(`initializer ${init.name}: dims ${init.dims.join('x')} need ${count} values, got ${values.length}`);
   return values;
 }
-
 
 function tempName(path: string): string {
   return `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;

@@ -10,7 +10,7 @@ import { RandomWeights } from '../../../src/inference/generate/dpt/weights.js';
 import { GraphBuilder } from '../../../src/inference/generate/graph.js';
 import { mulberry32 } from '../../../src/inference/generate/random.js';
 import { readOnnxMetadata } from '../../../src/inference/generate/metadata.js';
-import { EXTERNAL_DATA_BYTES_KEY } from '../../../src/inference/generate/onnx-writer.js';
+import { EXTERNAL_DATA_BYTES_KEY } from '../../../src/models/onnx-wire.js';
 import { ensureConverted } from '../../../src/models/converted.js';
 import { caught } from '../../models/helpers.js';
 import { depthAnythingKeys, randomStateDict, VITL, VITS, type DaShape } from './state-dict.js';

@@ -15,8 +15,6 @@ export interface BuiltModel {
   readonly parameterCount: number;
 }
 
-export { DEFAULT_SEED };
-
 /** The encoder of a generated DPT: a plain ViT, position embeddings resized to the grid. */
 function generatedVit(c: DptConfig): VitConfig {
   return {
